@@ -1,0 +1,3 @@
+//! genhash: compute the digest of a web page, as keepalived's HTTP_GET checks it.
+
+fn main() {}

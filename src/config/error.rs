@@ -1,0 +1,223 @@
+//! Configuration diagnostics.
+//!
+//! Each message keeps upstream keepalived's wording and its `(FILE: Line N)`
+//! prefix, so that admins recognise it, and adds what upstream lacks: the
+//! column, the offending line with a caret under it, and a hint such as
+//! "did you mean 'priority'?".
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::ast::{FileId, Span};
+
+/// How bad a diagnostic is. The order matters: a later variant is worse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Informational, e.g. a keyword keepalived-rs parses but does not act on yet.
+    Note,
+    /// keepalived would run, possibly after adjusting the configuration.
+    Warning,
+    /// The configuration was changed to run (an item skipped or reset): upstream
+    /// `-t` reports these with exit status 4.
+    Error,
+    /// The configuration cannot be run at all (exit status 3).
+    Fatal,
+}
+
+/// What a diagnostic is about, for tests and for the `-t` exit status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Class {
+    /// Lexing: unterminated quote, unbalanced braces.
+    Syntax,
+    /// include / conditional / definition problems.
+    Preprocess,
+    /// A keyword not valid in its block.
+    UnknownKeyword,
+    /// A value that does not parse or is out of range.
+    BadValue,
+    /// A required keyword is missing.
+    Missing,
+    /// Two options that cannot go together, or a duplicate.
+    Conflict,
+    /// A reference to something that does not exist (script, interface, instance).
+    Reference,
+    /// Deprecated syntax that is still accepted.
+    Deprecated,
+    /// Parsed but not acted on by keepalived-rs yet.
+    NotImplemented,
+    /// Scripts configured without script_security.
+    ScriptSecurity,
+    /// Anything else.
+    Other,
+}
+
+/// One message about the configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub class: Class,
+    /// Where it points; `None` for messages about the configuration as a whole.
+    pub span: Option<Span>,
+    /// The message, in upstream's wording where upstream has one.
+    pub message: String,
+    /// An extra hint shown under the caret ("did you mean 'priority'?").
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(severity: Severity, class: Class, span: Option<Span>, message: impl Into<String>) -> Self {
+        Diagnostic { severity, class, span, message: message.into(), help: None }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// The files a configuration was read from, kept for messages.
+#[derive(Clone, Debug, Default)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+#[derive(Clone, Debug)]
+struct SourceFile {
+    /// The path as it is shown in messages (as given, or as found by include).
+    path: PathBuf,
+    /// The file's original lines, for the caret display.
+    lines: Vec<String>,
+}
+
+impl SourceMap {
+    /// Registers a file and its text; returns its id.
+    pub fn add(&mut self, path: &Path, text: &str) -> FileId {
+        let id = FileId(self.files.len() as u32);
+        self.files.push(SourceFile { path: path.to_path_buf(), lines: text.lines().map(str::to_owned).collect() });
+        id
+    }
+
+    /// The path of a file.
+    pub fn path(&self, id: FileId) -> Option<&Path> {
+        self.files.get(id.0 as usize).map(|f| f.path.as_path())
+    }
+
+    /// The original text of one line (1-based).
+    pub fn line(&self, id: FileId, line: u32) -> Option<&str> {
+        let f = self.files.get(id.0 as usize)?;
+        f.lines.get((line as usize).checked_sub(1)?).map(String::as_str)
+    }
+
+    /// All files read, in order.
+    pub fn paths(&self) -> impl Iterator<Item = &Path> {
+        self.files.iter().map(|f| f.path.as_path())
+    }
+
+    /// The upstream-style prefix `(FILE: Line N) `, empty without a span.
+    pub fn prefix(&self, span: Option<Span>) -> String {
+        match span.and_then(|s| self.path(s.file).map(|p| (p, s.line))) {
+            Some((p, line)) => format!("({}: Line {}) ", p.display(), line),
+            None => String::new(),
+        }
+    }
+
+    /// The first line of a diagnostic as upstream prints it.
+    pub fn headline(&self, d: &Diagnostic) -> String {
+        format!("{}{}", self.prefix(d.span), d.message)
+    }
+
+    /// A diagnostic in full: upstream's line, then `--> file:line:col`, the source
+    /// line and a caret, and the hint.
+    pub fn render(&self, d: &Diagnostic) -> String {
+        let mut out = self.headline(d);
+        let Some(span) = d.span else {
+            if let Some(help) = &d.help {
+                let _ = write!(out, "\n  = help: {help}");
+            }
+            return out;
+        };
+        let path = self.path(span.file).map(|p| p.display().to_string()).unwrap_or_default();
+        let num = span.line.to_string();
+        let pad = " ".repeat(num.len());
+        let _ = write!(out, "\n{pad}--> {path}:{}:{}", span.line, span.col);
+        if let Some(text) = self.line(span.file, span.line) {
+            let text = text.replace('\t', " ");
+            let col = (span.col.max(1) - 1) as usize;
+            let len = (span.len.max(1)) as usize;
+            let _ = write!(out, "\n{pad} |\n{num} | {text}\n{pad} | {}{}", " ".repeat(col), "^".repeat(len));
+            if let Some(help) = &d.help {
+                let _ = write!(out, " {help}");
+            }
+        } else if let Some(help) = &d.help {
+            let _ = write!(out, "\n{pad} = help: {help}");
+        }
+        out
+    }
+}
+
+/// The best match for `word` among `candidates`, for "did you mean" hints.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).clamp(1, 3);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, c)| (*d, c.len()))
+        .map(|(_, c)| c)
+}
+
+/// Optimal string alignment distance (Levenshtein with transpositions).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev2 = vec![0usize; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0usize; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(prev2[j - 2] + 1);
+            }
+            cur[j] = v;
+        }
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        let kws = ["priority", "preempt", "interface", "advert_int"];
+        assert_eq!(did_you_mean("prority", kws), Some("priority"));
+        assert_eq!(did_you_mean("inetrface", kws), Some("interface"));
+        assert_eq!(did_you_mean("zzz", kws), None);
+        assert_eq!(edit_distance("abc", "abc"), 0);
+        assert_eq!(edit_distance("ab", "ba"), 1);
+    }
+
+    #[test]
+    fn render_points_at_the_column() {
+        let mut sm = SourceMap::default();
+        let f = sm.add(Path::new("k.conf"), "vrrp_instance X {\n    prority 100\n}\n");
+        let d = Diagnostic::new(
+            Severity::Error,
+            Class::UnknownKeyword,
+            Some(Span { file: f, line: 2, col: 5, len: 7 }),
+            "Unknown keyword 'prority'",
+        )
+        .with_help("did you mean 'priority'?");
+        let r = sm.render(&d);
+        assert_eq!(
+            r,
+            "(k.conf: Line 2) Unknown keyword 'prority'\n --> k.conf:2:5\n  |\n2 |     prority 100\n  |     ^^^^^^^ did you mean 'priority'?"
+        );
+    }
+}
