@@ -60,10 +60,16 @@ pub fn load(path: &Path, opts: &preprocess::Options, sys: &validate::SystemView)
     diags.extend(parsed.diags);
     let mut ctx = build::Ctx::default();
     let mut config = Config::default();
-    ctx.apply_tables(&mut config, &parsed.stmts, &[build::global::TOP, build::vrrp::TOP, build::lvs::TOP]);
+    ctx.apply_tables(
+        &mut config,
+        &parsed.stmts,
+        &[build::global::TOP, build::vrrp::TOP, build::lvs::TOP, build::bfd::TOP],
+    );
     build::global::validate(&mut config, sys, &mut ctx);
     build::vrrp::validate(&mut config, sys, &mut ctx);
     build::lvs::validate(&mut config, sys, &mut ctx);
+    build::bfd::validate(&mut config, sys, &mut ctx);
+    check_script_security(&config, &mut ctx);
     diags.extend(ctx.diags);
     Loaded { config, sources: pre.sources, diags }
 }
@@ -74,5 +80,19 @@ pub fn dump(cfg: &Config) -> String {
     build::global::dump(cfg, &mut out);
     build::vrrp::dump(cfg, &mut out);
     build::lvs::dump(cfg, &mut out);
+    build::bfd::dump(cfg, &mut out);
     out
+}
+
+/// Upstream refuses to run scripts as root without `enable_script_security`
+/// only when asked to; it always reports the configuration, and `-t` exits 5.
+fn check_script_security(cfg: &Config, ctx: &mut build::Ctx) {
+    if !cfg.global.enable_script_security && !cfg.scripts().is_empty() {
+        ctx.diags.push(Diagnostic::new(
+            Severity::Warning,
+            Class::ScriptSecurity,
+            None,
+            "SECURITY VIOLATION - scripts are being executed but script_security not enabled.",
+        ));
+    }
 }

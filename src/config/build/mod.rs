@@ -5,6 +5,7 @@
 //! The same table drives "Unknown keyword" messages and their "did you mean"
 //! hints, so the two can never drift apart.
 
+pub mod bfd;
 pub mod global;
 pub mod lvs;
 pub mod vrrp;
@@ -14,6 +15,7 @@ use std::time::Duration;
 
 use super::ast::{Span, Stmt, Word};
 use super::error::{Class, Diagnostic, Severity, did_you_mean};
+use super::model::Script;
 
 /// Whether the daemon acts on a keyword.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -220,10 +222,90 @@ impl Ctx {
         }
     }
 
+    /// A script given as `STRING|QUOTED-STRING [username [:][groupname]]`
+    /// (notify scripts and the like): the first word is the command line,
+    /// split at unquoted spaces with `'...'` grouping; the optional words after
+    /// it name the user and group.
+    pub fn script_with_user(&mut self, stmt: &Stmt) -> Option<Script> {
+        let cmd = self.arg(stmt, 0)?;
+        let argv = split_command(&cmd.text);
+        if argv.is_empty() {
+            self.error(cmd.span, format!("{} - empty script", stmt.keyword.text));
+            return None;
+        }
+        let user = stmt.arg(1).map(|w| w.text.clone());
+        let (group, supplementary_groups) = match stmt.arg(2).map(|w| w.text.as_str()) {
+            Some(g) => match g.strip_prefix(':') {
+                Some("") => (None, true),
+                Some(g) => (Some(g.to_owned()), true),
+                None => (Some(g.to_owned()), false),
+            },
+            None => (None, false),
+        };
+        Some(Script { argv, user, group, supplementary_groups, span: stmt.span() })
+    }
+
+    /// A script given as the whole rest of the line (`script` in vrrp_script,
+    /// `misc_path`): every argument is part of the command.
+    pub fn script_rest(&mut self, stmt: &Stmt) -> Option<Script> {
+        self.arg(stmt, 0)?;
+        let mut argv = Vec::new();
+        for w in &stmt.args {
+            if w.quoted && stmt.args.len() == 1 {
+                argv.extend(split_command(&w.text));
+            } else {
+                argv.push(w.text.clone());
+            }
+        }
+        if argv.is_empty() {
+            self.error(stmt.span(), format!("{} - empty script", stmt.keyword.text));
+            return None;
+        }
+        Some(Script { argv, span: stmt.span(), ..Script::default() })
+    }
+
     /// The worst severity so far.
     pub fn worst(&self) -> Option<Severity> {
         self.diags.iter().map(|d| d.severity).max()
     }
+}
+
+/// Splits a command line at unquoted whitespace; `'...'` groups words and a
+/// backslash escapes the next character.
+pub fn split_command(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut quoted = false;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+                in_word = true;
+            }
+            '\'' => {
+                quoted = !quoted;
+                in_word = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if in_word {
+                    out.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            c => {
+                cur.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        out.push(cur);
+    }
+    out
 }
 
 /// Parses a <BOOL>: on|off|true|false|yes|no.
@@ -269,6 +351,13 @@ mod tests {
         assert_eq!(parse_timer("-1"), None);
         assert_eq!(parse_timer(""), None);
         assert_eq!(parse_timer("99999999999999999999"), None);
+    }
+
+    #[test]
+    fn commands() {
+        assert_eq!(split_command("/bin/x a  'b c' d\\ e"), ["/bin/x", "a", "b c", "d e"]);
+        assert_eq!(split_command("  "), Vec::<String>::new());
+        assert_eq!(split_command("''"), [""]);
     }
 
     #[test]

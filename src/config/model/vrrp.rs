@@ -9,4 +9,9 @@ impl VrrpConfig {
     pub fn needs_process(&self) -> bool {
         false
     }
+
+    /// Every script configured in this part.
+    pub fn scripts(&self) -> Vec<&super::Script> {
+        Vec::new()
+    }
 }
