@@ -78,7 +78,7 @@ pub const MAX_INCLUDE_DEPTH: usize = 64;
 pub const MAX_EXPANSION_DEPTH: u32 = 64;
 /// The most lines a configuration may expand to (each generated or read line
 /// counts once): a bound on time and memory for any input.
-pub const MAX_WORK: u64 = 4_000_000;
+pub const MAX_WORK: u64 = 2_000_000;
 /// The most diagnostics kept; the rest are counted in one last message.
 const MAX_DIAGS: usize = 1000;
 
@@ -383,8 +383,9 @@ impl<'o> Pp<'o> {
                 break;
             }
             if body.starts_with('~') {
+                let span = line_span(frame.file, line_no, &text);
                 let body = body.to_owned();
-                if self.generate(frame, &body, line_no, depth) {
+                if self.generate(frame, &body, span, line_no, depth) {
                     text.clear();
                 }
                 break;
@@ -459,7 +460,7 @@ impl<'o> Pp<'o> {
 
     /// A `~SEQ` / `~LST` line: runs the rest of the line once per value.
     /// Returns false when the line is not a generator (it is then kept).
-    fn generate(&mut self, frame: &Frame, body: &str, line_no: u32, depth: u32) -> bool {
+    fn generate(&mut self, frame: &Frame, body: &str, span: Span, line_no: u32, depth: u32) -> bool {
         let facts =
             Facts { instance: self.opts.config_id.as_deref().unwrap_or(""), env: &self.opts.env, pwd: &frame.pwd };
         let defs = &mut self.defs;
@@ -476,7 +477,6 @@ impl<'o> Pp<'o> {
         match parsed {
             Ok(None) => false,
             Err(msg) => {
-                let span = line_span(frame.file, line_no, body);
                 self.diag(Severity::Error, Some(span), msg);
                 true
             }
