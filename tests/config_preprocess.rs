@@ -727,3 +727,33 @@ fn arbitrary_input_never_panics_or_hangs() {
     }
     assert!(start.elapsed() < Duration::from_secs(120), "took {:?}", start.elapsed());
 }
+
+#[test]
+fn the_man_page_65024_instances_fit_the_budget() {
+    let text = r#"$VI4= \
+track_file offset_instance_4.${IF}.${NUM}.${ID} { \
+    file "${_PWD}/679/track_files/4.${IF}.${NUM}.${ID}" \
+    weight -100 \
+} \
+vrrp_instance vrrp4.${IF}.${NUM}.${ID} { \
+    interface bond${IF}.${NUM} \
+    use_vmac vrrp4.${IF}.${NUM}.${ID} \
+    virtual_router_id ${ID} \
+    priority 130 \
+    virtual_ipaddress { \
+        10.${IF}.${NUM}.${ID}/24 \
+    } \
+    track_file { \
+        offset_instance_4.${IF}.${NUM}.${ID} \
+    } \
+}
+
+~SEQ(IF,0,7) ~SEQ(NUM,0,31) ~SEQ(ID,1,254) $VI4
+"#;
+    let p = run(text, &opts(None));
+    assert!(p.diags.is_empty(), "{:?}", p.diags);
+    let heads = p.lines.iter().filter(|l| l.text.starts_with("vrrp_instance")).count();
+    assert_eq!(heads, 65024);
+    let last = p.lines.iter().rev().find(|l| l.text.starts_with("vrrp_instance")).map(|l| l.text.clone());
+    assert_eq!(last.as_deref(), Some("vrrp_instance vrrp4.7.31.254 {"));
+}

@@ -22,7 +22,10 @@
 //! I/O is reading the configuration files.
 
 mod expand;
+mod system;
 mod text;
+
+pub use system::host_config_id;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
