@@ -250,6 +250,13 @@ $INSTANCE
     assert!(parsed.diags.is_empty(), "{:?}", parsed.diags);
     assert_eq!(parsed.stmts.len(), 2);
     assert_eq!(parsed.stmts[1].args[0].text, "VI_1");
+
+    // The continuation lines of a definition whose condition fails go with it.
+    let p = run("@other $M= \\\n  a \\\n  b\nx $M\n", &opts(Some("main")));
+    assert_eq!(mapped(&p), [("keepalived.conf".into(), 4, "x $M".into())]);
+    // A blank line right after `$NAME= \` leaves NAME empty (as keepalived 2.2.7).
+    let p = run("$E= \\\n\nk_$E z\n", &opts(None));
+    assert_eq!(texts(&p), ["k_ z"]);
 }
 
 #[test]
@@ -410,6 +417,13 @@ o ${_INSTANCE}
     assert_eq!(texts(&run(text, &o))[4], texts(&p)[4]);
     // A pre-defined definition can be redefined.
     assert_eq!(args(5), ["mine"]);
+
+    // global_defs `random_seed` fixes the numbers that follow it.
+    let seeded = "global_defs {\n  random_seed 7\n}\nr ${_RANDOM}\n";
+    let a = texts(&run(seeded, &Options { random_seed: 1, ..Options::default() }));
+    let b = texts(&run(seeded, &Options { random_seed: 2, ..Options::default() }));
+    assert_eq!(a, b);
+    assert_eq!(a[1], "random_seed 7");
 }
 
 #[test]

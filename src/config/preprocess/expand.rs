@@ -74,6 +74,11 @@ impl Defs {
         Defs { map: HashMap::new(), rng: seed }
     }
 
+    /// Restarts `${_RANDOM}` from `seed` (global_defs `random_seed`).
+    pub(crate) fn reseed(&mut self, seed: u64) {
+        self.rng = seed;
+    }
+
     pub(crate) fn set(&mut self, name: &str, value: String) {
         self.map.insert(name.to_owned(), Def { value });
     }

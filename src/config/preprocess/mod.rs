@@ -433,6 +433,13 @@ impl<'o> Pp<'o> {
         // The continuation lines of a `$NAME= \` line dropped by its
         // condition go with it (`multi` is simply not used).
         if !text.trim().is_empty() {
+            // global_defs `random_seed N` makes the following ${_RANDOM}s
+            // repeatable; the line itself stays for global_defs.
+            if let [kw, seed] = words(&text).as_slice() {
+                if let (true, Ok(seed)) = (kw == "random_seed", seed.parse::<u32>()) {
+                    self.defs.reseed(u64::from(seed));
+                }
+            }
             self.out.lines.push(SourceLine { file: frame.file, line: line_no, text });
         }
         for rest in pending.into_iter().rev() {
