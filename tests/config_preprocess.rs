@@ -771,3 +771,58 @@ vrrp_instance vrrp4.${IF}.${NUM}.${ID} { \
     let last = p.lines.iter().rev().find(|l| l.text.starts_with("vrrp_instance")).map(|l| l.text.clone());
     assert_eq!(last.as_deref(), Some("vrrp_instance vrrp4.7.31.254 {"));
 }
+
+#[test]
+fn a_definition_holding_a_sequence_and_sequences_inside_definitions() {
+    let text = "\
+$RS= \\
+  real_server 10.0.0.$RSHOST 443 { \\
+    weight 10 \\
+  }
+$VS= \\
+virtual_server 10.1.1.${HOST} 443 { \\
+  $ASEQ $RS \\
+  ~SEQ(PORT, 80, 81) port_${PORT} \\
+}
+$ASEQ=~SEQ(RSHOST,211,213)
+$HOST=202
+$VS
+";
+    let p = run(text, &opts(None));
+    assert!(p.diags.is_empty(), "{:?}", p.diags);
+    let parsed = parse_lines(&p.lines);
+    assert!(parsed.diags.is_empty(), "{:?}", parsed.diags);
+    assert_eq!(parsed.stmts.len(), 1);
+    let kids: Vec<String> =
+        parsed.stmts[0].children().iter().map(|s| format!("{} {}", s.keyword.text, s.rest())).collect();
+    assert_eq!(
+        kids,
+        [
+            "real_server 10.0.0.211 443",
+            "real_server 10.0.0.212 443",
+            "real_server 10.0.0.213 443",
+            "port_80 ",
+            "port_81 "
+        ]
+    );
+    assert!(p.lines.iter().all(|l| l.line == 12));
+}
+
+#[test]
+fn include_depth_is_bounded_and_repeated_includes_are_not_loops() {
+    let d = TempDir::new("deep");
+    for i in 0..70 {
+        d.write(&format!("f{i}.conf"), &format!("at_{i}\ninclude f{}.conf\n", i + 1));
+    }
+    let p = preprocess(&d.path("f0.conf"), &opts(None));
+    assert_eq!(texts(&p).len(), 64);
+    assert_eq!(messages(&p).len(), 1, "{:?}", p.diags);
+    assert!(messages(&p)[0].starts_with("Include files nested more than 64 deep"), "{:?}", p.diags);
+
+    let d = TempDir::new("twice");
+    d.write("common.conf", "shared\n");
+    let main = d.write("main.conf", "include common.conf\ninclude common.conf\n");
+    let p = preprocess(&main, &opts(None));
+    assert!(p.diags.is_empty(), "{:?}", p.diags);
+    assert_eq!(texts(&p), ["shared", "shared"]);
+}
