@@ -18,8 +18,20 @@
 //!   the line for each value.
 //!
 //! Everything the pre-defined definitions need from the system (config id,
-//! environment, current directory, random seed) comes in [`Options`]; the only
-//! I/O is reading the configuration files.
+//! environment, current directory, random seed) comes in [`Options`]
+//! ([`Options::from_system`] gathers it for the binary); the only I/O is
+//! reading the configuration files.
+//!
+//! Where keepalived 2.2.7 (the oracle at hand) and the 2.4 man page differ, we
+//! follow the man page: blank and comment lines inside a multiline definition
+//! do not end it (2.2.7 ends it at a blank line, except right after
+//! `$NAME= \`), `${_HASH}`/`${_BANG}` give a literal `#`/`!` (2.2.7's became
+//! comments), `${_ENV NAME}` exists (2.4), a line ending in `\` continues on
+//! the next one, and a line whose condition is removed by substitution keeps
+//! its text intact (2.2.7 garbles `$C=@id` / `$C text`). Messages keep
+//! upstream's wording ("Config files missing '...'.", "Invalid ~SEQ values
+//! '...'"); include loops, which upstream follows until it runs out of file
+//! descriptors, are refused with the chain named.
 
 mod expand;
 mod system;
@@ -272,7 +284,7 @@ impl<'o> Pp<'o> {
                 // until one does not end in `\`. Blank and comment lines inside
                 // are skipped (the man page's examples have them), except that
                 // a blank line right after `$NAME= \` leaves NAME empty.
-                let empty_start = starts_definition(&text) && definition_value_empty(&text);
+                let empty_start = definition_value_empty(&text);
                 let mut pieces: Vec<String> = Vec::new();
                 while cont {
                     let Some(next) = raw.get(i) else { break };
