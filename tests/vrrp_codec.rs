@@ -4,8 +4,9 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
+use std::time::Duration;
 
-use keepalived_rs::vrrp::auth::{AhCounter, AuthConfig, AuthCtx, AuthType, ah_icv};
+use keepalived_rs::vrrp::auth::{AhCounter, AuthConfig, AuthCtx, AuthType, TxAuth, ah_icv};
 use keepalived_rs::vrrp::packet::{
     Advert, DropCounters, DropReason, InstanceExpectation, Ipv4Tx, PacketType, Received, UnicastPeer, VRRP_GROUP_V4,
     VRRP_GROUP_V6, Version, WireOptions, decode_ipv4, decode_ipv6, encode_ipv4, encode_v6_payload, next_ip_id,
@@ -14,6 +15,8 @@ use keepalived_rs::vrrp::packet::{
 
 const SRC4: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
 const SRC6: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0xff, 0xfe00, 0x7701);
+/// A fixed wall clock (only `auth_hmac`'s time mode reads it).
+const NOW: Duration = Duration::from_secs(1_764_158_400);
 const MCAST: WireOptions = WireOptions { unicast: false, v3_checksum_as_v2: false };
 
 /// Reads a fixture: hex bytes, '#' lines are comments.
@@ -52,8 +55,19 @@ fn tx(id: u16) -> Ipv4Tx {
     Ipv4Tx { src: SRC4, dst: VRRP_GROUP_V4, ttl: 255, id }
 }
 
+/// The encoder with a v2 auth block and an AH sequence, no `auth_hmac`.
+fn enc4(
+    advert: &Advert,
+    ip: &Ipv4Tx,
+    opts: &WireOptions,
+    auth: &AuthConfig,
+    ah_seq: u32,
+) -> Result<Vec<u8>, keepalived_rs::vrrp::packet::EncodeError> {
+    encode_ipv4(advert, ip, opts, &TxAuth { config: auth, ah_seq, hmac: None })
+}
+
 fn dec4(bytes: &[u8], auth: AuthConfig) -> Result<Received, DropReason> {
-    decode_ipv4(bytes, &MCAST, &mut AuthCtx::new(auth))
+    decode_ipv4(bytes, &MCAST, &mut AuthCtx::new(auth), NOW)
 }
 
 fn v2_pass_advert(priority: u8) -> Advert {
@@ -81,9 +95,10 @@ fn v2_pass_decodes_to_struct_and_encodes_to_bytes() {
             ttl: Some(255),
             advert: v2_pass_advert(prio),
             ah_seq: None,
+            hmac: None,
         };
         assert_eq!(rx, want, "{name}");
-        assert_eq!(encode_ipv4(&rx.advert, &tx(id), &MCAST, &pass(), 0), Ok(bytes), "{name}");
+        assert_eq!(enc4(&rx.advert, &tx(id), &MCAST, &pass(), 0), Ok(bytes), "{name}");
     }
 }
 
@@ -105,7 +120,7 @@ fn v2_none_decodes_and_encodes() {
             auth_data: Some([0; 8]),
         }
     );
-    assert_eq!(encode_ipv4(&rx.advert, &tx(1), &MCAST, &AuthConfig::None, 0), Ok(bytes));
+    assert_eq!(enc4(&rx.advert, &tx(1), &MCAST, &AuthConfig::None, 0), Ok(bytes));
 }
 
 #[test]
@@ -114,7 +129,7 @@ fn v2_ah_decodes_in_sequence_and_encodes_with_captured_seq() {
     for (name, seq, prio) in [("v2_ah-1", 1u32, 150u8), ("v2_ah-2", 2, 150), ("v2_ah-3", 3, 150), ("v2_ah_prio0", 5, 0)]
     {
         let bytes = fixture(name);
-        let rx = decode_ipv4(&bytes, &MCAST, &mut ctx).expect(name);
+        let rx = decode_ipv4(&bytes, &MCAST, &mut ctx, NOW).expect(name);
         assert_eq!(rx.ah_seq, Some(seq), "{name}");
         assert_eq!(ctx.ah.last(), seq, "{name}: counter follows the sender");
         assert_eq!(rx.src, IpAddr::V4(SRC4));
@@ -139,7 +154,7 @@ fn v2_ah_decodes_in_sequence_and_encodes_with_captured_seq() {
         assert_eq!(tx_seq, seq);
         // keepalived's IP id ran in step with the AH sequence in the capture
         let id = u16::try_from(seq).expect("small");
-        assert_eq!(encode_ipv4(&rx.advert, &tx(id), &MCAST, &ah(), tx_seq), Ok(bytes), "{name}");
+        assert_eq!(enc4(&rx.advert, &tx(id), &MCAST, &ah(), tx_seq), Ok(bytes), "{name}");
     }
 }
 
@@ -148,13 +163,13 @@ fn v2_ah_replay_and_old_sequence_are_dropped() {
     let mut ctx = AuthCtx::new(ah());
     let one = fixture("v2_ah-1");
     let two = fixture("v2_ah-2");
-    assert!(decode_ipv4(&two, &MCAST, &mut ctx).is_ok());
-    assert_eq!(decode_ipv4(&two, &MCAST, &mut ctx), Err(DropReason::AhSeqReplay { seq: 2, last: 2 }));
-    assert_eq!(decode_ipv4(&one, &MCAST, &mut ctx), Err(DropReason::AhSeqReplay { seq: 1, last: 2 }));
+    assert!(decode_ipv4(&two, &MCAST, &mut ctx, NOW).is_ok());
+    assert_eq!(decode_ipv4(&two, &MCAST, &mut ctx, NOW), Err(DropReason::AhSeqReplay { seq: 2, last: 2 }));
+    assert_eq!(decode_ipv4(&one, &MCAST, &mut ctx, NOW), Err(DropReason::AhSeqReplay { seq: 1, last: 2 }));
     // a failed ICV must not move the counter
     let mut bad = fixture("v2_ah-3");
     bad[33] ^= 1;
-    assert_eq!(decode_ipv4(&bad, &MCAST, &mut ctx), Err(DropReason::AhIcvMismatch));
+    assert_eq!(decode_ipv4(&bad, &MCAST, &mut ctx, NOW), Err(DropReason::AhIcvMismatch));
     assert_eq!(ctx.ah.last(), 2);
 }
 
@@ -195,17 +210,17 @@ fn v2_ah_unicast_zeroes_ttl_in_icv() {
     let uni = WireOptions { unicast: true, v3_checksum_as_v2: false };
     let advert = dec4(&fixture("v2_ah-1"), ah()).expect("decodes").advert;
     let ip = Ipv4Tx { src: SRC4, dst: Ipv4Addr::new(10, 77, 0, 2), ttl: 64, id: 7 };
-    let bytes = encode_ipv4(&advert, &ip, &uni, &ah(), 9).expect("encodes");
-    let rx = decode_ipv4(&bytes, &uni, &mut AuthCtx::new(ah())).expect("unicast decodes");
+    let bytes = enc4(&advert, &ip, &uni, &ah(), 9).expect("encodes");
+    let rx = decode_ipv4(&bytes, &uni, &mut AuthCtx::new(ah()), NOW).expect("unicast decodes");
     assert_eq!((rx.ttl, rx.ah_seq), (Some(64), Some(9)));
     // a router decrementing the TTL does not break the ICV
     let mut hop = bytes.clone();
     hop[8] = 63;
-    assert!(decode_ipv4(&hop, &uni, &mut AuthCtx::new(ah())).is_ok());
+    assert!(decode_ipv4(&hop, &uni, &mut AuthCtx::new(ah()), NOW).is_ok());
     // a multicast receiver covers the TTL in the ICV (and checks it)
     let mut ttl255 = bytes.clone();
     ttl255[8] = 255;
-    assert_eq!(decode_ipv4(&ttl255, &MCAST, &mut AuthCtx::new(ah())), Err(DropReason::AhIcvMismatch));
+    assert_eq!(decode_ipv4(&ttl255, &MCAST, &mut AuthCtx::new(ah()), NOW), Err(DropReason::AhIcvMismatch));
 }
 
 #[test]
@@ -229,7 +244,7 @@ fn v3_ipv4_decodes_and_encodes() {
             auth_data: None,
         };
         assert_eq!(rx.advert, want, "{name}");
-        assert_eq!(encode_ipv4(&rx.advert, &tx(id), &MCAST, &AuthConfig::None, 0), Ok(bytes), "{name}");
+        assert_eq!(enc4(&rx.advert, &tx(id), &MCAST, &AuthConfig::None, 0), Ok(bytes), "{name}");
     }
 }
 
@@ -238,9 +253,9 @@ fn v3_checksum_as_v2_leaves_out_the_pseudo_header() {
     let as_v2 = WireOptions { unicast: false, v3_checksum_as_v2: true };
     let captured = fixture("v3_ipv4");
     // keepalived's default (pseudo-header) is refused by an as_v2 receiver
-    assert_eq!(decode_ipv4(&captured, &as_v2, &mut AuthCtx::new(AuthConfig::None)), Err(DropReason::BadChecksum));
+    assert_eq!(decode_ipv4(&captured, &as_v2, &mut AuthCtx::new(AuthConfig::None), NOW), Err(DropReason::BadChecksum));
     let advert = dec4(&captured, AuthConfig::None).expect("decodes").advert;
-    let b = encode_ipv4(&advert, &tx(1), &as_v2, &AuthConfig::None, 0).expect("encodes");
+    let b = enc4(&advert, &tx(1), &as_v2, &AuthConfig::None, 0).expect("encodes");
     // the checksum is the plain one's complement sum of the VRRP message
     let msg = &b[20..];
     let mut sum: u32 = msg.chunks(2).map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]))).sum();
@@ -248,7 +263,7 @@ fn v3_checksum_as_v2_leaves_out_the_pseudo_header() {
         sum = (sum & 0xffff) + (sum >> 16);
     }
     assert_eq!(sum, 0xffff);
-    assert!(decode_ipv4(&b, &as_v2, &mut AuthCtx::new(AuthConfig::None)).is_ok());
+    assert!(decode_ipv4(&b, &as_v2, &mut AuthCtx::new(AuthConfig::None), NOW).is_ok());
     assert_eq!(dec4(&b, AuthConfig::None), Err(DropReason::BadChecksum));
 }
 
@@ -257,7 +272,8 @@ fn v3_ipv6_decodes_and_encodes() {
     for (name, prio, csum) in [("v3_ipv6", 100u8, 0xc94bu16), ("v3_ipv6_prio0", 0, 0x2d4c)] {
         let (payload, src, dst, hlim) = split_v6(&fixture(name));
         assert_eq!((src, dst, hlim), (SRC6, VRRP_GROUP_V6, 255));
-        let rx = decode_ipv6(&payload, src, dst, Some(hlim), &MCAST, &mut AuthCtx::new(AuthConfig::None)).expect(name);
+        let rx =
+            decode_ipv6(&payload, src, dst, Some(hlim), &MCAST, &mut AuthCtx::new(AuthConfig::None), NOW).expect(name);
         let want = Received {
             src: IpAddr::V6(SRC6),
             dst: IpAddr::V6(VRRP_GROUP_V6),
@@ -277,9 +293,10 @@ fn v3_ipv6_decodes_and_encodes() {
                 auth_data: None,
             },
             ah_seq: None,
+            hmac: None,
         };
         assert_eq!(rx, want, "{name}");
-        assert_eq!(encode_v6_payload(&rx.advert, src, dst), Ok(payload), "{name}");
+        assert_eq!(encode_v6_payload(&rx.advert, src, dst, None), Ok(payload), "{name}");
     }
 }
 
@@ -334,7 +351,8 @@ fn truncated_at_every_offset_is_dropped_with_the_right_reason() {
     for name in ["v3_ipv6", "v3_ipv6_prio0"] {
         let (payload, src, dst, hl) = split_v6(&fixture(name));
         for len in 0..payload.len() {
-            let got = decode_ipv6(&payload[..len], src, dst, Some(hl), &MCAST, &mut AuthCtx::new(AuthConfig::None));
+            let got =
+                decode_ipv6(&payload[..len], src, dst, Some(hl), &MCAST, &mut AuthCtx::new(AuthConfig::None), NOW);
             let want = if len < 8 {
                 DropReason::TooShort(len)
             } else {
@@ -357,7 +375,7 @@ fn truncated_address_list_and_count_lies_are_dropped() {
     let (mut p, src, dst, hl) = split_v6(&fixture("v3_ipv6"));
     p[3] = 3;
     assert_eq!(
-        decode_ipv6(&p, src, dst, Some(hl), &MCAST, &mut AuthCtx::new(AuthConfig::None)),
+        decode_ipv6(&p, src, dst, Some(hl), &MCAST, &mut AuthCtx::new(AuthConfig::None), NOW),
         Err(DropReason::BadLength { got: 40, expected: 56 })
     );
 }
@@ -374,9 +392,12 @@ fn bad_checksum_is_dropped() {
     let (mut p, src, dst, hl) = split_v6(&fixture("v3_ipv6"));
     let mut ctx = AuthCtx::new(AuthConfig::None);
     // the pseudo-header binds source and destination
-    assert_eq!(decode_ipv6(&p, SRC6, Ipv6Addr::LOCALHOST, Some(hl), &MCAST, &mut ctx), Err(DropReason::BadChecksum));
+    assert_eq!(
+        decode_ipv6(&p, SRC6, Ipv6Addr::LOCALHOST, Some(hl), &MCAST, &mut ctx, NOW),
+        Err(DropReason::BadChecksum)
+    );
     p[7] ^= 0x80;
-    assert_eq!(decode_ipv6(&p, src, dst, Some(hl), &MCAST, &mut ctx), Err(DropReason::BadChecksum));
+    assert_eq!(decode_ipv6(&p, src, dst, Some(hl), &MCAST, &mut ctx, NOW), Err(DropReason::BadChecksum));
     // v3 IPv4 pseudo-header: a different destination breaks the checksum
     let mut b = fixture("v3_ipv4");
     b[19] = 19;
@@ -412,12 +433,12 @@ fn bad_version_type_protocol_and_ip_header_are_dropped() {
     let (mut p, src, dst, hl) = split_v6(&fixture("v3_ipv6"));
     p[0] = 0x21;
     assert_eq!(
-        decode_ipv6(&p, src, dst, Some(hl), &MCAST, &mut AuthCtx::new(AuthConfig::None)),
+        decode_ipv6(&p, src, dst, Some(hl), &MCAST, &mut AuthCtx::new(AuthConfig::None), NOW),
         Err(DropReason::BadVersion(2))
     );
     p[0] = 0x33;
     assert_eq!(
-        decode_ipv6(&p, src, dst, Some(hl), &MCAST, &mut AuthCtx::new(AuthConfig::None)),
+        decode_ipv6(&p, src, dst, Some(hl), &MCAST, &mut AuthCtx::new(AuthConfig::None), NOW),
         Err(DropReason::BadType(3))
     );
 }
@@ -430,15 +451,15 @@ fn ttl_other_than_255_is_dropped_unless_unicast() {
         b[8] = 254;
         assert_eq!(dec4(&b, auth.clone()), Err(DropReason::BadTtl(254)), "{name}");
         if auth == AuthConfig::None || auth == pass() {
-            let rx = decode_ipv4(&b, &uni, &mut AuthCtx::new(auth)).expect("unicast skips the TTL check");
+            let rx = decode_ipv4(&b, &uni, &mut AuthCtx::new(auth), NOW).expect("unicast skips the TTL check");
             assert_eq!(rx.ttl, Some(254));
         }
     }
     let (p, src, dst, _) = split_v6(&fixture("v3_ipv6"));
     let mut ctx = AuthCtx::new(AuthConfig::None);
-    assert_eq!(decode_ipv6(&p, src, dst, Some(1), &MCAST, &mut ctx), Err(DropReason::BadTtl(1)));
-    assert!(decode_ipv6(&p, src, dst, Some(1), &uni, &mut ctx).is_ok());
-    let rx = decode_ipv6(&p, src, dst, None, &MCAST, &mut ctx).expect("no hop limit known: no check");
+    assert_eq!(decode_ipv6(&p, src, dst, Some(1), &MCAST, &mut ctx, NOW), Err(DropReason::BadTtl(1)));
+    assert!(decode_ipv6(&p, src, dst, Some(1), &uni, &mut ctx, NOW).is_ok());
+    let rx = decode_ipv6(&p, src, dst, None, &MCAST, &mut ctx, NOW).expect("no hop limit known: no check");
     assert_eq!(rx.ttl, None);
 }
 
@@ -527,8 +548,8 @@ fn unicast_source_and_ttl_range() {
     let uni_opts = WireOptions { unicast: true, v3_checksum_as_v2: false };
     let advert = dec4(&fixture("v2_pass"), pass()).expect("decodes").advert;
     let ip = Ipv4Tx { src: SRC4, dst: Ipv4Addr::new(10, 77, 0, 2), ttl: 200, id: 1 };
-    let b = encode_ipv4(&advert, &ip, &uni_opts, &pass(), 0).expect("encodes");
-    let rx = decode_ipv4(&b, &uni_opts, &mut AuthCtx::new(pass())).expect("decodes");
+    let b = enc4(&advert, &ip, &uni_opts, &pass(), 0).expect("encodes");
+    let rx = decode_ipv4(&b, &uni_opts, &mut AuthCtx::new(pass()), NOW).expect("decodes");
     let vips = advert.addresses.clone();
     let peers = [UnicastPeer { addr: v4([10, 77, 0, 1]), min_ttl: 250, max_ttl: 255 }];
     let mut exp = expectation(Version::V2, 100, &vips);
@@ -581,21 +602,21 @@ fn encode_refuses_what_the_wire_cannot_carry() {
     use keepalived_rs::vrrp::packet::EncodeError;
     let mut a = dec4(&fixture("v3_ipv4"), AuthConfig::None).expect("decodes").advert;
     a.adver_int = 4096;
-    assert_eq!(encode_ipv4(&a, &tx(1), &MCAST, &AuthConfig::None, 0), Err(EncodeError::IntervalOutOfRange(4096)));
+    assert_eq!(enc4(&a, &tx(1), &MCAST, &AuthConfig::None, 0), Err(EncodeError::IntervalOutOfRange(4096)));
     a.adver_int = 100;
-    assert_eq!(encode_ipv4(&a, &tx(1), &MCAST, &pass(), 0), Err(EncodeError::AuthWithV3));
+    assert_eq!(enc4(&a, &tx(1), &MCAST, &pass(), 0), Err(EncodeError::AuthWithV3));
     a.addresses = vec![IpAddr::V4(Ipv4Addr::LOCALHOST); 256];
-    assert_eq!(encode_ipv4(&a, &tx(1), &MCAST, &AuthConfig::None, 0), Err(EncodeError::TooManyAddresses(256)));
+    assert_eq!(enc4(&a, &tx(1), &MCAST, &AuthConfig::None, 0), Err(EncodeError::TooManyAddresses(256)));
     a.addresses = vec![IpAddr::V6(Ipv6Addr::LOCALHOST)];
     assert_eq!(
-        encode_ipv4(&a, &tx(1), &MCAST, &AuthConfig::None, 0),
+        enc4(&a, &tx(1), &MCAST, &AuthConfig::None, 0),
         Err(EncodeError::WrongFamily(IpAddr::V6(Ipv6Addr::LOCALHOST)))
     );
     let mut v2 = dec4(&fixture("v2_none"), AuthConfig::None).expect("decodes").advert;
     v2.adver_int = 25600;
-    assert_eq!(encode_ipv4(&v2, &tx(1), &MCAST, &AuthConfig::None, 0), Err(EncodeError::IntervalOutOfRange(25600)));
+    assert_eq!(enc4(&v2, &tx(1), &MCAST, &AuthConfig::None, 0), Err(EncodeError::IntervalOutOfRange(25600)));
     v2.adver_int = 100;
-    assert_eq!(encode_v6_payload(&v2, SRC6, VRRP_GROUP_V6), Err(EncodeError::V2OverIpv6));
+    assert_eq!(encode_v6_payload(&v2, SRC6, VRRP_GROUP_V6, None), Err(EncodeError::V2OverIpv6));
 }
 
 #[test]
@@ -667,12 +688,16 @@ fn arbitrary_bytes_never_panic() {
         let auth = &auths[round % auths.len()];
         let o = &opts[round % opts.len()];
         let mut ctx = AuthCtx::new(auth.clone());
-        let r4 = decode_ipv4(&b, o, &mut ctx);
+        let r4 = decode_ipv4(&b, o, &mut ctx, NOW);
         if r4.is_ok() && matches!(auth, AuthConfig::Ah(_)) {
             accepted_with_ah += 1;
         }
-        let _ = decode_ipv6(&b, SRC6, VRRP_GROUP_V6, Some(255), o, &mut ctx);
-        let _ = decode_ipv6(&b, SRC6, VRRP_GROUP_V6, None, o, &mut ctx);
+        let _ = decode_ipv6(&b, SRC6, VRRP_GROUP_V6, Some(255), o, &mut ctx, NOW);
+        let _ = decode_ipv6(&b, SRC6, VRRP_GROUP_V6, None, o, &mut ctx, NOW);
+        let mut hctx = hmac_ctx(HmacMode::Enforce, ReplayMode::Time { window: 5 });
+        let h4 = decode_ipv4(&b, o, &mut hctx, NOW);
+        let h6 = decode_ipv6(&b, SRC6, VRRP_GROUP_V6, Some(255), o, &mut hctx, NOW);
+        assert!(h4.is_err() && h6.is_err(), "random bytes never carry a valid auth_hmac trailer");
         let _ = peek_vrid_ipv4(&b);
         let _ = peek_vrid_ipv6(&b);
     }
@@ -705,14 +730,14 @@ fn mutated_fixtures_never_panic_and_reencode_when_accepted() {
             }
         }
         let mut ctx = AuthCtx::new(auth.clone());
-        if let Ok(rx) = decode_ipv4(&b, &MCAST, &mut ctx) {
+        if let Ok(rx) = decode_ipv4(&b, &MCAST, &mut ctx, NOW) {
             // anything accepted is a well-formed advert: re-encoding it with
             // the received header fields gives back the VRRP part exactly
             let IpAddr::V4(dst) = rx.dst else { panic!("IPv4 decode gave {:?}", rx.dst) };
             let IpAddr::V4(src) = rx.src else { panic!("IPv4 decode gave {:?}", rx.src) };
             if rx.advert.version == Version::V2 && *auth != AuthConfig::None && !matches!(auth, AuthConfig::Ah(_)) {
                 let ip = Ipv4Tx { src, dst, ttl: 255, id: u16::from_be_bytes([b[4], b[5]]) };
-                let re = encode_ipv4(&rx.advert, &ip, &MCAST, auth, 0).expect("re-encodes");
+                let re = enc4(&rx.advert, &ip, &MCAST, auth, 0).expect("re-encodes");
                 let ihl = usize::from(b[0] & 0x0f) * 4;
                 assert_eq!(&re[20..], &b[ihl..], "round {round}");
             }
@@ -721,6 +746,193 @@ fn mutated_fixtures_never_panic_and_reencode_when_accepted() {
         let i = rng.below(p.len());
         p[i] ^= 1 << rng.below(8);
         p.truncate(p.len() - rng.below(3));
-        let _ = decode_ipv6(&p, src6, dst6, Some(255), &MCAST, &mut AuthCtx::new(AuthConfig::None));
+        let _ = decode_ipv6(&p, src6, dst6, Some(255), &MCAST, &mut AuthCtx::new(AuthConfig::None), NOW);
     }
+}
+
+// ---- keepalived 2.4 auth_hmac trailer ------------------------------------
+
+use keepalived_rs::vrrp::auth::{HmacAuth, HmacKey, HmacMode, HmacSeen, ReplayMode, TxHmac};
+
+/// Upstream's test key: bytes 00..1f, id 1.
+fn vector_key() -> Vec<u8> {
+    (0u8..32).collect()
+}
+
+fn hmac_ctx(mode: HmacMode, replay: ReplayMode) -> AuthCtx {
+    let mut ctx = AuthCtx::new(AuthConfig::None);
+    ctx.hmac = Some(HmacAuth::new(vec![HmacKey { id: 1, key: vector_key() }], 1, mode, replay));
+    ctx
+}
+
+fn hexbytes(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect()
+}
+
+/// The draft appendix images in keepalived's auth_hmac test: VRID 51, prio
+/// 200, sequence 0x6800000080000000. IPv4 from 198.51.100.10 with VIP
+/// 192.0.2.100 and a message-only checksum; IPv6 from fe80::10 to fe80::20
+/// with VIP fe80::100 and the kernel's checksum over the trailer too.
+const VEC4: &str = "3133c80100644402c00002640101000068000000800000001b84bc4e8e43892dc6d98448f8ee2265";
+const VEC6: &str =
+    "3133c8010064a2e9fe800000000000000000000000000100010100006800000080000000c8c56146ebfd66ee10ec4d8186461b78";
+const VEC_SEQ: u64 = 0x6800_0000_8000_0000;
+const VEC_SRC4: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 10);
+const VEC_SRC6: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x10);
+const VEC_DST6: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x20);
+const AS_V2: WireOptions = WireOptions { unicast: false, v3_checksum_as_v2: true };
+
+fn vec_tx(key: &[u8]) -> TxHmac<'_> {
+    TxHmac { key_id: 1, key: Some(key), seq: VEC_SEQ }
+}
+
+fn vec_advert(addr: IpAddr) -> Advert {
+    Advert {
+        version: Version::V3,
+        kind: PacketType::Advertisement,
+        vrid: 51,
+        priority: 200,
+        auth_type: None,
+        adver_int: 100,
+        checksum: 0,
+        addresses: vec![addr],
+        auth_data: None,
+    }
+}
+
+/// The IPv4 vector inside an IPv4 header as keepalived would send it.
+fn vec4_packet() -> Vec<u8> {
+    let key = vector_key();
+    let ip = Ipv4Tx { src: VEC_SRC4, dst: VRRP_GROUP_V4, ttl: 255, id: 1 };
+    let auth = TxAuth { config: &AuthConfig::None, ah_seq: 0, hmac: Some(vec_tx(&key)) };
+    encode_ipv4(&vec_advert(v4([192, 0, 2, 100])), &ip, &AS_V2, &auth).expect("encodes")
+}
+
+#[test]
+fn hmac_encode_matches_upstream_vectors() {
+    assert_eq!(&vec4_packet()[20..], &hexbytes(VEC4)[..]);
+    let key = vector_key();
+    let a6 = vec_advert(IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x100)));
+    assert_eq!(encode_v6_payload(&a6, VEC_SRC6, VEC_DST6, Some(&vec_tx(&key))), Ok(hexbytes(VEC6)));
+}
+
+#[test]
+fn hmac_decode_verifies_upstream_vectors() {
+    let mut ctx = hmac_ctx(HmacMode::Enforce, ReplayMode::Monotonic);
+    let rx = decode_ipv4(&vec4_packet(), &AS_V2, &mut ctx, NOW).expect("IPv4 vector verifies");
+    assert_eq!(rx.hmac, Some(HmacSeen { key_id: 1, seq: VEC_SEQ }));
+    assert_eq!(rx.advert.addresses, vec![v4([192, 0, 2, 100])]);
+    assert_eq!(rx.advert.checksum, 0x4402);
+    let mut ctx = hmac_ctx(HmacMode::Enforce, ReplayMode::Monotonic);
+    let rx = decode_ipv6(&hexbytes(VEC6), VEC_SRC6, VEC_DST6, Some(255), &MCAST, &mut ctx, NOW).expect("IPv6 vector");
+    assert_eq!(rx.hmac, Some(HmacSeen { key_id: 1, seq: VEC_SEQ }));
+    assert_eq!((rx.advert.vrid, rx.advert.priority), (51, 200));
+}
+
+#[test]
+fn hmac_tampering_is_refused_like_upstream() {
+    let img = hexbytes(VEC6);
+    for (what, off, want) in [
+        ("priority", 2usize, DropReason::HmacBad),
+        ("interval", 5, DropReason::HmacBad),
+        ("vip", 8 + 15, DropReason::HmacBad),
+        ("vrid", 1, DropReason::HmacBad),
+        ("ext type", 24, DropReason::HmacMalformed),
+        ("key id", 25, DropReason::HmacUnknownKey(0)),
+        ("reserved", 26, DropReason::HmacMalformed),
+        ("seconds", 28, DropReason::HmacBad),
+        ("counter", 35, DropReason::HmacBad),
+        ("hmac", 36, DropReason::HmacBad),
+        // the HMAC reads the checksum as zero: the checksum check catches it
+        ("checksum", 6, DropReason::BadChecksum),
+    ] {
+        let mut b = img.clone();
+        b[off] ^= 0x01;
+        let mut ctx = hmac_ctx(HmacMode::Enforce, ReplayMode::Monotonic);
+        assert_eq!(decode_ipv6(&b, VEC_SRC6, VEC_DST6, Some(255), &MCAST, &mut ctx, NOW), Err(want), "{what}");
+    }
+    // the pseudo header binds the source address
+    let mut ctx = hmac_ctx(HmacMode::Enforce, ReplayMode::Monotonic);
+    assert_eq!(decode_ipv6(&img, VEC_DST6, VEC_DST6, Some(255), &MCAST, &mut ctx, NOW), Err(DropReason::HmacBad));
+    // a different key
+    let mut ctx = hmac_ctx(HmacMode::Enforce, ReplayMode::Monotonic);
+    if let Some(h) = ctx.hmac.as_mut() {
+        h.keys = vec![HmacKey { id: 1, key: vec![7; 32] }];
+    }
+    assert_eq!(decode_ipv6(&img, VEC_SRC6, VEC_DST6, Some(255), &MCAST, &mut ctx, NOW), Err(DropReason::HmacBad));
+}
+
+#[test]
+fn hmac_replay_and_freshness() {
+    let img = hexbytes(VEC6);
+    let dec = |ctx: &mut AuthCtx, now: Duration| decode_ipv6(&img, VEC_SRC6, VEC_DST6, Some(255), &MCAST, ctx, now);
+    let mut ctx = hmac_ctx(HmacMode::Enforce, ReplayMode::Monotonic);
+    assert!(dec(&mut ctx, NOW).is_ok());
+    assert_eq!(dec(&mut ctx, NOW), Err(DropReason::HmacReplay));
+    // time mode: the vector's timestamp must be within the window of now
+    let sec = Duration::from_secs(0x6800_0000);
+    let mut ctx = hmac_ctx(HmacMode::Enforce, ReplayMode::Time { window: 5 });
+    assert_eq!(dec(&mut ctx, sec + Duration::from_secs(100)), Err(DropReason::HmacStale(100)));
+    assert_eq!(dec(&mut ctx, sec - Duration::from_secs(100)), Err(DropReason::HmacStale(-100)));
+    assert!(dec(&mut ctx, sec + Duration::from_secs(3)).is_ok());
+    assert_eq!(dec(&mut ctx, sec + Duration::from_secs(3)), Err(DropReason::HmacReplay));
+}
+
+#[test]
+fn hmac_modes_and_missing_trailer() {
+    let plain = dec4(&fixture("v3_ipv4"), AuthConfig::None).expect("decodes");
+    let bytes = fixture("v3_ipv4");
+    let mut enforce = hmac_ctx(HmacMode::Enforce, ReplayMode::Monotonic);
+    assert_eq!(decode_ipv4(&bytes, &MCAST, &mut enforce, NOW), Err(DropReason::HmacMissing));
+    for mode in [HmacMode::Permissive, HmacMode::ReceiveOnly] {
+        let mut ctx = hmac_ctx(mode, ReplayMode::Monotonic);
+        assert_eq!(decode_ipv4(&bytes, &MCAST, &mut ctx, NOW), Ok(plain.clone()), "{mode:?}");
+    }
+    // a trailer to an instance without auth_hmac is "too long"
+    assert_eq!(dec4(&vec4_packet(), AuthConfig::None), Err(DropReason::BadLength { got: 60, expected: 32 }));
+    // receive-only sends nothing
+    let mut ro =
+        HmacAuth::new(vec![HmacKey { id: 1, key: vector_key() }], 1, HmacMode::ReceiveOnly, ReplayMode::Monotonic);
+    assert_eq!(ro.next_tx(NOW), None);
+}
+
+#[test]
+fn hmac_trailer_with_v2_pass_and_ah() {
+    let key = vector_key();
+    for auth in [pass(), ah(), AuthConfig::None] {
+        let advert = dec4(&fixture("v2_pass"), pass()).expect("decodes").advert;
+        let tx_auth = TxAuth { config: &auth, ah_seq: 4, hmac: Some(vec_tx(&key)) };
+        let b = encode_ipv4(&advert, &tx(1), &MCAST, &tx_auth).expect("encodes");
+        let mut ctx = hmac_ctx(HmacMode::Enforce, ReplayMode::Monotonic);
+        ctx.config = auth.clone();
+        let rx = decode_ipv4(&b, &MCAST, &mut ctx, NOW).expect("round trip");
+        assert_eq!(rx.hmac, Some(HmacSeen { key_id: 1, seq: VEC_SEQ }), "{auth:?}");
+        assert_eq!(rx.advert.addresses, advert.addresses);
+        // the PASS data is read at the end of the message, not of the packet
+        if auth == pass() {
+            assert_eq!(rx.advert.auth_data, Some(*b"s3cret\0\0"));
+        }
+    }
+}
+
+#[test]
+fn hmac_send_sequence_follows_the_clock() {
+    let mut h =
+        HmacAuth::new(vec![HmacKey { id: 1, key: vector_key() }], 1, HmacMode::Enforce, ReplayMode::Time { window: 5 });
+    let t = Duration::new(0x6800_0000, 500_000_000);
+    let first = h.next_tx(t).map(|x| x.seq);
+    assert_eq!(first, Some(0x6800_0000_8000_0000), "seconds and a 1/65536 fraction");
+    assert_eq!(h.next_tx(t).map(|x| x.seq), Some(0x6800_0000_8000_0001), "same instant: counter + 1");
+    // clock stepped back 3 s: still growing
+    assert_eq!(h.next_tx(t - Duration::from_secs(3)).map(|x| x.seq), Some(0x6800_0000_8000_0002));
+    // stepped back further than the window: restart from the clock
+    let back = t - Duration::from_secs(60);
+    assert_eq!(h.next_tx(back).map(|x| x.seq >> 32), Some(0x6800_0000 - 60));
+    let mut m = HmacAuth::new(vec![HmacKey { id: 1, key: vector_key() }], 1, HmacMode::Enforce, ReplayMode::Monotonic);
+    m.next_tx(t);
+    assert_eq!(m.next_tx(back).map(|x| x.seq), Some(0x6800_0000_8000_0001), "monotonic never goes back");
+    // a missing active key signs with zeros, which receivers refuse
+    m.active_key = 9;
+    let tx = m.next_tx(t).expect("sends");
+    assert_eq!((tx.key_id, tx.key), (9, None));
 }

@@ -1,6 +1,6 @@
-//! VRRPv2 authentication as keepalived puts it on the wire: simple password
-//! (PASS) and IPsec-AH with HMAC-MD5-96, plus keepalived's own `auth_hmac`
-//! trailer is described in [`super::packet`].
+//! VRRP authentication as keepalived puts it on the wire: the VRRPv2 simple
+//! password (PASS) and IPsec-AH with HMAC-MD5-96, and keepalived 2.4's own
+//! `auth_hmac` trailer (HMAC-SHA256, v2 and v3, see [`HmacAuth`]).
 //!
 //! Pure: the per-instance state ([`AuthCtx`]) is passed into
 //! [`super::packet::decode_ipv4`] and the encoder by the caller, like an
@@ -9,9 +9,6 @@
 //! RFC 3768 removed authentication from VRRPv2; keepalived kept the RFC 2338
 //! section 5.3.6 types: 0 none, 1 simple text password, 2 IP Authentication
 //! Header.
-//!
-//! keepalived 2.4's `auth_hmac` trailer (HMAC-SHA256) is not implemented
-//! yet: see the module docs of [`super::packet`].
 
 use md5::{Digest, Md5};
 
@@ -195,12 +192,14 @@ pub struct AuthCtx {
     pub config: AuthConfig,
     /// The AH sequence counter (unused unless `config` is AH).
     pub ah: AhCounter,
+    /// keepalived 2.4's `auth_hmac` block, if configured.
+    pub hmac: Option<HmacAuth>,
 }
 
 impl AuthCtx {
     /// A context with fresh counters.
     pub fn new(config: AuthConfig) -> Self {
-        AuthCtx { config, ah: AhCounter::default() }
+        AuthCtx { config, ah: AhCounter::default(), hmac: None }
     }
 }
 
@@ -267,4 +266,367 @@ pub fn ah_icv(key: &[u8; AUTH_KEY_LEN], ip_hdr: &[u8], ah_hdr: &[u8], vrrp: &[u8
         *d = *s;
     }
     icv
+}
+
+/// Length of keepalived 2.4's `auth_hmac` trailer: type, key id, 2 reserved
+/// bytes, 32-bit seconds, 16-bit fraction, 16-bit counter, 128-bit HMAC.
+pub const HMAC_TRAILER_LEN: usize = 28;
+/// The only trailer type keepalived defines: HMAC-SHA256 truncated to 128 bits.
+pub const HMAC_TYPE_SHA256: u8 = 1;
+/// Truncated HMAC length in the trailer.
+pub const HMAC_LEN: usize = 16;
+/// Length of the pseudo header bound into the HMAC.
+const HMAC_PSEUDO_LEN: usize = 20;
+/// Offset of the HMAC inside the trailer.
+const HMAC_OFF: usize = HMAC_TRAILER_LEN - HMAC_LEN;
+/// keepalived keeps replay state for this many multicast senders (LRU).
+const HMAC_MCAST_SENDERS: usize = 4;
+
+/// `auth_hmac { mode }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HmacMode {
+    /// Send a trailer, require one.
+    Enforce,
+    /// Send a trailer, also accept adverts without one.
+    Permissive,
+    /// Send none, accept adverts without one (a present trailer is verified).
+    ReceiveOnly,
+}
+
+/// `auth_hmac { anti_replay }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayMode {
+    /// `time`: the trailer's seconds must be within `window` seconds of our
+    /// clock, and sequences must grow.
+    Time {
+        /// `time_window` (1-300 s; keepalived's default is max(3 x advert_int, 5)).
+        window: u32,
+    },
+    /// `monotonic`: sequences must grow.
+    Monotonic,
+}
+
+/// Where the transmit side's authentication comes from for one advert round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxAuth<'a> {
+    /// The v2 `authentication` block.
+    pub config: &'a AuthConfig,
+    /// This round's AH sequence number ([`AhCounter::next_tx`]); ignored
+    /// unless `config` is AH.
+    pub ah_seq: u32,
+    /// This round's `auth_hmac` trailer ([`HmacAuth::next_tx`]), if sent.
+    pub hmac: Option<TxHmac<'a>>,
+}
+
+impl<'a> TxAuth<'a> {
+    /// No AH sequence, no trailer.
+    pub fn plain(config: &'a AuthConfig) -> Self {
+        TxAuth { config, ah_seq: 0, hmac: None }
+    }
+}
+
+/// A configured `key <id> <value>` (32-64 bytes in keepalived's parser).
+#[derive(Clone, PartialEq, Eq)]
+pub struct HmacKey {
+    /// Key id, 1-255.
+    pub id: u8,
+    /// Key bytes.
+    pub key: Vec<u8>,
+}
+
+impl std::fmt::Debug for HmacKey {
+    // never print secrets
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HmacKey {{ id: {}, len: {} }}", self.id, self.key.len())
+    }
+}
+
+/// Why a trailer was refused (mapped onto `DropReason`s by the decoder).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HmacError {
+    /// Unknown trailer type or non-zero reserved bytes.
+    Malformed,
+    /// The key id is not configured.
+    UnknownKey(u8),
+    /// The HMAC does not verify.
+    BadHmac,
+    /// Time mode: the timestamp is `skew` seconds off our clock, outside the window.
+    Stale(i32),
+    /// The sequence did not grow.
+    Replay,
+}
+
+/// Per-sender anti-replay mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SenderMark {
+    addr: std::net::IpAddr,
+    seq: u64,
+    last_used: u64,
+}
+
+/// keepalived 2.4's `auth_hmac` state for one instance: configuration, the
+/// last sequence sent and the per-sender replay marks. Pure: the caller
+/// passes the wall clock (`now` since the Unix epoch).
+///
+/// Trailer after the VRRP message (after the v2 auth data if any):
+/// ```text
+///  0                   1                   2                   3
+///  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+/// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+/// |   Type (1)    |    Key ID     |          Reserved (0)         |
+/// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+/// |                  Seconds since the Unix epoch                 |
+/// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+/// |     Fraction (1/65536 s)      |            Counter            |
+/// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+/// |              HMAC-SHA256 truncated to 128 bits                |
+/// |                          (4 words)                            |
+/// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+/// ```
+/// The three middle fields form one 64-bit sequence, compared with RFC 1982
+/// serial arithmetic. The HMAC covers a 20-byte pseudo header (4 or 6, the
+/// VRRP version, the VRID, 0, the source address zero padded to 16 bytes),
+/// then the VRRP message with its checksum read as zero, then the trailer
+/// with its HMAC zeroed. The IP header is not covered, so one signed advert
+/// is valid for every unicast peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HmacAuth {
+    /// Configured keys.
+    pub keys: Vec<HmacKey>,
+    /// `active_key`: the id used when sending.
+    pub active_key: u8,
+    /// `mode`.
+    pub mode: HmacMode,
+    /// `anti_replay` / `time_window`.
+    pub replay: ReplayMode,
+    send_seq: u64,
+    marks: Vec<SenderMark>,
+    lru_clock: u64,
+    /// Senders tracked: 4 for multicast (keepalived's table); a unicast
+    /// instance should raise it to its number of peers.
+    pub max_senders: usize,
+}
+
+/// What the encoder needs to append a trailer: computed once per advert
+/// round by [`HmacAuth::next_tx`] (keepalived signs once and replicates the
+/// same trailer to every unicast peer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxHmac<'a> {
+    /// Key id in the trailer.
+    pub key_id: u8,
+    /// Key bytes; `None` (active key missing) sends a zero HMAC, which every
+    /// receiver refuses, as keepalived does.
+    pub key: Option<&'a [u8]>,
+    /// The 64-bit sequence.
+    pub seq: u64,
+}
+
+/// A verified trailer, reported in `Received`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HmacSeen {
+    /// The key id that verified.
+    pub key_id: u8,
+    /// The 64-bit sequence.
+    pub seq: u64,
+}
+
+/// RFC 1982 "a is after b" over 64 bits.
+fn seq_after(a: u64, b: u64) -> bool {
+    (a.wrapping_sub(b) as i64) > 0
+}
+
+/// The wall clock as a sequence: seconds in the top 32 bits, a 1/65536 s
+/// fraction in the next 16, counter 0.
+fn clock_seq(now: std::time::Duration) -> u64 {
+    let secs = now.as_secs() as u32; // the field wraps in 2106, as keepalived's
+    let frac = (u64::from(now.subsec_nanos()) << 16) / 1_000_000_000;
+    (u64::from(secs) << 32) | (frac << 16)
+}
+
+impl HmacAuth {
+    /// A fresh state for the given configuration.
+    pub fn new(keys: Vec<HmacKey>, active_key: u8, mode: HmacMode, replay: ReplayMode) -> Self {
+        HmacAuth {
+            keys,
+            active_key,
+            mode,
+            replay,
+            send_seq: 0,
+            marks: Vec::new(),
+            lru_clock: 0,
+            max_senders: HMAC_MCAST_SENDERS,
+        }
+    }
+
+    /// Whether adverts carry a trailer (not in receive-only mode).
+    pub fn sends(&self) -> bool {
+        self.mode != HmacMode::ReceiveOnly
+    }
+
+    fn key(&self, id: u8) -> Option<&[u8]> {
+        self.keys.iter().find(|k| k.id == id).map(|k| k.key.as_slice())
+    }
+
+    /// The trailer parameters for the next advert round, or `None` in
+    /// receive-only mode. The sequence is the larger of the clock and the
+    /// last one plus one; in time mode a sequence stranded more than the
+    /// window ahead of the clock (a corrected clock step) restarts from it.
+    pub fn next_tx(&mut self, now: std::time::Duration) -> Option<TxHmac<'_>> {
+        if !self.sends() {
+            return None;
+        }
+        let clk = clock_seq(now);
+        if seq_after(clk, self.send_seq) {
+            self.send_seq = clk;
+        } else {
+            let ahead = ((self.send_seq >> 32) as u32).wrapping_sub((clk >> 32) as u32) as i32;
+            match self.replay {
+                ReplayMode::Time { window } if i64::from(ahead) > i64::from(window) => self.send_seq = clk,
+                _ => self.send_seq = self.send_seq.wrapping_add(1),
+            }
+        }
+        let seq = self.send_seq;
+        let key_id = self.active_key;
+        Some(TxHmac { key_id, key: self.key(key_id), seq })
+    }
+
+    /// Verifies a received trailer. `msg` is the VRRP message (without the
+    /// trailer), `src` the packet's source, `family_v6` its family.
+    pub(crate) fn verify(
+        &mut self,
+        trailer: &[u8],
+        msg: &[u8],
+        src: std::net::IpAddr,
+        now: std::time::Duration,
+    ) -> Result<HmacSeen, HmacError> {
+        let field = |i: usize| trailer.get(i).copied().ok_or(HmacError::Malformed);
+        let (kind, key_id) = (field(0)?, field(1)?);
+        if kind != HMAC_TYPE_SHA256 || field(2)? != 0 || field(3)? != 0 || trailer.len() != HMAC_TRAILER_LEN {
+            return Err(HmacError::Malformed);
+        }
+        let mut seq_bytes = [0u8; 8];
+        for (i, b) in seq_bytes.iter_mut().enumerate() {
+            *b = field(4 + i)?;
+        }
+        let seq = u64::from_be_bytes(seq_bytes);
+        let sec = (seq >> 32) as u32;
+        let now_secs = now.as_secs() as u32;
+        // the stale check runs before the costly HMAC; it only ever rejects
+        if let ReplayMode::Time { window } = self.replay {
+            let skew = now_secs.wrapping_sub(sec) as i32;
+            if i64::from(skew).abs() > i64::from(window) {
+                return Err(HmacError::Stale(skew));
+            }
+        }
+        let key = self.key(key_id).ok_or(HmacError::UnknownKey(key_id))?;
+        let want = trailer_hmac(key, msg, trailer, src);
+        let got = trailer.get(HMAC_OFF..).ok_or(HmacError::Malformed)?;
+        if !ct_eq(&want, got) {
+            return Err(HmacError::BadHmac);
+        }
+        // the replay mark moves only on authenticated data
+        self.lru_clock += 1;
+        let stamp = self.lru_clock;
+        let window = match self.replay {
+            ReplayMode::Time { window } => Some(window),
+            ReplayMode::Monotonic => None,
+        };
+        let max = self.max_senders.max(1);
+        let mark = match self.marks.iter().position(|m| m.addr == src) {
+            Some(i) => self.marks.get_mut(i),
+            None => {
+                if self.marks.len() >= max {
+                    if let Some(i) = self.marks.iter().enumerate().min_by_key(|(_, m)| m.last_used).map(|(i, _)| i) {
+                        self.marks.swap_remove(i);
+                    }
+                }
+                self.marks.push(SenderMark { addr: src, seq, last_used: stamp });
+                return Ok(HmacSeen { key_id, seq });
+            }
+        };
+        let Some(mark) = mark else {
+            return Err(HmacError::Replay);
+        };
+        mark.last_used = stamp;
+        // a mark outside the time window expires (recovers a sender whose
+        // clock was stepped back)
+        let expired = window.is_some_and(|w| {
+            let age = now_secs.wrapping_sub((mark.seq >> 32) as u32) as i32;
+            i64::from(age).abs() > i64::from(w)
+        });
+        if !expired && !seq_after(seq, mark.seq) {
+            return Err(HmacError::Replay);
+        }
+        mark.seq = seq;
+        Ok(HmacSeen { key_id, seq })
+    }
+}
+
+/// HMAC-SHA256 (RFC 2104) over the concatenation of `parts`.
+fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    use openssl::sha::Sha256;
+    let mut k = [0u8; 64];
+    if key.len() > 64 {
+        let mut h = Sha256::new();
+        h.update(key);
+        for (d, s) in k.iter_mut().zip(h.finish().iter()) {
+            *d = *s;
+        }
+    } else {
+        for (d, s) in k.iter_mut().zip(key) {
+            *d = *s;
+        }
+    }
+    let ipad: Vec<u8> = k.iter().map(|b| b ^ 0x36).collect();
+    let opad: Vec<u8> = k.iter().map(|b| b ^ 0x5c).collect();
+    let mut inner = Sha256::new();
+    inner.update(&ipad);
+    for p in parts {
+        inner.update(p);
+    }
+    let inner = inner.finish();
+    let mut outer = Sha256::new();
+    outer.update(&opad);
+    outer.update(&inner);
+    outer.finish()
+}
+
+/// The trailer HMAC: pseudo header, the message with its checksum as zero,
+/// the trailer's first 12 bytes, 16 zero bytes; truncated to 128 bits.
+fn trailer_hmac(key: &[u8], msg: &[u8], trailer: &[u8], src: std::net::IpAddr) -> [u8; HMAC_LEN] {
+    let mut pseudo = [0u8; HMAC_PSEUDO_LEN];
+    let (fam, addr): (u8, Vec<u8>) = match src {
+        std::net::IpAddr::V4(a) => (4, a.octets().to_vec()),
+        std::net::IpAddr::V6(a) => (6, a.octets().to_vec()),
+    };
+    let first = msg.first().copied().unwrap_or(0);
+    pseudo[0] = fam;
+    pseudo[1] = first >> 4;
+    pseudo[2] = msg.get(1).copied().unwrap_or(0);
+    for (d, s) in pseudo.iter_mut().skip(4).zip(&addr) {
+        *d = *s;
+    }
+    let head = msg.get(..6).unwrap_or(msg);
+    let tail = msg.get(8..).unwrap_or(&[]);
+    let prefix = trailer.get(..HMAC_OFF).unwrap_or(trailer);
+    let full = hmac_sha256(key, &[&pseudo, head, &[0, 0], tail, prefix, &[0u8; HMAC_LEN]]);
+    let mut out = [0u8; HMAC_LEN];
+    for (d, s) in out.iter_mut().zip(full.iter()) {
+        *d = *s;
+    }
+    out
+}
+
+/// Builds the 28-byte trailer for `msg` (the VRRP message as it will be
+/// sent; its checksum does not matter, the HMAC reads it as zero).
+pub(crate) fn build_trailer(tx: &TxHmac<'_>, msg: &[u8], src: std::net::IpAddr) -> [u8; HMAC_TRAILER_LEN] {
+    let mut t = [0u8; HMAC_TRAILER_LEN];
+    t[0] = HMAC_TYPE_SHA256;
+    t[1] = tx.key_id;
+    t[4..12].copy_from_slice(&tx.seq.to_be_bytes());
+    if let Some(key) = tx.key {
+        let mac = trailer_hmac(key, msg, &t, src);
+        t[HMAC_OFF..].copy_from_slice(&mac);
+    }
+    t
 }

@@ -30,19 +30,25 @@
 //! [`Advert::version`] tells what was on the wire (v2 whole seconds, so a
 //! multiple of 100; v3 a 12-bit centisecond count).
 //!
-//! keepalived 2.4's `auth_hmac` trailer is NOT implemented here; see the
-//! crate report: its wire format (a 28-byte trailer after the VRRP message:
-//! type 1, key id, 2 reserved bytes, 64-bit time based sequence, HMAC-SHA256
-//! truncated to 128 bits over a 20-byte pseudo header, the message with its
-//! checksum zeroed and the trailer with the HMAC zeroed) was pinned down from
-//! upstream's test vectors but is not wired in yet. An advert carrying such a
-//! trailer is refused as [`DropReason::BadLength`] (too long).
+//! keepalived 2.4's `auth_hmac` trailer ([`super::auth::HmacAuth`]) follows
+//! the VRRP message (and the v2 auth data). It is recognised by length: an
+//! instance with `auth_hmac` accepts exactly the message length or the
+//! message plus 28 bytes; without `auth_hmac` a trailer is "too long". The
+//! IPv4 checksum covers the message only; over IPv6 the checksum (the
+//! kernel's, `IPV6_CHECKSUM`) covers the whole payload, trailer included.
+//! The wire layout and HMAC input are checked against upstream's test
+//! vectors; where upstream's receive path runs the trailer check relative to
+//! the other checks could not be read, so it runs after the v2 auth checks.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
 
 use thiserror::Error;
 
-use super::auth::{self, AH_HEADER_LEN, AH_ICV_LEN, AH_PAYLOAD_LEN, AUTH_KEY_LEN, AuthConfig, AuthCtx, AuthType};
+use super::auth::{
+    self, AH_HEADER_LEN, AH_ICV_LEN, AH_PAYLOAD_LEN, AUTH_KEY_LEN, AuthConfig, AuthCtx, AuthType, HMAC_TRAILER_LEN,
+    HmacError, HmacMode, HmacSeen, TxAuth, TxHmac,
+};
 
 /// IP protocol number of VRRP (RFC 5798 section 5.1.1.4).
 pub const IPPROTO_VRRP: u8 = 112;
@@ -169,6 +175,8 @@ pub struct Received {
     pub advert: Advert,
     /// The AH sequence number, for AH adverts.
     pub ah_seq: Option<u32>,
+    /// The verified `auth_hmac` trailer, if the advert had one.
+    pub hmac: Option<HmacSeen>,
 }
 
 /// Instance settings that change how packets are checked or built on the wire.
@@ -290,10 +298,40 @@ pub enum DropReason {
     /// The unicast peer's `min_ttl` / `max_ttl` range excludes the TTL.
     #[error("TTL/HL {0} not in range")]
     TtlOutOfRange(u8),
+    /// `auth_hmac` in enforce mode and the advert has no trailer.
+    #[error("auth_hmac: advert without trailer")]
+    HmacMissing,
+    /// `auth_hmac`: unknown trailer type or reserved bytes set.
+    #[error("auth_hmac: malformed trailer")]
+    HmacMalformed,
+    /// `auth_hmac`: key id not configured.
+    #[error("auth_hmac: unknown key id {0}")]
+    HmacUnknownKey(u8),
+    /// `auth_hmac`: the HMAC does not verify.
+    #[error("auth_hmac: invalid HMAC")]
+    HmacBad,
+    /// `auth_hmac` time mode: the timestamp is outside the window.
+    #[error("auth_hmac: timestamp {0} s off, outside the window")]
+    HmacStale(i32),
+    /// `auth_hmac`: the sequence did not grow.
+    #[error("auth_hmac: replayed sequence")]
+    HmacReplay,
+}
+
+impl From<HmacError> for DropReason {
+    fn from(e: HmacError) -> Self {
+        match e {
+            HmacError::Malformed => DropReason::HmacMalformed,
+            HmacError::UnknownKey(k) => DropReason::HmacUnknownKey(k),
+            HmacError::BadHmac => DropReason::HmacBad,
+            HmacError::Stale(s) => DropReason::HmacStale(s),
+            HmacError::Replay => DropReason::HmacReplay,
+        }
+    }
 }
 
 /// Number of [`DropReason`] kinds (the length of [`DropCounters`]).
-pub const DROP_REASON_KINDS: usize = 23;
+pub const DROP_REASON_KINDS: usize = 29;
 
 /// Counter names, indexed by [`DropReason::index`].
 const COUNTER_NAMES: [&str; DROP_REASON_KINDS] = [
@@ -320,6 +358,12 @@ const COUNTER_NAMES: [&str; DROP_REASON_KINDS] = [
     "cast_mismatch",
     "not_unicast_peer",
     "ttl_out_of_range",
+    "hmac_missing",
+    "hmac_malformed",
+    "hmac_unknown_key",
+    "hmac_bad",
+    "hmac_stale",
+    "hmac_replay",
 ];
 
 impl DropReason {
@@ -349,6 +393,12 @@ impl DropReason {
             DropReason::CastMismatch { .. } => 20,
             DropReason::NotAUnicastPeer(_) => 21,
             DropReason::TtlOutOfRange(_) => 22,
+            DropReason::HmacMissing => 23,
+            DropReason::HmacMalformed => 24,
+            DropReason::HmacUnknownKey(_) => 25,
+            DropReason::HmacBad => 26,
+            DropReason::HmacStale(_) => 27,
+            DropReason::HmacReplay => 28,
         }
     }
 
@@ -563,9 +613,16 @@ fn raw_header(msg: &[u8]) -> Result<RawHeader, DropReason> {
 
 /// Decodes and checks an IPv4 packet as an IPv4 raw socket delivers it (IP
 /// header included), protocol 112 or 51 (AH). Checks and their order follow
-/// keepalived (RFC 3768 section 7.1, RFC 5798 section 7.1); the AH counter in
-/// `auth` is advanced only by an advert whose ICV verified.
-pub fn decode_ipv4(bytes: &[u8], opts: &WireOptions, auth: &mut AuthCtx) -> Result<Received, DropReason> {
+/// keepalived (RFC 3768 section 7.1, RFC 5798 section 7.1); the AH counter
+/// and the `auth_hmac` replay marks in `auth` move only on authenticated
+/// adverts. `now` is the wall clock since the Unix epoch (only `auth_hmac`'s
+/// time mode reads it).
+pub fn decode_ipv4(
+    bytes: &[u8],
+    opts: &WireOptions,
+    auth: &mut AuthCtx,
+    now: Duration,
+) -> Result<Received, DropReason> {
     let len = bytes.len();
     if len < IPV4_HDR_LEN {
         return Err(DropReason::TooShort(len));
@@ -602,9 +659,7 @@ pub fn decode_ipv4(bytes: &[u8], opts: &WireOptions, auth: &mut AuthCtx) -> Resu
     let trailer = if h.version == 2 { V2_AUTH_LEN } else { 0 };
     let msg_len = VRRP_HDR_LEN + h.count * 4 + trailer;
     // RFC 3768 7.1 / RFC 5798 7.1: MUST verify the packet is complete
-    if len != vrrp_off + msg_len {
-        return Err(DropReason::BadLength { got: len, expected: vrrp_off + msg_len });
-    }
+    let has_trailer = trailer_present(len, vrrp_off + msg_len, auth)?;
     // MUST verify TTL 255; keepalived skips it for unicast instances
     if !opts.unicast && ttl != VRRP_TTL {
         return Err(DropReason::BadTtl(ttl));
@@ -656,13 +711,14 @@ pub fn decode_ipv4(bytes: &[u8], opts: &WireOptions, auth: &mut AuthCtx) -> Resu
         auth.ah.check_rx(seq).map_err(|last| DropReason::AhSeqReplay { seq, last })?;
         ah_seq = Some(seq);
     }
+    let msg = msg_all.get(..msg_len).ok_or(DropReason::TooShort(len))?;
+    let hmac = check_trailer(auth, has_trailer, msg, msg_all.get(msg_len..).unwrap_or(&[]), IpAddr::V4(src), now)?;
     if h.kind != 1 {
         return Err(DropReason::BadType(h.kind));
     }
     if usize::from(ip_len) != len {
         return Err(DropReason::IpLengthMismatch { ip_len, got: len });
     }
-    let msg = msg_all.get(..msg_len).ok_or(DropReason::TooShort(len))?;
     // v2 checksum: the VRRP message only (RFC 3768 5.3.8); v3: plus the
     // pseudo-header over the VRRP message (RFC 5798 5.2.8), unless
     // v3_checksum_as_v2
@@ -692,7 +748,44 @@ pub fn decode_ipv4(bytes: &[u8], opts: &WireOptions, auth: &mut AuthCtx) -> Resu
             auth_data,
         },
         ah_seq,
+        hmac,
     })
+}
+
+/// Whether an `auth_hmac` trailer follows a message that ends at `base`:
+/// the length must be exactly `base`, or `base` + 28 for an instance with
+/// `auth_hmac`.
+fn trailer_present(len: usize, base: usize, auth: &AuthCtx) -> Result<bool, DropReason> {
+    if len == base {
+        return Ok(false);
+    }
+    match &auth.hmac {
+        Some(_) if len == base + HMAC_TRAILER_LEN => Ok(true),
+        Some(_) => Err(DropReason::BadLength { got: len, expected: base + HMAC_TRAILER_LEN }),
+        None => Err(DropReason::BadLength { got: len, expected: base }),
+    }
+}
+
+/// Verifies the `auth_hmac` trailer, or its absence against the mode.
+fn check_trailer(
+    auth: &mut AuthCtx,
+    present: bool,
+    msg: &[u8],
+    trailer: &[u8],
+    src: IpAddr,
+    now: Duration,
+) -> Result<Option<HmacSeen>, DropReason> {
+    let Some(h) = auth.hmac.as_mut() else {
+        return Ok(None);
+    };
+    if !present {
+        // the migration modes accept adverts from nodes not signing yet
+        return match h.mode {
+            HmacMode::Enforce => Err(DropReason::HmacMissing),
+            HmacMode::Permissive | HmacMode::ReceiveOnly => Ok(None),
+        };
+    }
+    Ok(Some(h.verify(trailer, msg, src, now)?))
 }
 
 /// v2: the low byte of the 16-bit field is Adver Int in seconds; v3: the low
@@ -718,6 +811,7 @@ pub fn decode_ipv6(
     hop_limit: Option<u8>,
     opts: &WireOptions,
     auth: &mut AuthCtx,
+    now: Duration,
 ) -> Result<Received, DropReason> {
     let len = payload.len();
     if len < VRRP_HDR_LEN {
@@ -725,9 +819,7 @@ pub fn decode_ipv6(
     }
     let h = raw_header(payload)?;
     let msg_len = VRRP_HDR_LEN + h.count * 16;
-    if len != msg_len {
-        return Err(DropReason::BadLength { got: len, expected: msg_len });
-    }
+    let has_trailer = trailer_present(len, msg_len, auth)?;
     if let Some(hl) = hop_limit {
         if !opts.unicast && hl != VRRP_TTL {
             return Err(DropReason::BadTtl(hl));
@@ -737,12 +829,14 @@ pub fn decode_ipv6(
         return Err(DropReason::BadVersion(h.version));
     }
     // AH and PASS are VRRPv2 only: a v3 instance never has them configured
-    // (keepalived's parser refuses), so there is nothing to check here.
-    let _ = &auth.config;
+    // (keepalived's parser refuses), so only auth_hmac is checked here.
+    let msg = payload.get(..msg_len).ok_or(DropReason::TooShort(len))?;
+    let hmac = check_trailer(auth, has_trailer, msg, payload.get(msg_len..).unwrap_or(&[]), IpAddr::V6(src), now)?;
     if h.kind != 1 {
         return Err(DropReason::BadType(h.kind));
     }
-    let pseudo = pseudo_v6(src, dst, msg_len);
+    // the IPv6 checksum is the kernel's: the whole payload, trailer included
+    let pseudo = pseudo_v6(src, dst, len);
     if vrrp_checksum(payload, Some(&pseudo)) != 0 {
         return Err(DropReason::BadChecksum);
     }
@@ -767,6 +861,7 @@ pub fn decode_ipv6(
             auth_data: None,
         },
         ah_seq: None,
+        hmac,
     })
 }
 
@@ -889,22 +984,28 @@ fn put_checksum(msg: &mut [u8], sum: u16) {
 /// `IP_HDRINCL` raw socket: IHL 5, TOS 0xc0, id from [`Ipv4Tx::id`], no
 /// DF / fragment bits, the TTL given, protocol 112 (or 51 with an AH header
 /// for `auth_type AH`), header checksum filled in (the kernel recomputes the
-/// same value). `ah_seq` is the AH sequence number of this round
-/// ([`super::auth::AhCounter::next_tx`]); ignored without AH.
+/// same value). `auth` carries this round's AH sequence number and
+/// `auth_hmac` trailer, computed once per round by the caller.
 /// [`Advert::checksum`], [`Advert::auth_type`] and [`Advert::auth_data`] are
 /// ignored: they are computed from `auth`.
 pub fn encode_ipv4(
     advert: &Advert,
     ip: &Ipv4Tx,
     opts: &WireOptions,
-    auth: &AuthConfig,
-    ah_seq: u32,
+    auth: &TxAuth<'_>,
 ) -> Result<Vec<u8>, EncodeError> {
-    let mut msg = build_message(advert, false, auth)?;
+    let mut msg = build_message(advert, false, auth.config)?;
     let pseudo = pseudo_v4(ip.src, ip.dst, msg.len());
     let with_pseudo = advert.version == Version::V3 && !opts.v3_checksum_as_v2;
     let sum = vrrp_checksum(&msg, with_pseudo.then_some(&pseudo[..]));
     put_checksum(&mut msg, sum);
+    if let Some(tx) = &auth.hmac {
+        // the IPv4 checksum covers the message only, not the trailer
+        let t = auth::build_trailer(tx, &msg, IpAddr::V4(ip.src));
+        msg.extend_from_slice(&t);
+    }
+    let ah_seq = auth.ah_seq;
+    let auth = auth.config;
 
     let ah_len = if matches!(auth, AuthConfig::Ah(_)) { AH_HEADER_LEN } else { 0 };
     let total = IPV4_HDR_LEN + ah_len + msg.len();
@@ -942,8 +1043,18 @@ pub fn encode_ipv4(
 /// socket). The checksum is computed with the IPv6 pseudo-header for `src`
 /// and `dst`; a socket with `IPV6_CHECKSUM` = 6 recomputes the same value
 /// (the kernel subtracts what is already in the field), so either way works.
-pub fn encode_v6_payload(advert: &Advert, src: Ipv6Addr, dst: Ipv6Addr) -> Result<Vec<u8>, EncodeError> {
+/// `hmac` is this round's `auth_hmac` trailer, if sent.
+pub fn encode_v6_payload(
+    advert: &Advert,
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    hmac: Option<&TxHmac<'_>>,
+) -> Result<Vec<u8>, EncodeError> {
     let mut msg = build_message(advert, true, &AuthConfig::None)?;
+    if let Some(tx) = hmac {
+        let t = auth::build_trailer(tx, &msg, IpAddr::V6(src));
+        msg.extend_from_slice(&t);
+    }
     let pseudo = pseudo_v6(src, dst, msg.len());
     let sum = vrrp_checksum(&msg, Some(&pseudo));
     put_checksum(&mut msg, sum);
