@@ -308,6 +308,7 @@ fn peek_vrid_finds_the_instance_key() {
     let (payload, ..) = split_v6(&fixture("v3_ipv6"));
     assert_eq!(peek_vrid_ipv6(&payload), Ok(56));
     assert_eq!(peek_vrid_ipv4(&[0x45; 21]), Err(DropReason::TooShort(21)));
+    assert_eq!(peek_vrid_ipv4(&[0x44; 40]), Err(DropReason::BadIpHeader));
     assert_eq!(peek_vrid_ipv6(&[0x31]), Err(DropReason::TooShort(1)));
 }
 
@@ -496,6 +497,7 @@ fn password_is_cut_to_eight_bytes() {
 
 fn expectation<'a>(version: Version, int: u16, addrs: &'a [IpAddr]) -> InstanceExpectation<'a> {
     InstanceExpectation {
+        vrid: 51,
         version,
         adver_int: int,
         addresses: addrs,
@@ -514,6 +516,14 @@ fn instance_validation_mirrors_keepalived() {
     let rev: Vec<IpAddr> = vips.iter().rev().copied().collect();
     assert_eq!(validate_for_instance(&rx, &expectation(Version::V2, 100, &rev)), Ok(()));
     assert_eq!(validate_for_instance(&rx, &expectation(Version::V3, 100, &vips)), Err(DropReason::BadVersion(2)));
+    let mut other_vrid = expectation(Version::V2, 100, &vips);
+    other_vrid.vrid = 52;
+    assert_eq!(validate_for_instance(&rx, &other_vrid), Err(DropReason::UnknownVrid(51)));
+    // v2 intervals compare exactly: a fractional interval never matches
+    assert_eq!(
+        validate_for_instance(&rx, &expectation(Version::V2, 150, &vips)),
+        Err(DropReason::IntervalMismatch { mine: 1, got: 1 })
+    );
     assert_eq!(
         validate_for_instance(&rx, &expectation(Version::V2, 200, &vips)),
         Err(DropReason::IntervalMismatch { mine: 2, got: 1 })
@@ -540,7 +550,9 @@ fn instance_validation_mirrors_keepalived() {
     // v3: a different interval is learnt, not dropped (RFC 5798 6.4.2)
     let rx3 = dec4(&fixture("v3_ipv4"), AuthConfig::None).expect("decodes");
     let vips3 = rx3.advert.addresses.clone();
-    assert_eq!(validate_for_instance(&rx3, &expectation(Version::V3, 300, &vips3)), Ok(()));
+    let mut exp3 = expectation(Version::V3, 300, &vips3);
+    exp3.vrid = 54;
+    assert_eq!(validate_for_instance(&rx3, &exp3), Ok(()));
 }
 
 #[test]

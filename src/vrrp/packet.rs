@@ -21,6 +21,15 @@
 //!   6.4.2), address count and list, multicast vs unicast destination,
 //!   unicast source and TTL range.
 //!
+//! Where the split reorders keepalived's checks, only the reported reason
+//! differs, never the verdict: keepalived checks the version match and the
+//! v2 interval before the type, IP total length and checksum, so an advert
+//! wrong in both ways is counted as `version_err` / `interval_mismatch`
+//! there and as the decode reason here. The one side effect (the AH counter)
+//! happens at the same point in both: after the AH ICV verified, before the
+//! remaining checks. keepalived's `old_unicast_checksum` compatibility mode
+//! (v3 unicast checksums computed with the multicast group) is not supported.
+//!
 //! The VRID is matched by the runtime before either call (keepalived looks the
 //! instance up by socket and VRID; an advert for a VRID nobody runs is counted
 //! as [`DropReason::UnknownVrid`]); [`peek_vrid_ipv4`] / [`peek_vrid_ipv6`]
@@ -576,6 +585,9 @@ fn byte(b: &[u8], at: usize) -> Result<u8, DropReason> {
 /// for the runtime to find the instance before [`decode_ipv4`].
 pub fn peek_vrid_ipv4(bytes: &[u8]) -> Result<u8, DropReason> {
     let ihl = usize::from(byte(bytes, 0)? & 0x0f) * 4;
+    if ihl < IPV4_HDR_LEN {
+        return Err(DropReason::BadIpHeader);
+    }
     let ah = if byte(bytes, 9)? == IPPROTO_AH { AH_HEADER_LEN } else { 0 };
     byte(bytes, ihl + ah + 1)
 }
@@ -879,6 +891,9 @@ pub struct UnicastPeer {
 /// What an instance expects of the adverts it accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InstanceExpectation<'a> {
+    /// The instance's VRID (the runtime already demultiplexed on it; checked
+    /// again so a mis-routed advert cannot reach the state machine).
+    pub vrid: u8,
     /// The instance's VRRP version.
     pub version: Version,
     /// Our advert interval in centiseconds (only compared for v2).
@@ -902,11 +917,16 @@ pub struct InstanceExpectation<'a> {
 /// section 6.4.2) and logs keepalived's "advertisement interval changed".
 pub fn validate_for_instance(rx: &Received, exp: &InstanceExpectation<'_>) -> Result<(), DropReason> {
     let a = &rx.advert;
+    if a.vrid != exp.vrid {
+        return Err(DropReason::UnknownVrid(a.vrid));
+    }
     if a.version != exp.version {
         return Err(DropReason::BadVersion(a.version.number()));
     }
-    // RFC 3768 7.1: MUST verify the Adver Interval matches ours
-    if a.version == Version::V2 && a.adver_int / 100 != exp.adver_int / 100 {
+    // RFC 3768 7.1: MUST verify the Adver Interval matches ours (exactly:
+    // keepalived compares its interval with the packet's seconds, so a
+    // fractional v2 interval never matches)
+    if a.version == Version::V2 && a.adver_int != exp.adver_int {
         return Err(DropReason::IntervalMismatch { mine: exp.adver_int / 100, got: a.adver_int / 100 });
     }
     if exp.check_addresses && a.addresses.len() != exp.addresses.len() {
