@@ -190,6 +190,25 @@ fn v2_ah_icv_failures() {
         b[at] ^= 0x20;
         assert!(dec4(&b, ah()).is_ok(), "mutable byte {at}");
     }
+    // a v3 advert under a valid AH header: refused before the counter moves
+    let a3 = dec4(&fixture("v3_ipv4"), AuthConfig::None).expect("decodes").advert;
+    let b3 = enc4(&a3, &tx(1), &MCAST, &AuthConfig::None, 0).expect("encodes");
+    let mut with_ah = b3[..20].to_vec();
+    with_ah[9] = 51;
+    let mut ah_hdr = [0u8; 24];
+    ah_hdr[0] = 112;
+    ah_hdr[1] = 4;
+    ah_hdr[4..8].copy_from_slice(&SRC4.octets());
+    ah_hdr[11] = 7;
+    let total = u16::try_from(20 + 24 + b3.len() - 20).expect("small").to_be_bytes();
+    with_ah[2..4].copy_from_slice(&total);
+    let icv = ah_icv(b"s3cret\0\0", &with_ah, &ah_hdr, &b3[20..], false);
+    ah_hdr[12..].copy_from_slice(&icv);
+    with_ah.extend_from_slice(&ah_hdr);
+    with_ah.extend_from_slice(&b3[20..]);
+    let mut ctx = AuthCtx::new(ah());
+    assert_eq!(decode_ipv4(&with_ah, &MCAST, &mut ctx, NOW), Err(DropReason::BadVersion(3)));
+    assert_eq!(ctx.ah.last(), 0);
     // next header not VRRP
     let mut b = good.clone();
     b[20] = 6;

@@ -26,8 +26,8 @@
 //! v2 interval before the type, IP total length and checksum, so an advert
 //! wrong in both ways is counted as `version_err` / `interval_mismatch`
 //! there and as the decode reason here. The one side effect (the AH counter)
-//! happens at the same point in both: after the AH ICV verified, before the
-//! remaining checks. keepalived's `old_unicast_checksum` compatibility mode
+//! happens at the same point in both: after the version and the AH ICV
+//! verified, before the remaining checks. keepalived's `old_unicast_checksum` compatibility mode
 //! (v3 unicast checksums computed with the multicast group) is not supported.
 //!
 //! The VRID is matched by the runtime before either call (keepalived looks the
@@ -681,6 +681,11 @@ pub fn decode_ipv4(
         3 => Version::V3,
         v => return Err(DropReason::BadVersion(v)),
     };
+    // an AH instance is VRRPv2; keepalived refuses other versions before
+    // looking at AH, so the AH counter must not move for them
+    if want_ah && version != Version::V2 {
+        return Err(DropReason::BadVersion(h.version));
+    }
     let mut ah_seq = None;
     let mut auth_type = None;
     let mut auth_data = None;
