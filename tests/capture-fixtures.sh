@@ -15,6 +15,9 @@
 #   vrid 55  v3 IPv4, advert_int 0.5 (50 centiseconds)
 # (keepalived 2.2.7 has no v3_checksum_as_v2; that mode is tested synthetically)
 #   vrid 56  v3 IPv6, link-local source, two VIPs
+#   vrid 57  v2 PASS unicast to 10.77.0.2
+#   vrid 58  v2 AH unicast (the ICV covers a zeroed TTL)
+#   vrid 59  v3 unicast (the pseudo-header carries the peer's address)
 # After ~6 s keepalived gets SIGTERM and sends priority-0 adverts.
 #
 # Output: tests/data/vrrp/<name>.hex - the whole IP packet as it was on the
@@ -147,6 +150,57 @@ vrrp_instance V6 {
         2001:db8::56/64
     }
 }
+vrrp_instance UPASS {
+    state MASTER
+    interface eth0
+    virtual_router_id 57
+    priority 150
+    advert_int 1
+    unicast_src_ip 10.77.0.1
+    unicast_peer {
+        10.77.0.2
+    }
+    authentication {
+        auth_type PASS
+        auth_pass s3cret
+    }
+    virtual_ipaddress {
+        10.77.0.150/24
+    }
+}
+vrrp_instance UAH {
+    state BACKUP
+    interface eth0
+    virtual_router_id 58
+    priority 150
+    advert_int 1
+    unicast_src_ip 10.77.0.1
+    unicast_peer {
+        10.77.0.2
+    }
+    authentication {
+        auth_type AH
+        auth_pass s3cret
+    }
+    virtual_ipaddress {
+        10.77.0.160/24
+    }
+}
+vrrp_instance UV3 {
+    version 3
+    state MASTER
+    interface eth0
+    virtual_router_id 59
+    priority 150
+    advert_int 1
+    unicast_src_ip 10.77.0.1
+    unicast_peer {
+        10.77.0.2
+    }
+    virtual_ipaddress {
+        10.77.0.170/24
+    }
+}
 EOF
 ip netns exec $A keepalived -t -f "$WORK/keepalived.conf" || die "config test failed"
 
@@ -197,5 +251,8 @@ save v3_ipv4_prio0 1 'ip proto 112 and ip[21] = 54 and ip[22] = 0'
 save v3_ipv4_half 1 'ip proto 112 and ip[21] = 55 and ip[22] != 0'
 save v3_ipv6 1 'ip6 proto 112 and ip6[41] = 56 and ip6[42] != 0'
 save v3_ipv6_prio0 1 'ip6 proto 112 and ip6[41] = 56 and ip6[42] = 0'
+save v2_pass_unicast 1 'ip proto 112 and ip[21] = 57 and ip[22] != 0'
+save v2_ah_unicast 1 'ip proto 51 and ip[45] = 58 and ip[46] != 0'
+save v3_ipv4_unicast 1 'ip proto 112 and ip[21] = 59 and ip[22] != 0'
 grep -hE 'Entering|WARNING|rror' "$WORK/ka.log" | sed 's/^/   ka: /' | head -20 || true
 log "done"

@@ -967,3 +967,49 @@ fn hmac_send_sequence_follows_the_clock() {
     let tx = m.next_tx(t).expect("sends");
     assert_eq!((tx.key_id, tx.key), (9, None));
 }
+
+// ---- unicast captures ------------------------------------------------------
+
+const UNI: WireOptions = WireOptions { unicast: true, v3_checksum_as_v2: false };
+const PEER: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 2);
+
+#[test]
+fn unicast_captures_decode_validate_and_encode() {
+    let peers = [UnicastPeer { addr: IpAddr::V4(SRC4), min_ttl: 0, max_ttl: 255 }];
+    let uni_tx = Ipv4Tx { src: SRC4, dst: PEER, ttl: 255, id: 1 };
+    for (name, auth, vrid, version, vip, seq) in [
+        ("v2_pass_unicast", pass(), 57u8, Version::V2, [10, 77, 0, 150], None),
+        ("v2_ah_unicast", ah(), 58, Version::V2, [10, 77, 0, 160], Some(1u32)),
+        ("v3_ipv4_unicast", AuthConfig::None, 59, Version::V3, [10, 77, 0, 170], None),
+    ] {
+        let bytes = fixture(name);
+        let rx = decode_ipv4(&bytes, &UNI, &mut AuthCtx::new(auth.clone()), NOW).expect(name);
+        assert_eq!((rx.src, rx.dst, rx.ah_seq), (IpAddr::V4(SRC4), IpAddr::V4(PEER), seq), "{name}");
+        assert_eq!((rx.advert.vrid, rx.advert.version, rx.advert.priority), (vrid, version, 150), "{name}");
+        let vips = [v4(vip)];
+        let exp = InstanceExpectation {
+            vrid,
+            version,
+            adver_int: 100,
+            addresses: &vips,
+            check_addresses: true,
+            unicast_peers: &peers,
+            check_unicast_src: true,
+        };
+        assert_eq!(validate_for_instance(&rx, &exp), Ok(()), "{name}");
+        let auth_tx = TxAuth { config: &auth, ah_seq: seq.unwrap_or(0), hmac: None };
+        assert_eq!(encode_ipv4(&rx.advert, &uni_tx, &UNI, &auth_tx), Ok(bytes), "{name}");
+    }
+}
+
+#[test]
+fn unicast_ah_icv_zeroes_ttl_and_v3_checksum_uses_the_peer() {
+    // keepalived's unicast AH ICV covers TTL 0: a multicast receiver, which
+    // covers the real TTL, refuses it
+    let b = fixture("v2_ah_unicast");
+    assert_eq!(decode_ipv4(&b, &MCAST, &mut AuthCtx::new(ah()), NOW), Err(DropReason::AhIcvMismatch));
+    // the v3 pseudo-header has the unicast destination, not the group
+    let mut b = fixture("v3_ipv4_unicast");
+    b[16..20].copy_from_slice(&VRRP_GROUP_V4.octets());
+    assert_eq!(decode_ipv4(&b, &UNI, &mut AuthCtx::new(AuthConfig::None), NOW), Err(DropReason::BadChecksum));
+}
