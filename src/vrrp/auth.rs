@@ -61,7 +61,8 @@ impl AuthType {
 }
 
 /// An instance's configured v2 authentication (`authentication { }` block).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Debug` does not print the password.
+#[derive(Clone, PartialEq, Eq)]
 pub enum AuthConfig {
     /// No `authentication` block.
     None,
@@ -70,6 +71,16 @@ pub enum AuthConfig {
     /// `auth_type AH`: the HMAC-MD5 key is the same 8 byte buffer (HMAC pads
     /// short keys with zeros, so "s3cret" and "s3cret\0\0" give one ICV).
     Ah([u8; AUTH_KEY_LEN]),
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AuthConfig::None => write!(f, "None"),
+            AuthConfig::Pass(_) => write!(f, "Pass(..)"),
+            AuthConfig::Ah(_) => write!(f, "Ah(..)"),
+        }
+    }
 }
 
 impl AuthConfig {
