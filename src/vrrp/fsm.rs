@@ -125,7 +125,9 @@ pub enum Action {
         /// Accept mode (always true for the address owner).
         accept: bool,
     },
-    /// Remove what `AddVips` added (and the no_accept filter if any).
+    /// Remove what `AddVips` added (and the no_accept filter if any). Also
+    /// emitted at start-up to clear leftovers of a previous run, so addresses
+    /// that are not there must be ignored.
     RemoveVips {
         /// Accept mode the addresses were added with.
         accept: bool,
@@ -224,6 +226,11 @@ impl Instance {
         };
         let mut out = Vec::new();
         inst.ms_down_timer = inst.down_interval();
+        if !(inst.want_master && inst.is_owner() && !inst.faulted) {
+            // keepalived clears any VIPs a previous run may have left behind
+            // before entering BACKUP or FAULT at start-up ("removing VIPs.").
+            out.push(Action::RemoveVips { accept: inst.accept() });
+        }
         if inst.faulted {
             inst.state = State::Fault;
             inst.log(&mut out, LogKind::EnteringFaultInit);
