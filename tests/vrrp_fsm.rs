@@ -356,3 +356,44 @@ fn figure_v3_takeover_0_361_and_0_061() {
     b.handle(last, advert([10, 0, 0, 2], 0, Version::V3, Duration::from_millis(100)));
     assert_eq!(b.next_deadline(), Some(last + Duration::from_micros(60_937)));
 }
+
+#[test]
+fn v3_zero_interval_advert_is_clamped_to_one_centisecond() {
+    let t0 = Instant::now();
+    let mut p =
+        InstanceParams::new("VI_1", 51, IpAddr::from([10, 0, 0, 1])).with_vips(vec![IpAddr::from([10, 0, 0, 100])]);
+    p.version = Version::V3;
+    let (mut b, _) = Instance::new(p, t0);
+    let at = t0 + Duration::from_millis(500);
+    b.handle(at, advert([10, 0, 0, 2], 200, Version::V3, Duration::ZERO));
+    assert_eq!(b.master_adver_int(), Duration::from_millis(10));
+    assert_eq!(b.next_deadline(), Some(at + Duration::from_micros(36_093)));
+}
+
+#[test]
+fn absurd_durations_do_not_overflow() {
+    let t0 = Instant::now();
+    let mut p =
+        InstanceParams::new("VI_1", 51, IpAddr::from([10, 0, 0, 1])).with_vips(vec![IpAddr::from([10, 0, 0, 100])]);
+    p.advert_interval = Duration::MAX;
+    p.preempt_delay = Duration::MAX;
+    p.priority = 200;
+    p.garp.master_delay = Duration::MAX;
+    p.garp.master_refresh = Duration::MAX;
+    p.garp.lower_prio_delay = Duration::MAX;
+    p.down_timer_adverts = u32::MAX;
+    let (mut inst, _) = Instance::new(p, t0);
+    assert_eq!(inst.params().advert_interval, Duration::from_secs(255));
+    assert_eq!(inst.params().down_timer_adverts, 100);
+    assert_eq!(inst.params().preempt_delay, Duration::from_secs(1000));
+    let mut now = t0;
+    for _ in 0..3 {
+        now = inst.next_deadline().unwrap_or(now);
+        inst.handle(now, Input::Timer);
+    }
+    assert_eq!(inst.state(), State::Master);
+    inst.handle(now, advert([10, 0, 0, 2], 100, Version::V2, Duration::from_secs(255)));
+    inst.handle(now, Input::Priority(i32::MAX));
+    inst.handle(now, Input::Priority(i32::MIN));
+    assert_eq!(inst.effective_priority(), 1);
+}

@@ -44,9 +44,11 @@ use crate::vrrp::timer::{Version, master_down_interval, skew_time};
 /// straight after start-up.
 const OWNER_START_DELAY: Duration = Duration::from_micros(1);
 
-/// Smallest Master_Adver_Interval we accept from a VRRPv3 advert; an interval
-/// of zero would make the down timer expire at once.
+/// Range of Master_Adver_Interval we accept from a VRRPv3 advert (the 12-bit
+/// centisecond field); an interval of zero would make the down timer expire
+/// at once.
 const MIN_V3_INTERVAL: Duration = Duration::from_millis(10);
+const MAX_V3_INTERVAL: Duration = Duration::from_millis(40_950);
 
 /// Priority carried by the "I am stopping" advert (RFC 3768 section 5.3.4).
 const PRIO_STOP: u8 = 0;
@@ -436,7 +438,7 @@ impl Instance {
             if self.p.version == Version::V3 {
                 // RFC 5798 section 6.4.2: set Master_Adver_Interval to the
                 // advert's interval and recompute the timers from it.
-                let learned = adv.adver_int.max(MIN_V3_INTERVAL);
+                let learned = adv.adver_int.clamp(MIN_V3_INTERVAL, MAX_V3_INTERVAL);
                 if learned != self.master_adver_int {
                     self.log(out, LogKind::AdvertIntervalUpdated { from: self.master_adver_int, to: learned });
                     self.master_adver_int = learned;
@@ -523,7 +525,7 @@ impl Instance {
             };
             self.log(out, kind);
             if self.p.version == Version::V3 {
-                let learned = adv.adver_int.max(MIN_V3_INTERVAL);
+                let learned = adv.adver_int.clamp(MIN_V3_INTERVAL, MAX_V3_INTERVAL);
                 if learned != self.master_adver_int {
                     self.log(out, LogKind::AdvertIntervalUpdated { from: self.master_adver_int, to: learned });
                     self.master_adver_int = learned;

@@ -8,6 +8,12 @@ use std::time::Duration;
 
 use crate::vrrp::timer::{Version, normalize_advert_interval};
 
+/// keepalived's upper bound for `preempt_delay` (TIMER_MAX_SEC).
+const MAX_PREEMPT_DELAY: Duration = Duration::from_secs(1000);
+/// Upper bound for the GARP delays and intervals; far beyond any sane config,
+/// it keeps `now + delay` from ever overflowing an `Instant`.
+const MAX_GARP_DELAY: Duration = Duration::from_secs(24 * 3600);
+
 /// The configured `state` keyword.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InitialState {
@@ -164,6 +170,16 @@ impl InstanceParams {
         }
         self.advert_interval = normalize_advert_interval(self.version, self.advert_interval);
         self.down_timer_adverts = self.down_timer_adverts.clamp(1, 100);
+        self.preempt_delay = self.preempt_delay.min(MAX_PREEMPT_DELAY);
+        for d in [
+            &mut self.garp.master_delay,
+            &mut self.garp.master_refresh,
+            &mut self.garp.lower_prio_delay,
+            &mut self.garp.garp_interval,
+            &mut self.garp.gna_interval,
+        ] {
+            *d = (*d).min(MAX_GARP_DELAY);
+        }
         if self.strict_mode && self.initial_state == InitialState::Master && !self.is_owner() {
             // "State MASTER must match being address owner"
             self.initial_state = InitialState::Backup;
