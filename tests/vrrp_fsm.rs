@@ -115,6 +115,7 @@ fn set_param(p: &mut InstanceParams, key: &str, val: &str) -> Result<(), String>
         "higher_prio_send_advert" => p.higher_prio_send_advert = parse_bool(val)?,
         "skip_check_adv_addr" => p.skip_check_adv_addr = parse_bool(val)?,
         "start_in_fault" => p.start_in_fault = parse_bool(val)?,
+        "startup_delay" => p.startup_delay = parse_secs(val)?,
         other => return Err(format!("unknown param {other}")),
     }
     Ok(())
@@ -284,6 +285,7 @@ conformance! {
     v3_ten_millisecond_interval => "22-v3-10ms.txt",
     shutdown_from_backup => "23-shutdown-backup.txt",
     owner_starting_in_fault_ipv6 => "24-owner-start-fault.txt",
+    vrrp_startup_delay => "25-startup-delay.txt",
 }
 
 #[test]

@@ -199,6 +199,8 @@ pub struct Instance {
     garp_delay_at: Option<Instant>,
     garp_lower_prio_at: Vec<Instant>,
     garp_refresh_due: Option<Instant>,
+    // End of `vrrp_startup_delay`: BACKUP timers count from here until then.
+    startup_until: Option<Instant>,
 }
 
 impl Instance {
@@ -224,6 +226,7 @@ impl Instance {
             garp_delay_at: None,
             garp_lower_prio_at: Vec::new(),
             garp_refresh_due: None,
+            startup_until: if p.startup_delay.is_zero() { None } else { Some(now + p.startup_delay) },
             p,
         };
         let mut out = Vec::new();
@@ -242,12 +245,12 @@ impl Instance {
             // backup state very quickly": no BACKUP log or notification.
             inst.state = State::Backup;
             inst.ms_down_timer = OWNER_START_DELAY;
-            inst.sands = Some(now + OWNER_START_DELAY);
+            inst.sands = Some(inst.backup_deadline(now));
         } else {
             inst.state = State::Backup;
             inst.log(&mut out, LogKind::EnteringBackupInit);
             out.push(Action::Transition { from: State::Init, to: State::Backup });
-            inst.sands = Some(now + inst.ms_down_timer);
+            inst.sands = Some(inst.backup_deadline(now));
         }
         (inst, out)
     }
@@ -352,6 +355,15 @@ impl Instance {
         master_down_interval(self.p.version, self.p.down_timer_adverts, self.effective_priority, self.master_adver_int)
     }
 
+    /// When a BACKUP's Master_Down_Timer set at `now` expires: keepalived
+    /// counts it from the end of `vrrp_startup_delay` while that lasts.
+    fn backup_deadline(&self, now: Instant) -> Instant {
+        match self.startup_until {
+            Some(start) if now < start => start + self.ms_down_timer,
+            _ => now + self.ms_down_timer,
+        }
+    }
+
     fn log(&self, out: &mut Vec<Action>, kind: LogKind) {
         out.push(Action::Log(LogEvent { instance: self.p.name.clone(), kind }));
     }
@@ -406,7 +418,7 @@ impl Instance {
         match self.state {
             State::Backup => {
                 self.backup_rx(now, adv, out);
-                self.sands = Some(now + self.ms_down_timer);
+                self.sands = Some(self.backup_deadline(now));
             }
             State::Master => {
                 let left = self.master_rx(now, adv, out);
@@ -627,7 +639,7 @@ impl Instance {
         self.state = to;
         out.push(Action::Transition { from: State::Master, to });
         self.ms_down_timer = self.down_interval();
-        self.sands = if to == State::Backup { Some(now + self.ms_down_timer) } else { None };
+        self.sands = if to == State::Backup { Some(self.backup_deadline(now)) } else { None };
     }
 
     /// Drops everything MASTER owns; optionally tells the others we stop.
@@ -686,7 +698,7 @@ impl Instance {
         out.push(Action::Transition { from: State::Fault, to: State::Backup });
         self.preempt_time = None;
         self.ms_down_timer = self.down_interval();
-        self.sands = Some(now + self.ms_down_timer);
+        self.sands = Some(self.backup_deadline(now));
     }
 
     /// keepalived's `vrrp_set_effective_priority`.

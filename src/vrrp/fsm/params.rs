@@ -10,9 +10,9 @@ use crate::vrrp::timer::{Version, normalize_advert_interval};
 
 /// keepalived's upper bound for `preempt_delay` (TIMER_MAX_SEC).
 const MAX_PREEMPT_DELAY: Duration = Duration::from_secs(1000);
-/// Upper bound for the GARP delays and intervals; far beyond any sane config,
+/// Upper bound for the GARP and start-up delays; far beyond any sane config,
 /// it keeps `now + delay` from ever overflowing an `Instant`.
-const MAX_GARP_DELAY: Duration = Duration::from_secs(24 * 3600);
+const MAX_DELAY: Duration = Duration::from_secs(24 * 3600);
 
 /// The configured `state` keyword.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +115,9 @@ pub struct InstanceParams {
     pub higher_prio_send_advert: bool,
     /// The interface or a tracked object is already down at start-up.
     pub start_in_fault: bool,
+    /// Remaining `vrrp_startup_delay` / `vrrp_delay_after_boot` (the longer)
+    /// when the instance starts: BACKUP timers count from its end.
+    pub startup_delay: Duration,
 }
 
 impl InstanceParams {
@@ -144,6 +147,7 @@ impl InstanceParams {
             lower_prio_no_advert: false,
             higher_prio_send_advert: false,
             start_in_fault: false,
+            startup_delay: Duration::ZERO,
         }
     }
 
@@ -171,6 +175,7 @@ impl InstanceParams {
         self.advert_interval = normalize_advert_interval(self.version, self.advert_interval);
         self.down_timer_adverts = self.down_timer_adverts.clamp(1, 100);
         self.preempt_delay = self.preempt_delay.min(MAX_PREEMPT_DELAY);
+        self.startup_delay = self.startup_delay.min(MAX_DELAY);
         for d in [
             &mut self.garp.master_delay,
             &mut self.garp.master_refresh,
@@ -178,7 +183,7 @@ impl InstanceParams {
             &mut self.garp.garp_interval,
             &mut self.garp.gna_interval,
         ] {
-            *d = (*d).min(MAX_GARP_DELAY);
+            *d = (*d).min(MAX_DELAY);
         }
         if self.strict_mode && self.initial_state == InitialState::Master && !self.is_owner() {
             // "State MASTER must match being address owner"
