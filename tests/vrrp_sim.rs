@@ -555,3 +555,39 @@ fn checksum_catches_every_single_bit_flip() {
         assert!(decode(&bad).is_none(), "bit {bit}");
     }
 }
+
+#[test]
+fn lossy_lan_master_crash_fails_over_to_the_next_highest() {
+    for seed in [21u64, 22, 23, 24, 25] {
+        let prios = [90u8, 200, 140, 170, 110];
+        let hooks = Hooks {
+            drop_per_mille: 100,
+            corrupt_per_mille: 50,
+            delay: secs(0.001),
+            jitter: secs(0.01),
+            partitions: Vec::new(),
+        };
+        let specs: Vec<Spec> = prios.iter().map(|p| spec(*p)).collect();
+        let mut lan = Lan::new(seed, Version::V3, secs(0.1), &specs, hooks);
+        lan.start_all();
+        lan.run_until(secs(10.0));
+        lan.hooks.drop_per_mille = 0;
+        lan.hooks.corrupt_per_mille = 0;
+        lan.run_until(secs(11.0));
+        lan.assert_sole_master(1, &format!("seed {seed} before crash"));
+        lan.hooks.drop_per_mille = 100;
+        lan.hooks.corrupt_per_mille = 50;
+        lan.kill(1);
+        let crash = lan.t();
+        lan.run_until(secs(20.0));
+        // Someone took over no later than the slowest backup's down
+        // interval after the crash (every timer was armed before it).
+        let first = lan.became_master_after(crash).first().map(|r| r.at).expect("a takeover");
+        let slowest = master_down_interval(Version::V3, 3, 90, secs(0.1));
+        assert!(first - crash <= slowest, "seed {seed}: took {:?}", first - crash);
+        lan.hooks.drop_per_mille = 0;
+        lan.hooks.corrupt_per_mille = 0;
+        lan.run_until(secs(21.0));
+        lan.assert_sole_master(3, &format!("seed {seed} after crash"));
+    }
+}
