@@ -143,6 +143,8 @@ pub enum Action {
         interval: Duration,
     },
     /// The state changed: run notify scripts, fifo, SNMP traps, sync group.
+    /// The address owner's start-up passes through a silent BACKUP, so its
+    /// first report is `BACKUP -> MASTER`.
     Transition {
         /// Previous state.
         from: State,
