@@ -511,9 +511,8 @@ pub struct RealServer {
     pub forwarding: Option<Forwarding>,
     pub uthreshold: u32,
     pub lthreshold: u32,
-    /// The real server's own checker defaults (alpha, connect_timeout ... inhibit_on_failure).
-    pub check: CheckDefaults,
-    /// Rarely used settings, boxed to keep large configurations small.
+    /// Rarely used settings (notify scripts, the real server's own checker
+    /// defaults...), boxed to keep large configurations small.
     pub extra: Option<Box<RealServerExtra>>,
     pub checkers: Vec<Checker>,
 }
@@ -527,7 +526,6 @@ impl RealServer {
             forwarding: None,
             uthreshold: 0,
             lthreshold: 0,
-            check: CheckDefaults::default(),
             extra: None,
             checkers: Vec::new(),
         }
@@ -535,6 +533,12 @@ impl RealServer {
 
     pub fn extra_mut(&mut self) -> &mut RealServerExtra {
         self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// The real server's own checker defaults (alpha, connect_timeout ...
+    /// inhibit_on_failure), as written.
+    pub fn check(&self) -> CheckDefaults {
+        self.extra.as_ref().map(|x| x.check).unwrap_or_default()
     }
 
     /// Upstream's name in messages: `[IP]:PORT` with the protocol when known.
@@ -553,6 +557,8 @@ pub struct RealServerExtra {
     pub snmp_name: Option<String>,
     /// sorry_server_inhibit (for the sorry server only).
     pub inhibit: bool,
+    /// The real server's own checker defaults; see [`RealServer::check`].
+    pub check: CheckDefaults,
 }
 
 /// One health checker of a real server.
@@ -570,7 +576,7 @@ impl Checker {
 
     /// delay_loop: the checker's, else the real server's, else the virtual server's, else 60 s.
     pub fn effective_delay_loop(&self, rs: &RealServer, vs: &VirtualServer) -> Duration {
-        self.common.timing.delay_loop.or(rs.check.delay_loop).or(vs.check.delay_loop).unwrap_or(DEFAULT_DELAY_LOOP)
+        self.common.timing.delay_loop.or(rs.check().delay_loop).or(vs.check.delay_loop).unwrap_or(DEFAULT_DELAY_LOOP)
     }
 
     /// connect_timeout: checker, real server, virtual server, else 5 s.
@@ -578,14 +584,14 @@ impl Checker {
         self.common
             .timing
             .connect_timeout
-            .or(rs.check.connect_timeout)
+            .or(rs.check().connect_timeout)
             .or(vs.check.connect_timeout)
             .unwrap_or(DEFAULT_CONNECT_TIMEOUT)
     }
 
     /// retry: checker, real server, virtual server, else 3 for DNS_CHECK, 0 for MISC_CHECK, 1 otherwise.
     pub fn effective_retry(&self, rs: &RealServer, vs: &VirtualServer) -> u32 {
-        self.common.timing.retry.or(rs.check.retry).or(vs.check.retry).unwrap_or(match self.kind {
+        self.common.timing.retry.or(rs.check().retry).or(vs.check.retry).unwrap_or(match self.kind {
             CheckerKind::Dns(_) => 3,
             CheckerKind::Misc(_) => 0,
             _ => 1,
@@ -595,7 +601,7 @@ impl Checker {
     /// delay_before_retry: checker, real server, virtual server, else delay_loop
     /// for DNS_CHECK, 3 s for HTTP_GET/SSL_GET, 1 s otherwise.
     pub fn effective_delay_before_retry(&self, rs: &RealServer, vs: &VirtualServer) -> Duration {
-        match self.common.timing.delay_before_retry.or(rs.check.delay_before_retry).or(vs.check.delay_before_retry) {
+        match self.common.timing.delay_before_retry.or(rs.check().delay_before_retry).or(vs.check.delay_before_retry) {
             Some(d) => d,
             None => match self.kind {
                 CheckerKind::Dns(_) => self.effective_delay_loop(rs, vs),
@@ -607,7 +613,7 @@ impl Checker {
 
     /// warmup: checker, real server, virtual server, else delay_loop (0 disables).
     pub fn effective_warmup(&self, rs: &RealServer, vs: &VirtualServer) -> Duration {
-        match self.common.timing.warmup.or(rs.check.warmup).or(vs.check.warmup) {
+        match self.common.timing.warmup.or(rs.check().warmup).or(vs.check.warmup) {
             Some(d) => d,
             None => self.effective_delay_loop(rs, vs),
         }
@@ -615,7 +621,7 @@ impl Checker {
 
     /// alpha: checker, real server, virtual server, else false.
     pub fn effective_alpha(&self, rs: &RealServer, vs: &VirtualServer) -> bool {
-        self.common.timing.alpha.or(rs.check.alpha).or(vs.check.alpha).unwrap_or(false)
+        self.common.timing.alpha.or(rs.check().alpha).or(vs.check.alpha).unwrap_or(false)
     }
 
     /// Where to connect: connect_ip / connect_port, else the real server's.

@@ -234,7 +234,7 @@ fn dump_rs(vs: &VirtualServer, rs: &RealServer, out: &mut String) {
             }
         }
     }
-    dump_defaults(&rs.check, "     ", out);
+    dump_defaults(&rs.check(), "     ", out);
     for c in &rs.checkers {
         dump_checker(vs, rs, c, out);
     }

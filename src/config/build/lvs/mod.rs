@@ -253,6 +253,7 @@ fn virtual_server(c: &mut Config, s: &Stmt, ctx: &mut Ctx) {
     }
     ctx.apply(&mut vs, s.children(), VS);
     vs_end(&mut vs, ctx);
+    vs.real_servers.shrink_to_fit();
     c.lvs.virtual_servers.push(vs);
 }
 
@@ -557,15 +558,15 @@ const RS: &[Keyword<RealServer>] = &[
             r.extra_mut().snmp_name = Some(w.text.clone());
         }
     }),
-    Keyword::new("alpha", |r, s, ctx| timing_alpha(&mut r.check, s, ctx)),
-    Keyword::new("connect_timeout", |r, s, ctx| timing_connect_timeout(&mut r.check, s, ctx)),
-    Keyword::new("retry", |r, s, ctx| timing_retry(&mut r.check, s, ctx, 1)),
-    Keyword::new("delay_before_retry", |r, s, ctx| timing_delay_before_retry(&mut r.check, s, ctx)),
-    Keyword::new("warmup", |r, s, ctx| timing_warmup(&mut r.check, s, ctx)),
-    Keyword::new("delay_loop", |r, s, ctx| timing_delay_loop(&mut r.check, s, ctx, "real server")),
+    Keyword::new("alpha", |r, s, ctx| timing_alpha(&mut r.extra_mut().check, s, ctx)),
+    Keyword::new("connect_timeout", |r, s, ctx| timing_connect_timeout(&mut r.extra_mut().check, s, ctx)),
+    Keyword::new("retry", |r, s, ctx| timing_retry(&mut r.extra_mut().check, s, ctx, 1)),
+    Keyword::new("delay_before_retry", |r, s, ctx| timing_delay_before_retry(&mut r.extra_mut().check, s, ctx)),
+    Keyword::new("warmup", |r, s, ctx| timing_warmup(&mut r.extra_mut().check, s, ctx)),
+    Keyword::new("delay_loop", |r, s, ctx| timing_delay_loop(&mut r.extra_mut().check, s, ctx, "real server")),
     Keyword::new("inhibit_on_failure", |r, s, ctx| {
         if let Some(b) = bool_arg(s, ctx, "inhibit_on_failure parameter") {
-            r.check.inhibit_on_failure = Some(b);
+            r.extra_mut().check.inhibit_on_failure = Some(b);
         }
     }),
     Keyword::new("HTTP_GET", check::http_get),
@@ -584,6 +585,9 @@ fn vs_real_server(v: &mut VirtualServer, s: &Stmt, ctx: &mut Ctx) {
     let Some(sa) = server_addr(s, ctx, "real server") else { return };
     let mut rs = RealServer::new(sa, s.span());
     ctx.apply(&mut rs, s.children(), RS);
+    // A Vec's first push reserves room for four checkers; most real servers
+    // have one, and large configurations have tens of thousands of them.
+    rs.checkers.shrink_to_fit();
     // Tunnelled servers may differ in family from the virtual server.
     if !v.effective_forwarding(&rs).is_tunnel() {
         let fam = Family::of(&sa.ip());

@@ -52,6 +52,7 @@ pub fn validate(cfg: &mut Config, _sys: &SystemView, ctx: &mut Ctx) {
         check_vs(vs, &mut seen, ctx)
     });
     lvs.groups = groups;
+    lvs.virtual_servers.shrink_to_fit();
 }
 
 /// Upstream's end-of-configuration checks of one virtual server; false drops it.
