@@ -418,8 +418,8 @@ fn range_edges() {
         ("  FILE_CHECK {\n   track_file x\n   weight -2147483648\n  }", false),
         ("  UDP_CHECK {\n   min_reply_length 255\n  }", true),
         ("  UDP_CHECK {\n   min_reply_length 256\n  }", false),
-        ("  HTTP_GET {\n   url {\n    status_code 100-599\n   }\n  }", true),
-        ("  HTTP_GET {\n   url {\n    status_code 600\n   }\n  }", false),
+        ("  HTTP_GET {\n   url {\n    path /\n    status_code 100-599\n   }\n  }", true),
+        ("  HTTP_GET {\n   url {\n    path /\n    status_code 600\n   }\n  }", false),
     ] {
         let (_, diags) = load_text("edges.conf", &rs(body));
         assert_eq!(problems(&diags).is_empty(), ok, "{body}: {:?}", problems(&diags));
@@ -488,4 +488,40 @@ fn empty_config_needs_no_checker() {
     // global_defs keywords are noted one by one: the daemon does not act on them.
     assert_eq!(diags.len(), 1);
     assert_eq!(diags[0].class, Class::NotImplemented);
+}
+
+#[test]
+fn group_family_is_checked_when_linking() {
+    let (cfg, diags) = load_text(
+        "gfam.conf",
+        "virtual_server_group G4 {\n 10.1.1.1 80\n}\nvirtual_server_group F {\n fwmark 1\n}\n\
+         virtual_server group G4 {\n lvs_sched rr\n lvs_method DR\n protocol TCP\n real_server 2001::5 80 {\n }\n}\n\
+         virtual_server group F {\n lvs_sched rr\n lvs_method TUN\n protocol TCP\n real_server 2001::5 80 {\n }\n}\n",
+    );
+    // Upstream logs these when the checker starts: they do not change the exit status.
+    assert_eq!(problems(&diags), Vec::<String>::new());
+    let notes: Vec<&str> = diags.iter().filter(|d| d.class == Class::Reference).map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        notes,
+        [
+            "G4: address family doesn't match virtual server G4 - ignoring",
+            "F: Virtual server F address family cannot be determined, defaulting to IPv4"
+        ]
+    );
+    assert_eq!(exit_code(&diags), 0);
+    assert_eq!(cfg.lvs.virtual_servers.len(), 1);
+    assert_eq!(cfg.lvs.virtual_servers[0].family, Some(Family::Inet));
+}
+
+#[test]
+fn url_without_path_is_dropped() {
+    let (cfg, diags) = load_text(
+        "nopath.conf",
+        "virtual_server 10.0.0.1 80 {\n lvs_sched rr\n lvs_method NAT\n protocol TCP\n real_server 10.0.0.2 80 {\n  HTTP_GET {\n   url {\n    status_code 200\n   }\n  }\n }\n}\n",
+    );
+    assert_eq!(
+        problems(&diags),
+        ["HTTP/SSL_GET checker url has no path - ignoring", "HTTP/SSL_GET checker has no urls specified - ignoring"]
+    );
+    assert!(cfg.lvs.virtual_servers[0].real_servers[0].checkers.is_empty());
 }

@@ -153,6 +153,10 @@ const HTTP: &[Keyword<Box<HttpCheck>>] = &[
     Keyword::new("url", |h, s, ctx| {
         let mut u = Url { span: s.span(), ..Url::default() };
         ctx.apply(&mut u, s.children(), URL);
+        if u.path.is_none() {
+            ctx.error(s.span(), "HTTP/SSL_GET checker url has no path - ignoring");
+            return;
+        }
         h.urls.push(u);
     }),
     Keyword::new("enable_sni", |h, s, ctx| {

@@ -279,14 +279,19 @@ fn vs_end(vs: &mut VirtualServer, ctx: &mut Ctx) {
             Some(_) => {}
         }
     }
-    if vs.family.is_none() {
-        // Every server is tunnelled: take their family if they agree, else IPv4.
-        let mut fams = vs.sorry_server.iter().chain(vs.real_servers.iter()).map(|r| Family::of(&r.addr.ip()));
-        let first = fams.next();
-        vs.family = match first {
-            Some(f) if fams.all(|g| g == f) => Some(f),
-            _ => Some(Family::Inet),
-        };
+    // A group service takes its family from the group, once groups are known.
+    if vs.family.is_none() && !matches!(vs.key, VsKey::Group(_)) {
+        vs.family = Some(tunnelled_family(vs));
+    }
+}
+
+/// The family of a service whose servers are all tunnelled: theirs if they
+/// agree, else IPv4.
+pub(super) fn tunnelled_family(vs: &VirtualServer) -> Family {
+    let mut fams = vs.sorry_server.iter().chain(vs.real_servers.iter()).map(|r| Family::of(&r.addr.ip()));
+    match fams.next() {
+        Some(f) if fams.all(|g| g == f) => f,
+        _ => Family::Inet,
     }
 }
 

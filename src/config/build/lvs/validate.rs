@@ -18,6 +18,10 @@ use crate::config::validate::SystemView;
 pub(crate) const NOT_IMPLEMENTED: &str = "the LVS/health-checker subsystem (virtual_server, real_server, checkers) \
 is not implemented yet in keepalived-rs - it is parsed and checked but not run";
 
+fn note(ctx: &mut Ctx, vs: &VirtualServer, msg: String) {
+    ctx.diags.push(Diagnostic::new(Severity::Note, Class::Reference, Some(vs.span), msg));
+}
+
 fn warn(ctx: &mut Ctx, msg: String) {
     ctx.diags.push(Diagnostic::new(Severity::Warning, Class::Other, None, msg));
 }
@@ -34,19 +38,40 @@ pub fn validate(cfg: &mut Config, _sys: &SystemView, ctx: &mut Ctx) {
     let mut seen: HashSet<SocketAddr> = HashSet::new();
     lvs.virtual_servers.retain_mut(|vs| {
         if let VsKey::Group(name) = &vs.key {
+            // Upstream links groups when the checker starts and only logs
+            // these (they do not change the -t exit status): notes here.
             let Some(g) = groups.iter().find(|g| &g.name == name) else {
-                ctx.diags.push(Diagnostic::new(
-                    Severity::Warning,
-                    Class::Reference,
-                    Some(vs.span),
-                    format!(
-                        "Virtual server group {name} specified but not configured - ignoring virtual server {name}"
-                    ),
-                ));
+                note(ctx, vs, format!("Virtual server group {name} specified but not configured - ignoring virtual server {name}"));
                 return false;
             };
-            if vs.ip_family.is_none() && g.has_ipv4() != g.has_ipv6() {
-                vs.family = Some(if g.has_ipv4() { Family::Inet } else { Family::Inet6 });
+            let (v4, v6) = (g.has_ipv4(), g.has_ipv6());
+            match vs.family {
+                Some(_) if v4 && v6 => {
+                    note(
+                        ctx,
+                        vs,
+                        format!("{name}: virtual server group with IPv4 & IPv6 doesn't match virtual server {name} - ignoring"),
+                    );
+                    return false;
+                }
+                Some(f) if (v4 && f == Family::Inet6) || (v6 && f == Family::Inet) => {
+                    note(ctx, vs, format!("{name}: address family doesn't match virtual server {name} - ignoring"));
+                    return false;
+                }
+                Some(_) => {}
+                None if v4 != v6 => vs.family = Some(if v4 { Family::Inet } else { Family::Inet6 }),
+                None => {
+                    if g.fwmarks.iter().any(|f| f.family.is_none()) {
+                        note(
+                            ctx,
+                            vs,
+                            format!("{name}: Virtual server {name} address family cannot be determined, defaulting to IPv4"),
+                        );
+                        vs.family = Some(Family::Inet);
+                    } else {
+                        vs.family = Some(super::tunnelled_family(vs));
+                    }
+                }
             }
         }
         check_vs(vs, &mut seen, ctx)
