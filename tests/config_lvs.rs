@@ -525,3 +525,25 @@ fn url_without_path_is_dropped() {
     );
     assert!(cfg.lvs.virtual_servers[0].real_servers[0].checkers.is_empty());
 }
+
+#[test]
+fn file_and_bfd_check_references() {
+    let (mut cfg, _) = load_text(
+        "refs.conf",
+        "virtual_server 10.0.0.1 80 {\n lvs_sched rr\n lvs_method NAT\n protocol TCP\n real_server 10.0.0.2 80 {\n\
+         FILE_CHECK {\n   track_file tf1\n  }\n  FILE_CHECK {\n   track_file nope\n  }\n  BFD_CHECK {\n   name b1\n  }\n  BFD_CHECK {\n   name nobfd\n  }\n }\n}\n",
+    );
+    let mut ctx = Ctx::default();
+    lvs::check_references(&mut cfg.lvs, &|n| n == "tf1", &|n| n == "b1", &mut ctx);
+    let msgs: Vec<&str> = ctx.diags.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        msgs,
+        [
+            "track_file nope not found",
+            "FILE_CHECK has no track_file specified - ignoring",
+            "([10.0.0.2]:tcp:80) BFD_CHECK - BFD nobfd not configured"
+        ]
+    );
+    let kinds: Vec<&str> = cfg.lvs.virtual_servers[0].real_servers[0].checkers.iter().map(|c| c.type_name()).collect();
+    assert_eq!(kinds, ["FILE_CHECK", "BFD_CHECK"]);
+}

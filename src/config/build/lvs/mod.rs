@@ -23,7 +23,7 @@ use crate::config::model::lvs::{
 use super::{Ctx, Keyword, parse_bool};
 pub use dump::dump;
 pub use global::GLOBAL_DEFS;
-pub use validate::validate;
+pub use validate::{check_references, validate};
 use value::{num, timer};
 
 /// Top-level keywords handled here.

@@ -9,7 +9,7 @@ use crate::config::build::Ctx;
 use crate::config::error::{Class, Diagnostic, Severity};
 use crate::config::model::Config;
 use crate::config::model::lvs::{
-    DEFAULT_PERSISTENCE_TIMEOUT, Family, Forwarding, Protocol, Scheduler, VirtualServer, VsKey,
+    CheckerKind, DEFAULT_PERSISTENCE_TIMEOUT, Family, Forwarding, LvsConfig, Protocol, Scheduler, VirtualServer, VsKey,
 };
 use crate::config::validate::SystemView;
 
@@ -171,4 +171,36 @@ fn check_vs(vs: &mut VirtualServer, seen: &mut HashSet<SocketAddr>, ctx: &mut Ct
         }
     }
     true
+}
+
+/// Checks the names FILE_CHECK and BFD_CHECK refer to, with upstream's
+/// messages, and drops the checkers whose target does not exist.
+///
+/// The names live in other parts of the model (`track_file` blocks in the
+/// vrrp part, `bfd_instance` blocks in the bfd part), so the caller passes
+/// lookups over them.
+pub fn check_references(
+    lvs: &mut LvsConfig,
+    has_track_file: &dyn Fn(&str) -> bool,
+    has_bfd: &dyn Fn(&str) -> bool,
+    ctx: &mut Ctx,
+) {
+    for vs in &mut lvs.virtual_servers {
+        let proto = vs.protocol;
+        for rs in vs.real_servers.iter_mut() {
+            let rsname = rs.display_name(proto);
+            rs.checkers.retain(|c| match &c.kind {
+                CheckerKind::File(f) if !has_track_file(&f.track_file) => {
+                    ctx.error(c.span, format!("track_file {} not found", f.track_file));
+                    ctx.error(c.span, "FILE_CHECK has no track_file specified - ignoring");
+                    false
+                }
+                CheckerKind::Bfd(b) if !has_bfd(&b.name) => {
+                    ctx.error(c.span, format!("({rsname}) BFD_CHECK - BFD {} not configured", b.name));
+                    false
+                }
+                _ => true,
+            });
+        }
+    }
 }
