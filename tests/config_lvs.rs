@@ -98,6 +98,11 @@ fn golden_errors() {
 }
 
 #[test]
+fn golden_addresses() {
+    golden("addresses");
+}
+
+#[test]
 fn golden_globals_bad() {
     golden("globals-bad");
 }

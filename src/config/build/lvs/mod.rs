@@ -141,12 +141,12 @@ const VS: &[Keyword<VirtualServer>] = &[
     Keyword::new("ops", |v, _, _| v.flags.ops = true),
     Keyword::new("hashed", |v, _, _| v.flags.hashed = true),
     Keyword::new("lvs_method", |v, s, ctx| {
-        if let Some(f) = forwarding(s, ctx, "") {
+        if let Some(f) = forwarding(s, ctx, "virtual server") {
             v.forwarding = Some(f);
         }
     }),
     Keyword::new("lb_kind", |v, s, ctx| {
-        if let Some(f) = forwarding(s, ctx, "") {
+        if let Some(f) = forwarding(s, ctx, "virtual server") {
             v.forwarding = Some(f);
         }
     }),
@@ -193,7 +193,7 @@ const VS: &[Keyword<VirtualServer>] = &[
         None => ctx.error(s.span(), "Ignoring sorry_server inhibit used before or without sorry_server"),
     }),
     Keyword::new("sorry_server_lvs_method", |v, s, ctx| {
-        let f = forwarding(s, ctx, " for real server");
+        let f = forwarding(s, ctx, "real server");
         match &mut v.sorry_server {
             Some(rs) => rs.forwarding = f.or(rs.forwarding),
             None => ctx.error(s.span(), "sorry_server forwarding used without sorry_server"),
@@ -217,10 +217,14 @@ fn virtual_server(c: &mut Config, s: &Stmt, ctx: &mut Ctx) {
     let key = match first.text.as_str() {
         "fwmark" => {
             let Some(w) = ctx.arg(s, 1) else { return };
+            // Upstream accepts 0 and then mistakes the service for an address; 0 marks nothing.
             match num(ctx, w, 1, u32::MAX as i64) {
                 Some(m) => VsKey::Fwmark(m as u32),
                 None => {
-                    ctx.error(w.span, format!("virtual server fwmark '{}' invalid - skipping virtual server", w.text));
+                    ctx.error(
+                        w.span,
+                        format!("virtual server fwmark '{}' must be in [1, {}] - ignoring", w.text, u32::MAX),
+                    );
                     return;
                 }
             }
@@ -229,23 +233,10 @@ fn virtual_server(c: &mut Config, s: &Stmt, ctx: &mut Ctx) {
             let Some(w) = ctx.arg(s, 1) else { return };
             VsKey::Group(w.text.clone())
         }
-        addr => {
-            let Ok(ip) = addr.parse::<IpAddr>() else {
-                ctx.error(first.span, format!("Invalid virtual server IP address {addr} - skipping"));
-                return;
-            };
-            let port = match s.arg(1) {
-                None => 0,
-                Some(w) => match value::port(&w.text) {
-                    Some(p) => p,
-                    None => {
-                        ctx.error(w.span, format!("Invalid virtual server port {} - skipping", w.text));
-                        return;
-                    }
-                },
-            };
-            VsKey::Addr(SocketAddr::new(ip, port))
-        }
+        _ => match server_addr(s, 0, ctx, "virtual server IP") {
+            Some(sa) => VsKey::Addr(sa),
+            None => return,
+        },
     };
     let mut vs = VirtualServer::new(key, s.span());
     if let VsKey::Addr(sa) = &vs.key {
@@ -314,22 +305,23 @@ fn sched_flag(v: &mut VirtualServer, s: &Stmt, ctx: &mut Ctx, sched: Scheduler, 
     }
 }
 
-/// `NAT|DR|TUN [type {ipip|gue port NUM|gre} [nocsum|csum|remcsum]]`.
-fn forwarding(s: &Stmt, ctx: &mut Ctx, rs_suffix: &str) -> Option<Forwarding> {
+/// `NAT|DR|TUN [type {ipip|gue port NUM|gre} [nocsum|csum|remcsum]]`;
+/// `who` ("virtual server", "real server") ends upstream's messages.
+fn forwarding(s: &Stmt, ctx: &mut Ctx, who: &str) -> Option<Forwarding> {
     let w = ctx.arg(s, 0)?;
     match w.text.as_str() {
         "NAT" => Some(Forwarding::Nat),
         "DR" => Some(Forwarding::Dr),
         // Like upstream, bad tunnel options are reported but the method stays TUN.
-        "TUN" => Some(Forwarding::Tun(tunnel(s, ctx).unwrap_or_default())),
+        "TUN" => Some(Forwarding::Tun(tunnel(s, ctx, who).unwrap_or_default())),
         x => {
-            ctx.error(w.span, format!("PARSER : unknown [{x}] routing method{rs_suffix}."));
+            ctx.error(w.span, format!("PARSER : unknown [{x}] routing method for {who}."));
             None
         }
     }
 }
 
-fn tunnel(s: &Stmt, ctx: &mut Ctx) -> Option<Tunnel> {
+fn tunnel(s: &Stmt, ctx: &mut Ctx, who: &str) -> Option<Tunnel> {
     let mut t = Tunnel::default();
     let mut port: Option<u16> = None;
     let mut i = 1;
@@ -346,7 +338,7 @@ fn tunnel(s: &Stmt, ctx: &mut Ctx) -> Option<Tunnel> {
                     "gue" => TunnelKind::Gue { port: 0 },
                     "gre" => TunnelKind::Gre,
                     x => {
-                        ctx.error(k.span, format!("Unknown tunnel type {x}"));
+                        ctx.error(k.span, format!("Unknown tunnel type {x} for {who}."));
                         return None;
                     }
                 };
@@ -378,7 +370,7 @@ fn tunnel(s: &Stmt, ctx: &mut Ctx) -> Option<Tunnel> {
         _ => {}
     }
     if t.kind == TunnelKind::Gre && t.csum == TunnelCsum::RemCsum {
-        ctx.error(s.span(), "remote checksum not supported with gre tunnels");
+        ctx.error(s.span(), "gre tunnels do not support remote checksum option.");
         return None;
     }
     Some(t)
@@ -484,28 +476,26 @@ fn vs_ip_family(v: &mut VirtualServer, s: &Stmt, ctx: &mut Ctx) {
     }
 }
 
-/// `IP [PORT]` of a real or sorry server.
-fn server_addr(s: &Stmt, ctx: &mut Ctx, what: &str) -> Option<SocketAddr> {
-    let a = ctx.arg(s, 0)?;
-    let Ok(ip) = a.text.parse::<IpAddr>() else {
-        ctx.error(a.span, format!("Invalid {what} IP address {} - skipping", a.text));
-        return None;
+/// `IP [PORT]` of a virtual, real or sorry server; `what` names it in
+/// upstream's "Invalid real server ip address/port A/P - skipping".
+fn server_addr(s: &Stmt, first: usize, ctx: &mut Ctx, what: &str) -> Option<SocketAddr> {
+    let a = ctx.arg(s, first)?;
+    let p = s.arg(first + 1);
+    let port = match p {
+        None => Some(0),
+        Some(w) => num(ctx, w, 1, 65535).map(|p| p as u16),
     };
-    let port = match s.arg(1) {
-        None => 0,
-        Some(w) => match value::port(&w.text) {
-            Some(p) => p,
-            None => {
-                ctx.error(w.span, format!("Invalid {what} port {} - skipping", w.text));
-                return None;
-            }
-        },
-    };
-    Some(SocketAddr::new(ip, port))
+    match (a.text.parse::<IpAddr>(), port) {
+        (Ok(ip), Some(port)) => Some(SocketAddr::new(ip, port)),
+        _ => {
+            ctx.error(a.span, format!("Invalid {what} address/port {}/{} - skipping", a.text, text(p)));
+            None
+        }
+    }
 }
 
 fn vs_sorry_server(v: &mut VirtualServer, s: &Stmt, ctx: &mut Ctx) {
-    if let Some(sa) = server_addr(s, ctx, "sorry server") {
+    if let Some(sa) = server_addr(s, 0, ctx, "sorry server ip") {
         let mut rs = RealServer::new(sa, s.span());
         rs.forwarding = v.forwarding;
         v.sorry_server = Some(rs);
@@ -523,12 +513,12 @@ const RS: &[Keyword<RealServer>] = &[
         }
     }),
     Keyword::new("lvs_method", |r, s, ctx| {
-        if let Some(f) = forwarding(s, ctx, " for real server") {
+        if let Some(f) = forwarding(s, ctx, "real server") {
             r.forwarding = Some(f);
         }
     }),
     Keyword::new("lb_kind", |r, s, ctx| {
-        if let Some(f) = forwarding(s, ctx, " for real server") {
+        if let Some(f) = forwarding(s, ctx, "real server") {
             r.forwarding = Some(f);
         }
     }),
@@ -587,7 +577,7 @@ const RS: &[Keyword<RealServer>] = &[
 ];
 
 fn vs_real_server(v: &mut VirtualServer, s: &Stmt, ctx: &mut Ctx) {
-    let Some(sa) = server_addr(s, ctx, "real server") else { return };
+    let Some(sa) = server_addr(s, 0, ctx, "real server ip") else { return };
     let mut rs = RealServer::new(sa, s.span());
     ctx.apply(&mut rs, s.children(), RS);
     // A Vec's first push reserves room for four checkers; most real servers
