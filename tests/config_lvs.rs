@@ -103,6 +103,11 @@ fn golden_addresses() {
 }
 
 #[test]
+fn golden_checkers_bad() {
+    golden("checkers-bad");
+}
+
+#[test]
 fn golden_globals_bad() {
     golden("globals-bad");
 }

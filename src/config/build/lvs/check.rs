@@ -16,7 +16,7 @@ use crate::config::model::lvs::{
 /// Options every checker but BFD_CHECK and FILE_CHECK has.
 const COMMON: &[Keyword<CheckCommon>] = &[
     Keyword::new("connect_ip", |c, s, ctx| {
-        if let Some(a) = ctx.ip(s, 0) {
+        if let Some(a) = addr(s, ctx) {
             c.conn.get_or_insert_with(Box::default).connect_ip = Some(a);
         }
     }),
@@ -28,7 +28,7 @@ const COMMON: &[Keyword<CheckCommon>] = &[
         }
     }),
     Keyword::new("bindto", |c, s, ctx| {
-        if let Some(a) = ctx.ip(s, 0) {
+        if let Some(a) = addr(s, ctx) {
             c.conn.get_or_insert_with(Box::default).bindto = Some(a);
         }
     }),
@@ -68,6 +68,16 @@ const COMMON: &[Keyword<CheckCommon>] = &[
         }
     }),
 ];
+
+/// An address option of a checker, with upstream's message.
+fn addr(s: &Stmt, ctx: &mut Ctx) -> Option<std::net::IpAddr> {
+    let w = ctx.arg(s, 0)?;
+    let a = w.text.parse().ok();
+    if a.is_none() {
+        ctx.error(w.span, format!("Invalid {} address {} - ignoring", s.keyword.text, w.text));
+    }
+    a
+}
 
 /// MISC_CHECK has only the options from alpha onwards.
 const MISC_COMMON: &[Keyword<CheckCommon>] = &[
@@ -219,10 +229,18 @@ const URL: &[Keyword<Url>] = &[
         }
         let mut d = [0u8; 16];
         for (i, b) in d.iter_mut().enumerate() {
-            match t.get(2 * i..2 * i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            match t
+                .get(2 * i..2 * i + 2)
+                .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
                 Some(v) => *b = v,
                 None => {
-                    ctx.error(w.span, format!("digest '{t}' is not a valid hex string"));
+                    let shown = t.get(..2 * i + 2).unwrap_or(t);
+                    ctx.error(
+                        w.span,
+                        format!("Unable to interpret hex digit in '{shown}' at offset {}/{}", 2 * i, 2 * i + 1),
+                    );
                     return;
                 }
             }
@@ -375,8 +393,9 @@ const MISC: &[Keyword<MiscBuild>] = &[
     }),
     Keyword::new("misc_timeout", |m, s, ctx| {
         let Some(w) = ctx.arg(s, 0) else { return };
-        if let Some(t) = num(ctx, w, 0, u32::MAX as i64 / 1_000_000) {
-            m.timeout = Some(Duration::from_secs(t as u64));
+        match num(ctx, w, 0, u32::MAX as i64 / 1_000_000) {
+            Some(t) => m.timeout = Some(Duration::from_secs(t as u64)),
+            None => ctx.error(w.span, format!("Invalid misc_timeout value '{}'", w.text)),
         }
     }),
     Keyword::new("misc_dynamic", |m, _, _| m.dynamic = true),
@@ -484,7 +503,7 @@ const UDP: &[Keyword<Box<UdpCheck>>] = &[
         }
         match hex(&s.args, true) {
             Some(r) => u.reply = Some(r),
-            None => ctx.error(s.args_span(), "Invalid hex string for UDP_CHECK require_reply"),
+            None => ctx.error(s.args_span(), "Invalid hex string for UDP_CHECK reply"),
         }
     }),
     Keyword::new("min_reply_length", |u, s, ctx| {
