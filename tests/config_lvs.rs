@@ -557,3 +557,73 @@ fn file_and_bfd_check_references() {
     let kinds: Vec<&str> = cfg.lvs.virtual_servers[0].real_servers[0].checkers.iter().map(|c| c.type_name()).collect();
     assert_eq!(kinds, ["FILE_CHECK", "BFD_CHECK"]);
 }
+
+#[test]
+fn every_diagnostic_class_is_exercised() {
+    let mut classes = std::collections::HashSet::new();
+    for name in ["errors", "checkers-bad", "globals-bad", "addresses"] {
+        let (_, _, diags) = load_lvs(&PathBuf::from(DATA).join(format!("{name}.conf")));
+        classes.extend(diags.iter().map(|d| d.class));
+    }
+    for c in [
+        Class::BadValue,
+        Class::Missing,
+        Class::UnknownKeyword,
+        Class::Deprecated,
+        Class::NotImplemented,
+        Class::Reference,
+        Class::Conflict,
+        Class::Other,
+    ] {
+        assert!(classes.contains(&c), "{c:?} not exercised");
+    }
+}
+
+#[test]
+fn effective_settings_for_the_runtime() {
+    let (cfg, _, _) = load_lvs(&PathBuf::from(DATA).join("full.conf"));
+    let vs = &cfg.lvs.virtual_servers[0];
+    let (rs, rs2) = (&vs.real_servers[0], &vs.real_servers[1]);
+    // inhibit_on_failure: the real server says false, the virtual server true.
+    assert!(!vs.effective_inhibit_on_failure(rs));
+    assert!(vs.effective_inhibit_on_failure(rs2));
+    let CheckerKind::Http(h) = &rs.checkers[0].kind else { panic!("not HTTP_GET") };
+    assert_eq!(vs.effective_virtualhost(rs, &h.urls[0]), Some("url.example.com"));
+    assert_eq!(vs.effective_virtualhost(rs, &h.urls[1]), Some("rs.example.com"));
+    assert!(vs.effective_smtp_alert(rs, false));
+    assert!(!vs.effective_smtp_alert(rs2, true));
+    assert!(rs.checkers[0].effective_log_all_failures(&cfg.lvs.globals));
+    assert!(rs.checkers[2].effective_log_all_failures(&cfg.lvs.globals));
+    assert_eq!(vs.effective_forwarding(rs2), Forwarding::Dr);
+}
+
+/// Truncated and mangled versions of a full configuration: never a panic,
+/// and every diagnostic points into the file.
+#[test]
+fn mangled_configs_never_panic() {
+    let text = std::fs::read_to_string(PathBuf::from(DATA).join("full.conf")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut variants = Vec::new();
+    for n in 0..lines.len() {
+        variants.push(lines[..n].join("\n"));
+    }
+    for (i, l) in lines.iter().enumerate() {
+        let Some(kw) = l.split_whitespace().next() else { continue };
+        for bad in ["-1", "zz", "4294967296", ""] {
+            let mut v = lines.clone();
+            let repl = format!("{kw} {bad}");
+            v[i] = &repl;
+            variants.push(v.join("\n"));
+        }
+    }
+    for (n, v) in variants.iter().enumerate() {
+        let (cfg, diags) = load_text("mangled.conf", v);
+        for d in &diags {
+            if let Some(s) = d.span {
+                assert!(s.line >= 1 && (s.line as usize) <= lines.len(), "variant {n}: {d:?}");
+            }
+        }
+        let mut out = String::new();
+        lvs::dump(&cfg, &mut out);
+    }
+}

@@ -498,6 +498,27 @@ impl VirtualServer {
     pub fn effective_forwarding(&self, rs: &RealServer) -> Forwarding {
         rs.forwarding.or(self.forwarding).unwrap_or(Forwarding::Nat)
     }
+
+    /// inhibit_on_failure of a real server (its own, else the virtual server's,
+    /// else false); the sorry server's is sorry_server_inhibit.
+    pub fn effective_inhibit_on_failure(&self, rs: &RealServer) -> bool {
+        rs.check().inhibit_on_failure.or(self.check.inhibit_on_failure).unwrap_or(false)
+    }
+
+    /// The Host header for an HTTP_GET/SSL_GET url: the url's virtualhost,
+    /// else the real server's, else the virtual server's.
+    pub fn effective_virtualhost<'a>(&'a self, rs: &'a RealServer, url: &'a Url) -> Option<&'a str> {
+        url.virtualhost
+            .as_deref()
+            .or(rs.extra.as_ref().and_then(|x| x.virtualhost.as_deref()))
+            .or(self.virtualhost.as_deref())
+    }
+
+    /// smtp_alert of a real server: its own, else the virtual server's, else
+    /// `global` (smtp_alert_checker / smtp_alert of global_defs).
+    pub fn effective_smtp_alert(&self, rs: &RealServer, global: bool) -> bool {
+        rs.extra.as_ref().and_then(|x| x.smtp_alert).or(self.smtp_alert).unwrap_or(global)
+    }
 }
 
 /// A `real_server` (or `sorry_server`) of a virtual server.
@@ -629,6 +650,11 @@ impl Checker {
         let ip = self.common.conn.as_ref().and_then(|c| c.connect_ip).unwrap_or(rs.addr.ip());
         let port = self.common.connect_port.unwrap_or(rs.addr.port());
         SocketAddr::new(ip, port)
+    }
+
+    /// log_all_failures: the checker's, else global_defs' checker_log_all_failures.
+    pub fn effective_log_all_failures(&self, globals: &LvsGlobals) -> bool {
+        self.common.log_all_failures.unwrap_or(globals.checker_log_all_failures)
     }
 
     /// The checker block's keyword.

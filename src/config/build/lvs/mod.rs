@@ -21,6 +21,7 @@ use crate::config::model::lvs::{
 };
 
 use super::{Ctx, Keyword, parse_bool};
+use crate::config::error::{Class, Severity};
 pub use dump::dump;
 pub use global::GLOBAL_DEFS;
 pub use validate::{check_references, validate};
@@ -258,7 +259,9 @@ fn vs_end(vs: &mut VirtualServer, ctx: &mut Ctx) {
         match vs.family {
             None => vs.family = Some(fam),
             Some(f) if f != fam => {
-                ctx.error(
+                ctx.push(
+                    Severity::Error,
+                    Class::Conflict,
                     ss.span,
                     format!(
                         "Address family of virtual server and sorry server {} don't match - skipping sorry server.",
@@ -589,7 +592,9 @@ fn vs_real_server(v: &mut VirtualServer, s: &Stmt, ctx: &mut Ctx) {
         match v.family {
             None => v.family = Some(fam),
             Some(f) if f != fam => {
-                ctx.error(
+                ctx.push(
+                    Severity::Error,
+                    Class::Conflict,
                     s.span(),
                     format!(
                         "Address family of virtual server and real server {} don't match - skipping real server.",

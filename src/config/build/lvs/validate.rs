@@ -133,7 +133,12 @@ fn check_vs(vs: &mut VirtualServer, seen: &mut HashSet<SocketAddr>, ctx: &mut Ct
         if seen.insert(rs.addr) {
             true
         } else {
-            warn(ctx, format!("VS {name}: real server {} is duplicated - removing second rs", rs.display_name(proto)));
+            ctx.diags.push(Diagnostic::new(
+                Severity::Warning,
+                Class::Conflict,
+                None,
+                format!("VS {name}: real server {} is duplicated - removing second rs", rs.display_name(proto)),
+            ));
             false
         }
     });
