@@ -5,13 +5,18 @@ use std::time::Duration;
 
 use crate::config::model::Config;
 use crate::config::model::lvs::{
-    CheckCommon, CheckDefaults, Checker, CheckerKind, Forwarding, Granularity, LvsConfig, RealServer, TunnelCsum,
-    TunnelKind, VirtualServer, VsKey,
+    CheckCommon, CheckDefaults, Checker, CheckerKind, FlushOnStop, Forwarding, Granularity, LvsConfig, RealServer,
+    TunnelCsum, TunnelKind, VirtualServer, VsKey,
 };
 
 fn secs(d: Duration) -> String {
     let us = d.as_micros();
     if us % 1_000_000 == 0 { format!("{}s", us / 1_000_000) } else { format!("{}s", d.as_secs_f64()) }
+}
+
+/// An optional value, "-" when unset.
+fn opt<T: std::fmt::Display>(o: Option<T>) -> String {
+    o.map(|v| v.to_string()).unwrap_or_else(|| "-".to_owned())
 }
 
 fn fwd(f: Forwarding) -> String {
@@ -83,22 +88,27 @@ fn dump_globals(lvs: &LvsConfig, out: &mut String) {
     if let Some(d) = &g.sync_daemon {
         let _ = writeln!(
             out,
-            " lvs_sync_daemon = {} instance {} id {:?} maxlen {:?} port {:?} ttl {:?} group {:?}",
+            " lvs_sync_daemon = {} instance {} id {} maxlen {} port {} ttl {} group {}",
             d.interface,
-            d.instance.as_deref().unwrap_or("(none)"),
-            d.syncid,
-            d.maxlen,
-            d.port,
-            d.ttl,
-            d.group
+            opt(d.instance.as_deref()),
+            opt(d.syncid),
+            opt(d.maxlen),
+            opt(d.port),
+            opt(d.ttl),
+            opt(d.group)
         );
     }
     let t = &g.timeouts;
-    let _ = writeln!(out, " lvs_timeouts = tcp {:?} tcpfin {:?} udp {:?}", t.tcp, t.tcpfin, t.udp);
+    let _ = writeln!(out, " lvs_timeouts = tcp {} tcpfin {} udp {}", opt(t.tcp), opt(t.tcpfin), opt(t.udp));
     let _ = writeln!(out, " lvs_flush = {}", g.flush);
-    let _ = writeln!(out, " lvs_flush_on_stop = {:?}", g.flush_on_stop);
+    let flush_on_stop = match g.flush_on_stop {
+        FlushOnStop::No => "no",
+        FlushOnStop::Full => "yes",
+        FlushOnStop::Vs => "VS",
+    };
+    let _ = writeln!(out, " lvs_flush_on_stop = {flush_on_stop}");
     if let Some(n) = &g.nftables_ipvs {
-        let _ = writeln!(out, " nftables_ipvs = {n:?} priority {:?}", g.nftables_ipvs_priority);
+        let _ = writeln!(out, " nftables_ipvs = {n:?} priority {}", opt(g.nftables_ipvs_priority));
     }
     let _ = writeln!(out, " nftables_ipvs_start_fwmark = {}", g.nftables_ipvs_start_fwmark);
     if let Some(p) = g.checker_priority {
@@ -106,7 +116,8 @@ fn dump_globals(lvs: &LvsConfig, out: &mut String) {
     }
     let _ = writeln!(out, " checker_no_swap = {}", g.checker_no_swap);
     if !g.checker_cpu_affinity.is_empty() {
-        let _ = writeln!(out, " checker_cpu_affinity = {:?}", g.checker_cpu_affinity);
+        let cpus: Vec<String> = g.checker_cpu_affinity.iter().map(u32::to_string).collect();
+        let _ = writeln!(out, " checker_cpu_affinity = {}", cpus.join(" "));
     }
     if let Some(p) = g.checker_rt_priority {
         let _ = writeln!(out, " checker_rt_priority = {p}");
@@ -117,7 +128,13 @@ fn dump_globals(lvs: &LvsConfig, out: &mut String) {
     let _ = writeln!(out, " snmp_vs_stats_update_interval = {}", secs(g.snmp_vs_stats_update_interval));
     let _ = writeln!(out, " snmp_rs_stats_update_interval = {}", secs(g.snmp_rs_stats_update_interval));
     if let Some(f) = &g.notify_fifo {
-        let _ = writeln!(out, " lvs_notify_fifo = {} user {:?} group {:?}", f.path, f.user, f.group);
+        let _ = writeln!(
+            out,
+            " lvs_notify_fifo = {} user {} group {}",
+            f.path,
+            opt(f.user.as_deref()),
+            opt(f.group.as_deref())
+        );
     }
     if let Some(s) = &g.notify_fifo_script {
         let _ = writeln!(out, " lvs_notify_fifo_script = {}", s.command_line());
@@ -260,8 +277,10 @@ fn dump_checker(vs: &VirtualServer, rs: &RealServer, c: &Checker, out: &mut Stri
             if matches!(c.kind, CheckerKind::Ssl(_)) {
                 let _ = writeln!(
                     out,
-                    "{ind}enable_sni = {} sni_name = {:?} tls_compliant = {}",
-                    h.enable_sni, h.sni_name, h.tls_compliant
+                    "{ind}enable_sni = {} sni_name = {} tls_compliant = {}",
+                    h.enable_sni,
+                    opt(h.sni_name.as_deref()),
+                    h.tls_compliant
                 );
             }
             for u in &h.urls {
@@ -285,8 +304,9 @@ fn dump_checker(vs: &VirtualServer, rs: &RealServer, c: &Checker, out: &mut Stri
                 if let Some(r) = &u.regex {
                     let _ = writeln!(
                         out,
-                        "{ind}  regex = {r} (no_match {}) options {:?}",
-                        u.regex_no_match, u.regex_options
+                        "{ind}  regex = {r} (no_match {}) options [{}]",
+                        u.regex_no_match,
+                        u.regex_options.join(" ")
                     );
                 }
             }
