@@ -86,6 +86,11 @@ impl KeepalivedLayer {
     /// A layer writing as `opts` says. A log file that cannot be opened is
     /// reported on stderr and skipped.
     pub fn new(opts: &LogOptions) -> Self {
+        Self::with_syslog_socket(opts, Path::new(DEV_LOG))
+    }
+
+    /// As [`KeepalivedLayer::new`], with syslog lines sent to `socket` instead of /dev/log.
+    pub fn with_syslog_socket(opts: &LogOptions, socket: &Path) -> Self {
         let file = opts.file.as_deref().and_then(|p| match open_append(p) {
             Ok(f) => Some(Mutex::new(BufWriter::new(f))),
             Err(e) => {
@@ -100,7 +105,7 @@ impl KeepalivedLayer {
                 _ => Level::TRACE,
             },
             console: opts.console,
-            syslog: opts.syslog.then(|| Syslog::new(&opts.ident, opts.facility)),
+            syslog: opts.syslog.then(|| Syslog::new(socket, &opts.ident, opts.facility)),
             file,
             flush_file: opts.flush_file,
         }
@@ -227,6 +232,7 @@ pub fn rfc3164_line(facility: u8, severity: u8, secs: i64, ident: &str, pid: u32
 
 /// A connection to the local syslog daemon through /dev/log.
 struct Syslog {
+    path: PathBuf,
     ident: String,
     facility: u8,
     sock: Mutex<Option<UnixDatagram>>,
@@ -235,8 +241,8 @@ struct Syslog {
 const DEV_LOG: &str = "/dev/log";
 
 impl Syslog {
-    fn new(ident: &str, facility: u8) -> Self {
-        Syslog { ident: ident.to_owned(), facility, sock: Mutex::new(connect()) }
+    fn new(path: &Path, ident: &str, facility: u8) -> Self {
+        Syslog { path: path.to_owned(), ident: ident.to_owned(), facility, sock: Mutex::new(connect(path)) }
     }
 
     /// Sends one line; on failure reconnects once (syslogd restarted), then
@@ -246,7 +252,7 @@ impl Syslog {
         let Ok(mut guard) = self.sock.lock() else { return };
         let ok = guard.as_ref().is_some_and(|s| s.send(line.as_bytes()).is_ok());
         if !ok {
-            *guard = connect();
+            *guard = connect(&self.path);
             if let Some(s) = guard.as_ref() {
                 let _ = s.send(line.as_bytes());
             }
@@ -254,9 +260,9 @@ impl Syslog {
     }
 }
 
-fn connect() -> Option<UnixDatagram> {
+fn connect(path: &Path) -> Option<UnixDatagram> {
     let s = UnixDatagram::unbound().ok()?;
-    s.connect(DEV_LOG).ok()?;
+    s.connect(path).ok()?;
     Some(s)
 }
 
@@ -272,6 +278,44 @@ mod tests {
         // "<30>Mmm dd hh:mm:ss " is 4 + 16 characters.
         assert_eq!(l.find(" Keepalived_vrrp"), Some(19));
         assert!(rfc3164_line(23, 3, 0, "K", 1, "x").starts_with("<187>"));
+    }
+
+    #[test]
+    fn events_reach_syslog_console_format_and_file() {
+        let dir = std::env::temp_dir().join(format!("kr-log-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let sock_path = dir.join("log.sock");
+        let rx = UnixDatagram::bind(&sock_path).unwrap();
+        rx.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+        let opts = LogOptions {
+            ident: "Keepalived_vrrp".into(),
+            facility: 16 + 2,
+            file: Some(dir.join("k.log")),
+            flush_file: true,
+            ..LogOptions::default()
+        };
+        let sub = tracing_subscriber::registry().with(KeepalivedLayer::with_syslog_socket(&opts, &sock_path));
+        tracing::subscriber::with_default(sub, || {
+            tracing::info!("(VI_1) Entering MASTER STATE");
+            tracing::debug!("not shown without -D");
+            tracing::warn!(count = 3, "three");
+        });
+        let mut buf = [0u8; 512];
+        let n = rx.recv(&mut buf).unwrap();
+        let line = String::from_utf8_lossy(&buf[..n]).into_owned();
+        // local2.info = 18 * 8 + 6
+        assert!(line.starts_with("<150>"), "{line}");
+        assert!(line.ends_with(&format!("Keepalived_vrrp[{}]: (VI_1) Entering MASTER STATE", std::process::id())));
+        let n = rx.recv(&mut buf).unwrap();
+        let line = String::from_utf8_lossy(&buf[..n]).into_owned();
+        assert!(line.starts_with("<148>") && line.ends_with(": three count=3"), "{line}");
+        let file = std::fs::read_to_string(dir.join("k.log")).unwrap();
+        let lines: Vec<&str> = file.lines().collect();
+        assert_eq!(lines.len(), 2, "{file}");
+        assert!(lines[0].ends_with(": (VI_1) Entering MASTER STATE"), "{file}");
+        assert_eq!(lines[0].len(), 24 + 2 + "(VI_1) Entering MASTER STATE".len(), "{file}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -278,7 +278,18 @@ fn dont_respawn_stops_keepalived() {
         return;
     }
     let ns = Netns::new("nr");
-    let mut d = Daemon::start(&ns, "nr", &["-n", "-R"], None);
+    let log_dir = std::env::temp_dir().join(format!("kr-proc-nrlog-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&log_dir);
+    std::fs::create_dir_all(&log_dir).expect("log dir");
+    struct Rm(PathBuf);
+    impl Drop for Rm {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _rm = Rm(log_dir.clone());
+    let g = format!("-g{}", log_dir.join("k.log").display());
+    let mut d = Daemon::start(&ns, "nr", &["-n", "-R", &g, "--flush-log-file"], None);
     let child = d.wait_vrrp_child(None, Duration::from_secs(10));
     let child = child.unwrap_or_else(|| panic!("no VRRP child\n{}", d.log()));
     kill(child, libc::SIGKILL);
@@ -288,6 +299,13 @@ fn dont_respawn_stops_keepalived() {
     assert!(log.contains(&format!("VRRP child process({child}) died: Exiting")), "{log}");
     assert!(!log.contains("Respawning"), "{log}");
     assert!(!d.file("k.pid").exists() && !d.file("v.pid").exists());
+    // -g: the parent logs to k.log, the VRRP child to k_vrrp.log.
+    let parent_log = std::fs::read_to_string(log_dir.join("k.log")).unwrap_or_default();
+    assert!(parent_log.contains("died: Exiting"), "{parent_log}");
+    let child_log = std::fs::read_to_string(log_dir.join("k_vrrp.log")).unwrap_or_default();
+    assert!(!child_log.is_empty());
+    assert!(!child_log.contains("Starting Keepalived-rs"), "{child_log}");
+    assert!(!child_log.contains("died: Exiting"), "{child_log}");
 }
 
 #[test]

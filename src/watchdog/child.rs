@@ -180,8 +180,9 @@ fn is_needed(kind: ChildKind, cfg: &config::model::Config) -> bool {
 
 /// The child process: set-up, then the subsystem's entry point.
 pub fn main(opts: Options, kind: ChildKind) -> ExitCode {
-    // Signals the parent supervises with stay blocked across exec: undo that first.
-    let _ = sys::unblock_all_signals();
+    // The parent's supervision signals arrive here still blocked (the mask
+    // survives exec). They stay blocked until our handlers exist, so that an
+    // early SIGHUP or SIGTERM waits instead of killing us with the default action.
     let parent = sys::getppid();
     // A child must not outlive its parent: keepalived sets the parent-death signal too.
     if sys::set_parent_death_signal(libc::SIGTERM).is_ok() && sys::getppid() != parent {
@@ -217,6 +218,11 @@ pub fn main(opts: Options, kind: ChildKind) -> ExitCode {
                 return ChildExit::Fatal;
             }
         };
+        // Handlers are in place: let the signals (and any pending one) in.
+        if let Err(e) = sys::unblock_all_signals() {
+            tracing::error!("Unable to unblock signals - {e}");
+            return ChildExit::Fatal;
+        }
         let ctx = ChildContext { kind, options, config: loaded, signals };
         entry_point(kind)(ctx).await
     });

@@ -267,10 +267,7 @@ impl Supervisor {
             slot.quick_deaths = 0;
         }
         slot.quick_deaths = slot.quick_deaths.saturating_add(1);
-        let delay = match slot.quick_deaths {
-            0 | 1 => 0,
-            n => 1u64.checked_shl(n - 2).unwrap_or(MAX_RESPAWN_DELAY).min(MAX_RESPAWN_DELAY),
-        };
+        let delay = respawn_delay(slot.quick_deaths);
         tracing::info!("Restart of {} process delayed {delay} seconds to limit respawn rate", kind.display());
         slot.respawn_at = Some(now + Duration::from_secs(delay));
     }
@@ -369,6 +366,15 @@ impl Supervisor {
     }
 }
 
+/// Seconds to wait before a respawn after `quick_deaths` deaths in a row,
+/// each after a short run: 0 for the first, then 1, 2, 4... up to a minute.
+pub fn respawn_delay(quick_deaths: u32) -> u64 {
+    match quick_deaths {
+        0 | 1 => 0,
+        n => 1u64.checked_shl(n - 2).unwrap_or(MAX_RESPAWN_DELAY).min(MAX_RESPAWN_DELAY),
+    }
+}
+
 const EXIT_FATAL_I32: i32 = EXIT_FATAL as i32;
 const EXIT_CONFIG_I32: i32 = EXIT_CONFIG as i32;
 
@@ -412,4 +418,22 @@ fn running_on() -> String {
 /// The command line as keepalived logs it: each word in single quotes.
 fn quoted(argv: &[OsString]) -> String {
     argv.iter().map(|a| format!("'{}'", a.to_string_lossy())).collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn respawn_back_off() {
+        let delays: Vec<u64> = (1..=10).map(respawn_delay).collect();
+        assert_eq!(delays, [0, 1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        assert_eq!(respawn_delay(200), 60);
+    }
+
+    #[test]
+    fn command_line_quoting() {
+        let argv: Vec<OsString> = ["keepalived", "-n", "-f", "a b.conf"].iter().map(OsString::from).collect();
+        assert_eq!(quoted(&argv), "'keepalived' '-n' '-f' 'a b.conf'");
+    }
 }
