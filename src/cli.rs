@@ -142,6 +142,9 @@ pub struct Options {
     /// re-executes itself).
     #[arg(long = "child", hide = true, value_name = "KIND")]
     pub child: Option<String>,
+    /// Internal: the pid of the parent that started this child.
+    #[arg(long = "child-of", hide = true, value_name = "PID")]
+    pub child_of: Option<i32>,
     /// Words that are not options: reported and ignored, as upstream does.
     #[arg(hide = true, trailing_var_arg = false)]
     pub unexpected: Vec<String>,

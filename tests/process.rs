@@ -347,3 +347,20 @@ fn daemonizes_without_dont_fork() {
     assert!(gone.is_some(), "daemon did not stop");
     assert!(!d.file("k.pid").exists() && !d.file("v.pid").exists());
 }
+
+#[test]
+fn children_do_not_outlive_a_killed_parent() {
+    if !is_root() {
+        eprintln!("skipped: needs root for network namespaces");
+        return;
+    }
+    let ns = Netns::new("pd");
+    let mut d = Daemon::start(&ns, "pd", &["-n"], None);
+    let child = d.wait_vrrp_child(None, Duration::from_secs(10));
+    let child = child.unwrap_or_else(|| panic!("no VRRP child\n{}", d.log()));
+    d.signal(libc::SIGKILL);
+    assert!(d.wait_exit(Duration::from_secs(5)).is_some());
+    // The parent-death signal (SIGTERM) stops the orphan.
+    let gone = wait_until(Duration::from_secs(5), || (!alive(child)).then_some(()));
+    assert!(gone.is_some(), "VRRP child {child} outlived its parent");
+}

@@ -183,9 +183,9 @@ pub fn main(opts: Options, kind: ChildKind) -> ExitCode {
     // The parent's supervision signals arrive here still blocked (the mask
     // survives exec). They stay blocked until our handlers exist, so that an
     // early SIGHUP or SIGTERM waits instead of killing us with the default action.
-    let parent = sys::getppid();
-    // A child must not outlive its parent: keepalived sets the parent-death signal too.
-    if sys::set_parent_death_signal(libc::SIGTERM).is_ok() && sys::getppid() != parent {
+    // A child must not outlive its parent: keepalived sets the parent-death
+    // signal too. If the parent died before that, we were re-parented already.
+    if sys::set_parent_death_signal(libc::SIGTERM).is_ok() && opts.child_of.is_some_and(|p| p != sys::getppid()) {
         return ExitCode::SUCCESS;
     }
     let _ = sys::set_process_name(kind.comm());

@@ -170,6 +170,7 @@ impl Supervisor {
             .arg0(&self.argv0)
             .arg(format!("--child={}", kind.arg()))
             .args(&self.child_args)
+            .arg(format!("--child-of={}", std::process::id()))
             .spawn();
         match spawned {
             Ok(child) => {
