@@ -292,6 +292,10 @@ fn dont_respawn_stops_keepalived() {
     let mut d = Daemon::start(&ns, "nr", &["-n", "-R", &g, "--flush-log-file"], None);
     let child = d.wait_vrrp_child(None, Duration::from_secs(10));
     let child = child.unwrap_or_else(|| panic!("no VRRP child\n{}", d.log()));
+    let child_log = log_dir.join("k_vrrp.log");
+    let logged =
+        wait_until(Duration::from_secs(10), || std::fs::metadata(&child_log).ok().filter(|m| m.len() > 0).map(|_| ()));
+    assert!(logged.is_some(), "the VRRP child wrote nothing to {}", child_log.display());
     kill(child, libc::SIGKILL);
     let st = d.wait_exit(Duration::from_secs(10)).unwrap_or_else(|| panic!("-R: still running\n{}", d.log()));
     assert_eq!(st.code(), Some(0), "{}", d.log());
@@ -302,8 +306,7 @@ fn dont_respawn_stops_keepalived() {
     // -g: the parent logs to k.log, the VRRP child to k_vrrp.log.
     let parent_log = std::fs::read_to_string(log_dir.join("k.log")).unwrap_or_default();
     assert!(parent_log.contains("died: Exiting"), "{parent_log}");
-    let child_log = std::fs::read_to_string(log_dir.join("k_vrrp.log")).unwrap_or_default();
-    assert!(!child_log.is_empty());
+    let child_log = std::fs::read_to_string(&child_log).unwrap_or_default();
     assert!(!child_log.contains("Starting Keepalived-rs"), "{child_log}");
     assert!(!child_log.contains("died: Exiting"), "{child_log}");
 }

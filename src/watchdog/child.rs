@@ -43,9 +43,11 @@ pub enum ChildExit {
     Config,
 }
 
-/// The exit status a child uses for a permanent fatal error.
-pub const EXIT_FATAL: u8 = 1;
-/// The exit status a child uses for an unrunnable configuration.
+/// The exit status for a permanent fatal error ("cannot initialise subsystems"
+/// in keepalived(8)); a child exiting with it stops keepalived.
+pub const EXIT_FATAL: u8 = 2;
+/// The exit status for a configuration that cannot be run; a child exiting
+/// with it stops keepalived.
 pub const EXIT_CONFIG: u8 = 3;
 
 impl ChildExit {

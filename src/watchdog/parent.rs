@@ -235,24 +235,27 @@ impl Supervisor {
             let Some(kind) = self.slots.iter().find(|(_, s)| s.pid == Some(pid)).map(|(k, _)| *k) else {
                 continue;
             };
-            report_exit(pid, exit);
             pidfile::remove(self.pids.child(kind));
             if let Some(slot) = self.slots.get_mut(&kind) {
                 slot.pid = None;
             }
-            if let Exit::Code(c @ (EXIT_FATAL_I32 | EXIT_CONFIG_I32)) = exit {
-                let what = if c == EXIT_CONFIG_I32 { "CONFIG" } else { "FATAL" };
-                tracing::error!(
-                    "{} child process({pid}) exited with permanent error {what}. Terminating",
-                    kind.display()
-                );
-                stop = Some(c as u8);
-            } else if self.opts.dont_respawn {
-                tracing::info!("{} child process({pid}) died: Exiting", kind.display());
-                stop = stop.or(Some(0));
-            } else if stop.is_none() {
-                tracing::info!("{} child process({pid}) died: Respawning", kind.display());
-                self.schedule_respawn(kind);
+            match after_exit(exit, self.opts.dont_respawn) {
+                AfterExit::Terminate(code, what) => {
+                    tracing::info!("{} exited with permanent error {what}. Terminating", kind.ident());
+                    stop = Some(code);
+                }
+                AfterExit::Exit => {
+                    report_exit(pid, exit);
+                    tracing::info!("{} child process({pid}) died: Exiting", kind.display());
+                    stop = stop.or(Some(0));
+                }
+                AfterExit::Respawn => {
+                    report_exit(pid, exit);
+                    if stop.is_none() {
+                        tracing::info!("{} child process({pid}) died: Respawning", kind.display());
+                        self.schedule_respawn(kind);
+                    }
+                }
             }
         }
         stop
@@ -351,9 +354,7 @@ impl Supervisor {
         loop {
             while let Some((pid, exit)) = sys::reap_any() {
                 if let Some(slot) = self.slots.values_mut().find(|s| s.pid == Some(pid)) {
-                    if exit != Exit::Code(0) {
-                        report_exit(pid, exit);
-                    }
+                    report_exit(pid, exit);
                     slot.pid = None;
                 }
             }
@@ -376,11 +377,30 @@ pub fn respawn_delay(quick_deaths: u32) -> u64 {
     }
 }
 
-const EXIT_FATAL_I32: i32 = EXIT_FATAL as i32;
-const EXIT_CONFIG_I32: i32 = EXIT_CONFIG as i32;
+/// What the parent does when a child dies while keepalived is running.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AfterExit {
+    /// A permanent error: stop keepalived with this status ("CONFIG"/"FATAL").
+    Terminate(u8, &'static str),
+    /// `-R`: stop keepalived normally.
+    Exit,
+    /// Start the child again.
+    Respawn,
+}
 
+fn after_exit(exit: Exit, dont_respawn: bool) -> AfterExit {
+    match exit {
+        Exit::Code(c) if c == i32::from(EXIT_CONFIG) => AfterExit::Terminate(EXIT_CONFIG, "CONFIG"),
+        Exit::Code(c) if c == i32::from(EXIT_FATAL) => AfterExit::Terminate(EXIT_FATAL, "FATAL"),
+        _ if dont_respawn => AfterExit::Exit,
+        _ => AfterExit::Respawn,
+    }
+}
+
+/// Logs how a child ended; a clean exit is not worth a line.
 fn report_exit(pid: i32, exit: Exit) {
     match exit {
+        Exit::Code(0) => {}
         Exit::Signal(sig) => {
             tracing::info!("pid {pid} exited due to signal {sig} ({})", super::signals::description(sig))
         }
@@ -430,6 +450,16 @@ mod tests {
         let delays: Vec<u64> = (1..=10).map(respawn_delay).collect();
         assert_eq!(delays, [0, 1, 2, 4, 8, 16, 32, 60, 60, 60]);
         assert_eq!(respawn_delay(200), 60);
+    }
+
+    #[test]
+    fn what_follows_a_child_death() {
+        assert_eq!(after_exit(Exit::Code(3), false), AfterExit::Terminate(3, "CONFIG"));
+        assert_eq!(after_exit(Exit::Code(2), true), AfterExit::Terminate(2, "FATAL"));
+        assert_eq!(after_exit(Exit::Signal(libc::SIGKILL), false), AfterExit::Respawn);
+        assert_eq!(after_exit(Exit::Code(101), false), AfterExit::Respawn);
+        assert_eq!(after_exit(Exit::Code(0), false), AfterExit::Respawn);
+        assert_eq!(after_exit(Exit::Signal(libc::SIGSEGV), true), AfterExit::Exit);
     }
 
     #[test]
