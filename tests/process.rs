@@ -250,10 +250,15 @@ fn supervise_respawn_reload_and_stop() {
     assert!(alive(d.pid()) && alive(second), "{}", d.log());
     assert_eq!(read_pid(&d.file("v.pid")), Some(second));
 
-    // SIGUSR2 reaches the VRRP child through the parent.
+    // SIGUSR1 and SIGUSR2 reach the VRRP child through the parent.
+    d.signal(libc::SIGUSR1);
     d.signal(libc::SIGUSR2);
     let printed = wait_until(Duration::from_secs(5), || {
-        d.log().contains(&format!("Printing VRRP stats for process({second}) on signal")).then_some(())
+        let log = d.log();
+        (log.contains(&format!("Printing VRRP stats for process({second}) on signal"))
+            && log.contains(&format!("Printing VRRP data for process({second}) on signal"))
+            && log.contains(&format!("Printing parent data for process({}) on signal", d.pid())))
+        .then_some(())
     });
     assert!(printed.is_some(), "{}", d.log());
 

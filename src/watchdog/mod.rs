@@ -181,16 +181,20 @@ pub fn config_test(opts: &Options) -> ExitCode {
     ExitCode::from(loaded.exit_code().clamp(0, 255) as u8)
 }
 
-/// Logs the diagnostics of a load, one log line per rendered line.
+/// Logs the diagnostics of a load, one line each as keepalived logs them
+/// (`(FILE: Line N) message`); the caret display is for `-t`.
 pub fn log_diagnostics(loaded: &crate::config::Loaded) {
     use crate::config::error::Severity;
     for d in &loaded.diags {
-        for line in loaded.sources.render(d).lines() {
-            match d.severity {
-                Severity::Fatal | Severity::Error => tracing::error!("{line}"),
-                Severity::Warning => tracing::warn!("{line}"),
-                Severity::Note => tracing::info!("{line}"),
-            }
+        let mut line = loaded.sources.headline(d);
+        if let Some(help) = &d.help {
+            line.push_str(" - ");
+            line.push_str(help);
+        }
+        match d.severity {
+            Severity::Fatal | Severity::Error => tracing::error!("{line}"),
+            Severity::Warning => tracing::warn!("{line}"),
+            Severity::Note => tracing::info!("{line}"),
         }
     }
 }

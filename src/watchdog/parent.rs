@@ -206,7 +206,10 @@ impl Supervisor {
                 }
                 Ok(Some(libc::SIGHUP)) => self.reload(),
                 Ok(Some(libc::SIGTERM | libc::SIGINT)) => return self.stop(set, 0),
-                Ok(Some(libc::SIGUSR1)) => self.forward(libc::SIGUSR1, &ChildKind::ALL),
+                Ok(Some(libc::SIGUSR1)) => {
+                    self.forward(libc::SIGUSR1, &ChildKind::ALL);
+                    self.dump_parent_data();
+                }
                 Ok(Some(sig)) => {
                     // USR2, STATS_CLEAR and JSON are only consumed by the VRRP process.
                     self.forward(sig, &[ChildKind::Vrrp]);
@@ -225,6 +228,29 @@ impl Supervisor {
             if let (true, Some(pid)) = (kinds.contains(kind), slot.pid) {
                 let _ = sys::kill(pid, sig);
             }
+        }
+    }
+
+    /// SIGUSR1 in the parent: what it knows, in /tmp/keepalived_parent.data.
+    fn dump_parent_data(&self) {
+        tracing::info!("Printing parent data for process({}) on signal", std::process::id());
+        let mut out = String::new();
+        out.push_str("------< Parent process >------\n");
+        out.push_str(&format!(" Version = {}\n", cli::version_string()));
+        out.push_str(&format!(" Pid = {}\n", std::process::id()));
+        out.push_str(&format!(" Configuration file = {}\n", self.opts.use_file.display()));
+        out.push_str(&format!(" Pid file = {}\n", self.pids.main.display()));
+        for (kind, slot) in &self.slots {
+            let state = match (slot.pid, slot.respawn_at) {
+                (Some(pid), _) => format!("pid {pid}, up {} seconds", slot.started.elapsed().as_secs()),
+                (None, Some(_)) => "restart pending".to_owned(),
+                (None, None) => "not running".to_owned(),
+            };
+            out.push_str(&format!(" {} child process = {state}\n", kind.display()));
+        }
+        let path = Path::new("/tmp/keepalived_parent.data");
+        if let Err(e) = std::fs::write(path, out) {
+            tracing::error!("Unable to write {} - {e}", path.display());
         }
     }
 
