@@ -556,6 +556,12 @@ mod tests {
         assert_eq!(o.checkers_pid, Some(PathBuf::from("/c")));
         assert_eq!(o.bfd_pid, Some(PathBuf::from("/b")));
         assert_eq!(run(&["-S", "7"]).log_facility, Some(Facility::Local(7)));
+        // Repeated options: counts add up, values are overridden (getopt: the last wins).
+        assert_eq!(run(&["-D", "-n", "-D"]).log_detail, 2);
+        assert_eq!(run(&["-f", "/a", "-f", "/b"]).use_file, PathBuf::from("/b"));
+        assert!(run(&["-n", "-n"]).dont_fork);
+        let o = run(&["-n", "stray", "words"]);
+        assert_eq!(o.unexpected, ["stray", "words"]);
         assert_eq!(run(&["--log-facility=user"]).log_facility.map(Facility::code), Some(1));
     }
 
