@@ -142,6 +142,10 @@ pub struct Options {
     /// re-executes itself).
     #[arg(long = "child", hide = true, value_name = "KIND")]
     pub child: Option<String>,
+    /// Internal: the directory keepalived was started from (the parent passes
+    /// it to its children, which run from "/").
+    #[arg(long = "start-dir", hide = true, value_name = "DIR")]
+    pub start_dir: Option<PathBuf>,
     /// Internal: the pid of the parent that started this child.
     #[arg(long = "child-of", hide = true, value_name = "PID")]
     pub child_of: Option<i32>,
@@ -493,7 +497,6 @@ impl Options {
         note(self.debug.is_some(), "--debug", "debug options");
         note(self.address_monitoring, "--address-monitoring", "netlink address monitor");
         note(self.namespace.is_some(), "--namespace", "network namespace support");
-        note(self.all_config, "--all-config", "strict include handling");
         note(self.core_dump_pattern.is_some(), "--core-dump-pattern", "core_pattern handling");
         note(self.release_vips, "--release-vips", "VRRP runtime");
         note(self.dont_release_vrrp, "--dont-release-vrrp", "VRRP runtime");

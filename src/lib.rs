@@ -8,5 +8,7 @@
 pub mod cli;
 pub mod config;
 pub mod log;
+pub mod netlink;
+mod sys;
 pub mod vrrp;
 pub mod watchdog;

@@ -123,19 +123,15 @@ pub fn log_options(opts: &Options, kind: Option<ChildKind>) -> crate::log::LogOp
     }
 }
 
-/// The `-i` config id, or the host name without its domain (keepalived's default).
-pub fn config_id(opts: &Options) -> Option<String> {
-    if let Some(id) = &opts.config_id {
-        return Some(id.clone());
-    }
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
-    let short = host.trim().split('.').next().unwrap_or_default();
-    (!short.is_empty()).then(|| short.to_owned())
-}
-
-/// The preprocessor options for this command line.
+/// The preprocessor options for this command line: `-i` (or the host name),
+/// `-e`, the environment, and the directory keepalived was started from
+/// (kept across daemonizing, so that parent and children agree on `${_PWD}`).
 pub fn preprocess_options(opts: &Options) -> crate::config::preprocess::Options {
-    crate::config::preprocess::Options { config_id: config_id(opts) }
+    let mut o = crate::config::preprocess::Options::from_system(opts.config_id.clone(), opts.all_config);
+    if let Some(dir) = &opts.start_dir {
+        o.cwd = Some(dir.clone());
+    }
+    o
 }
 
 /// Loads the configuration named on the command line.

@@ -60,6 +60,9 @@ pub fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
         let _ = sys::ignore_signal(libc::SIGINT);
     }
     let _ = sys::set_process_name(PARENT_COMM);
+    if opts.start_dir.is_none() {
+        opts.start_dir = std::env::current_dir().ok();
+    }
     crate::log::init(&super::log_options(&opts, None));
 
     tracing::info!("Starting {}", cli::version_string());
@@ -103,6 +106,9 @@ pub fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
     let mut child_args: Vec<OsString> = argv.iter().skip(1).cloned().collect();
     opts.use_file = absolute(&opts.use_file);
     child_args.push(format!("--use-file={}", opts.use_file.display()).into());
+    if let Some(dir) = &opts.start_dir {
+        child_args.push(format!("--start-dir={}", dir.display()).into());
+    }
     if let Some(f) = &opts.log_file {
         let f = absolute(f);
         child_args.push(format!("--log-file={}", f.display()).into());
