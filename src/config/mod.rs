@@ -93,10 +93,13 @@ pub fn dump(cfg: &Config) -> String {
     out
 }
 
-/// Upstream refuses to run scripts as root without `enable_script_security`
-/// only when asked to; it always reports the configuration, and `-t` exits 5.
+/// Upstream reports a security violation (and `-t` exits 5) when scripts
+/// would run without `enable_script_security`. Only scripts whose program
+/// exists count: upstream checks each script's file while loading and skips
+/// the ones it cannot find (keepalived 2.2.7 flags a `vrrp_script` running
+/// `killall`, but not notify scripts under a missing /usr/local/bin).
 fn check_script_security(cfg: &Config, ctx: &mut build::Ctx) {
-    if !cfg.global.enable_script_security && !cfg.scripts().is_empty() {
+    if !cfg.global.enable_script_security && cfg.scripts().iter().any(|s| program_exists(s)) {
         ctx.diags.push(Diagnostic::new(
             Severity::Warning,
             Class::ScriptSecurity,
@@ -104,4 +107,16 @@ fn check_script_security(cfg: &Config, ctx: &mut build::Ctx) {
             "SECURITY VIOLATION - scripts are being executed but script_security not enabled.",
         ));
     }
+}
+
+/// Whether a script's program is an existing file: a path as given, or a
+/// bare name found in `PATH` as the shell would.
+fn program_exists(s: &model::Script) -> bool {
+    let Some(prog) = s.argv.first() else { return false };
+    if prog.contains('/') {
+        return Path::new(prog).is_file();
+    }
+    let path = std::env::var_os("PATH")
+        .unwrap_or_else(|| "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
+    std::env::split_paths(&path).any(|d| d.join(prog).is_file())
 }
