@@ -63,7 +63,7 @@ impl Daemon {
         std::fs::copy(src, &conf).expect("config");
         let log = std::fs::File::create(dir.join("log")).expect("log");
         let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", &ns.0, KEEPALIVED, "-l", "-G", "--all", "-P", "-B"])
+        cmd.args(["netns", "exec", &ns.0, KEEPALIVED, "-l", "-G"])
             .args(extra)
             .arg("-f")
             .arg(&conf)
@@ -111,12 +111,16 @@ impl Daemon {
         }
     }
 
-    /// Waits until the VRRP pid file names a live `keepalived_vrrp` child of the
-    /// daemon other than `not`, and returns its pid.
+    /// Waits until the VRRP pid file names a live, ready `keepalived_vrrp`
+    /// child of the daemon other than `not`, and returns its pid.
     fn wait_vrrp_child(&self, not: Option<i32>, limit: Duration) -> Option<i32> {
+        self.wait_child("v.pid", "keepalived_vrrp", not, limit)
+    }
+
+    fn wait_child(&self, pid_file: &str, name: &str, not: Option<i32>, limit: Duration) -> Option<i32> {
         wait_until(limit, || {
-            let pid = read_pid(&self.file("v.pid"))?;
-            (Some(pid) != not && comm(pid).as_deref() == Some("keepalived_vrrp") && ppid(pid) == Some(self.pid()))
+            let pid = read_pid(&self.file(pid_file))?;
+            (Some(pid) != not && comm(pid).as_deref() == Some(name) && ppid(pid) == Some(self.pid()) && ready(pid))
                 .then_some(pid)
         })
     }
@@ -160,6 +164,21 @@ fn ppid(pid: i32) -> Option<i32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // "pid (comm) state ppid ...": comm may hold spaces, so split after ')'.
     stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A child is ready once it handles SIGHUP and no longer blocks it: it has
+/// loaded its configuration and installed its handlers.
+fn ready(pid: i32) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else { return false };
+    let mask = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+            .unwrap_or(0)
+    };
+    let hup = 1u64 << (libc::SIGHUP - 1);
+    mask("SigCgt:") & hup != 0 && mask("SigBlk:") & hup == 0
 }
 
 fn alive(pid: i32) -> bool {
@@ -225,7 +244,7 @@ fn supervise_respawn_reload_and_stop() {
     let first = first.unwrap_or_else(|| panic!("no VRRP child\n{}", d.log()));
     assert_eq!(comm(d.pid()).as_deref(), Some("keepalived"));
     assert_eq!(read_pid(&d.file("k.pid")), Some(d.pid()));
-    // -P and -B: no checker or BFD child.
+    // Only VRRP is configured: no checker or BFD child.
     assert!(!d.file("c.pid").exists() && !d.file("b.pid").exists());
     assert_eq!(notify.next().as_deref(), Some("READY=1"), "{}", d.log());
 
@@ -371,4 +390,48 @@ fn children_do_not_outlive_a_killed_parent() {
     // The parent-death signal (SIGTERM) stops the orphan.
     let gone = wait_until(Duration::from_secs(5), || (!alive(child)).then_some(()));
     assert!(gone.is_some(), "VRRP child {child} outlived its parent");
+}
+
+#[test]
+fn all_with_subsystem_selection() {
+    if !is_root() {
+        eprintln!("skipped: needs root for network namespaces");
+        return;
+    }
+    let ns = Netns::new("sel");
+    // --all starts children without configuration; -C keeps only the checker
+    // among VRRP/checker, -B drops BFD.
+    let mut d = Daemon::start(&ns, "sel", &["-n", "--all", "-C", "-B"], None);
+    let checker = d.wait_child("c.pid", "keepalived_ipvs", None, Duration::from_secs(10));
+    let checker = checker.unwrap_or_else(|| panic!("no checker child\n{}", d.log()));
+    assert!(!d.file("v.pid").exists() && !d.file("b.pid").exists(), "{}", d.log());
+    assert!(d.log().contains(&format!("Starting Healthcheck child process, pid={checker}")), "{}", d.log());
+    d.signal(libc::SIGTERM);
+    let st = d.wait_exit(Duration::from_secs(10)).unwrap_or_else(|| panic!("no exit on SIGTERM\n{}", d.log()));
+    assert_eq!(st.code(), Some(0));
+    assert!(!alive(checker) && !d.file("c.pid").exists());
+}
+
+#[test]
+fn respawn_retries_while_the_config_file_is_broken() {
+    if !is_root() {
+        eprintln!("skipped: needs root for network namespaces");
+        return;
+    }
+    let ns = Netns::new("rc");
+    let mut d = Daemon::start(&ns, "rc", &["-n"], None);
+    let first = d.wait_vrrp_child(None, Duration::from_secs(10));
+    let first = first.unwrap_or_else(|| panic!("no VRRP child\n{}", d.log()));
+    let conf = d.file("keepalived.conf");
+    std::fs::rename(&conf, d.file("moved.conf")).expect("move config");
+    kill(first, libc::SIGKILL);
+    let retried = wait_until(Duration::from_secs(5), || d.log().contains("will retry").then_some(()));
+    assert!(retried.is_some(), "{}", d.log());
+    assert!(alive(d.pid()), "keepalived stopped\n{}", d.log());
+    std::fs::rename(d.file("moved.conf"), &conf).expect("restore config");
+    let back = d.wait_vrrp_child(Some(first), Duration::from_secs(10));
+    assert!(back.is_some(), "no VRRP child after the file came back\n{}", d.log());
+    d.signal(libc::SIGTERM);
+    let st = d.wait_exit(Duration::from_secs(10)).unwrap_or_else(|| panic!("no exit on SIGTERM\n{}", d.log()));
+    assert_eq!(st.code(), Some(0), "{}", d.log());
 }

@@ -35,6 +35,8 @@ struct Slot {
     respawn_at: Option<Instant>,
     /// Deaths in a row, each after a run shorter than [`STABLE_RUN`].
     quick_deaths: u32,
+    /// Started again after a death (not by start-up or a reload).
+    respawned: bool,
 }
 
 /// The parent's state.
@@ -187,8 +189,9 @@ impl Supervisor {
                 if let Err(e) = pidfile::write(self.pids.child(kind), pid as u32) {
                     tracing::error!("Unable to write pidfile {} - {e}", self.pids.child(kind).display());
                 }
-                let quick_deaths = self.slots.get(&kind).map_or(0, |s| s.quick_deaths);
-                let slot = Slot { pid: Some(pid), started: Instant::now(), respawn_at: None, quick_deaths };
+                let (quick_deaths, respawned) =
+                    self.slots.get(&kind).map_or((0, false), |s| (s.quick_deaths, s.respawn_at.is_some()));
+                let slot = Slot { pid: Some(pid), started: Instant::now(), respawn_at: None, quick_deaths, respawned };
                 self.slots.insert(kind, slot);
             }
             Err(e) => {
@@ -268,13 +271,27 @@ impl Supervisor {
                 continue;
             };
             pidfile::remove(self.pids.child(kind));
+            let respawned = self.slots.get(&kind).is_some_and(|s| s.respawned);
             if let Some(slot) = self.slots.get_mut(&kind) {
                 slot.pid = None;
             }
-            match after_exit(exit, self.opts.dont_respawn) {
+            match after_exit(exit, self.opts.dont_respawn, respawned) {
                 AfterExit::Terminate(code, what) => {
                     tracing::info!("{} exited with permanent error {what}. Terminating", kind.ident());
                     stop = Some(code);
+                }
+                AfterExit::RetryConfig => {
+                    // keepalived's children restart from the configuration the parent
+                    // last loaded; ours re-read the file, which may have been broken
+                    // since. Keep trying (with back-off) rather than stop everything.
+                    tracing::info!(
+                        "{} exited with permanent error CONFIG - the configuration file cannot be run now, \
+                         will retry",
+                        kind.ident()
+                    );
+                    if stop.is_none() {
+                        self.schedule_respawn(kind);
+                    }
                 }
                 AfterExit::Exit => {
                     report_exit(pid, exit);
@@ -297,8 +314,13 @@ impl Supervisor {
     /// the first death after a stable run restarts at once, then 1, 2, 4... s.
     fn schedule_respawn(&mut self, kind: ChildKind) {
         let now = Instant::now();
-        let slot =
-            self.slots.entry(kind).or_insert(Slot { pid: None, started: now, respawn_at: None, quick_deaths: 0 });
+        let slot = self.slots.entry(kind).or_insert(Slot {
+            pid: None,
+            started: now,
+            respawn_at: None,
+            quick_deaths: 0,
+            respawned: false,
+        });
         if now.duration_since(slot.started) >= STABLE_RUN {
             slot.quick_deaths = 0;
         }
@@ -414,14 +436,17 @@ pub fn respawn_delay(quick_deaths: u32) -> u64 {
 enum AfterExit {
     /// A permanent error: stop keepalived with this status ("CONFIG"/"FATAL").
     Terminate(u8, &'static str),
+    /// A respawned child could not run the configuration file as it is now.
+    RetryConfig,
     /// `-R`: stop keepalived normally.
     Exit,
     /// Start the child again.
     Respawn,
 }
 
-fn after_exit(exit: Exit, dont_respawn: bool) -> AfterExit {
+fn after_exit(exit: Exit, dont_respawn: bool, respawned: bool) -> AfterExit {
     match exit {
+        Exit::Code(c) if c == i32::from(EXIT_CONFIG) && respawned && !dont_respawn => AfterExit::RetryConfig,
         Exit::Code(c) if c == i32::from(EXIT_CONFIG) => AfterExit::Terminate(EXIT_CONFIG, "CONFIG"),
         Exit::Code(c) if c == i32::from(EXIT_FATAL) => AfterExit::Terminate(EXIT_FATAL, "FATAL"),
         _ if dont_respawn => AfterExit::Exit,
@@ -486,12 +511,15 @@ mod tests {
 
     #[test]
     fn what_follows_a_child_death() {
-        assert_eq!(after_exit(Exit::Code(3), false), AfterExit::Terminate(3, "CONFIG"));
-        assert_eq!(after_exit(Exit::Code(2), true), AfterExit::Terminate(2, "FATAL"));
-        assert_eq!(after_exit(Exit::Signal(libc::SIGKILL), false), AfterExit::Respawn);
-        assert_eq!(after_exit(Exit::Code(101), false), AfterExit::Respawn);
-        assert_eq!(after_exit(Exit::Code(0), false), AfterExit::Respawn);
-        assert_eq!(after_exit(Exit::Signal(libc::SIGSEGV), true), AfterExit::Exit);
+        assert_eq!(after_exit(Exit::Code(3), false, false), AfterExit::Terminate(3, "CONFIG"));
+        assert_eq!(after_exit(Exit::Code(3), false, true), AfterExit::RetryConfig);
+        assert_eq!(after_exit(Exit::Code(3), true, true), AfterExit::Terminate(3, "CONFIG"));
+        assert_eq!(after_exit(Exit::Code(2), true, false), AfterExit::Terminate(2, "FATAL"));
+        assert_eq!(after_exit(Exit::Code(2), false, true), AfterExit::Terminate(2, "FATAL"));
+        assert_eq!(after_exit(Exit::Signal(libc::SIGKILL), false, false), AfterExit::Respawn);
+        assert_eq!(after_exit(Exit::Code(101), false, true), AfterExit::Respawn);
+        assert_eq!(after_exit(Exit::Code(0), false, false), AfterExit::Respawn);
+        assert_eq!(after_exit(Exit::Signal(libc::SIGSEGV), true, false), AfterExit::Exit);
     }
 
     #[test]
