@@ -55,11 +55,15 @@ struct Daemon {
 
 impl Daemon {
     fn start(ns: &Netns, tag: &str, extra: &[&str], notify: Option<&Path>) -> Self {
+        Self::start_with(ns, tag, extra, notify, "vrrp.conf")
+    }
+
+    fn start_with(ns: &Netns, tag: &str, extra: &[&str], notify: Option<&Path>, conf_name: &str) -> Self {
         let dir = std::env::temp_dir().join(format!("kr-proc-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("scratch");
         let conf = dir.join("keepalived.conf");
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cli/vrrp.conf");
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cli").join(conf_name);
         std::fs::copy(src, &conf).expect("config");
         let log = std::fs::File::create(dir.join("log")).expect("log");
         let mut cmd = Command::new("ip");
@@ -431,6 +435,21 @@ fn respawn_retries_while_the_config_file_is_broken() {
     std::fs::rename(d.file("moved.conf"), &conf).expect("restore config");
     let back = d.wait_vrrp_child(Some(first), Duration::from_secs(10));
     assert!(back.is_some(), "no VRRP child after the file came back\n{}", d.log());
+    d.signal(libc::SIGTERM);
+    let st = d.wait_exit(Duration::from_secs(10)).unwrap_or_else(|| panic!("no exit on SIGTERM\n{}", d.log()));
+    assert_eq!(st.code(), Some(0), "{}", d.log());
+}
+
+#[test]
+fn vrrp_process_name_renames_the_child() {
+    if !is_root() {
+        eprintln!("skipped: needs root for network namespaces");
+        return;
+    }
+    let ns = Netns::new("pn");
+    let mut d = Daemon::start_with(&ns, "pn", &["-n"], None, "vrrp-named.conf");
+    let child = d.wait_child("v.pid", "kr_vrrp_named", None, Duration::from_secs(10));
+    assert!(child.is_some(), "no child named kr_vrrp_named\n{}", d.log());
     d.signal(libc::SIGTERM);
     let st = d.wait_exit(Duration::from_secs(10)).unwrap_or_else(|| panic!("no exit on SIGTERM\n{}", d.log()));
     assert_eq!(st.code(), Some(0), "{}", d.log());

@@ -201,6 +201,10 @@ pub fn main(opts: Options, kind: ChildKind) -> ExitCode {
         tracing::error!("{} child process: the configuration cannot be run", kind.display());
         return ExitCode::from(EXIT_CONFIG);
     }
+    // global_defs vrrp_process_name overrides the default name.
+    if let (ChildKind::Vrrp, Some(name)) = (kind, loaded.config.vrrp.globals.process_name.as_deref()) {
+        let _ = sys::set_process_name(name);
+    }
     if !is_needed(kind, &loaded.config) && !opts.all {
         tracing::info!("No {} configuration to run", kind.display());
     }
