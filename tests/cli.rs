@@ -199,3 +199,18 @@ fn unsupported_subsystem_options_say_so() {
     assert!(err.contains("Option --perf accepted but not acted on"), "{err}");
     assert_eq!(err.lines().count(), 2, "{err}");
 }
+
+#[test]
+fn config_test_with_dump_prints_the_dump() {
+    let path = data("vrrp.conf");
+    let loaded = keepalived_rs::config::load(
+        &path,
+        &keepalived_rs::watchdog::preprocess_options(&clap_default()),
+        &keepalived_rs::config::validate::SystemView::probe(),
+    );
+    let dump = keepalived_rs::config::dump(&loaded.config);
+    assert!(dump.contains("VI_1"), "{dump}");
+    let out = run(&["-t", "-d", "-f", &path.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(loaded.exit_code()));
+    assert!(text(&out.stderr).ends_with(&dump), "{}", text(&out.stderr));
+}

@@ -242,7 +242,7 @@ fn supervise_respawn_reload_and_stop() {
     }
     let ns = Netns::new("sup");
     let notify = NotifySocket::new("sup");
-    let mut d = Daemon::start(&ns, "sup", &["-n"], Some(&notify.path));
+    let mut d = Daemon::start(&ns, "sup", &["-n", "-d"], Some(&notify.path));
 
     let first = d.wait_vrrp_child(None, Duration::from_secs(10));
     let first = first.unwrap_or_else(|| panic!("no VRRP child\n{}", d.log()));
@@ -251,6 +251,17 @@ fn supervise_respawn_reload_and_stop() {
     // Only VRRP is configured: no checker or BFD child.
     assert!(!d.file("c.pid").exists() && !d.file("b.pid").exists());
     assert_eq!(notify.next().as_deref(), Some("READY=1"), "{}", d.log());
+    // -d: the parent logs the configuration dump.
+    let loaded = keepalived_rs::config::load(
+        &d.file("keepalived.conf"),
+        &keepalived_rs::config::preprocess::Options::default(),
+        &keepalived_rs::config::validate::SystemView::default(),
+    );
+    let dump = keepalived_rs::config::dump(&loaded.config);
+    let log = d.log();
+    for line in dump.lines().filter(|l| !l.trim().is_empty()).take(5) {
+        assert!(log.contains(&format!(": {line}\n")), "{line:?} not logged\n{log}");
+    }
 
     // An unexpected death is respawned at once.
     kill(first, libc::SIGKILL);
