@@ -496,7 +496,6 @@ impl Options {
         note(self.perf.is_some(), "--perf", "perf recording");
         note(self.debug.is_some(), "--debug", "debug options");
         note(self.address_monitoring, "--address-monitoring", "netlink address monitor");
-        note(self.namespace.is_some(), "--namespace", "network namespace support");
         note(self.core_dump_pattern.is_some(), "--core-dump-pattern", "core_pattern handling");
         note(self.release_vips, "--release-vips", "VRRP runtime");
         note(self.dont_release_vrrp, "--dont-release-vrrp", "VRRP runtime");

@@ -66,8 +66,15 @@ impl Daemon {
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cli").join(conf_name);
         std::fs::copy(src, &conf).expect("config");
         let log = std::fs::File::create(dir.join("log")).expect("log");
-        let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", &ns.0, KEEPALIVED, "-l", "-G"])
+        // `-s NAME` in `extra`: keepalived enters the namespace itself.
+        let mut cmd = if extra.contains(&"-s") {
+            Command::new(KEEPALIVED)
+        } else {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", &ns.0, KEEPALIVED]);
+            c
+        };
+        cmd.args(["-l", "-G"])
             .args(extra)
             .arg("-f")
             .arg(&conf)
@@ -461,6 +468,29 @@ fn vrrp_process_name_renames_the_child() {
     let mut d = Daemon::start_with(&ns, "pn", &["-n"], None, "vrrp-named.conf");
     let child = d.wait_child("v.pid", "kr_vrrp_named", None, Duration::from_secs(10));
     assert!(child.is_some(), "no child named kr_vrrp_named\n{}", d.log());
+    d.signal(libc::SIGTERM);
+    let st = d.wait_exit(Duration::from_secs(10)).unwrap_or_else(|| panic!("no exit on SIGTERM\n{}", d.log()));
+    assert_eq!(st.code(), Some(0), "{}", d.log());
+}
+
+#[test]
+fn namespace_option_runs_everything_in_the_named_netns() {
+    use std::os::unix::fs::MetadataExt;
+    if !is_root() {
+        eprintln!("skipped: needs root for network namespaces");
+        return;
+    }
+    let ns = Netns::new("s");
+    let mut d = Daemon::start(&ns, "s", &["-n", "-s", &ns.0.clone()], None);
+    let child = d.wait_vrrp_child(None, Duration::from_secs(10));
+    let child = child.unwrap_or_else(|| panic!("no VRRP child\n{}", d.log()));
+    let want = std::fs::metadata(format!("/run/netns/{}", ns.0)).expect("netns file").ino();
+    for pid in [d.pid(), child] {
+        let link = std::fs::read_link(format!("/proc/{pid}/ns/net")).expect("ns link");
+        assert_eq!(link.to_string_lossy(), format!("net:[{want}]"), "pid {pid}");
+    }
+    // kr0 exists only in the namespace: the configuration was checked there.
+    assert!(!d.log().contains("doesn't exist"), "{}", d.log());
     d.signal(libc::SIGTERM);
     let st = d.wait_exit(Duration::from_secs(10)).unwrap_or_else(|| panic!("no exit on SIGTERM\n{}", d.log()));
     assert_eq!(st.code(), Some(0), "{}", d.log());

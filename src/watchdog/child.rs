@@ -195,6 +195,11 @@ pub fn main(opts: Options, kind: ChildKind) -> ExitCode {
     if opts.ignore_sigint {
         let _ = sys::ignore_signal(libc::SIGINT);
     }
+    // Already there when started by our parent; harmless to enter again.
+    if let Err(e) = super::enter_namespace(&opts) {
+        tracing::error!("{e}");
+        return ExitCode::from(EXIT_FATAL);
+    }
     let loaded = super::load(&opts);
     if !loaded.runnable() {
         super::log_diagnostics(&loaded);

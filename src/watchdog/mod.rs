@@ -109,6 +109,26 @@ pub fn main(opts: Options, argv: Vec<std::ffi::OsString>) -> ExitCode {
     }
 }
 
+/// Where `ip netns` keeps named network namespaces.
+pub const NETNS_DIR: &str = "/run/netns";
+
+/// `-s/--namespace NAME`: moves this process into the named network
+/// namespace (created beforehand, e.g. with `ip netns add NAME`) and into a
+/// mount namespace of its own whose /sys shows that network namespace.
+/// Children inherit both. keepalived also bind-mounts its pid directory
+/// there; we write the pid files where that makes them visible instead (see
+/// [`pidfile::PidPaths::new`]).
+pub fn enter_namespace(opts: &Options) -> Result<(), String> {
+    let Some(name) = opts.namespace.as_deref() else { return Ok(()) };
+    if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+        return Err(format!("Invalid network namespace name '{name}'"));
+    }
+    let path = std::path::Path::new(NETNS_DIR).join(name);
+    sys::enter_netns(&path)
+        .map_err(|e| format!("Unable to enter network namespace {name} ({}) - {e}", path.display()))?;
+    sys::private_sysfs().map_err(|e| format!("Unable to set up a mount namespace for {name} - {e}"))
+}
+
 /// The log options of a process, from the command line.
 pub fn log_options(opts: &Options, kind: Option<ChildKind>) -> crate::log::LogOptions {
     let base = kind.map_or("Keepalived", ChildKind::ident);
@@ -150,6 +170,11 @@ pub fn load_and_log(opts: &Options) -> crate::config::Loaded {
 /// diagnostic to stderr (or FILE) and returns keepalived's `-t` exit status.
 pub fn config_test(opts: &Options) -> ExitCode {
     use std::io::Write;
+    // Interfaces are checked in the namespace keepalived would run in.
+    if let Err(e) = enter_namespace(opts) {
+        eprintln!("{e}");
+        return ExitCode::from(child::EXIT_FATAL);
+    }
     let loaded = load(opts);
     let mut text = String::new();
     for d in &loaded.diags {

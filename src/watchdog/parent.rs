@@ -76,6 +76,11 @@ pub fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
     for w in &opts.unexpected {
         tracing::info!("Unexpected argument {w} ignored");
     }
+    if let Err(e) = super::enter_namespace(&opts) {
+        tracing::error!("{e}");
+        tracing::info!("Stopped {}", cli::version_string());
+        return ExitCode::from(super::child::EXIT_FATAL);
+    }
     tracing::info!("Configuration file {}", opts.use_file.display());
 
     let config = super::load_and_log(&opts);

@@ -26,10 +26,17 @@ impl PidPaths {
     /// `instance NAME` and `use_pid_dir`, and a network namespace.
     ///
     /// Defaults are `/run/keepalived{,_vrrp,_checkers,_bfd}.pid`; with
-    /// `use_pid_dir` or a namespace they move to `/run/keepalived/`, and an
-    /// instance name is added before `.pid` (`keepalived_vrrp_NAME.pid`) there.
+    /// `use_pid_dir` or an instance name they move to `/run/keepalived/`, with
+    /// a namespace to `/run/keepalived/keepalived_NAMESPACE/`, and an instance
+    /// name is added before `.pid` (`keepalived_vrrp_NAME.pid`).
     pub fn new(opts: &Options, instance: Option<&str>, use_pid_dir: bool, namespace: Option<&str>) -> Self {
-        let dir = if use_pid_dir || instance.is_some() || namespace.is_some() { PID_DIR } else { RUN_DIR };
+        let dir = match namespace {
+            // keepalived mounts this directory on /run/keepalived in its own mount
+            // namespace; without one, write there directly.
+            Some(ns) => format!("{PID_DIR}/keepalived_{ns}"),
+            None if use_pid_dir || instance.is_some() => PID_DIR.to_owned(),
+            None => RUN_DIR.to_owned(),
+        };
         let name = |stem: &str| {
             let mut s = format!("{dir}/{stem}");
             if let Some(i) = instance {
@@ -71,7 +78,7 @@ pub fn held_by_live_process(path: &Path) -> Option<i32> {
 /// Writes `pid` to `path`, creating the pid directory when needed.
 pub fn write(path: &Path, pid: u32) -> io::Result<()> {
     if let Some(dir) = path.parent()
-        && dir == Path::new(PID_DIR)
+        && dir.starts_with(PID_DIR)
     {
         std::fs::create_dir_all(dir)?;
     }
@@ -115,6 +122,13 @@ mod tests {
         assert_eq!(p.vrrp, PathBuf::from("/run/keepalived/keepalived_vrrp_lb1.pid"));
         let p = PidPaths::new(&opts(&[]), None, true, None);
         assert_eq!(p.checker, PathBuf::from("/run/keepalived/keepalived_checkers.pid"));
+    }
+
+    #[test]
+    fn namespace_directory() {
+        let p = PidPaths::new(&opts(&[]), None, false, Some("blue"));
+        assert_eq!(p.main, PathBuf::from("/run/keepalived/keepalived_blue/keepalived.pid"));
+        assert_eq!(p.bfd, PathBuf::from("/run/keepalived/keepalived_blue/keepalived_bfd.pid"));
     }
 
     #[test]

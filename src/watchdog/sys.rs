@@ -181,6 +181,40 @@ pub(crate) fn unblock_all_signals() -> io::Result<()> {
     if rc != 0 { Err(io::Error::from_raw_os_error(rc)) } else { Ok(()) }
 }
 
+/// Moves the calling (only) thread into the network namespace named by the
+/// file `path` (e.g. /run/netns/NAME), as setns(2) with CLONE_NEWNET.
+pub(crate) fn enter_netns(path: &std::path::Path) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::File::open(path)?;
+    // SAFETY: `f` is an open namespace file for the duration of the call.
+    check(unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) }).map(|_| ())
+}
+
+/// Gives this process its own mount namespace with a /sys that shows the
+/// current network namespace (as `ip netns exec` does), so that
+/// /sys/class/net lists this namespace's interfaces. Mounts made outside
+/// still propagate in (the tree is made a slave, not private).
+pub(crate) fn private_sysfs() -> io::Result<()> {
+    let c = |s: &str| std::ffi::CString::new(s).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput));
+    let (root, sys, sysfs) = (c("/")?, c("/sys")?, c("sysfs")?);
+    // SAFETY: unshare takes flags only.
+    check(unsafe { libc::unshare(libc::CLONE_NEWNS) })?;
+    // SAFETY: every pointer is a NUL-terminated string that outlives the call, or null.
+    unsafe {
+        check(libc::mount(
+            std::ptr::null(),
+            root.as_ptr(),
+            std::ptr::null(),
+            libc::MS_REC | libc::MS_SLAVE,
+            std::ptr::null(),
+        ))?;
+        // /sys may not be mounted at all: then there is nothing to detach.
+        let _ = libc::umount2(sys.as_ptr(), libc::MNT_DETACH);
+        check(libc::mount(sysfs.as_ptr(), sys.as_ptr(), sysfs.as_ptr(), 0, std::ptr::null()))?;
+    }
+    Ok(())
+}
+
 /// Sets the SIGINT disposition to "ignore" (`--ignore-sigint`).
 pub(crate) fn ignore_signal(sig: i32) -> io::Result<()> {
     // SAFETY: SIG_IGN is a valid disposition; no handler code is installed.
