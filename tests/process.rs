@@ -495,3 +495,30 @@ fn namespace_option_runs_everything_in_the_named_netns() {
     let st = d.wait_exit(Duration::from_secs(10)).unwrap_or_else(|| panic!("no exit on SIGTERM\n{}", d.log()));
     assert_eq!(st.code(), Some(0), "{}", d.log());
 }
+
+#[test]
+fn sigint_stops_unless_ignored() {
+    if !is_root() {
+        eprintln!("skipped: needs root for network namespaces");
+        return;
+    }
+    let ns = Netns::new("int");
+    let mut d = Daemon::start(&ns, "int", &["-n", "--ignore-sigint"], None);
+    let child = d.wait_vrrp_child(None, Duration::from_secs(10));
+    let child = child.unwrap_or_else(|| panic!("no VRRP child\n{}", d.log()));
+    d.signal(libc::SIGINT);
+    kill(child, libc::SIGINT);
+    // Nothing is expected to happen: give it a moment to go wrong.
+    assert!(d.wait_exit(Duration::from_millis(500)).is_none(), "stopped on SIGINT\n{}", d.log());
+    assert!(alive(child), "{}", d.log());
+    d.signal(libc::SIGTERM);
+    assert_eq!(d.wait_exit(Duration::from_secs(10)).and_then(|s| s.code()), Some(0), "{}", d.log());
+    drop(d);
+
+    let mut d = Daemon::start(&ns, "int2", &["-n"], None);
+    let child = d.wait_vrrp_child(None, Duration::from_secs(10));
+    let child = child.unwrap_or_else(|| panic!("no VRRP child\n{}", d.log()));
+    d.signal(libc::SIGINT);
+    assert_eq!(d.wait_exit(Duration::from_secs(10)).and_then(|s| s.code()), Some(0), "{}", d.log());
+    assert!(!alive(child));
+}
