@@ -20,6 +20,18 @@
 //! [`ChildKind`] to its runtime; until a subsystem's runtime exists its kind
 //! maps to [`basic::run`], which keeps the configuration, answers every
 //! signal, and says in the log that the protocol work is not implemented.
+//!
+//! Rules for a runtime:
+//! - Do not install handlers for HUP/TERM/INT/USR1/USR2/SIGJSON/SIGSTATS_CLEAR:
+//!   [`ChildSignals`] owns them (they stay blocked until it exists, so none is lost).
+//! - [`ChildSignal::DumpData`] / `DumpStats` / `DumpStatsClear` / `DumpJson` ask
+//!   for `keepalived.data` / `.stats` / `.json` in [`ChildContext::tmp_dir`].
+//! - Return [`ChildExit::Config`] when the configuration cannot be run and
+//!   [`ChildExit::Fatal`] for an error a restart would not fix: at start-up
+//!   the parent then stops keepalived ("... exited with permanent error").
+//!   Any other end (panic, signal) is respawned unless `-R`.
+//! - Command-line switches are in [`ChildContext::options`] (`dont_release_vrrp`,
+//!   `release_vips`, `dont_release_ipvs`, `log_detail`, `address_monitoring`...).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
