@@ -87,7 +87,20 @@ pub fn dump(cfg: &Config) -> String {
 /// Upstream refuses to run scripts as root without `enable_script_security`
 /// only when asked to; it always reports the configuration, and `-t` exits 5.
 fn check_script_security(cfg: &Config, ctx: &mut build::Ctx) {
-    if !cfg.global.enable_script_security && !cfg.scripts().is_empty() {
+    if cfg.global.enable_script_security {
+        return;
+    }
+    // The parent runs startup/shutdown scripts and reports them separately.
+    let start_stop = cfg.global.start_stop_scripts().len();
+    if start_stop > 0 {
+        ctx.diags.push(Diagnostic::new(
+            Severity::Warning,
+            Class::ScriptSecurity,
+            None,
+            "SECURITY VIOLATION - start/shutdown scripts are being executed but script_security not enabled.",
+        ));
+    }
+    if cfg.scripts().len() > start_stop {
         ctx.diags.push(Diagnostic::new(
             Severity::Warning,
             Class::ScriptSecurity,
