@@ -366,3 +366,21 @@ fn samples_have_no_spurious_global_messages() {
     }
     assert!(checked >= 20, "only {checked} samples found");
 }
+
+#[test]
+fn include_check_options() {
+    use keepalived_rs::config::model::global::IncludeCheck;
+    let ic = |v: &str| {
+        let l = load_text("ic.conf", &format!("global_defs {{\n  include_check {v}\n}}\n"));
+        (l.config.global.include_check.as_ref().map(|i| i.value), messages(&l))
+    };
+    assert_eq!(ic(""), (Some(IncludeCheck::ALL), vec![]));
+    let want = IncludeCheck { readable: true, match_: true, wildcard_match: false, brace_match: true };
+    assert_eq!(ic("match +brace_match"), (Some(want), vec![]));
+    let want = IncludeCheck { readable: false, match_: true, ..IncludeCheck::default() };
+    assert_eq!(ic("+match"), (Some(want), vec![]));
+    let (v, m) = ic("read match");
+    assert_eq!(v.map(|i| (i.readable, i.match_)), Some((true, false)));
+    assert_eq!(m, vec!["Duplicate include_check 'match' specified - ignoring"]);
+    assert_eq!(ic("+nope").1, vec!["Unknown include_check type 'nope' - ignoring"]);
+}

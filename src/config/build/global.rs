@@ -13,8 +13,8 @@ use crate::config::ast::{Span, Stmt};
 use crate::config::error::{Class, Severity};
 use crate::config::model::Config;
 use crate::config::model::global::{
-    Fifo, LinkbeatInterface, LinkbeatType, PROCESS_NAME_MAX, ProcessSched, ReloadFile, ScriptUser, SmtpHost,
-    SmtpServer, StaticLine, TrackGroup, UpDownDelay,
+    Fifo, IncludeCheck, LinkbeatInterface, LinkbeatType, PROCESS_NAME_MAX, ProcessSched, ReloadFile, ScriptUser,
+    SmtpHost, SmtpServer, StaticLine, TrackGroup, UpDownDelay,
 };
 use crate::config::validate::SystemView;
 
@@ -711,18 +711,46 @@ fn parse_c_number(t: &str) -> Option<u32> {
     }
 }
 
+/// `include_check [[+|-]OPTION]...`: a plain option (first only) sets the
+/// checks to "readable" plus it, `+`/`-` add or remove one.
 fn include_check(c: &mut Config, s: &Stmt, ctx: &mut Ctx) {
-    const OPTIONS: [&str; 4] = ["readable", "match", "wildcard_match", "brace_match"];
-    let mut opts = Vec::new();
-    for w in &s.args {
-        let name = w.text.trim_start_matches(['+', '-']);
-        if OPTIONS.contains(&name) {
-            opts.push(w.text.clone());
-        } else {
-            ctx.error(w.span, format!("Unknown include_check option {}", w.text));
+    if s.args.is_empty() {
+        c.global.include_check = Some(Spanned::new(IncludeCheck::ALL, s.span()));
+        return;
+    }
+    let mut ic = c.global.include_check.as_ref().map(|i| i.value).unwrap_or_default();
+    for (i, w) in s.args.iter().enumerate() {
+        let (op, name) = match w.text.strip_prefix('+') {
+            Some(n) => (Some(true), n),
+            None => match w.text.strip_prefix('-') {
+                Some(n) => (Some(false), n),
+                None => (None, w.text.as_str()),
+            },
+        };
+        if op.is_none() && i > 0 {
+            ctx.error(w.span, format!("Duplicate include_check '{}' specified - ignoring", w.text));
+            continue;
+        }
+        // Upstream's code says "read", the man page "readable".
+        let flag: fn(&mut IncludeCheck) -> &mut bool = match name {
+            "read" | "readable" => |c| &mut c.readable,
+            "match" => |c| &mut c.match_,
+            "wildcard_match" => |c| &mut c.wildcard_match,
+            "brace_match" => |c| &mut c.brace_match,
+            _ => {
+                ctx.error(w.span, format!("Unknown include_check type '{name}' - ignoring"));
+                continue;
+            }
+        };
+        match op {
+            None => {
+                ic = IncludeCheck { readable: true, ..IncludeCheck::default() };
+                *flag(&mut ic) = true;
+            }
+            Some(on) => *flag(&mut ic) = on,
         }
     }
-    c.global.include_check = Some(Spanned::new(opts, s.span()));
+    c.global.include_check = Some(Spanned::new(ic, s.span()));
 }
 
 // ---------------------------------------------------------------------------
@@ -1021,8 +1049,17 @@ pub fn dump(cfg: &Config, out: &mut String) {
         "Include check",
         match &g.include_check {
             None => "(none)".into(),
-            Some(o) if o.value.is_empty() => "all".into(),
-            Some(o) => o.value.join(" "),
+            Some(o) => {
+                let i = o.value;
+                let names = [
+                    (i.readable, "readable"),
+                    (i.match_, "match"),
+                    (i.wildcard_match, "wildcard_match"),
+                    (i.brace_match, "brace_match"),
+                ];
+                let on: Vec<&str> = names.iter().filter(|(b, _)| *b).map(|(_, n)| *n).collect();
+                if on.is_empty() { "(none)".into() } else { on.join(" ") }
+            }
         },
     );
     kv("Data use instance", g.data_use_instance.to_string());

@@ -101,8 +101,9 @@ pub struct GlobalConfig {
     pub reload_repeat: bool,
     /// `reload_file [PATH]`.
     pub reload_file: Option<ReloadFile>,
-    /// `include_check [OPTIONS]`, as given (the preprocessor applies it).
-    pub include_check: Option<Spanned<Vec<String>>>,
+    /// `include_check [OPTIONS]`: the checks it leaves enabled (the
+    /// preprocessor applies them to the files included after it).
+    pub include_check: Option<Spanned<IncludeCheck>>,
     /// `data_use_instance [<BOOL>]`.
     pub data_use_instance: bool,
     /// `state_file_location`, `stats_file_location`, `json_file_location`.
@@ -360,6 +361,25 @@ pub struct Fifo {
     pub user: Option<String>,
     pub group: Option<String>,
     pub span: Span,
+}
+
+/// Which missing or unreadable include files are errors.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IncludeCheck {
+    /// A matched file that cannot be read.
+    pub readable: bool,
+    /// No file matches a name without wildcards.
+    pub match_: bool,
+    /// No file matches a pattern with wildcards.
+    pub wildcard_match: bool,
+    /// A brace expansion matches no file.
+    pub brace_match: bool,
+}
+
+impl IncludeCheck {
+    /// `include_check` without options: every check.
+    pub const ALL: IncludeCheck =
+        IncludeCheck { readable: true, match_: true, wildcard_match: true, brace_match: true };
 }
 
 /// `reload_file [PATH]`.
