@@ -169,7 +169,7 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
         }
     }),
     Keyword::not_yet("notification_email_from", |c, s, ctx| match s.arg(0) {
-        Some(w) => c.global.smtp.email_from = Some(Spanned::new(s.rest(), w.span)),
+        Some(w) => c.global.smtp.email_from = Some(Spanned::new(w.text.clone(), w.span)),
         None => missing(ctx, s, "emailfrom missing - ignoring"),
     }),
     Keyword::not_yet("smtp_server", smtp_server),
@@ -205,7 +205,7 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
     Keyword::not_yet("no_email_faults", |c, _, _| c.global.smtp.no_email_faults = true),
     // ---- identity ----
     Keyword::new("router_id", |c, s, ctx| match s.arg(0) {
-        Some(w) => c.global.router_id = Some(Spanned::new(s.rest(), w.span)),
+        Some(w) => c.global.router_id = Some(Spanned::new(w.text.clone(), w.span)),
         None => missing(ctx, s, "routerid name missing - ignoring"),
     }),
     // ---- firewall ----
@@ -285,7 +285,7 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
     // ---- DBus ----
     Keyword::not_yet("enable_dbus", |c, _, _| c.global.dbus.enabled = true),
     Keyword::not_yet("dbus_service_name", |c, s, ctx| match s.arg(0) {
-        Some(_) => c.global.dbus.service_name = s.rest(),
+        Some(w) => c.global.dbus.service_name = w.text.clone(),
         None => missing(ctx, s, "dbus_service_name missing - ignoring"),
     }),
     Keyword::not_yet("dbus_no_interface_name", |c, s, ctx| match s.arg(0) {
@@ -1070,7 +1070,7 @@ pub fn dump(cfg: &Config, out: &mut String) {
     kv("iproute usr dir", opt(&g.iproute_usr_dir));
     kv("iproute etc dir", opt(&g.iproute_etc_dir));
     for lb in &g.linkbeat_interfaces {
-        kv("Linkbeat interface", format!("{} {:?}", lb.name.value, lb.kind).to_ascii_uppercase());
+        kv("Linkbeat interface", format!("{} {}", lb.name.value, format!("{:?}", lb.kind).to_ascii_uppercase()));
     }
     for d in &g.interface_up_down_delays {
         kv("Up/down delays", format!("{} down {} up {}", d.ifname.value, secs(d.down), secs(d.up)));
