@@ -384,3 +384,33 @@ fn include_check_options() {
     assert_eq!(m, vec!["Duplicate include_check 'match' specified - ignoring"]);
     assert_eq!(ic("+nope").1, vec!["Unknown include_check type 'nope' - ignoring"]);
 }
+
+#[test]
+fn umask_forms() {
+    let um = |v: &str| {
+        let l = load_text("um.conf", &format!("global_defs {{\n  umask {v}\n}}\n"));
+        (l.config.global.umask.value, messages(&l))
+    };
+    assert_eq!(um("022"), (0o022, vec![]));
+    assert_eq!(um("0x1ff"), (0o777, vec![]));
+    assert_eq!(um("18"), (0o022, vec![]));
+    assert_eq!(um("IRWXG|IRWXO"), (0o077, vec![]));
+    assert_eq!(um("IRWXG | IWOTH"), (0o072, vec![]));
+    assert_eq!(um("IRUSR|"), (0o177, vec!["umask missing bit value".to_string()]));
+    assert_eq!(um("0x"), (0o177, vec!["invalid umask value 0x".to_string()]));
+}
+
+#[test]
+fn process_names() {
+    let l = load_text(
+        "pn.conf",
+        "global_defs {\n  process_names\n  checker_process_name éééééééééé\n  process_name parent\n}\n",
+    );
+    let n = &l.config.global.process_names;
+    assert_eq!(n.parent.as_deref(), Some("parent"));
+    assert_eq!(n.vrrp.as_deref(), Some("keepalived_vrrp"));
+    assert_eq!(n.bfd.as_deref(), Some("keepalived_bfd"));
+    // 15 bytes at most, cut on a character boundary.
+    assert_eq!(n.checker.as_deref(), Some("ééééééé"));
+    assert_eq!(messages(&l), vec!["Process name éééééééééé more than 15 characters, truncating"]);
+}
