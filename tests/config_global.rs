@@ -112,7 +112,7 @@ fn defaults_are_the_man_pages() {
     assert_eq!(g.umask.value, 0o177);
     assert_eq!(g.json_version, 1);
     assert_eq!(g.dbus.service_name, "org.keepalived.Vrrp1");
-    assert_eq!(g.vrrp_sched.rlimit_rttime, 10_000);
+    assert_eq!(g.bfd_sched.rlimit_rttime, 10_000);
     assert!(g.scripts().is_empty());
     assert_eq!(l.exit_code(), 0);
 }
@@ -128,9 +128,10 @@ fn values_are_typed() {
     assert_eq!(g.smtp.emails.len(), 3);
     assert_eq!(g.smtp.emails[1].value, "My admin <admin@example2.com>");
     assert_eq!(g.umask.value, 0o077);
-    assert_eq!(g.vrrp_sched.cpu_affinity, vec![0, 1]);
+    assert_eq!(g.checker_sched.cpu_affinity, vec![1]);
     assert_eq!(g.checker_sched.rlimit_rttime, 2, "1 is raised to 2");
-    assert_eq!(g.process_names.vrrp.as_deref(), Some("ka_vrrp"));
+    assert_eq!(l.config.vrrp.globals.process_name.as_deref(), Some("keepalived_vrrp"));
+    assert_eq!(g.process_names.bfd.as_deref(), Some("ka_bfd"));
     assert_eq!(g.process_names.checker.as_deref(), Some("keepalived_ipvs"));
     assert_eq!(g.interface_up_down_delays[0].up, Duration::from_millis(500), "up defaults to down");
     assert_eq!(g.interface_up_down_delays[1].up, Duration::from_micros(2_000_001));
@@ -175,32 +176,48 @@ fn range_edges() {
         assert_eq!(one("startup_script_timeout", ok), Vec::<String>::new(), "{ok}");
     }
     for bad in ["0", "1001", "-1", "1.5"] {
+        let number = if bad == "1.5" {
+            "invalid number '1.5'".to_string()
+        } else if bad == "-1" {
+            "negative number '-1'".to_string()
+        } else {
+            format!("number '{bad}' outside range [1, 1000]")
+        };
         assert_eq!(
             one("startup_script_timeout", bad),
-            vec![format!("startup_script_timeout '{bad}' must be in [1, 1000] - ignoring")]
+            vec![number, format!("startup_script_timeout '{bad}' must be in [1, 1000] - ignoring")]
         );
     }
     for ok in ["-20", "19"] {
-        assert!(one("vrrp_priority", ok).is_empty());
+        assert!(one("bfd_priority", ok).is_empty());
     }
     for bad in ["-21", "20"] {
-        assert_eq!(one("checker_priority", bad), vec!["Invalid checker process priority specified".to_string()]);
+        assert_eq!(
+            one("checker_priority", bad),
+            vec![
+                format!("number '{bad}' outside range [-20, 19]"),
+                "Invalid checker process priority specified".into()
+            ]
+        );
     }
     assert!(one("smtp_connect_timeout", "4294").is_empty());
     assert_eq!(
         one("smtp_connect_timeout", "4295"),
-        vec!["smtp_connect_timeout '4295' must be in [0, 4294] - ignoring"]
+        vec!["number '4295' outside range [0, 4294]", "smtp_connect_timeout '4295' must be in [0, 4294] - ignoring"]
     );
     assert!(one("json_version", "2").is_empty());
-    assert_eq!(one("json_version", "0"), vec!["Invalid JSON version"]);
+    assert_eq!(one("json_version", "0"), vec!["number '0' outside range [1, 2]", "Invalid JSON version"]);
     assert!(one("umask", "0777").is_empty());
     assert_eq!(one("umask", "01000"), vec!["invalid umask value 01000"]);
     assert!(one("smtp_server", "mail.example.com 65535").is_empty());
-    assert_eq!(one("smtp_server", "mail.example.com 0"), vec!["Invalid smtp server mail.example.com 0"]);
-    assert!(one("vrrp_rt_priority", "99").is_empty());
     assert_eq!(
-        one("vrrp_rt_priority", "100"),
-        vec!["vrrp process real-time priority 100 greater than maximum 99 - setting to maximum"]
+        one("smtp_server", "mail.example.com 0"),
+        vec!["number '0' outside range [1, 65535]", "Invalid smtp server mail.example.com 0"]
+    );
+    assert!(one("bfd_rt_priority", "99").is_empty());
+    assert_eq!(
+        one("bfd_rt_priority", "100"),
+        vec!["bfd process real-time priority 100 greater than maximum 99 - setting to maximum"]
     );
 
     let delay = |v: &str| {
@@ -209,7 +226,10 @@ fn range_edges() {
     };
     assert!(delay("255").is_empty());
     assert!(delay("0").is_empty());
-    assert_eq!(delay("255.000001"), vec!["Invalid down delay 255.000001 for lo"]);
+    assert_eq!(
+        delay("255.000001"),
+        vec!["number '255.000001' outside range [0.000000, 255.000000]", "Invalid down delay 255.000001 for lo"]
+    );
 
     let bfd = |kw: &str, v: &str| {
         let l = load_text("b.conf", &format!("bfd_instance B {{\n  neighbor_ip 10.0.0.1\n  {kw} {v}\n}}\n"));
@@ -217,19 +237,20 @@ fn range_edges() {
     };
     assert!(bfd("multiplier", "1").is_empty());
     assert!(bfd("multiplier", "255").is_empty());
-    assert_eq!(bfd("multiplier", "0").len(), 1);
+    assert_eq!(bfd("multiplier", "0").len(), 2);
     assert!(bfd("min_rx", "1").is_empty());
     assert!(bfd("min_rx", "4294967").is_empty());
     assert_eq!(
         bfd("min_rx", "0.999"),
         vec![
+            "number '0.999' outside range [1.000, 4294967.000]",
             "Configuration error: BFD instance B min_rx value 0.999 is not valid (must be in range [1-4294967]), ignoring"
         ]
     );
     assert!(bfd("idle_tx", "1000").is_empty());
-    assert_eq!(bfd("idle_tx", "999.999").len(), 1);
+    assert_eq!(bfd("idle_tx", "999.999").len(), 2);
     assert!(bfd("weight", "-253").is_empty());
-    assert_eq!(bfd("weight", "254").len(), 1);
+    assert_eq!(bfd("weight", "254").len(), 2);
     assert!(bfd("max_hops", "-1").is_empty());
 }
 
@@ -368,21 +389,9 @@ fn samples_have_no_spurious_global_messages() {
 }
 
 #[test]
-fn include_check_options() {
-    use keepalived_rs::config::model::global::IncludeCheck;
-    let ic = |v: &str| {
-        let l = load_text("ic.conf", &format!("global_defs {{\n  include_check {v}\n}}\n"));
-        (l.config.global.include_check.as_ref().map(|i| i.value), messages(&l))
-    };
-    assert_eq!(ic(""), (Some(IncludeCheck::ALL), vec![]));
-    let want = IncludeCheck { readable: true, match_: true, wildcard_match: false, brace_match: true };
-    assert_eq!(ic("match +brace_match"), (Some(want), vec![]));
-    let want = IncludeCheck { readable: false, match_: true, ..IncludeCheck::default() };
-    assert_eq!(ic("+match"), (Some(want), vec![]));
-    let (v, m) = ic("read match");
-    assert_eq!(v.map(|i| (i.readable, i.match_)), Some((true, false)));
-    assert_eq!(m, vec!["Duplicate include_check 'match' specified - ignoring"]);
-    assert_eq!(ic("+nope").1, vec!["Unknown include_check type 'nope' - ignoring"]);
+fn include_check_is_left_to_the_preprocessor() {
+    let l = load_text("ic.conf", "global_defs {\n  include_check match +brace_match\n}\n");
+    assert!(l.diags.is_empty(), "{:?}", l.diags);
 }
 
 #[test]
@@ -408,7 +417,7 @@ fn process_names() {
     );
     let n = &l.config.global.process_names;
     assert_eq!(n.parent.as_deref(), Some("parent"));
-    assert_eq!(n.vrrp.as_deref(), Some("keepalived_vrrp"));
+    assert_eq!(l.config.vrrp.globals.process_name.as_deref(), Some("keepalived_vrrp"));
     assert_eq!(n.bfd.as_deref(), Some("keepalived_bfd"));
     // 15 bytes at most, cut on a character boundary.
     assert_eq!(n.checker.as_deref(), Some("ééééééé"));

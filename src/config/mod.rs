@@ -54,7 +54,16 @@ pub fn exit_code(diags: &[Diagnostic]) -> i32 {
 
 /// Reads, parses and validates a configuration file.
 pub fn load(path: &Path, opts: &preprocess::Options, sys: &validate::SystemView) -> Loaded {
-    let pre = preprocess::preprocess(path, opts);
+    build_model(preprocess::preprocess(path, opts), sys)
+}
+
+/// Like [`load`], for a configuration held in memory (`name` is used in
+/// messages; includes resolve relative to the current directory).
+pub fn load_str(name: &Path, text: &str, opts: &preprocess::Options, sys: &validate::SystemView) -> Loaded {
+    build_model(preprocess::preprocess_str(name, text, opts), sys)
+}
+
+fn build_model(pre: preprocess::Preprocessed, sys: &validate::SystemView) -> Loaded {
     let mut diags = pre.diags;
     let parsed = lexer::parse_lines(&pre.lines);
     diags.extend(parsed.diags);
@@ -84,15 +93,18 @@ pub fn dump(cfg: &Config) -> String {
     out
 }
 
-/// Upstream refuses to run scripts as root without `enable_script_security`
-/// only when asked to; it always reports the configuration, and `-t` exits 5.
+/// Upstream reports a security violation (and `-t` exits 5) when scripts
+/// would run without `enable_script_security`. Only scripts whose program
+/// exists count: upstream checks each script's file while loading and skips
+/// the ones it cannot find (keepalived 2.2.7 flags a `vrrp_script` running
+/// `killall`, but not notify scripts under a missing /usr/local/bin).
 fn check_script_security(cfg: &Config, ctx: &mut build::Ctx) {
     if cfg.global.enable_script_security {
         return;
     }
     // The parent runs startup/shutdown scripts and reports them separately.
-    let start_stop = cfg.global.start_stop_scripts().len();
-    if start_stop > 0 {
+    let start_stop = cfg.global.start_stop_scripts();
+    if start_stop.iter().any(|s| program_exists(s)) {
         ctx.diags.push(Diagnostic::new(
             Severity::Warning,
             Class::ScriptSecurity,
@@ -100,7 +112,8 @@ fn check_script_security(cfg: &Config, ctx: &mut build::Ctx) {
             "SECURITY VIOLATION - start/shutdown scripts are being executed but script_security not enabled.",
         ));
     }
-    if cfg.scripts().len() > start_stop {
+    let mut others = cfg.scripts().into_iter().filter(|s| !start_stop.iter().any(|t| std::ptr::eq(*t, *s)));
+    if others.any(program_exists) {
         ctx.diags.push(Diagnostic::new(
             Severity::Warning,
             Class::ScriptSecurity,
@@ -108,4 +121,16 @@ fn check_script_security(cfg: &Config, ctx: &mut build::Ctx) {
             "SECURITY VIOLATION - scripts are being executed but script_security not enabled.",
         ));
     }
+}
+
+/// Whether a script's program is an existing file: a path as given, or a
+/// bare name found in `PATH` as the shell would.
+fn program_exists(s: &model::Script) -> bool {
+    let Some(prog) = s.argv.first() else { return false };
+    if prog.contains('/') {
+        return Path::new(prog).is_file();
+    }
+    let path = std::env::var_os("PATH")
+        .unwrap_or_else(|| "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
+    std::env::split_paths(&path).any(|d| d.join(prog).is_file())
 }

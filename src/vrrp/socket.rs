@@ -78,6 +78,8 @@ impl VrrpSocket {
         s.set_multicast_if_v6(ifindex)?;
         s.set_recv_hoplimit_v6(true)?;
         sys::setsockopt_int(s.as_fd(), libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, 1)?;
+        // Traffic class 0xc0 (network control), as keepalived sends.
+        sys::setsockopt_int(s.as_fd(), libc::IPPROTO_IPV6, libc::IPV6_TCLASS, 0xc0)?;
         if multicast {
             s.join_multicast_v6(&VRRP_GROUP_V6, ifindex)?;
         }

@@ -13,7 +13,7 @@ use crate::config::error::{Class, Severity};
 use crate::config::model::Config;
 use crate::config::model::bfd::{BfdInstance, NAME_MAX};
 
-use super::{Ctx, Keyword, Spanned, parse_bool, parse_timer};
+use super::{Ctx, Keyword, Spanned, global, parse_bool, parse_timer};
 
 /// Top-level keywords handled here.
 pub const TOP: &[Keyword<Config>] = &[Keyword::not_yet("bfd_instance", bfd_instance)];
@@ -69,8 +69,10 @@ const INSTANCE: &[Keyword<Build>] = &[
         let text = s.arg(0).map(|w| w.text.as_str()).unwrap_or("");
         match text.parse::<u8>().ok().filter(|v| *v >= 1) {
             Some(v) => b.inst.multiplier = v,
-            None => ctx.error(
-                s.args_span(),
+            None => num_error(
+                ctx,
+                s,
+                "[1, 255]",
                 format!(
                     "Configuration error: BFD instance {} multiplier value {text} not valid (must be in range [1-255]), ignoring",
                     b.inst.name.value
@@ -85,8 +87,10 @@ const INSTANCE: &[Keyword<Build>] = &[
         let text = s.arg(0).map(|w| w.text.as_str()).unwrap_or("");
         match text.parse::<i16>().ok().filter(|v| (-1..=255).contains(v)) {
             Some(v) => b.inst.max_hops = v,
-            None => ctx.error(
-                s.args_span(),
+            None => num_error(
+                ctx,
+                s,
+                "[-1, 255]",
                 format!(
                     "Configuration error: BFD instance {} max_hops value {text} not valid (must be in range [-1-255]), ignoring",
                     b.inst.name.value
@@ -108,8 +112,10 @@ const INSTANCE: &[Keyword<Build>] = &[
         let text = s.arg(0).map(|w| w.text.as_str()).unwrap_or("");
         match text.parse::<i32>().ok().filter(|v| (-253..=253).contains(v)) {
             Some(v) => b.inst.weight = v,
-            None => ctx.error(
-                s.arg(0).map(|w| w.span).unwrap_or(s.span()),
+            None => num_error(
+                ctx,
+                s,
+                "[-253, 253]",
                 format!(
                     "Configuration error: BFD instance {} weight value {text} not valid (must be in range [-253-253]), ignoring",
                     b.inst.name.value
@@ -137,6 +143,14 @@ const MAX_SENSIBLE_IDLE: u64 = 10_000;
 /// Upstream stores intervals as microseconds in 32 bits.
 const MAX_INTERVAL_MS: u64 = u32::MAX as u64 / 1000;
 
+/// Upstream's number message, then the keyword's own.
+fn num_error(ctx: &mut Ctx, s: &Stmt, range: &str, msg: String) {
+    let text = s.arg(0).map(|w| w.text.as_str()).unwrap_or("");
+    let span = s.arg(0).map(|w| w.span).unwrap_or(s.span());
+    global::number_msg(ctx, span, text, true, range);
+    ctx.error(span, msg);
+}
+
 fn neighbor_ip(b: &mut Build, s: &Stmt, ctx: &mut Ctx) {
     if s.keyword.text == "neighbour_ip" {
         b.inst.neighbour_spelling = true;
@@ -162,8 +176,10 @@ fn ttl(b: &mut Build, s: &Stmt, ctx: &mut Ctx) {
     let text = s.arg(0).map(|w| w.text.as_str()).unwrap_or("");
     match text.parse::<u8>().ok().filter(|v| *v >= 1) {
         Some(v) => b.inst.ttl = Some(v),
-        None => ctx.error(
-            s.args_span(),
+        None => num_error(
+            ctx,
+            s,
+            "[1, 255]",
             format!(
                 "Configuration error: BFD instance {} ttl/hoplimit value {text} not valid (must be in range [1-255]), ignoring",
                 b.inst.name.value
@@ -180,6 +196,7 @@ fn interval(b: &Build, s: &Stmt, ctx: &mut Ctx, what: &str, min_ms: u64, sensibl
     let ms = parse_timer(text).map(|d| Duration::from_micros((d.as_micros() / 1000) as u64));
     let Some(d) = ms.filter(|d| *d >= Duration::from_millis(min_ms) && *d <= Duration::from_millis(MAX_INTERVAL_MS))
     else {
+        global::decimal_msg(ctx, s.args_span(), text, min_ms as f64, MAX_INTERVAL_MS as f64, 3);
         ctx.error(
             s.args_span(),
             format!(

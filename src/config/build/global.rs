@@ -13,8 +13,8 @@ use crate::config::ast::{Span, Stmt};
 use crate::config::error::{Class, Severity};
 use crate::config::model::Config;
 use crate::config::model::global::{
-    Fifo, IncludeCheck, LinkbeatInterface, LinkbeatType, PROCESS_NAME_MAX, ProcessSched, ReloadFile, ScriptUser,
-    SmtpHost, SmtpServer, StaticLine, TrackGroup, UpDownDelay,
+    Fifo, LinkbeatInterface, LinkbeatType, PROCESS_NAME_MAX, ProcessSched, ReloadFile, ScriptUser, SmtpHost,
+    SmtpServer, StaticLine, TrackGroup, UpDownDelay,
 };
 use crate::config::validate::SystemView;
 
@@ -94,18 +94,14 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
     Keyword::new("process_names", |c, _, _| {
         let n = &mut c.global.process_names;
         n.parent = Some("keepalived".into());
-        n.vrrp = Some("keepalived_vrrp".into());
+        // The VRRP child's name lives with the other vrrp_* settings.
+        c.vrrp.globals.process_name = Some("keepalived_vrrp".into());
         n.checker = Some("keepalived_ipvs".into());
         n.bfd = Some("keepalived_bfd".into());
     }),
     Keyword::new("process_name", |c, s, ctx| {
         if let Some(n) = process_name(ctx, s) {
             c.global.process_names.parent = Some(n);
-        }
-    }),
-    Keyword::new("vrrp_process_name", |c, s, ctx| {
-        if let Some(n) = process_name(ctx, s) {
-            c.global.process_names.vrrp = Some(n);
         }
     }),
     Keyword::new("checker_process_name", |c, s, ctx| {
@@ -227,6 +223,7 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
         Some(p) => c.global.nftables_priority = p,
         None => {
             let t = s.arg(0).map(|w| w.text.as_str()).unwrap_or("");
+            number_msg(ctx, s.args_span(), t, true, &format!("[{}, {}]", i32::MIN, i32::MAX));
             ctx.error(s.args_span(), format!("invalid nftables chain priority '{t}'"));
         }
     }),
@@ -234,23 +231,24 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
     Keyword::not_yet("nftables_ifindex", |c, _, _| c.global.nftables_ifindex = true),
     Keyword::not_yet("disable_local_igmp", |c, _, _| c.global.disable_local_igmp = true),
     // ---- scheduling of each child ----
-    Keyword::not_yet("vrrp_priority", |c, s, ctx| sched_priority(&mut c.global.vrrp_sched, "vrrp", s, ctx)),
     Keyword::not_yet("checker_priority", |c, s, ctx| sched_priority(&mut c.global.checker_sched, "checker", s, ctx)),
     Keyword::not_yet("bfd_priority", |c, s, ctx| sched_priority(&mut c.global.bfd_sched, "bfd", s, ctx)),
-    Keyword::not_yet("vrrp_no_swap", |c, _, _| c.global.vrrp_sched.no_swap = true),
     Keyword::not_yet("checker_no_swap", |c, _, _| c.global.checker_sched.no_swap = true),
     Keyword::not_yet("bfd_no_swap", |c, _, _| c.global.bfd_sched.no_swap = true),
-    Keyword::not_yet("vrrp_cpu_affinity", |c, s, ctx| sched_cpus(&mut c.global.vrrp_sched, "vrrp", s, ctx)),
     Keyword::not_yet("checker_cpu_affinity", |c, s, ctx| sched_cpus(&mut c.global.checker_sched, "checker", s, ctx)),
     Keyword::not_yet("bfd_cpu_affinity", |c, s, ctx| sched_cpus(&mut c.global.bfd_sched, "bfd", s, ctx)),
-    Keyword::not_yet("vrrp_rt_priority", |c, s, ctx| sched_rt(&mut c.global.vrrp_sched, "vrrp", s, ctx)),
     Keyword::not_yet("checker_rt_priority", |c, s, ctx| sched_rt(&mut c.global.checker_sched, "checker", s, ctx)),
     Keyword::not_yet("bfd_rt_priority", |c, s, ctx| sched_rt(&mut c.global.bfd_sched, "bfd", s, ctx)),
-    Keyword::not_yet("vrrp_rlimit_rttime", |c, s, ctx| sched_rlimit(&mut c.global.vrrp_sched, "vrrp", s, ctx)),
     Keyword::not_yet("checker_rlimit_rttime", |c, s, ctx| sched_rlimit(&mut c.global.checker_sched, "checker", s, ctx)),
     Keyword::not_yet("bfd_rlimit_rttime", |c, s, ctx| sched_rlimit(&mut c.global.bfd_sched, "bfd", s, ctx)),
     // The "rtime" spellings were deprecated on 02/02/2020.
-    Keyword::not_yet("vrrp_rlimit_rtime", |c, s, ctx| sched_rlimit(&mut c.global.vrrp_sched, "vrrp", s, ctx)),
+    Keyword::not_yet("vrrp_rlimit_rtime", |c, s, ctx| {
+        // The value belongs to the VRRP part: hand the statement to its keyword.
+        deprecated_note(ctx, s, "Keyword 'vrrp_rlimit_rtime' is deprecated - please use 'vrrp_rlimit_rttime'");
+        if let Some(k) = super::vrrp::GLOBAL_DEFS.iter().find(|k| k.name == "vrrp_rlimit_rttime") {
+            (k.handler)(c, s, ctx);
+        }
+    }),
     Keyword::not_yet("checker_rlimit_rtime", |c, s, ctx| sched_rlimit(&mut c.global.checker_sched, "checker", s, ctx)),
     Keyword::not_yet("bfd_rlimit_rtime", |c, s, ctx| sched_rlimit(&mut c.global.bfd_sched, "bfd", s, ctx)),
     // ---- SNMP ----
@@ -337,7 +335,8 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
     }),
     // ---- misc ----
     Keyword::not_yet("umask", umask),
-    Keyword::not_yet("random_seed", |c, s, ctx| {
+    // The preprocessor seeds ${_RANDOM} from it; the model keeps the value.
+    Keyword::new("random_seed", |c, s, ctx| {
         if let Some(v) = uint(ctx, s, 0, 0, u64::from(u32::MAX), |t| format!("random_seed {t} invalid")) {
             c.global.random_seed = u32::try_from(v).ok();
         }
@@ -356,7 +355,9 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
             None => ReloadFile::Default,
         });
     }),
-    Keyword::not_yet("include_check", include_check),
+    // The preprocessor applies include_check (to the files included after it)
+    // and reports its options; nothing is left for the model.
+    Keyword::new("include_check", |_, _, _| {}),
     Keyword::not_yet("data_use_instance", |c, s, ctx| {
         // "date_use_instance" is upstream's spelling in this message.
         if let Some(b) = bool_arg(ctx, s, |t| format!("Invalid value '{t}' for global date_use_instance specified")) {
@@ -398,9 +399,6 @@ fn global_defs(c: &mut Config, s: &Stmt, ctx: &mut Ctx) {
     if c.global.defs_span.is_none() {
         c.global.defs_span = Some(s.span());
     }
-    if s.children().iter().any(|k| k.keyword.text == "dynamic_interfaces") {
-        c.global.dynamic_interfaces_seen = true;
-    }
     ctx.apply_tables(c, s.children(), &[GLOBAL_DEFS, super::vrrp::GLOBAL_DEFS, super::lvs::GLOBAL_DEFS]);
 }
 
@@ -422,7 +420,8 @@ fn deprecated_note(ctx: &mut Ctx, s: &Stmt, msg: &str) {
     ctx.push(Severity::Note, Class::Deprecated, s.span(), msg);
 }
 
-/// An unsigned decimal argument `i` in `[min, max]`; `msg` words the error.
+/// An unsigned decimal argument `i` in `[min, max]`: upstream's number
+/// message, then `msg` (the keyword's own wording).
 fn uint(ctx: &mut Ctx, s: &Stmt, i: usize, min: u64, max: u64, msg: impl FnOnce(&str) -> String) -> Option<u64> {
     let (text, span) = match s.arg(i) {
         Some(w) => (w.text.as_str(), w.span),
@@ -431,10 +430,32 @@ fn uint(ctx: &mut Ctx, s: &Stmt, i: usize, min: u64, max: u64, msg: impl FnOnce(
     match parse_uint(text) {
         Some(v) if (min..=max).contains(&v) => Some(v),
         _ => {
+            number_msg(ctx, span, text, false, &format!("[{min}, {max}]"));
             ctx.error(span, msg(text));
             None
         }
     }
+}
+
+/// Upstream's number readers name the bad number first ("invalid number 'x'",
+/// "negative number '-1'", "number 'N' outside range [MIN, MAX]"); the
+/// keyword's own message follows.
+pub(crate) fn number_msg(ctx: &mut Ctx, span: Span, text: &str, signed: bool, range: &str) {
+    let msg = match parse_int(text) {
+        Some(v) if v < 0 && !signed => format!("negative number '{text}'"),
+        Some(_) => format!("number '{text}' outside range {range}"),
+        None => format!("invalid number '{text}'"),
+    };
+    ctx.error(span, msg);
+}
+
+/// Like [`number_msg`] for upstream's decimal readers (`digits` decimals in the range).
+pub(crate) fn decimal_msg(ctx: &mut Ctx, span: Span, text: &str, min: f64, max: f64, digits: usize) {
+    let msg = match parse_timer(text) {
+        Some(_) => format!("number '{text}' outside range [{min:.digits$}, {max:.digits$}]"),
+        None => format!("invalid number '{text}'"),
+    };
+    ctx.error(span, msg);
 }
 
 /// Unsigned decimal, as upstream's read_unsigned (an optional '+').
@@ -538,6 +559,14 @@ fn smtp_server(c: &mut Config, s: &Stmt, ctx: &mut Ctx) {
     };
     let port_text = s.arg(1).map(|w| w.text.as_str()).unwrap_or("25");
     let port = parse_uint(port_text).filter(|p| (1..=65535).contains(p));
+    if port.is_none() {
+        let span = s.arg(1).map(|w| w.span).unwrap_or(s.span());
+        // Upstream reads the port twice for an address (as an address, then as a name).
+        let times = if h.text.parse::<IpAddr>().is_ok() { 2 } else { 1 };
+        for _ in 0..times {
+            number_msg(ctx, span, port_text, false, "[1, 65535]");
+        }
+    }
     let host = match h.text.parse::<IpAddr>() {
         Ok(a) => Some(SmtpHost::Addr(a)),
         Err(_) if is_host_name(&h.text) => Some(SmtpHost::Name(h.text.clone())),
@@ -570,7 +599,10 @@ fn sched_priority(p: &mut ProcessSched, proc_: &str, s: &Stmt, ctx: &mut Ctx) {
     };
     match parse_int(&w.text).filter(|v| (-20..=19).contains(v)) {
         Some(v) => p.priority = v as i8,
-        None => ctx.error(w.span, format!("Invalid {proc_} process priority specified")),
+        None => {
+            number_msg(ctx, w.span, &w.text, true, "[-20, 19]");
+            ctx.error(w.span, format!("Invalid {proc_} process priority specified"));
+        }
     }
 }
 
@@ -582,6 +614,7 @@ fn sched_rt(p: &mut ProcessSched, proc_: &str, s: &Stmt, ctx: &mut Ctx) {
         return missing(ctx, s, &format!("No {proc_} process real-time priority specified"));
     };
     let Some(mut v) = parse_int(&w.text) else {
+        number_msg(ctx, w.span, &w.text, true, "");
         return ctx.error(w.span, format!("{proc_} process real-time priority '{}' invalid", w.text));
     };
     if v < MIN {
@@ -611,6 +644,7 @@ fn sched_cpus(p: &mut ProcessSched, proc_: &str, s: &Stmt, ctx: &mut Ctx) {
         match parse_uint(&w.text).and_then(|v| u32::try_from(v).ok()).filter(|v| *v < CPU_SETSIZE) {
             Some(v) => cpus.push(v),
             None => {
+                number_msg(ctx, w.span, &w.text, false, &format!("[0, {}]", CPU_SETSIZE - 1));
                 // Upstream resets the set at the first error.
                 p.cpu_affinity.clear();
                 return ctx.error(w.span, format!("Invalid cpu_id:{} specified for {proc_} process", w.text));
@@ -633,7 +667,10 @@ fn sched_rlimit(p: &mut ProcessSched, proc_: &str, s: &Stmt, ctx: &mut Ctx) {
     match parse_uint(text).and_then(|v| u32::try_from(v).ok()).filter(|v| *v >= 1) {
         // The kernel halves the soft limit, which must stay non-zero.
         Some(v) => p.rlimit_rttime = v.max(2),
-        None => ctx.error(span, format!("Invalid {proc_} real-time limit - {text}")),
+        None => {
+            number_msg(ctx, span, text, false, &format!("[1, {}]", u32::MAX));
+            ctx.error(span, format!("Invalid {proc_} real-time limit - {text}"));
+        }
     }
 }
 
@@ -711,48 +748,6 @@ fn parse_c_number(t: &str) -> Option<u32> {
     }
 }
 
-/// `include_check [[+|-]OPTION]...`: a plain option (first only) sets the
-/// checks to "readable" plus it, `+`/`-` add or remove one.
-fn include_check(c: &mut Config, s: &Stmt, ctx: &mut Ctx) {
-    if s.args.is_empty() {
-        c.global.include_check = Some(Spanned::new(IncludeCheck::ALL, s.span()));
-        return;
-    }
-    let mut ic = c.global.include_check.as_ref().map(|i| i.value).unwrap_or_default();
-    for (i, w) in s.args.iter().enumerate() {
-        let (op, name) = match w.text.strip_prefix('+') {
-            Some(n) => (Some(true), n),
-            None => match w.text.strip_prefix('-') {
-                Some(n) => (Some(false), n),
-                None => (None, w.text.as_str()),
-            },
-        };
-        if op.is_none() && i > 0 {
-            ctx.error(w.span, format!("Duplicate include_check '{}' specified - ignoring", w.text));
-            continue;
-        }
-        // Upstream's code says "read", the man page "readable".
-        let flag: fn(&mut IncludeCheck) -> &mut bool = match name {
-            "read" | "readable" => |c| &mut c.readable,
-            "match" => |c| &mut c.match_,
-            "wildcard_match" => |c| &mut c.wildcard_match,
-            "brace_match" => |c| &mut c.brace_match,
-            _ => {
-                ctx.error(w.span, format!("Unknown include_check type '{name}' - ignoring"));
-                continue;
-            }
-        };
-        match op {
-            None => {
-                ic = IncludeCheck { readable: true, ..IncludeCheck::default() };
-                *flag(&mut ic) = true;
-            }
-            Some(on) => *flag(&mut ic) = on,
-        }
-    }
-    c.global.include_check = Some(Spanned::new(ic, s.span()));
-}
-
 // ---------------------------------------------------------------------------
 // Top-level blocks
 
@@ -786,6 +781,7 @@ fn interface_up_down_delays(c: &mut Config, s: &Stmt, ctx: &mut Ctx) {
         }
         let read = |t: &str| parse_timer(t).filter(|d| *d <= Duration::from_secs(255));
         let Some(down) = read(&down_w.text) else {
+            decimal_msg(ctx, down_w.span, &down_w.text, 0.0, 255.0, 6);
             ctx.error(down_w.span, format!("Invalid down delay {} for {ifname}", down_w.text));
             continue;
         };
@@ -795,6 +791,7 @@ fn interface_up_down_delays(c: &mut Config, s: &Stmt, ctx: &mut Ctx) {
             Some(w) => match read(&w.text) {
                 Some(d) => d,
                 None => {
+                    decimal_msg(ctx, w.span, &w.text, 0.0, 255.0, 6);
                     ctx.error(w.span, format!("Invalid up delay {} for {ifname}", w.text));
                     continue;
                 }
@@ -873,9 +870,11 @@ fn static_block(dest: &mut Vec<StaticLine>, s: &Stmt, _ctx: &mut Ctx) {
 /// Checks that need the whole model (references, conflicts, required fields).
 pub fn validate(cfg: &mut Config, sys: &SystemView, ctx: &mut Ctx) {
     let g = &cfg.global;
+    // `dynamic_interfaces` (a VRRP global): interfaces may come and go.
+    let dynamic = cfg.vrrp.globals.dynamic_interfaces.is_some();
     // Upstream refuses to run with an interface it does not know here
     // (CONFIG_FATAL), unless interfaces may come and go.
-    if !g.dynamic_interfaces_seen {
+    if !dynamic {
         for lb in &g.linkbeat_interfaces {
             if !sys.has_interface(&lb.name.value) {
                 ctx.push(
@@ -936,7 +935,6 @@ pub fn dump(cfg: &Config, out: &mut String) {
     kv("Config save dir", sopt(&g.config_save_dir));
     let pn = &g.process_names;
     kv("Parent process name", opt(&pn.parent));
-    kv("VRRP process name", opt(&pn.vrrp));
     kv("Checker process name", opt(&pn.checker));
     kv("BFD process name", opt(&pn.bfd));
     kv("Use symlink paths", g.use_symlink_paths.to_string());
@@ -972,7 +970,7 @@ pub fn dump(cfg: &Config, out: &mut String) {
     kv("nftables ifindex", g.nftables_ifindex.to_string());
     kv("nftables counters", g.nftables_counters.to_string());
     kv("Disable local IGMP", g.disable_local_igmp.to_string());
-    for (name, p) in [("VRRP", &g.vrrp_sched), ("Checker", &g.checker_sched), ("BFD", &g.bfd_sched)] {
+    for (name, p) in [("Checker", &g.checker_sched), ("BFD", &g.bfd_sched)] {
         kv(&format!("{name} process priority"), p.priority.to_string());
         kv(&format!("{name} don't swap"), p.no_swap.to_string());
         kv(
@@ -1043,23 +1041,6 @@ pub fn dump(cfg: &Config, out: &mut String) {
             None => "(none)".into(),
             Some(ReloadFile::Default) => "(default)".into(),
             Some(ReloadFile::Path(p)) => p.clone(),
-        },
-    );
-    kv(
-        "Include check",
-        match &g.include_check {
-            None => "(none)".into(),
-            Some(o) => {
-                let i = o.value;
-                let names = [
-                    (i.readable, "readable"),
-                    (i.match_, "match"),
-                    (i.wildcard_match, "wildcard_match"),
-                    (i.brace_match, "brace_match"),
-                ];
-                let on: Vec<&str> = names.iter().filter(|(b, _)| *b).map(|(_, n)| *n).collect();
-                if on.is_empty() { "(none)".into() } else { on.join(" ") }
-            }
         },
     );
     kv("Data use instance", g.data_use_instance.to_string());

@@ -1,17 +1,437 @@
-//! Keyword tables and handlers for the vrrp part of the configuration.
+//! Keyword tables and handlers for the vrrp part of the configuration:
+//! the vrrp keywords of global_defs, vrrp_script, vrrp_track_process,
+//! track_file, vrrp_sync_group, garp_group and vrrp_instance.
+//!
+//! Messages keep upstream keepalived's wording. Upstream reports some
+//! problems while parsing (with a `(FILE: Line N)` prefix) and others when it
+//! completes the configuration (without one); the diagnostics here carry a
+//! span exactly where upstream prints a line.
 
+mod dump;
+mod globals;
+mod instance;
+mod validate;
+
+use std::time::Duration;
+
+use crate::config::ast::{Stmt, Word};
+use crate::config::error::{Class, Severity};
 use crate::config::model::Config;
+use crate::config::model::vrrp::{GarpGroup, ParamMatch, SyncGroup, TrackFile, TrackProcess, VrrpScript};
 
-use super::Keyword;
+use super::{Ctx, Keyword, Spanned, parse_bool};
+
+pub use dump::dump;
+pub use validate::validate;
 
 /// Top-level keywords handled here.
-pub const TOP: &[Keyword<Config>] = &[];
+pub const TOP: &[Keyword<Config>] = &[
+    Keyword::not_yet("vrrp_script", vrrp_script),
+    Keyword::not_yet("vrrp_track_process", vrrp_track_process),
+    Keyword::not_yet("track_file", track_file),
+    Keyword::not_yet("vrrp_track_file", track_file),
+    Keyword::not_yet("vrrp_sync_group", vrrp_sync_group),
+    Keyword::not_yet("garp_group", garp_group),
+    Keyword::new("vrrp_instance", instance::vrrp_instance),
+];
 
 /// Keywords of `global_defs` that belong to this part (stored in this part's model).
-pub const GLOBAL_DEFS: &[Keyword<Config>] = &[];
+pub const GLOBAL_DEFS: &[Keyword<Config>] = globals::GLOBAL_DEFS;
 
-/// Checks that need the whole model (references, conflicts, required fields).
-pub fn validate(_cfg: &mut Config, _sys: &crate::config::validate::SystemView, _ctx: &mut super::Ctx) {}
+/// Upstream's integer reader: "invalid number" / "number outside range".
+pub(crate) fn read_int(ctx: &mut Ctx, w: &Word, min: i64, max: i64) -> Option<i64> {
+    match w.text.parse::<i64>() {
+        Ok(n) if n >= min && n <= max => Some(n),
+        Ok(_) => {
+            ctx.error(w.span, format!("number '{}' outside range [{min}, {max}]", w.text));
+            None
+        }
+        Err(_) => {
+            ctx.error(w.span, format!("invalid number '{}'", w.text));
+            None
+        }
+    }
+}
 
-/// Appends the readable dump (`-d`) of this part.
-pub fn dump(_cfg: &Config, _out: &mut String) {}
+/// Upstream's decimal reader (microsecond resolution).
+pub(crate) fn read_decimal(ctx: &mut Ctx, w: &Word, min: f64, max: f64) -> Option<Duration> {
+    match super::parse_timer(&w.text) {
+        Some(d) if d.as_secs_f64() >= min && d.as_secs_f64() <= max => Some(d),
+        Some(_) => {
+            ctx.error(w.span, format!("number '{}' outside range [{min:.6}, {max:.6}]", w.text));
+            None
+        }
+        None => {
+            ctx.error(w.span, format!("invalid number '{}'", w.text));
+            None
+        }
+    }
+}
+
+/// The value word of a keyword, or upstream's "missing" message.
+pub(crate) fn value<'s>(ctx: &mut Ctx, stmt: &'s Stmt) -> Option<&'s Word> {
+    ctx.arg(stmt, 0)
+}
+
+/// An optional <BOOL> argument (absent = on), with upstream's message.
+pub(crate) fn opt_bool(ctx: &mut Ctx, stmt: &Stmt) -> Option<bool> {
+    match stmt.arg(0) {
+        None => Some(true),
+        Some(w) => match parse_bool(&w.text) {
+            Some(b) => Some(b),
+            None => {
+                ctx.error(w.span, format!("Invalid value '{}' for {}", w.text, stmt.keyword.text));
+                None
+            }
+        },
+    }
+}
+
+/// The name of a named block (`vrrp_script NAME {`), or upstream's message.
+fn block_name<'s>(ctx: &mut Ctx, stmt: &'s Stmt) -> Option<&'s Word> {
+    let w = stmt.arg(0);
+    if w.is_none() {
+        ctx.push(Severity::Error, Class::Missing, stmt.span(), format!("{} name not specified", stmt.keyword.text));
+    }
+    w
+}
+
+// ---------------------------------------------------------------- vrrp_script
+
+const SCRIPT: &[Keyword<VrrpScript>] = &[
+    Keyword::new("script", |s, st, ctx| {
+        if let Some(sc) = ctx.script_rest(st) {
+            s.script = Some(Script { user: s.script.as_ref().and_then(|o| o.user.clone()), ..sc });
+        }
+    }),
+    Keyword::new("interval", |s, st, ctx| {
+        if let Some(d) = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.001, 4_294_967.0)) {
+            s.interval = d;
+        }
+    }),
+    Keyword::new("timeout", |s, st, ctx| {
+        if let Some(d) = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.001, 4_294_967.0)) {
+            s.timeout = d;
+        }
+    }),
+    Keyword::new("weight", |s, st, ctx| {
+        let Some(w) = value(ctx, st) else { return };
+        match read_int(ctx, w, -253, 253) {
+            Some(n) => s.weight = n as i32,
+            None => ctx.error(w.span, format!("vrrp_script {} weight {} must be in [-253, 253]", s.name, w.text)),
+        }
+        if let Some(r) = st.arg(1) {
+            if r.text == "reverse" {
+                s.weight_reverse = true;
+            } else {
+                ctx.error(r.span, format!("vrrp_script {} unknown weight option {}", s.name, r.text));
+            }
+        }
+    }),
+    Keyword::new("rise", |s, st, ctx| {
+        if let Some(n) = value(ctx, st).and_then(|w| read_int(ctx, w, 1, i64::from(u32::MAX))) {
+            s.rise = n as u32;
+        }
+    }),
+    Keyword::new("fall", |s, st, ctx| {
+        if let Some(n) = value(ctx, st).and_then(|w| read_int(ctx, w, 1, i64::from(u32::MAX))) {
+            s.fall = n as u32;
+        }
+    }),
+    Keyword::new("user", |s, st, ctx| {
+        let Some(u) = value(ctx, st) else { return };
+        let sc = s.script.get_or_insert_with(Script::default);
+        sc.user = Some(u.text.clone());
+        if let Some(g) = st.arg(1).map(|g| g.text.as_str()) {
+            match g.strip_prefix(':') {
+                Some("") => sc.supplementary_groups = true,
+                Some(g) => {
+                    sc.group = Some(g.to_owned());
+                    sc.supplementary_groups = true;
+                }
+                None => sc.group = Some(g.to_owned()),
+            }
+        }
+    }),
+    Keyword::new("init_fail", |s, _, _| s.init_fail = true),
+];
+
+use crate::config::model::Script;
+
+fn vrrp_script(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
+    let Some(name) = block_name(ctx, st) else { return };
+    let mut s = VrrpScript::new(name.text.clone(), st.span());
+    ctx.apply(&mut s, st.children(), SCRIPT);
+    // A `user` line alone creates a Script with no command.
+    if s.script.as_ref().is_some_and(|sc| sc.argv.is_empty()) {
+        s.script = None;
+    }
+    if s.script.is_none() {
+        ctx.error(st.span(), format!("No script set for vrrp_script {} - removing", s.name));
+        return;
+    }
+    if s.timeout.is_zero() {
+        s.timeout = s.interval;
+    }
+    if let Some(sc) = s.script.as_mut() {
+        sc.span = st.span();
+    }
+    if c.vrrp.scripts.iter().any(|o| o.name == s.name) {
+        ctx.error(st.span(), format!("vrrp script {} already defined", s.name));
+        return;
+    }
+    c.vrrp.scripts.push(s);
+}
+
+// ----------------------------------------------------------------- track_file
+
+const TRACK_FILE: &[Keyword<TrackFile>] = &[
+    Keyword::new("file", |t, st, ctx| {
+        if let Some(w) = value(ctx, st) {
+            t.file = Some(w.text.clone());
+        }
+    }),
+    Keyword::new("weight", |t, st, ctx| {
+        let Some(w) = value(ctx, st) else { return };
+        if let Some(n) = read_int(ctx, w, -2_147_483_647, 2_147_483_647) {
+            t.weight = n as i32;
+        }
+        if let Some(r) = st.arg(1) {
+            if r.text == "reverse" {
+                t.weight_reverse = true;
+            } else {
+                ctx.error(r.span, format!("track file {} unknown weight option {}", t.name, r.text));
+            }
+        }
+    }),
+    Keyword::new("init_file", |t, st, ctx| {
+        let mut value = 0i64;
+        let mut overwrite = false;
+        for w in &st.args {
+            if w.text == "overwrite" {
+                overwrite = true;
+            } else if let Some(n) = read_int(ctx, w, i64::from(i32::MIN), i64::from(i32::MAX)) {
+                value = n;
+            }
+        }
+        t.init_file = Some((value, overwrite));
+    }),
+];
+
+fn track_file(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
+    let Some(name) = block_name(ctx, st) else { return };
+    let mut t = TrackFile {
+        name: name.text.clone(),
+        span: st.span(),
+        file: None,
+        weight: 1,
+        weight_reverse: false,
+        init_file: None,
+    };
+    ctx.apply(&mut t, st.children(), TRACK_FILE);
+    if t.file.is_none() {
+        ctx.error(st.span(), format!("No file set for track_file {} - removing", t.name));
+        return;
+    }
+    if c.vrrp.track_files.iter().any(|o| o.name == t.name) {
+        ctx.error(st.span(), format!("track_file {} already defined", t.name));
+        return;
+    }
+    c.vrrp.track_files.push(t);
+}
+
+// --------------------------------------------------------- vrrp_track_process
+
+const TRACK_PROCESS: &[Keyword<TrackProcess>] = &[
+    Keyword::new("process", |t, st, ctx| {
+        if value(ctx, st).is_some() {
+            t.process = Some(st.args.iter().map(|w| w.text.clone()).collect());
+        }
+    }),
+    Keyword::new("param_match", |t, st, ctx| {
+        let Some(w) = value(ctx, st) else { return };
+        match w.text.as_str() {
+            "initial" => t.param_match = Some(ParamMatch::Initial),
+            "partial" => t.param_match = Some(ParamMatch::Partial),
+            other => ctx.error(w.span, format!("Unknown param_match type {other} - ignoring")),
+        }
+    }),
+    Keyword::new("weight", |t, st, ctx| {
+        let Some(w) = value(ctx, st) else { return };
+        if let Some(n) = read_int(ctx, w, -254, 254) {
+            t.weight = n as i32;
+        }
+        if let Some(r) = st.arg(1) {
+            if r.text == "reverse" {
+                t.weight_reverse = true;
+            } else {
+                ctx.error(r.span, format!("track process {} unknown weight option {}", t.name, r.text));
+            }
+        }
+    }),
+    Keyword::new("quorum", |t, st, ctx| {
+        if let Some(n) = value(ctx, st).and_then(|w| read_int(ctx, w, 1, 65535)) {
+            t.quorum = n as u32;
+        }
+    }),
+    Keyword::new("quorum_max", |t, st, ctx| {
+        if let Some(n) = value(ctx, st).and_then(|w| read_int(ctx, w, 0, 65535)) {
+            t.quorum_max = Some(n as u32);
+        }
+    }),
+    Keyword::new("fork_delay", |t, st, ctx| {
+        if let Some(d) = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 4_294_967.0)) {
+            t.fork_delay = d;
+        }
+    }),
+    Keyword::new("terminate_delay", |t, st, ctx| {
+        if let Some(d) = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 4_294_967.0)) {
+            t.terminate_delay = d;
+        }
+    }),
+    Keyword::new("delay", |t, st, ctx| {
+        if let Some(d) = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 4_294_967.0)) {
+            t.fork_delay = d;
+            t.terminate_delay = d;
+        }
+    }),
+    Keyword::new("full_command", |t, _, _| t.full_command = true),
+];
+
+fn vrrp_track_process(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
+    let Some(name) = block_name(ctx, st) else { return };
+    let mut t = TrackProcess {
+        name: name.text.clone(),
+        span: st.span(),
+        process: None,
+        param_match: None,
+        weight: 0,
+        weight_reverse: false,
+        quorum: 1,
+        quorum_max: None,
+        fork_delay: Duration::ZERO,
+        terminate_delay: Duration::ZERO,
+        full_command: false,
+    };
+    ctx.apply(&mut t, st.children(), TRACK_PROCESS);
+    if t.process.is_none() {
+        ctx.error(st.span(), format!("No process specified for track_process {} - removing", t.name));
+        return;
+    }
+    if t.quorum_max.is_some_and(|m| m < t.quorum) {
+        ctx.error(
+            st.span(),
+            format!(
+                "Track process {}: quorum_max {} < quorum {} - setting quorum_max to quorum",
+                t.name,
+                t.quorum_max.unwrap_or(0),
+                t.quorum
+            ),
+        );
+        t.quorum_max = Some(t.quorum);
+    }
+    if c.vrrp.track_processes.iter().any(|o| o.name == t.name) {
+        ctx.error(st.span(), format!("track_process {} already defined", t.name));
+        return;
+    }
+    c.vrrp.track_processes.push(t);
+}
+
+// ------------------------------------------------------------- vrrp_sync_group
+
+const SYNC_GROUP: &[Keyword<SyncGroup>] = &[
+    Keyword::new("group", |g, st, _| {
+        for m in st.children() {
+            g.members.push(Spanned::new(m.keyword.text.clone(), m.span()));
+        }
+    }),
+    Keyword::not_yet("track_interface", |g, st, ctx| {
+        instance::tracked_list(ctx, &g.name, st, instance::TrackKind::Interface, &mut g.tracking.interfaces)
+    }),
+    Keyword::not_yet("track_script", |g, st, ctx| {
+        instance::tracked_list(ctx, &g.name, st, instance::TrackKind::Script, &mut g.tracking.scripts)
+    }),
+    Keyword::not_yet("track_file", |g, st, ctx| {
+        instance::tracked_list(ctx, &g.name, st, instance::TrackKind::File, &mut g.tracking.files)
+    }),
+    Keyword::not_yet("track_process", |g, st, ctx| {
+        instance::tracked_list(ctx, &g.name, st, instance::TrackKind::Process, &mut g.tracking.processes)
+    }),
+    Keyword::not_yet("track_bfd", |g, st, ctx| {
+        instance::tracked_list(ctx, &g.name, st, instance::TrackKind::Bfd, &mut g.tracking.bfds)
+    }),
+    Keyword::not_yet("notify_master", |g, st, ctx| g.notify.master = ctx.script_with_user(st)),
+    Keyword::not_yet("notify_backup", |g, st, ctx| g.notify.backup = ctx.script_with_user(st)),
+    Keyword::not_yet("notify_fault", |g, st, ctx| g.notify.fault = ctx.script_with_user(st)),
+    Keyword::not_yet("notify_stop", |g, st, ctx| g.notify.stop = ctx.script_with_user(st)),
+    Keyword::not_yet("notify_deleted", |g, st, ctx| {
+        g.notify.deleted = Some(if st.args.is_empty() { None } else { ctx.script_with_user(st) })
+    }),
+    Keyword::not_yet("notify", |g, st, ctx| g.notify.any = ctx.script_with_user(st)),
+    Keyword::not_yet("notify_priority_changes", |g, st, ctx| g.notify.priority_changes = opt_bool(ctx, st)),
+    Keyword::not_yet("smtp_alert", |g, st, ctx| g.notify.smtp_alert = opt_bool(ctx, st)),
+    Keyword::new("global_tracking", |g, st, ctx| {
+        g.global_tracking = true;
+        ctx.push(
+            Severity::Warning,
+            Class::Deprecated,
+            st.span(),
+            format!("({}) global_tracking is deprecated. Use track_interface/script/file on the sync group", g.name),
+        );
+    }),
+    Keyword::not_yet("sync_group_tracking_weight", |g, _, _| g.sync_group_tracking_weight = true),
+];
+
+fn vrrp_sync_group(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
+    let Some(name) = block_name(ctx, st) else { return };
+    let mut g = SyncGroup {
+        name: name.text.clone(),
+        span: st.span(),
+        members: Vec::new(),
+        tracking: Default::default(),
+        notify: Default::default(),
+        global_tracking: false,
+        sync_group_tracking_weight: false,
+    };
+    ctx.apply(&mut g, st.children(), SYNC_GROUP);
+    if c.vrrp.sync_groups.iter().any(|o| o.name == g.name) {
+        ctx.error(st.span(), format!("vrrp sync group {} already defined", g.name));
+        return;
+    }
+    c.vrrp.sync_groups.push(g);
+}
+
+// ----------------------------------------------------------------- garp_group
+
+const GARP_GROUP: &[Keyword<GarpGroup>] = &[
+    Keyword::new("garp_interval", |g, st, ctx| {
+        g.garp_interval = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 86400.0))
+    }),
+    Keyword::new("gna_interval", |g, st, ctx| {
+        g.gna_interval = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 86400.0))
+    }),
+    Keyword::new("interface", |g, st, ctx| {
+        if let Some(w) = value(ctx, st) {
+            g.interface = Some(Spanned::new(w.text.clone(), w.span));
+        }
+    }),
+    Keyword::new("interfaces", |g, st, _| {
+        for m in st.children() {
+            g.interfaces.push(Spanned::new(m.keyword.text.clone(), m.span()));
+        }
+    }),
+];
+
+fn garp_group(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
+    let mut g = GarpGroup { span: st.span(), ..GarpGroup::default() };
+    ctx.apply(&mut g, st.children(), GARP_GROUP);
+    if g.interface.is_none() && g.interfaces.is_empty() {
+        ctx.error(st.span(), "garp_group has no interfaces specified - ignoring");
+        return;
+    }
+    if g.interface.is_some() && !g.interfaces.is_empty() {
+        ctx.error(st.span(), "garp_group cannot have both interface and interfaces specified - ignoring interfaces");
+        g.interfaces.clear();
+    }
+    c.vrrp.garp_groups.push(g);
+}

@@ -70,8 +70,8 @@ pub struct GlobalConfig {
     pub nftables_counters: bool,
     /// `disable_local_igmp`.
     pub disable_local_igmp: bool,
-    /// Scheduling of each child process.
-    pub vrrp_sched: ProcessSched,
+    /// Scheduling of the checker and BFD children (the VRRP child's is with
+    /// the other vrrp_* globals in the VRRP part).
     pub checker_sched: ProcessSched,
     pub bfd_sched: ProcessSched,
     /// SNMP settings.
@@ -101,9 +101,6 @@ pub struct GlobalConfig {
     pub reload_repeat: bool,
     /// `reload_file [PATH]`.
     pub reload_file: Option<ReloadFile>,
-    /// `include_check [OPTIONS]`: the checks it leaves enabled (the
-    /// preprocessor applies them to the files included after it).
-    pub include_check: Option<Spanned<IncludeCheck>>,
     /// `data_use_instance [<BOOL>]`.
     pub data_use_instance: bool,
     /// `state_file_location`, `stats_file_location`, `json_file_location`.
@@ -115,11 +112,6 @@ pub struct GlobalConfig {
     /// `iproute_usr_dir`, `iproute_etc_dir`.
     pub iproute_usr_dir: Option<String>,
     pub iproute_etc_dir: Option<String>,
-
-    /// Whether `dynamic_interfaces` appears in global_defs. The keyword
-    /// belongs to the VRRP part; the global checks of interface names
-    /// need to know it too.
-    pub dynamic_interfaces_seen: bool,
 
     // ---- top-level blocks ----
     /// `linkbeat_interfaces { IFNAME [MII|ETHTOOL|IOCTL] ... }`.
@@ -161,7 +153,6 @@ impl Default for GlobalConfig {
             nftables_ifindex: false,
             nftables_counters: false,
             disable_local_igmp: false,
-            vrrp_sched: ProcessSched::default(),
             checker_sched: ProcessSched::default(),
             bfd_sched: ProcessSched::default(),
             snmp: Snmp::default(),
@@ -178,7 +169,6 @@ impl Default for GlobalConfig {
             reload_time_file: None,
             reload_repeat: false,
             reload_file: None,
-            include_check: None,
             data_use_instance: false,
             state_file_location: None,
             stats_file_location: None,
@@ -186,7 +176,6 @@ impl Default for GlobalConfig {
             json_version: 1,
             iproute_usr_dir: None,
             iproute_etc_dir: None,
-            dynamic_interfaces_seen: false,
             linkbeat_interfaces: Vec::new(),
             interface_up_down_delays: Vec::new(),
             track_groups: Vec::new(),
@@ -226,11 +215,11 @@ impl GlobalConfig {
     }
 }
 
-/// Names given to the processes (`None`: leave the name unchanged).
+/// Names given to the processes (`None`: leave the name unchanged). The VRRP
+/// child's name is `VrrpGlobals::process_name`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProcessNames {
     pub parent: Option<String>,
-    pub vrrp: Option<String>,
     pub checker: Option<String>,
     pub bfd: Option<String>,
 }
@@ -361,25 +350,6 @@ pub struct Fifo {
     pub user: Option<String>,
     pub group: Option<String>,
     pub span: Span,
-}
-
-/// Which missing or unreadable include files are errors.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct IncludeCheck {
-    /// A matched file that cannot be read.
-    pub readable: bool,
-    /// No file matches a name without wildcards.
-    pub match_: bool,
-    /// No file matches a pattern with wildcards.
-    pub wildcard_match: bool,
-    /// A brace expansion matches no file.
-    pub brace_match: bool,
-}
-
-impl IncludeCheck {
-    /// `include_check` without options: every check.
-    pub const ALL: IncludeCheck =
-        IncludeCheck { readable: true, match_: true, wildcard_match: true, brace_match: true };
 }
 
 /// `reload_file [PATH]`.

@@ -7,6 +7,7 @@
 
 pub mod bfd;
 pub mod global;
+pub mod ipcfg;
 pub mod lvs;
 pub mod vrrp;
 

@@ -1,0 +1,408 @@
+//! Whole-model checks of the vrrp part, in upstream's order: interfaces
+//! (reported while parsing upstream, so with a line), then sync groups, then
+//! each instance's completion (reported without a line, as upstream does).
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crate::config::build::Ctx;
+use crate::config::build::ipcfg::{check_address_interface, check_route_interfaces};
+use crate::config::error::{Class, Diagnostic, Severity};
+use crate::config::model::Config;
+use crate::config::model::vrrp::{Auth, GarpSettings, InitialState, VrrpGlobals, VrrpInstance};
+use crate::config::validate::SystemView;
+
+/// A message upstream prints without a file and line.
+fn global(ctx: &mut Ctx, severity: Severity, class: Class, msg: impl Into<String>) {
+    ctx.diags.push(Diagnostic::new(severity, class, None, msg));
+}
+
+/// Checks that need the whole model (references, conflicts, required fields)
+/// and resolves every instance's effective values.
+pub fn validate(cfg: &mut Config, sys: &SystemView, ctx: &mut Ctx) {
+    let g = &mut cfg.vrrp.globals;
+    if !cfg.vrrp.globals_written.garp_lower_prio_delay {
+        g.garp_lower_prio_delay = g.garp_master_delay;
+    }
+    if !cfg.vrrp.globals_written.garp_lower_prio_repeat {
+        g.garp_lower_prio_repeat = g.garp_master_repeat;
+    }
+
+    // Upstream checks interfaces while parsing: put these messages among the
+    // parse messages, in line order.
+    let mut found = Ctx::default();
+    let ok = interfaces(cfg, sys, &mut found);
+    merge_in_line_order(ctx, found.diags);
+    if !ok {
+        // Upstream stops checking the configuration here.
+        global(ctx, Severity::Error, Class::Reference, "Non-existent interface specified in configuration");
+        resolve_all(cfg);
+        return;
+    }
+    sync_groups(cfg, ctx);
+    let globals = cfg.vrrp.globals.clone();
+    for inst in &mut cfg.vrrp.instances {
+        if !complete(inst, &globals, ctx) {
+            // A fatal problem: upstream stops at the first one.
+            return;
+        }
+    }
+}
+
+/// Inserts each spanned diagnostic before the first earlier diagnostic of
+/// the same file with a later line.
+fn merge_in_line_order(ctx: &mut Ctx, new: Vec<Diagnostic>) {
+    for d in new {
+        let at = d.span.and_then(|s| {
+            ctx.diags.iter().position(|o| o.span.is_some_and(|os| os.file == s.file && os.line > s.line))
+        });
+        match at {
+            Some(i) => ctx.diags.insert(i, d),
+            None => ctx.diags.push(d),
+        }
+    }
+}
+
+/// Reports interfaces that do not exist; false if any is missing.
+fn interfaces(cfg: &Config, sys: &SystemView, ctx: &mut Ctx) -> bool {
+    let mut ok = true;
+    for inst in &cfg.vrrp.instances {
+        if let Some(i) = &inst.interface {
+            if !sys.has_interface(&i.value) {
+                ctx.push(
+                    Severity::Warning,
+                    Class::Reference,
+                    i.span,
+                    format!("WARNING - interface {} for vrrp_instance {} doesn't exist", i.value, inst.name),
+                );
+                ok = false;
+            }
+        }
+        for t in &inst.tracking.interfaces {
+            if !sys.has_interface(&t.name.value) {
+                ctx.push(
+                    Severity::Warning,
+                    Class::Reference,
+                    t.name.span,
+                    format!("({}) tracked interface {} doesn't exist", inst.name, t.name.value),
+                );
+                ok = false;
+            }
+        }
+        for a in inst.vips.iter().chain(inst.evips.iter()) {
+            ok &= check_address_interface(a, sys, ctx);
+        }
+        for r in &inst.routes {
+            ok &= check_route_interfaces(r, sys, ctx);
+        }
+    }
+    for sg in &cfg.vrrp.sync_groups {
+        for t in &sg.tracking.interfaces {
+            if !sys.has_interface(&t.name.value) {
+                ctx.push(
+                    Severity::Warning,
+                    Class::Reference,
+                    t.name.span,
+                    format!("({}) tracked interface {} doesn't exist", sg.name, t.name.value),
+                );
+                ok = false;
+            }
+        }
+    }
+    ok
+}
+
+fn sync_groups(cfg: &mut Config, ctx: &mut Ctx) {
+    let instances: Vec<String> = cfg.vrrp.instances.iter().map(|i| i.name.clone()).collect();
+    let mut taken: Vec<(String, String)> = Vec::new();
+    let mut keep = Vec::new();
+    for mut sg in std::mem::take(&mut cfg.vrrp.sync_groups) {
+        if sg.members.is_empty() {
+            global(
+                ctx,
+                Severity::Error,
+                Class::Missing,
+                format!("Sync group {} has no virtual router(s). removing", sg.name),
+            );
+            continue;
+        }
+        let mut members = Vec::new();
+        for m in std::mem::take(&mut sg.members) {
+            if !instances.contains(&m.value) {
+                global(
+                    ctx,
+                    Severity::Error,
+                    Class::Reference,
+                    format!("Virtual router {} specified in sync group {} doesn't exist - ignoring", m.value, sg.name),
+                );
+            } else if taken.iter().any(|(i, _)| *i == m.value) {
+                global(
+                    ctx,
+                    Severity::Error,
+                    Class::Conflict,
+                    format!(
+                        "Virtual router {} cannot exist in more than one sync group; ignoring {}",
+                        m.value, sg.name
+                    ),
+                );
+            } else if !members.iter().any(|o: &crate::config::build::Spanned<String>| o.value == m.value) {
+                members.push(m);
+            }
+        }
+        if members.is_empty() {
+            global(
+                ctx,
+                Severity::Error,
+                Class::Missing,
+                format!("Sync group {}, no matching virtual router found in group declaration - removing", sg.name),
+            );
+            continue;
+        }
+        if members.len() == 1 {
+            global(
+                ctx,
+                Severity::Warning,
+                Class::Other,
+                format!("Sync group {} has only 1 virtual router(s) - this probably isn't what you want", sg.name),
+            );
+        }
+        for m in &members {
+            taken.push((m.value.clone(), sg.name.clone()));
+        }
+        sg.members = members;
+        keep.push(sg);
+    }
+    cfg.vrrp.sync_groups = keep;
+    for inst in &mut cfg.vrrp.instances {
+        inst.sync_group = taken.iter().find(|(i, _)| *i == inst.name).map(|(_, g)| g.clone());
+    }
+}
+
+/// Effective values from the globals, without messages (used when upstream
+/// stops before completing instances, so the model is still usable).
+fn resolve_all(cfg: &mut Config) {
+    let globals = cfg.vrrp.globals.clone();
+    for inst in &mut cfg.vrrp.instances {
+        resolve(inst, &globals);
+    }
+}
+
+fn resolve(inst: &mut VrrpInstance, g: &VrrpGlobals) {
+    let w = inst.written.clone();
+    if !inst.priority_given {
+        // Upstream: an instance configured as MASTER without a priority is the address owner.
+        inst.priority = if inst.state == InitialState::Master { 255 } else { 100 };
+    }
+    inst.strict = w.strict.unwrap_or(g.strict);
+    inst.version = if inst.ipv6 { 3 } else { w.version.unwrap_or(g.version) };
+    inst.advert_interval = w.advert_int.unwrap_or(Duration::from_secs(1));
+    inst.accept = w.accept.unwrap_or(!inst.strict);
+    inst.garp = GarpSettings {
+        master_delay: w.garp_master_delay.unwrap_or(g.garp_master_delay),
+        master_repeat: w.garp_master_repeat.unwrap_or(g.garp_master_repeat),
+        lower_prio_delay: w.garp_lower_prio_delay.or(w.garp_master_delay).unwrap_or(g.garp_lower_prio_delay),
+        lower_prio_repeat: w.garp_lower_prio_repeat.or(w.garp_master_repeat).unwrap_or(g.garp_lower_prio_repeat),
+        master_refresh: match w.garp_master_refresh {
+            Some(d) if d.is_zero() => None,
+            Some(d) => Some(d),
+            None => g.garp_master_refresh,
+        },
+        master_refresh_repeat: w.garp_master_refresh_repeat.unwrap_or(g.garp_master_refresh_repeat),
+        extra_if: w.garp_extra_if.or(g.garp_extra_if),
+    };
+    if g.min_garp {
+        inst.garp.master_repeat = 1;
+        inst.garp.master_delay = Duration::ZERO;
+    }
+    inst.down_timer_adverts = w.down_timer_adverts.unwrap_or(g.down_timer_adverts);
+    inst.lower_prio_no_advert = w.lower_prio_no_advert.or(g.lower_prio_no_advert).unwrap_or(inst.strict);
+    inst.higher_prio_send_advert = w.higher_prio_send_advert.unwrap_or(g.higher_prio_send_advert);
+    inst.skip_check_adv_addr = w.skip_check_adv_addr.unwrap_or(g.skip_check_adv_addr);
+    inst.v3_checksum_as_v2 = w.v3_checksum_as_v2.unwrap_or(g.v3_checksum_as_v2);
+    inst.check_unicast_src = w.check_unicast_src || g.check_unicast_src;
+    inst.mcast_dst_ip = match w.mcast_dst_ip {
+        Some(a) if a.is_ipv6() == inst.ipv6 => a,
+        _ if inst.ipv6 => IpAddr::V6(g.mcast_group6),
+        _ => IpAddr::V4(g.mcast_group4),
+    };
+}
+
+/// Completes one instance as upstream does, with its messages. Returns false
+/// on a fatal problem.
+fn complete(inst: &mut VrrpInstance, g: &VrrpGlobals, ctx: &mut Ctx) -> bool {
+    resolve(inst, g);
+    let name = inst.name.clone();
+    if inst.vrid == 0 {
+        global(ctx, Severity::Fatal, Class::Missing, format!("({name}) the virtual router id must be set"));
+        return false;
+    }
+    if inst.vips.is_empty() && !inst.no_virtual_ipaddress {
+        // VRRPv3 requires at least one address (RFC 5798 section 5.2.6).
+        if inst.version == 3 || inst.strict {
+            global(
+                ctx,
+                Severity::Fatal,
+                Class::Missing,
+                format!("({name}) No VIP specified; at least one is required"),
+            );
+            return false;
+        }
+        // Upstream prints this one twice.
+        for _ in 0..2 {
+            global(
+                ctx,
+                Severity::Warning,
+                Class::Missing,
+                format!("({name}) No VIP specified; at least one is sensible"),
+            );
+        }
+    }
+    if inst.strict {
+        if inst.state == InitialState::Master && !inst.is_address_owner() {
+            global(
+                ctx,
+                Severity::Error,
+                Class::Conflict,
+                format!("({name}) State MASTER must match being address owner"),
+            );
+            inst.state = InitialState::Backup;
+        }
+        if inst.auth.take().is_some() {
+            global(
+                ctx,
+                Severity::Error,
+                Class::Conflict,
+                format!("({name}) Strict mode does not support authentication. Ignoring."),
+            );
+        }
+        if inst.version == 2 && inst.written.accept == Some(true) {
+            global(
+                ctx,
+                Severity::Error,
+                Class::Conflict,
+                format!("({name}) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting"),
+            );
+            inst.accept = false;
+        }
+    }
+    if matches!(inst.auth, Some(Auth::Ah(_))) && inst.state == InitialState::Master && !inst.is_address_owner() {
+        global(
+            ctx,
+            Severity::Error,
+            Class::Conflict,
+            format!("({name}) Initial state master is incompatible with AH authentication - clearing"),
+        );
+        inst.state = InitialState::Backup;
+    }
+    if inst.state == InitialState::Master {
+        if inst.nopreempt {
+            global(
+                ctx,
+                Severity::Error,
+                Class::Conflict,
+                format!("({name}) Warning - nopreempt will not work with initial state MASTER - clearing"),
+            );
+            inst.nopreempt = false;
+        }
+        if !inst.preempt_delay.is_zero() {
+            global(
+                ctx,
+                Severity::Error,
+                Class::Conflict,
+                format!("({name}) Warning - preempt delay will not work with initial state MASTER - clearing"),
+            );
+            inst.preempt_delay = Duration::ZERO;
+        }
+    }
+    if inst.version == 3 && inst.auth.take().is_some() {
+        global(
+            ctx,
+            Severity::Error,
+            Class::Conflict,
+            format!("({name}) VRRP version 3 does not support authentication. Ignoring."),
+        );
+    }
+    if inst.auth.is_some() && inst.auth_hmac.is_some() {
+        global(
+            ctx,
+            Severity::Error,
+            Class::Conflict,
+            format!("({name}) authentication and auth_hmac are mutually exclusive - ignoring authentication"),
+        );
+        inst.auth = None;
+    }
+    advert_interval(inst, ctx);
+    if let Some(h) = &mut inst.auth_hmac {
+        if h.keys.is_empty() {
+            global(
+                ctx,
+                Severity::Error,
+                Class::Missing,
+                format!("({name}) auth_hmac has no keys - ignoring auth_hmac"),
+            );
+            inst.auth_hmac = None;
+        } else {
+            if h.active_key == 0 {
+                h.active_key = h.keys.first().map(|k| k.id).unwrap_or(1);
+            } else if !h.keys.iter().any(|k| k.id == h.active_key) {
+                global(
+                    ctx,
+                    Severity::Error,
+                    Class::Reference,
+                    format!(
+                        "({name}) auth_hmac active_key {} is not defined - using key {}",
+                        h.active_key,
+                        h.keys.first().map(|k| k.id).unwrap_or(1)
+                    ),
+                );
+                h.active_key = h.keys.first().map(|k| k.id).unwrap_or(1);
+            }
+            if h.time_window.is_zero() {
+                h.time_window = (inst.advert_interval * 3).max(Duration::from_secs(5));
+            }
+        }
+    }
+    true
+}
+
+/// RFC 3768 section 5.3.7: v2 adverts carry whole seconds; RFC 5798 section
+/// 5.2.7: v3 adverts carry centiseconds in 12 bits (at most 40.95 s).
+fn advert_interval(inst: &mut VrrpInstance, ctx: &mut Ctx) {
+    let name = inst.name.clone();
+    let us = inst.advert_interval.as_micros() as u64;
+    if inst.version == 2 {
+        if us % 1_000_000 != 0 {
+            global(
+                ctx,
+                Severity::Error,
+                Class::BadValue,
+                format!("({name}) VRRPv2 advertisement interval {:.6}s must be an integer. rounding", us as f64 / 1e6),
+            );
+            let secs = ((us + 500_000) / 1_000_000).max(1);
+            inst.advert_interval = Duration::from_secs(secs);
+        }
+    } else if us > 40_950_000 {
+        global(
+            ctx,
+            Severity::Error,
+            Class::BadValue,
+            format!(
+                "({name}) VRRPv3 advertisement interval {:.2}s is out of range. Must be less than 40.96s. Setting to 40.95s",
+                us as f64 / 1e6
+            ),
+        );
+        inst.advert_interval = Duration::from_millis(40_950);
+    } else if us % 10_000 != 0 {
+        global(
+            ctx,
+            Severity::Error,
+            Class::BadValue,
+            format!(
+                "({name}) VRRPv3 advertisement interval {:.6}s must be in units of 10ms - rounding",
+                us as f64 / 1e6
+            ),
+        );
+        let cs = ((us + 5_000) / 10_000).max(1);
+        inst.advert_interval = Duration::from_millis(cs * 10);
+    }
+}
