@@ -13,12 +13,13 @@ use crate::config::ast::{Span, Stmt};
 use crate::config::error::{Class, Severity};
 use crate::config::model::Config;
 use crate::config::model::global::{
-    Fifo, LinkbeatInterface, LinkbeatType, PROCESS_NAME_MAX, ProcessSched, ReloadFile, ScriptUser, SmtpHost,
-    SmtpServer, StaticLine, TrackGroup, UpDownDelay,
+    Fifo, GlobalConfig, LinkbeatInterface, LinkbeatType, PROCESS_NAME_MAX, ProcessSched, ReloadFile, ScriptUser,
+    SmtpHost, SmtpServer, TrackGroup, UpDownDelay,
 };
+use crate::config::model::ipcfg::Origin;
 use crate::config::validate::SystemView;
 
-use super::{Ctx, Keyword, Spanned, parse_bool, parse_timer};
+use super::{Ctx, Keyword, Spanned, ipcfg, parse_bool, parse_timer};
 
 /// Top-level keywords handled here.
 pub const TOP: &[Keyword<Config>] = &[
@@ -65,9 +66,30 @@ pub const TOP: &[Keyword<Config>] = &[
     Keyword::not_yet("linkbeat_interfaces", linkbeat_interfaces),
     Keyword::not_yet("interface_up_down_delays", interface_up_down_delays),
     Keyword::not_yet("track_group", track_group),
-    Keyword::not_yet("static_ipaddress", |c, s, ctx| static_block(&mut c.global.static_ipaddress, s, ctx)),
-    Keyword::not_yet("static_routes", |c, s, ctx| static_block(&mut c.global.static_routes, s, ctx)),
-    Keyword::not_yet("static_rules", |c, s, ctx| static_block(&mut c.global.static_rules, s, ctx)),
+    Keyword::not_yet("static_ipaddress", |c, s, ctx| {
+        for line in s.children() {
+            if let Some(mut a) = ipcfg::parse_address(line, Origin::Static, ctx) {
+                known_track_group(&c.global, &mut a.track_group, ctx);
+                c.global.static_ipaddress.push(a);
+            }
+        }
+    }),
+    Keyword::not_yet("static_routes", |c, s, ctx| {
+        for line in s.children() {
+            if let Some(mut r) = ipcfg::parse_route(line, Origin::Static, ctx) {
+                known_track_group(&c.global, &mut r.track_group, ctx);
+                c.global.static_routes.push(r);
+            }
+        }
+    }),
+    Keyword::not_yet("static_rules", |c, s, ctx| {
+        for line in s.children() {
+            if let Some(mut r) = ipcfg::parse_rule(line, Origin::Static, ctx) {
+                known_track_group(&c.global, &mut r.track_group, ctx);
+                c.global.static_rules.push(r);
+            }
+        }
+    }),
 ];
 
 /// Keywords of `global_defs` stored in the global model.
@@ -848,19 +870,12 @@ fn track_group(c: &mut Config, s: &Stmt, ctx: &mut Ctx) {
     c.global.track_groups.push(g);
 }
 
-/// A static address/route/rule block. The line grammar is shared with the
-/// VRRP virtual_* blocks; until it is wired in, lines are kept as words.
-fn static_block(dest: &mut Vec<StaticLine>, s: &Stmt, _ctx: &mut Ctx) {
-    for item in s.children() {
-        let words: Vec<String> =
-            std::iter::once(&item.keyword).chain(item.args.iter()).map(|w| w.text.clone()).collect();
-        let track_group = item
-            .args
-            .iter()
-            .position(|w| w.text == "track_group")
-            .and_then(|i| item.arg(i + 1))
-            .map(|w| Spanned::new(w.text.clone(), w.span));
-        dest.push(StaticLine { words, track_group, span: item.span() });
+/// Upstream looks the group up when it reads the line, so a track_group must
+/// be defined before the static line that names it; an unknown one is dropped.
+fn known_track_group(g: &GlobalConfig, tg: &mut Option<Spanned<String>>, ctx: &mut Ctx) {
+    if let Some(name) = tg.as_ref().filter(|n| g.track_group(&n.value).is_none()) {
+        ctx.push(Severity::Error, Class::Reference, name.span, format!("track_group {} not found", name.value));
+        *tg = None;
     }
 }
 
@@ -896,11 +911,28 @@ pub fn validate(cfg: &mut Config, sys: &SystemView, ctx: &mut Ctx) {
             }
         }
     }
-    for line in g.static_ipaddress.iter().chain(&g.static_routes).chain(&g.static_rules) {
-        if let Some(tg) = &line.track_group {
-            if g.track_group(&tg.value).is_none() {
-                ctx.push(Severity::Error, Class::Reference, tg.span, format!("track_group {} not found", tg.value));
-            }
+    // Upstream resolves the members once everything is read, and only logs
+    // the ones it cannot find.
+    for tg in &g.track_groups {
+        for m in tg.members.iter().filter(|m| cfg.vrrp.instance(&m.value).is_none()) {
+            info(
+                ctx,
+                m.span,
+                format!(
+                    "Virtual router {} specified in track group {} doesn't exist - ignoring",
+                    m.value, tg.name.value
+                ),
+            );
+        }
+    }
+    // Interfaces that do not exist: upstream warns and carries on (they may
+    // appear later with dynamic_interfaces).
+    if !dynamic {
+        for a in &g.static_ipaddress {
+            ipcfg::check_address_interface(a, sys, ctx);
+        }
+        for r in &g.static_routes {
+            ipcfg::check_route_interfaces(r, sys, ctx);
         }
     }
 }
@@ -1060,12 +1092,14 @@ pub fn dump(cfg: &Config, out: &mut String) {
         let members: Vec<&str> = tg.members.iter().map(|m| m.value.as_str()).collect();
         kv("Static track group", format!("{} members {}", tg.name.value, members.join(" ")));
     }
-    for (name, lines) in
-        [("Static address", &g.static_ipaddress), ("Static route", &g.static_routes), ("Static rule", &g.static_rules)]
-    {
-        for l in lines.iter() {
-            kv(name, l.words.join(" "));
-        }
+    for a in &g.static_ipaddress {
+        kv("Static address", a.to_string());
+    }
+    for r in &g.static_routes {
+        kv("Static route", r.to_string());
+    }
+    for r in &g.static_rules {
+        kv("Static rule", r.to_string());
     }
 }
 

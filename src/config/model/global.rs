@@ -11,6 +11,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::Script;
+use super::ipcfg::{IpAddress, IpRoute, IpRule};
 use crate::config::ast::Span;
 use crate::config::build::Spanned;
 
@@ -120,10 +121,11 @@ pub struct GlobalConfig {
     pub interface_up_down_delays: Vec<UpDownDelay>,
     /// `track_group NAME { group { VI ... } }`.
     pub track_groups: Vec<TrackGroup>,
-    /// `static_ipaddress`, `static_routes`, `static_rules`.
-    pub static_ipaddress: Vec<StaticLine>,
-    pub static_routes: Vec<StaticLine>,
-    pub static_rules: Vec<StaticLine>,
+    /// `static_ipaddress`, `static_routes`, `static_rules`: set once, never
+    /// moved (same line grammar as the VRRP virtual_* blocks).
+    pub static_ipaddress: Vec<IpAddress>,
+    pub static_routes: Vec<IpRoute>,
+    pub static_rules: Vec<IpRule>,
 }
 
 impl Default for GlobalConfig {
@@ -394,17 +396,5 @@ pub struct TrackGroup {
     pub name: Spanned<String>,
     /// The vrrp_instance names.
     pub members: Vec<Spanned<String>>,
-    pub span: Span,
-}
-
-/// One line of a static_ipaddress/static_routes/static_rules block.
-///
-/// The line grammar is shared with virtual_ipaddress/virtual_routes/
-/// virtual_rules; until it is wired in, the words are kept as written.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StaticLine {
-    pub words: Vec<String>,
-    /// The `track_group` named on the line, if any.
-    pub track_group: Option<Spanned<String>>,
     pub span: Span,
 }
