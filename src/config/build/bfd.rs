@@ -224,22 +224,22 @@ fn bfd_instance(c: &mut Config, s: &Stmt, ctx: &mut Ctx) {
     let Some(name) = s.arg(0) else {
         return ctx.push(Severity::Error, Class::Missing, s.span(), "bfd_instance must have a name - skipping");
     };
+    // Upstream's BFD process and its VRRP process (which also reads the
+    // bfd_instance names, for track_bfd) each report these.
     if name.text.len() > NAME_MAX {
-        return ctx.error(
+        ctx.error(
             name.span,
             format!(
                 "Configuration error: BFD instance {} name too long (maximum length is {NAME_MAX} characters) - ignoring",
                 name.text
             ),
         );
+        return ctx.error(name.span, format!("BFD name {} too long", name.text));
     }
     if c.bfd.instance(&name.text).is_some() {
-        return ctx.push(
-            Severity::Error,
-            Class::Conflict,
-            name.span,
-            format!("Configuration error: BFD instance {} already configured - ignoring", name.text),
-        );
+        let msg = format!("Configuration error: BFD instance {} already configured - ignoring", name.text);
+        ctx.push(Severity::Error, Class::Conflict, name.span, msg);
+        return ctx.push(Severity::Error, Class::Conflict, name.span, format!("BFD {} already specified", name.text));
     }
     let mut b = Build {
         inst: BfdInstance::new(Spanned::new(name.text.clone(), name.span), s.span()),
@@ -275,10 +275,11 @@ fn bfd_instance(c: &mut Config, s: &Stmt, ctx: &mut Ctx) {
         }
     }
     let src = b.inst.source.as_ref().map(|s| s.value);
-    let dup =
-        c.bfd.instances.iter().any(|o| {
-            o.neighbor.as_ref().map(|n| n.value) == Some(nbr.value) && o.source.as_ref().map(|s| s.value) == src
-        });
+    // The same neighbor is one session unless both give different sources.
+    let dup = c.bfd.instances.iter().any(|o| {
+        let o_src = o.source.as_ref().map(|s| s.value);
+        o.neighbor.as_ref().map(|n| n.value) == Some(nbr.value) && (o_src.is_none() || src.is_none() || o_src == src)
+    });
     if dup {
         let msg = match src {
             Some(src) => format!(

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::config::ast::{Span, Stmt};
-use crate::config::error::{Class, Severity};
+use crate::config::error::{Class, Diagnostic, Severity};
 use crate::config::model::Config;
 use crate::config::model::global::{
     Fifo, GlobalConfig, LinkbeatInterface, LinkbeatType, PROCESS_NAME_MAX, ProcessSched, ReloadFile, ScriptUser,
@@ -77,6 +77,14 @@ pub const TOP: &[Keyword<Config>] = &[
     Keyword::not_yet("static_routes", |c, s, ctx| {
         for line in s.children() {
             if let Some(mut r) = ipcfg::parse_route(line, Origin::Static, ctx) {
+                // Static routes are tracked too (by their track group).
+                if r.dev.is_none() && !r.no_track {
+                    ctx.warn(
+                        line.span(),
+                        format!("Warning - cannot track route {} with no interface specified, not tracking", r.dst),
+                    );
+                    r.no_track = true;
+                }
                 known_track_group(&c.global, &mut r.track_group, ctx);
                 c.global.static_routes.push(r);
             }
@@ -86,6 +94,11 @@ pub const TOP: &[Keyword<Config>] = &[
         for line in s.children() {
             if let Some(mut r) = ipcfg::parse_rule(line, Origin::Static, ctx) {
                 known_track_group(&c.global, &mut r.track_group, ctx);
+                // Only a rule bound to an interface can be tracked.
+                if r.track_group.is_some() && r.iif.is_none() {
+                    ctx.error(line.span(), "Static rule cannot have track_group if dev/iif not specified");
+                    r.track_group = None;
+                }
                 c.global.static_rules.push(r);
             }
         }
@@ -804,7 +817,7 @@ fn interface_up_down_delays(c: &mut Config, s: &Stmt, ctx: &mut Ctx) {
         let read = |t: &str| parse_timer(t).filter(|d| *d <= Duration::from_secs(255));
         let Some(down) = read(&down_w.text) else {
             decimal_msg(ctx, down_w.span, &down_w.text, 0.0, 255.0, 6);
-            ctx.error(down_w.span, format!("Invalid down delay {} for {ifname}", down_w.text));
+            info(ctx, down_w.span, format!("Invalid down delay {} for {ifname}", down_w.text));
             continue;
         };
         let up = match item.arg(1) {
@@ -814,7 +827,7 @@ fn interface_up_down_delays(c: &mut Config, s: &Stmt, ctx: &mut Ctx) {
                 Some(d) => d,
                 None => {
                     decimal_msg(ctx, w.span, &w.text, 0.0, 255.0, 6);
-                    ctx.error(w.span, format!("Invalid up delay {} for {ifname}", w.text));
+                    info(ctx, w.span, format!("Invalid up delay {} for {ifname}", w.text));
                     continue;
                 }
             },
@@ -840,12 +853,13 @@ const TRACK_GROUP: &[Keyword<TrackGroupBuild>] = &[Keyword::new("group", |b, s, 
     if b.seen_group {
         return ctx.error(s.span(), format!("Group list already specified for sync group {}", b.g.name.value));
     }
-    b.seen_group = true;
     for item in s.children() {
         for w in std::iter::once(&item.keyword).chain(item.args.iter()) {
             b.g.members.push(Spanned::new(w.text.clone(), w.span));
         }
     }
+    // An empty group block leaves the list unset, so another may follow.
+    b.seen_group = !b.g.members.is_empty();
     if b.g.members.is_empty() {
         ctx.error(s.span(), format!("Warning - track group {} has empty group block", b.g.name.value));
     }
@@ -928,11 +942,31 @@ pub fn validate(cfg: &mut Config, sys: &SystemView, ctx: &mut Ctx) {
     // Interfaces that do not exist: upstream warns and carries on (they may
     // appear later with dynamic_interfaces).
     if !dynamic {
+        // Upstream checks them as it reads each line: keep its order.
+        let mut found = Ctx::default();
+        let mut ok = true;
         for a in &g.static_ipaddress {
-            ipcfg::check_address_interface(a, sys, ctx);
+            ok &= ipcfg::check_address_interface(a, sys, &mut found);
         }
         for r in &g.static_routes {
-            ipcfg::check_route_interfaces(r, sys, ctx);
+            ok &= ipcfg::check_route_interfaces(r, sys, &mut found);
+        }
+        for d in found.diags {
+            let at = d.span.and_then(|s| {
+                ctx.diags.iter().position(|o| o.span.is_some_and(|os| os.file == s.file && os.line > s.line))
+            });
+            match at {
+                Some(i) => ctx.diags.insert(i, d),
+                None => ctx.diags.push(d),
+            }
+        }
+        if !ok {
+            ctx.diags.push(Diagnostic::new(
+                Severity::Error,
+                Class::Reference,
+                None,
+                "Non-existent interface specified in configuration",
+            ));
         }
     }
 }
