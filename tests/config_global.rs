@@ -446,3 +446,16 @@ fn process_names() {
     assert_eq!(n.checker.as_deref(), Some("ééééééé"));
     assert_eq!(messages(&l), vec!["Process name éééééééééé more than 15 characters, truncating"]);
 }
+
+#[test]
+fn track_group_members_are_vrrp_instances() {
+    let text = "track_group G {\n  group {\n    VI_1\n    VI_9\n  }\n}\n\
+                vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 1\n  priority 100\n  \
+                virtual_ipaddress {\n    10.0.0.1\n  }\n}\n";
+    let l = load_text("tg.conf", text);
+    let about: Vec<_> = l.diags.iter().filter(|d| d.message.starts_with("Virtual router")).collect();
+    assert_eq!(about.len(), 1, "{:#?}", l.diags);
+    assert_eq!(about[0].message, "Virtual router VI_9 specified in track group G doesn't exist - ignoring");
+    assert_eq!(about[0].severity, Severity::Note, "upstream only logs it");
+    assert_eq!(about[0].span.map(|s| s.line), Some(4));
+}
