@@ -133,11 +133,10 @@ fn values_are_typed() {
     assert_eq!(g.smtp.emails.len(), 3);
     assert_eq!(g.smtp.emails[1].value, "My admin <admin@example2.com>");
     assert_eq!(g.umask.value, 0o077);
-    assert_eq!(g.checker_sched.cpu_affinity, vec![1]);
-    assert_eq!(g.checker_sched.rlimit_rttime, 2, "1 is raised to 2");
+    assert_eq!(g.bfd_sched.cpu_affinity, vec![0]);
+    assert_eq!(g.bfd_sched.rlimit_rttime, 2, "1 is raised to 2");
     assert_eq!(l.config.vrrp.globals.process_name.as_deref(), Some("keepalived_vrrp"));
     assert_eq!(g.process_names.bfd.as_deref(), Some("ka_bfd"));
-    assert_eq!(g.process_names.checker.as_deref(), Some("keepalived_ipvs"));
     assert_eq!(g.interface_up_down_delays[0].up, Duration::from_millis(500), "up defaults to down");
     assert_eq!(g.interface_up_down_delays[1].up, Duration::from_micros(2_000_001));
     assert_eq!(g.linkbeat_interfaces[1].kind, LinkbeatType::Ethtool);
@@ -198,11 +197,8 @@ fn range_edges() {
     }
     for bad in ["-21", "20"] {
         assert_eq!(
-            one("checker_priority", bad),
-            vec![
-                format!("number '{bad}' outside range [-20, 19]"),
-                "Invalid checker process priority specified".into()
-            ]
+            one("bfd_priority", bad),
+            vec![format!("number '{bad}' outside range [-20, 19]"), "Invalid bfd process priority specified".into()]
         );
     }
     assert!(one("smtp_connect_timeout", "4294").is_empty());
@@ -278,7 +274,7 @@ fn exit_codes() {
     let l = load_text("e5.conf", "global_defs {\n  router_id\n}\n");
     assert_eq!(l.exit_code(), 4);
     // Things upstream only logs (deprecated spellings): 0.
-    let l = load_text("e6.conf", "global_defs {\n  lvs_process_name foo\n}\n");
+    let l = load_text("e6.conf", "global_defs {\n  bfd_rlimit_rtime 5000\n}\n");
     assert_eq!(l.exit_code(), 0);
     assert!(l.diags.iter().any(|d| d.class == Class::Deprecated && d.severity == Severity::Note));
 }
@@ -436,14 +432,13 @@ fn umask_forms() {
 fn process_names() {
     let l = load_text(
         "pn.conf",
-        "global_defs {\n  process_names\n  checker_process_name éééééééééé\n  process_name parent\n}\n",
+        "global_defs {\n  process_names\n  bfd_process_name éééééééééé\n  process_name parent\n}\n",
     );
     let n = &l.config.global.process_names;
     assert_eq!(n.parent.as_deref(), Some("parent"));
     assert_eq!(l.config.vrrp.globals.process_name.as_deref(), Some("keepalived_vrrp"));
-    assert_eq!(n.bfd.as_deref(), Some("keepalived_bfd"));
     // 15 bytes at most, cut on a character boundary.
-    assert_eq!(n.checker.as_deref(), Some("ééééééé"));
+    assert_eq!(n.bfd.as_deref(), Some("ééééééé"));
     assert_eq!(messages(&l), vec!["Process name éééééééééé more than 15 characters, truncating"]);
 }
 
@@ -458,4 +453,14 @@ fn track_group_members_are_vrrp_instances() {
     assert_eq!(about[0].message, "Virtual router VI_9 specified in track group G doesn't exist - ignoring");
     assert_eq!(about[0].severity, Severity::Note, "upstream only logs it");
     assert_eq!(about[0].span.map(|s| s.line), Some(4));
+}
+
+#[test]
+fn deprecated_spellings_reach_the_owning_part() {
+    let l = load_text("dep.conf", "global_defs {\n  vrrp_rlimit_rtime 1000\n  process_names\n}\n");
+    assert_eq!(l.config.vrrp.globals.rlimit_rttime, Some(1000));
+    assert_eq!(l.config.vrrp.globals.process_name.as_deref(), Some("keepalived_vrrp"));
+    let dep: Vec<_> = l.diags.iter().filter(|d| d.class == Class::Deprecated).map(|d| d.message.as_str()).collect();
+    assert_eq!(dep, vec!["Keyword 'vrrp_rlimit_rtime' is deprecated - please use 'vrrp_rlimit_rttime'"]);
+    assert_eq!(l.exit_code(), 0);
 }

@@ -71,9 +71,8 @@ pub struct GlobalConfig {
     pub nftables_counters: bool,
     /// `disable_local_igmp`.
     pub disable_local_igmp: bool,
-    /// Scheduling of the checker and BFD children (the VRRP child's is with
-    /// the other vrrp_* globals in the VRRP part).
-    pub checker_sched: ProcessSched,
+    /// Scheduling of the BFD child (the VRRP and checker children's are with
+    /// the other vrrp_* / checker_* globals in their parts).
     pub bfd_sched: ProcessSched,
     /// SNMP settings.
     pub snmp: Snmp,
@@ -155,7 +154,6 @@ impl Default for GlobalConfig {
             nftables_ifindex: false,
             nftables_counters: false,
             disable_local_igmp: false,
-            checker_sched: ProcessSched::default(),
             bfd_sched: ProcessSched::default(),
             snmp: Snmp::default(),
             dbus: Dbus::default(),
@@ -218,11 +216,10 @@ impl GlobalConfig {
 }
 
 /// Names given to the processes (`None`: leave the name unchanged). The VRRP
-/// child's name is `VrrpGlobals::process_name`.
+/// and checker children's names are with their parts' globals.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProcessNames {
     pub parent: Option<String>,
-    pub checker: Option<String>,
     pub bfd: Option<String>,
 }
 

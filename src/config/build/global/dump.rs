@@ -35,7 +35,6 @@ pub fn dump(cfg: &Config, out: &mut String) {
     kv("Config save dir", sopt(&g.config_save_dir));
     let pn = &g.process_names;
     kv("Parent process name", opt(&pn.parent));
-    kv("Checker process name", opt(&pn.checker));
     kv("BFD process name", opt(&pn.bfd));
     kv("Use symlink paths", g.use_symlink_paths.to_string());
     kv("Set supplementary groups", g.set_supplementary_groups.to_string());
@@ -70,23 +69,13 @@ pub fn dump(cfg: &Config, out: &mut String) {
     kv("nftables ifindex", g.nftables_ifindex.to_string());
     kv("nftables counters", g.nftables_counters.to_string());
     kv("Disable local IGMP", g.disable_local_igmp.to_string());
-    for (name, p) in [("Checker", &g.checker_sched), ("BFD", &g.bfd_sched)] {
-        kv(&format!("{name} process priority"), p.priority.to_string());
-        kv(&format!("{name} don't swap"), p.no_swap.to_string());
-        kv(
-            &format!("{name} CPU affinity"),
-            if p.cpu_affinity.is_empty() {
-                "(none)".into()
-            } else {
-                p.cpu_affinity.iter().map(u32::to_string).collect::<Vec<_>>().join(" ")
-            },
-        );
-        kv(
-            &format!("{name} realtime priority"),
-            p.rt_priority.map(|v| v.to_string()).unwrap_or_else(|| "(none)".into()),
-        );
-        kv(&format!("{name} realtime limit"), format!("{} usecs", p.rlimit_rttime));
-    }
+    let p = &g.bfd_sched;
+    kv("BFD process priority", p.priority.to_string());
+    kv("BFD don't swap", p.no_swap.to_string());
+    let cpus: Vec<String> = p.cpu_affinity.iter().map(u32::to_string).collect();
+    kv("BFD CPU affinity", if cpus.is_empty() { "(none)".into() } else { cpus.join(" ") });
+    kv("BFD realtime priority", p.rt_priority.map(|v| v.to_string()).unwrap_or_else(|| "(none)".into()));
+    kv("BFD realtime limit", format!("{} usecs", p.rlimit_rttime));
     let sn = &g.snmp;
     kv("SNMP socket", sn.socket.clone().unwrap_or_else(|| "(default)".into()));
     kv("SNMP vrrp", sn.enable_vrrp.to_string());

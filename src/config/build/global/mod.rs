@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use crate::config::ast::Stmt;
+use crate::config::ast::{Stmt, Word};
 use crate::config::error::{Class, Diagnostic, Severity};
 use crate::config::model::Config;
 use crate::config::model::global::{Fifo, ReloadFile, ScriptUser};
@@ -136,29 +136,32 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
         }
     }),
     // ---- process names ----
-    Keyword::new("process_names", |c, _, _| {
+    Keyword::new("process_names", |c, s, ctx| {
         let n = &mut c.global.process_names;
         n.parent = Some("keepalived".into());
         // The VRRP child's name lives with the other vrrp_* settings.
         c.vrrp.globals.process_name = Some("keepalived_vrrp".into());
-        n.checker = Some("keepalived_ipvs".into());
         n.bfd = Some("keepalived_bfd".into());
+        // The checker child's name belongs to the LVS part.
+        let ka_ipvs = Word { text: "keepalived_ipvs".into(), span: s.span(), quoted: false };
+        let st = Stmt {
+            keyword: Word { text: "checker_process_name".into(), span: s.span(), quoted: false },
+            args: vec![ka_ipvs],
+            block: None,
+        };
+        if let Some(k) = super::lvs::GLOBAL_DEFS.iter().find(|k| k.name == "checker_process_name") {
+            (k.handler)(c, &st, ctx);
+        }
     }),
     Keyword::new("process_name", |c, s, ctx| {
         if let Some(n) = process_name(ctx, s) {
             c.global.process_names.parent = Some(n);
         }
     }),
-    Keyword::new("checker_process_name", |c, s, ctx| {
-        if let Some(n) = process_name(ctx, s) {
-            c.global.process_names.checker = Some(n);
-        }
-    }),
+    // Upstream deprecated this spelling on 12/07/20; the value belongs to the LVS part.
     Keyword::new("lvs_process_name", |c, s, ctx| {
         deprecated_note(ctx, s, "'lvs_process_name' is deprecated - please use 'checker_process_name'");
-        if let Some(n) = process_name(ctx, s) {
-            c.global.process_names.checker = Some(n);
-        }
+        delegate(c, s, ctx, super::lvs::GLOBAL_DEFS, "checker_process_name");
     }),
     Keyword::new("bfd_process_name", |c, s, ctx| {
         if let Some(n) = process_name(ctx, s) {
@@ -276,25 +279,20 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
     Keyword::not_yet("nftables_ifindex", |c, _, _| c.global.nftables_ifindex = true),
     Keyword::not_yet("disable_local_igmp", |c, _, _| c.global.disable_local_igmp = true),
     // ---- scheduling of each child ----
-    Keyword::not_yet("checker_priority", |c, s, ctx| sched_priority(&mut c.global.checker_sched, "checker", s, ctx)),
     Keyword::not_yet("bfd_priority", |c, s, ctx| sched_priority(&mut c.global.bfd_sched, "bfd", s, ctx)),
-    Keyword::not_yet("checker_no_swap", |c, _, _| c.global.checker_sched.no_swap = true),
     Keyword::not_yet("bfd_no_swap", |c, _, _| c.global.bfd_sched.no_swap = true),
-    Keyword::not_yet("checker_cpu_affinity", |c, s, ctx| sched_cpus(&mut c.global.checker_sched, "checker", s, ctx)),
     Keyword::not_yet("bfd_cpu_affinity", |c, s, ctx| sched_cpus(&mut c.global.bfd_sched, "bfd", s, ctx)),
-    Keyword::not_yet("checker_rt_priority", |c, s, ctx| sched_rt(&mut c.global.checker_sched, "checker", s, ctx)),
     Keyword::not_yet("bfd_rt_priority", |c, s, ctx| sched_rt(&mut c.global.bfd_sched, "bfd", s, ctx)),
-    Keyword::not_yet("checker_rlimit_rttime", |c, s, ctx| sched_rlimit(&mut c.global.checker_sched, "checker", s, ctx)),
     Keyword::not_yet("bfd_rlimit_rttime", |c, s, ctx| sched_rlimit(&mut c.global.bfd_sched, "bfd", s, ctx)),
     // The "rtime" spellings were deprecated on 02/02/2020.
     Keyword::not_yet("vrrp_rlimit_rtime", |c, s, ctx| {
-        // The value belongs to the VRRP part: hand the statement to its keyword.
         deprecated_note(ctx, s, "Keyword 'vrrp_rlimit_rtime' is deprecated - please use 'vrrp_rlimit_rttime'");
-        if let Some(k) = super::vrrp::GLOBAL_DEFS.iter().find(|k| k.name == "vrrp_rlimit_rttime") {
-            (k.handler)(c, s, ctx);
-        }
+        delegate(c, s, ctx, super::vrrp::GLOBAL_DEFS, "vrrp_rlimit_rttime");
     }),
-    Keyword::not_yet("checker_rlimit_rtime", |c, s, ctx| sched_rlimit(&mut c.global.checker_sched, "checker", s, ctx)),
+    Keyword::not_yet("checker_rlimit_rtime", |c, s, ctx| {
+        deprecated_note(ctx, s, "Keyword 'checker_rlimit_rtime' is deprecated - please use 'checker_rlimit_rttime'");
+        delegate(c, s, ctx, super::lvs::GLOBAL_DEFS, "checker_rlimit_rttime");
+    }),
     Keyword::not_yet("bfd_rlimit_rtime", |c, s, ctx| sched_rlimit(&mut c.global.bfd_sched, "bfd", s, ctx)),
     // ---- SNMP ----
     Keyword::not_yet("snmp_socket", |c, s, ctx| {
@@ -438,6 +436,15 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
 const NFT_TABLE_MAXNAMELEN: usize = 256;
 /// Linux PATH_MAX.
 const PATH_MAX: usize = 4096;
+
+/// Hands a statement to keyword `name` of the part that owns the value (a
+/// deprecated spelling kept here); unknown when that part lacks it.
+fn delegate(c: &mut Config, s: &Stmt, ctx: &mut Ctx, table: &[Keyword<Config>], name: &str) {
+    match table.iter().find(|k| k.name == name) {
+        Some(k) => (k.handler)(c, s, ctx),
+        None => ctx.unknown(s, table.iter().map(|k| k.name)),
+    }
+}
 
 /// `global_defs { ... }`: its keywords are spread over the parts that use them.
 fn global_defs(c: &mut Config, s: &Stmt, ctx: &mut Ctx) {
