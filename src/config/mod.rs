@@ -99,7 +99,21 @@ pub fn dump(cfg: &Config) -> String {
 /// the ones it cannot find (keepalived 2.2.7 flags a `vrrp_script` running
 /// `killall`, but not notify scripts under a missing /usr/local/bin).
 fn check_script_security(cfg: &Config, ctx: &mut build::Ctx) {
-    if !cfg.global.enable_script_security && cfg.scripts().iter().any(|s| program_exists(s)) {
+    if cfg.global.enable_script_security {
+        return;
+    }
+    // The parent runs startup/shutdown scripts and reports them separately.
+    let start_stop = cfg.global.start_stop_scripts();
+    if start_stop.iter().any(|s| program_exists(s)) {
+        ctx.diags.push(Diagnostic::new(
+            Severity::Warning,
+            Class::ScriptSecurity,
+            None,
+            "SECURITY VIOLATION - start/shutdown scripts are being executed but script_security not enabled.",
+        ));
+    }
+    let mut others = cfg.scripts().into_iter().filter(|s| !start_stop.iter().any(|t| std::ptr::eq(*t, *s)));
+    if others.any(program_exists) {
         ctx.diags.push(Diagnostic::new(
             Severity::Warning,
             Class::ScriptSecurity,
