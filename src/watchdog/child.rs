@@ -5,7 +5,7 @@
 //!
 //! A subsystem runtime is an [`EntryPoint`]:
 //!
-//! ```ignore
+//! ```text
 //! pub fn run(ctx: ChildContext) -> LocalBoxFuture<'static, ChildExit>
 //! ```
 //!
