@@ -59,15 +59,20 @@ trap 'exit 130' INT TERM
 # Everything the inner part needs, shared through a file it sources.
 cat >"$W/lib.sh" <<'LIB'
 # check NAME COMMAND...: runs COMMAND (output to the log), records the verdict.
+# A failure also prints the end of the command's output.
 check() {
-    local name=$1
+    local name=$1 out
     shift
+    out=$(mktemp "$W/check.XXXXXX")
     echo "--- $name: $*" >>"$LOG"
-    if "$@" >>"$LOG" 2>&1; then
+    if "$@" >"$out" 2>&1; then
         echo "PASS $name" | tee -a "$RESULTS"
     else
         echo "FAIL $name" | tee -a "$RESULTS"
+        tail -n 15 "$out" | sed 's/^/    | /'
     fi
+    cat "$out" >>"$LOG"
+    rm -f "$out"
 }
 note() { echo "$1 $2" | tee -a "$RESULTS"; }
 
@@ -108,12 +113,13 @@ version_test_ours() {
         note SKIP "[fresh] installed keepalived -v (no src/cli.rs in this tree: the CLI is not merged yet)"
         return
     fi
-    out=$(/usr/sbin/keepalived -v 2>&1) || { note FAIL "installed keepalived -v (exit status)"; return; }
+    out=$(/usr/sbin/keepalived -v 2>&1) || { note FAIL "[fresh] installed keepalived -v (exit status)"; return; }
     printf -- '--- keepalived -v\n%s\n' "$out" >>"$LOG"
-    if printf '%s\n' "$out" | head -n1 | grep -q '^Keepalived v'; then
-        note PASS "installed keepalived -v prints 'Keepalived v...'"
+    # Upstream prints "Keepalived v2.4.x (date)"; ours names itself keepalived-rs.
+    if printf '%s\n' "$out" | head -n1 | grep -Eq "^Keepalived(-rs)? v${CARGO_VERSION//./\\.}( |\$)"; then
+        note PASS "[fresh] installed keepalived -v prints 'Keepalived[-rs] v$CARGO_VERSION'"
     else
-        note FAIL "installed keepalived -v prints 'Keepalived v...'"
+        note FAIL "[fresh] installed keepalived -v prints 'Keepalived[-rs] v$CARGO_VERSION'"
     fi
 }
 
@@ -266,7 +272,7 @@ LIB
 
 run_in_overlay() {
     mkdir -p "$W/ovl"
-    DEB="$DEB" ROOTDIR="$ROOT" unshare -m --propagation private \
+    DEB="$DEB" ROOTDIR="$ROOT" CARGO_VERSION="$CARGO_VERSION" unshare -m --propagation private \
         bash "$SELF" __inside "$W" "$1" "$NS" || note FAIL "[$1] namespace run (exit $?)"
 }
 
@@ -443,7 +449,7 @@ echo
 [ -n "${DEB:-}" ] && printf 'sizes: %s %s bytes' "$(basename "$DEB")" "$(stat -c %s "$DEB")"
 [ -n "${RPM:-}" ] && printf ', %s %s bytes' "$(basename "$RPM")" "$(stat -c %s "$RPM")"
 echo
-echo "total time: $(($(date +%s) - T0)) s; details in the log (KEEP=1 keeps $W/log)"
+echo "total time: $(($(date +%s) - T0)) s (run with KEEP=1 to keep the full log, $W/log)"
 grep -E '^(SKIP|XFAIL) ' "$RESULTS" | sed 's/^/  not counted: /'
 passed=$(grep -c '^PASS ' "$RESULTS")
 failed=$(grep -c '^FAIL ' "$RESULTS")
