@@ -167,6 +167,8 @@ promised_files() {
 /usr/share/man/man5/keepalived.conf.5.gz
 /usr/share/man/man1/genhash.1.gz
 /usr/share/doc/keepalived-rs/copyright
+/usr/share/doc/keepalived-rs/README.Debian
+/usr/share/doc/keepalived-rs/systemd-README.md.gz
 /usr/share/doc/keepalived-rs/examples/keepalived.conf
 /usr/share/doc/keepalived-rs/examples/vrrp-pair-master.conf
 /usr/share/doc/keepalived-rs/examples/vrrp-pair-backup.conf
@@ -201,6 +203,7 @@ inside_main() {
     case $1 in
     fresh) inside_fresh ;;
     replace) inside_replace ;;
+    rpm) inside_rpm ;;
     esac
 }
 
@@ -266,13 +269,33 @@ inside_replace() {
     check "$s dpkg --purge keepalived-rs" env DEBIAN_FRONTEND=noninteractive dpkg --purge keepalived-rs
     check "$s purged: no promised file left" none_left_on_disk
 }
+
+# The RPM on this Debian machine, with a private rpm database (--nodeps: the
+# libraries it requires are dpkg's, unknown to rpm).  An existing
+# configuration is kept and ours goes to .rpmnew; erase removes the files.
+rpm_db() { rpm --dbpath "$W/rpmdb" "$@"; }
+inside_rpm() {
+    local s="[rpm]"
+    mkdir -p "$W/rpmdb" /etc/keepalived
+    echo "# the administrator's configuration" >/etc/keepalived/keepalived.conf
+    check "$s rpm -i --nodeps keepalived-rs" rpm_db -i --nodeps "$RPM"
+    check "$s files in place" sh -c '[ -x /usr/sbin/keepalived ] && [ -x /usr/bin/genhash ] &&
+        [ -f /etc/sysconfig/keepalived ] && [ -f /usr/lib/systemd/system/keepalived.service ]'
+    check "$s existing keepalived.conf kept, ours written as .rpmnew" sh -c '
+        grep -qx "# the administrator.s configuration" /etc/keepalived/keepalived.conf &&
+        cmp /etc/keepalived/keepalived.conf.rpmnew /usr/share/keepalived-rs/keepalived.conf'
+    check "$s rpm -e keepalived-rs" rpm_db -e keepalived-rs
+    check "$s erased: binaries, unit and sysconfig gone" sh -c '[ ! -e /usr/sbin/keepalived ] &&
+        [ ! -e /usr/bin/genhash ] && [ ! -e /usr/lib/systemd/system/keepalived.service ] &&
+        [ ! -e /etc/sysconfig/keepalived ]'
+}
 LIB
 # shellcheck source=/dev/null
 . "$W/lib.sh"
 
 run_in_overlay() {
     mkdir -p "$W/ovl"
-    DEB="$DEB" ROOTDIR="$ROOT" CARGO_VERSION="$CARGO_VERSION" unshare -m --propagation private \
+    DEB="${DEB:-}" RPM="${RPM:-}" ROOTDIR="$ROOT" CARGO_VERSION="$CARGO_VERSION" unshare -m --propagation private \
         bash "$SELF" __inside "$W" "$1" "$NS" || note FAIL "[$1] namespace run (exit $?)"
 }
 
@@ -440,6 +463,7 @@ if [ -n "$RPM" ]; then
             same_build_id "$W/rpmx/usr/sbin/keepalived" "$ROOT/target/release/keepalived"
     }
     check "rpm unit reads /etc/sysconfig/keepalived and verifies; binary is target/release's (build-id)" rpm_unit
+    run_in_overlay rpm
 else
     note FAIL "no .rpm built: rpm checks not run"
 fi
