@@ -5,7 +5,9 @@
 # RPM (rpmbuild on the prebuilt binaries), checks their contents with lintian,
 # dpkg and rpm, installs the .deb into private mount namespaces whose /usr,
 # /etc and /var are overlays on a tmpfs (the real system is never written),
-# runs the installed binary there, purges it, and verifies the systemd unit.
+# runs the installed binary there, purges it, installs and erases the RPM the
+# same way, verifies the systemd unit and runs tests/systemd.sh (the unit's
+# notify/reload/stop protocol against the built daemon).
 # The configuration examples are checked with Debian's keepalived 2.2.7 in a
 # network namespace holding the interfaces they name.
 #
@@ -392,8 +394,16 @@ if [ -n "$DEB" ]; then
         [ \"\$(dpkg-deb -f '$DEB' Replaces)\" = keepalived ]"
     check "deb: no dbgsym package (the release profile has no debug info)" \
         sh -c "! ls '$W'/keepalived-rs-dbgsym_* >/dev/null 2>&1"
-    check "lintian: no tag left (all levels, pedantic, overrides explained)" \
-        lintian --fail-on error,warning,info,pedantic -I -E --pedantic "$CHANGES"
+    # Every tag at every level counts, except unused-override: the overrides
+    # are written for the binary of main, and a branch's binary may not
+    # contain the overridden string yet (lintian 2.116 cannot suppress it).
+    lintian_clean() {
+        lintian -I -E --pedantic "$CHANGES" >"$W/lintian.out" 2>&1
+        local rc=$?
+        cat "$W/lintian.out"
+        [ $rc = 0 ] && ! grep -E '^[EWIPX]: ' "$W/lintian.out" | grep -vq ' unused-override '
+    }
+    check "lintian: no tag left (all levels, pedantic, overrides explained)" lintian_clean
     run_in_overlay fresh
     run_in_overlay replace
 else
@@ -467,6 +477,12 @@ if [ -n "$RPM" ]; then
 else
     note FAIL "no .rpm built: rpm checks not run"
 fi
+
+# --- the unit's start/reload/stop protocol, without systemd --------------------
+# tests/systemd.sh prints its own PASS/FAIL/SKIP lines; they count here too.
+bash "$ROOT/tests/systemd.sh" >"$W/systemd.out" 2>&1
+grep -E '^(PASS|FAIL|SKIP) ' "$W/systemd.out" | sed 's/^\(PASS\|FAIL\|SKIP\) /\1 [systemd.sh] /' | tee -a "$RESULTS"
+grep -q '^FAIL ' "$W/systemd.out" && sed -n '/^notify messages:/,$p' "$W/systemd.out"
 
 # --- summary -------------------------------------------------------------------
 echo
