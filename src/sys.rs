@@ -1,5 +1,6 @@
 //! The few system calls that need `unsafe`, each wrapped in a safe function.
-//! Nothing else in the crate uses `unsafe`.
+//! Besides this module, only `watchdog::sys` (process control: fork, signals,
+//! prctl, namespaces) uses `unsafe`.
 
 use std::io;
 use std::mem::{size_of, zeroed};
