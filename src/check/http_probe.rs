@@ -278,7 +278,8 @@ async fn handshake(tcp: TcpStream, tls: &TlsOptions, timeout: Duration) -> Resul
             }
         }
     };
-    tokio::time::timeout(timeout, fut).await.map_err(|_| ProbeError::Handshake("timeout".to_owned()))?
+    // keepalived reports a stalled handshake as a connect timeout.
+    tokio::time::timeout(timeout, fut).await.map_err(|_| ProbeError::ConnectTimeout)?
 }
 
 /// A plain or TLS connection.
