@@ -196,7 +196,8 @@ fn options_in_order(m: &ArgMatches, err: &mut UsageError) -> Result<Option<Optio
     let mut timeout_us = DEFAULT_TIMEOUT_US;
     for (_, id, value) in valued {
         match id {
-            "server" => match value.parse::<IpAddr>() {
+            // keepalived drops a range ("-N") or prefix length ("/N") suffix.
+            "server" => match value.split('-').next().unwrap_or("").split('/').next().unwrap_or("").parse::<IpAddr>() {
                 Ok(ip) => server = Some(ip),
                 Err(_) => return Err(fail(err, format!("server should be an IP, not {value}\n"))),
             },
@@ -389,6 +390,16 @@ mod tests {
         assert_eq!(msg("-s 127.0.0.1 -p 80 -u / -t -1"), "invalid timeout '-1'\n");
         assert_eq!(msg("-s 127.0.0.1 -p 80 -u / -m x"), "invalid fwmark 'x'\n");
         assert_eq!(msg("-s 127.0.0.1 -p 80 -u / -h"), "");
+    }
+
+    #[test]
+    fn server_suffixes_dropped() {
+        for s in ["127.0.0.1/8", "127.0.0.1-5", "::ffff:127.0.0.1"] {
+            let o = parse_args(&args(&format!("-s {s} -p 80 -u /"))).unwrap_or_else(|e| panic!("{s}: {e:?}"));
+            assert!(o.server.is_ipv4() || o.server.is_ipv6());
+        }
+        assert_eq!(msg("-s [::1] -p 80 -u /"), "server should be an IP, not [::1]\n");
+        assert_eq!(msg("-s 127.1 -p 80 -u /"), "server should be an IP, not 127.1\n");
     }
 
     #[test]

@@ -623,6 +623,62 @@ mod tests {
         assert_eq!(decode_chunked(b""), Err(ChunkError::Truncated));
     }
 
+    /// A small deterministic generator, so the robustness test needs no crate.
+    fn lcg(state: &mut u64) -> u64 {
+        *state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        *state >> 33
+    }
+
+    #[test]
+    fn arbitrary_input_never_panics() {
+        const PIECES: &[&[u8]] = &[
+            b"HTTP/1.1 ",
+            b"200",
+            b" OK",
+            b"\r\n",
+            b"\r\n\r\n",
+            b"Content-Length:",
+            b" 7",
+            b"-",
+            b"99999999999999999999999",
+            b"Transfer-Encoding: chunked",
+            b"0\r\n",
+            b"ffffffffffffffffffff",
+            b";x",
+            b"\0",
+            b"\xff",
+            b"abc",
+        ];
+        let mut seed = 7u64;
+        for _ in 0..2000 {
+            let mut msg = Vec::new();
+            for _ in 0..(lcg(&mut seed) % 24) {
+                let i = usize::try_from(lcg(&mut seed)).unwrap_or(0) % PIECES.len();
+                msg.extend_from_slice(PIECES.get(i).copied().unwrap_or_default());
+            }
+            let mut r = ResponseReader::new(64);
+            let mut rest = msg.as_slice();
+            while !rest.is_empty() {
+                let cap = r.next_read_len();
+                if cap == 0 {
+                    break;
+                }
+                let n = (usize::try_from(lcg(&mut seed)).unwrap_or(1) % 9 + 1).min(rest.len()).min(cap);
+                let (now, later) = rest.split_at(n);
+                let fed = r.feed(now);
+                if let Fed::Header { digested } | Fed::Body { digested } = fed {
+                    assert!(digested.end <= now.len());
+                }
+                rest = later;
+            }
+            if let Ok(resp) = r.finish() {
+                assert!(resp.digested <= resp.body_received);
+                let _ = resp.decoded_body();
+            }
+            let _ = decode_chunked(&msg);
+        }
+    }
+
     #[test]
     fn strtoul_like_c() {
         assert_eq!(c_strtoul(b" 42\r"), (42, 3));

@@ -338,3 +338,89 @@ impl Conn {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    /// Serves one connection with `response` after reading the request;
+    /// returns the address and a handle yielding (request, client address).
+    async fn serve_once(response: &'static [u8]) -> (SocketAddr, tokio::task::JoinHandle<(Vec<u8>, SocketAddr)>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
+        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let handle = tokio::spawn(async move {
+            let (mut conn, peer) = listener.accept().await.unwrap_or_else(|e| panic!("{e}"));
+            let mut req = Vec::new();
+            let mut buf = [0u8; 512];
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(buf.get(..n).unwrap_or_default()),
+                }
+            }
+            let _ = conn.write_all(response).await;
+            (req, peer)
+        });
+        (addr, handle)
+    }
+
+    fn config(server: SocketAddr) -> ProbeConfig {
+        ProbeConfig {
+            server,
+            bind: None,
+            fwmark: None,
+            timeout: Duration::from_secs(5),
+            tls: None,
+            path: "/status".to_owned(),
+            version: HttpVersion::V11,
+            virtualhost: Some("vh.example".to_owned()),
+            body_limit: 1 << 16,
+        }
+    }
+
+    #[tokio::test]
+    async fn chunked_response_status_headers_and_decoded_body() {
+        let (addr, server) =
+            serve_once(b"HTTP/1.1 503 Busy\r\nTransfer-Encoding: chunked\r\nX-A: b\r\n\r\n4\r\nbusy\r\n0\r\n\r\n")
+                .await;
+        let mut events = 0;
+        let out = probe(&config(addr), |_| events += 1).await.unwrap_or_else(|e| panic!("{e}"));
+        let resp = out.response.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(resp.head.status_code, Some(503));
+        assert!(resp.head.headers().contains(&("X-A".to_owned(), "b".to_owned())));
+        assert_eq!(resp.decoded_body(), Ok(b"busy".to_vec()));
+        assert_eq!(resp.body_received, 14);
+        assert_eq!(out.digest, resp.digest);
+        assert!(events >= 1);
+        let (req, _) = server.await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            req,
+            b"GET /status HTTP/1.1\r\nUser-Agent: KeepAliveClient\r\nConnection: close\r\nHost: vh.example\r\n\r\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn binds_the_source_address() {
+        let (addr, server) = serve_once(b"HTTP/1.0 200 OK\r\n\r\n").await;
+        let mut cfg = config(addr);
+        cfg.bind = Some(SocketAddr::from(([127, 0, 0, 2], 0)));
+        let out = probe(&cfg, |_| {}).await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(out.response.is_ok());
+        let (_, peer) = server.await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(peer.ip().to_string(), "127.0.0.2");
+    }
+
+    #[tokio::test]
+    async fn early_close_is_no_data_and_refused_is_connect_failed() {
+        let (addr, server) = serve_once(b"HTTP/1.0 200").await;
+        let out = probe(&config(addr), |_| {}).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(out.response, Err(NoData));
+        let _ = server.await;
+        // The listener is gone now: nothing accepts on that port.
+        let err = probe(&config(addr), |_| {}).await.err();
+        assert!(matches!(err, Some(ProbeError::ConnectFailed(_))), "{err:?}");
+        assert_eq!(err.map(|e| e.keepalived_text(false)), Some("Connection failed"));
+    }
+}
