@@ -269,25 +269,25 @@ const DELIM_HTML: &str = "-----------------------[        HTML Buffer        ]--
 const DELIM_HASH: &str = "-----------------------[    HTML hash resulting    ]-----------------------\n";
 const DELIM_HASH_FINAL: &str = "-----------------------[ HTML hash final resulting ]-----------------------\n";
 
-/// The verbose dump of one read, as keepalived prints it.
-pub fn verbose_read(event: &ReadEvent<'_>) -> String {
+/// The verbose dump of one read, as keepalived prints it (raw header bytes
+/// included, so the output is byte-for-byte keepalived's).
+pub fn verbose_read(event: &ReadEvent<'_>) -> Vec<u8> {
     match event {
-        ReadEvent::HeaderPending => DELIM_HEADER_HEX.to_owned(),
+        ReadEvent::HeaderPending => DELIM_HEADER_HEX.as_bytes().to_vec(),
         ReadEvent::Header { header, digested } => {
-            let mut s = String::from(DELIM_HEADER_HEX);
-            s.push_str(&hex_dump(header));
-            s.push_str(DELIM_HEADER_ASCII);
+            let mut s = Vec::from(DELIM_HEADER_HEX);
+            s.extend_from_slice(hex_dump(header).as_bytes());
+            s.extend_from_slice(DELIM_HEADER_ASCII.as_bytes());
             // printf("%.*s") stops at a NUL.
-            let text = header.split(|&b| b == 0).next().unwrap_or_default();
-            s.push_str(&String::from_utf8_lossy(text));
-            s.push('\n');
+            s.extend_from_slice(header.split(|&b| b == 0).next().unwrap_or_default());
+            s.push(b'\n');
             if !digested.is_empty() {
-                s.push_str(DELIM_HTML);
-                s.push_str(&hex_dump(digested));
+                s.extend_from_slice(DELIM_HTML.as_bytes());
+                s.extend_from_slice(hex_dump(digested).as_bytes());
             }
             s
         }
-        ReadEvent::Body { digested } => hex_dump(digested),
+        ReadEvent::Body { digested } => hex_dump(digested).into_bytes(),
     }
 }
 
@@ -315,7 +315,7 @@ pub async fn run(opts: &Options, out: &mut (impl Write + ?Sized), err: &mut (imp
     let mut write_err = Ok(());
     let result = probe(&cfg, |event| {
         if opts.verbose && write_err.is_ok() {
-            write_err = out.write_all(verbose_read(&event).as_bytes());
+            write_err = out.write_all(&verbose_read(&event));
         }
     })
     .await;
@@ -417,9 +417,12 @@ mod tests {
     #[test]
     fn verbose_blocks() {
         let s = verbose_read(&ReadEvent::Header { header: b"HTTP/1.0 200 OK\r\n\r\n", digested: b"" });
-        assert!(s.starts_with(DELIM_HEADER_HEX));
-        assert!(s.ends_with("HTTP/1.0 200 OK\r\n\r\n\n"));
-        assert!(!s.contains("HTML Buffer"));
+        assert!(s.starts_with(DELIM_HEADER_HEX.as_bytes()));
+        assert!(s.ends_with(b"HTTP/1.0 200 OK\r\n\r\n\n"));
+        assert!(!s.windows(11).any(|w| w == b"HTML Buffer"));
+        let s = verbose_read(&ReadEvent::Header { header: b"HTTP/1.0 200 \xff\0x\r\n\r\n", digested: b"ab" });
+        assert!(s.windows(15).any(|w| w == b"HTTP/1.0 200 \xff\n"));
+        assert!(s.ends_with(b"0000  61 62                   -                           ab              \n"));
         let d = verbose_digest(&[0u8; 16]);
         assert!(d.starts_with("\n-----------------------[    HTML hash resulting"));
     }
