@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -30,6 +30,8 @@ const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/genhash");
 enum Step {
     Send(Vec<u8>),
     Sleep(Duration),
+    /// Close with a TCP reset (SO_LINGER 0), or for TLS without close_notify.
+    Abort,
 }
 
 fn send(b: &[u8]) -> Step {
@@ -96,7 +98,9 @@ fn serve(conn: TcpStream, script: &Script, requests: &Mutex<Vec<Vec<u8>>>, snis:
     match &script.tls {
         None => {
             let mut conn = conn;
-            run_script(&mut conn, script, requests);
+            if !run_script(&mut conn, script, requests) {
+                let _ = socket2::SockRef::from(&conn).set_linger(Some(Duration::ZERO));
+            }
         }
         Some(acceptor) => {
             let Ok(mut tls) = acceptor.accept(conn) else { return };
@@ -104,13 +108,15 @@ fn serve(conn: TcpStream, script: &Script, requests: &Mutex<Vec<Vec<u8>>>, snis:
             if let Ok(mut v) = snis.lock() {
                 v.push(sni);
             }
-            run_script(&mut tls, script, requests);
-            let _ = tls.shutdown();
+            if run_script(&mut tls, script, requests) {
+                let _ = tls.shutdown();
+            }
         }
     }
 }
 
-fn run_script(conn: &mut impl ReadWrite, script: &Script, requests: &Mutex<Vec<Vec<u8>>>) {
+/// Runs the script; false when it ends with [`Step::Abort`].
+fn run_script(conn: &mut impl ReadWrite, script: &Script, requests: &Mutex<Vec<Vec<u8>>>) -> bool {
     let mut req = Vec::new();
     let mut buf = [0u8; 1024];
     while !script.eager && !req.windows(4).any(|w| w == b"\r\n\r\n") && req.len() < 65536 {
@@ -126,12 +132,14 @@ fn run_script(conn: &mut impl ReadWrite, script: &Script, requests: &Mutex<Vec<V
         match step {
             Step::Send(b) => {
                 if conn.write_all(b).and_then(|()| conn.flush()).is_err() {
-                    return;
+                    return true;
                 }
             }
             Step::Sleep(d) => thread::sleep(*d),
+            Step::Abort => return false,
         }
     }
+    true
 }
 
 trait ReadWrite: Read + Write {}
@@ -335,6 +343,38 @@ fn timeouts_and_refused_connection() {
 }
 
 #[test]
+fn sigterm_ends_quietly_with_status_zero() {
+    let s = Server::plain(vec![Step::Sleep(Duration::from_secs(5)), send(HELLO_CL)]);
+    let p = port(&s);
+    let mut bins = vec![OURS];
+    if debian() {
+        bins.push(DEBIAN);
+    }
+    let mut outs = Vec::new();
+    for bin in bins {
+        let args = ["-v", "-s", "127.0.0.1", "-p", &p, "-u", "/sig", "-t", "10"];
+        let child = Command::new(bin).arg0("genhash").args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
+        let child = child.unwrap_or_else(|e| panic!("{bin}: {e}"));
+        // The request reaching the server means the signal handlers are set.
+        let seen = outs.len() + 1;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while s.requests.lock().map(|r| r.len()).unwrap_or(0) < seen && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(20));
+        }
+        let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        assert!(killed.is_ok_and(|st| st.success()));
+        let o = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(o.status.code(), Some(0), "{bin}");
+        outs.push((normalize(&o.stdout), o.stderr));
+    }
+    let first = outs.first().cloned().unwrap_or_default();
+    assert_eq!(String::from_utf8_lossy(&first.0), "\nGlobal response time for [/sig] = N usecs\n");
+    for o in &outs {
+        assert_eq!(o, &first);
+    }
+}
+
+#[test]
 fn ipv6_loopback_host_header_in_brackets() {
     let Ok(l) = TcpListener::bind((Ipv6Addr::LOCALHOST, 0)) else {
         println!("note: no IPv6 loopback here, skipping");
@@ -453,6 +493,20 @@ fn tls_stalls() {
     let s = tls_server(vec![send(b"HTTP/1.0 200 OK\r\n\r\nfirst"), Step::Sleep(Duration::from_secs(3))]);
     let o = both(&["-S", "-s", "127.0.0.1", "-p", &port(&s), "-u", "/", "-t", "1"]);
     assert_eq!(stdout(&o), "Timeout SSL read\n");
+}
+
+#[test]
+fn tls_close_without_close_notify_still_digests() {
+    let s = tls_server(vec![send(HELLO_CL), Step::Abort]);
+    let o = both(&["-S", "-s", "127.0.0.1", "-p", &port(&s), "-u", "/", "-t", "5"]);
+    assert_eq!(stdout(&o), HELLO_MD5);
+}
+
+#[test]
+fn reset_after_data_is_a_read_error() {
+    let s = Server::plain(vec![send(HELLO_CL), Step::Sleep(Duration::from_millis(200)), Step::Abort]);
+    let o = both(&["-s", "127.0.0.1", "-p", &port(&s), "-u", "/", "-t", "5"]);
+    assert_eq!(stdout(&o), "Read error with\n");
 }
 
 #[test]

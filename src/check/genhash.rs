@@ -313,15 +313,22 @@ pub async fn run(opts: &Options, out: &mut (impl Write + ?Sized), err: &mut (imp
         body_limit: 0,
     };
     let mut write_err = Ok(());
-    let result = probe(&cfg, |event| {
+    let fetch = probe(&cfg, |event| {
         if opts.verbose && write_err.is_ok() {
             write_err = out.write_all(&verbose_read(&event));
         }
-    })
-    .await;
+    });
+    // SIGINT and SIGTERM end the fetch quietly, as in keepalived.
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let result = tokio::select! {
+        r = fetch => Some(r),
+        _ = tokio::signal::ctrl_c() => None,
+        _ = term.recv() => None,
+    };
     write_err?;
     match result {
-        Ok(outcome) => {
+        None => {}
+        Some(Ok(outcome)) => {
             if opts.verbose {
                 out.write_all(verbose_digest(&outcome.digest).as_bytes())?;
             }
@@ -330,7 +337,7 @@ pub async fn run(opts: &Options, out: &mut (impl Write + ?Sized), err: &mut (imp
                 Err(e) => writeln!(err, "{e}")?,
             }
         }
-        Err(e) => writeln!(out, "{}", e.keepalived_text(opts.use_ssl))?,
+        Some(Err(e)) => writeln!(out, "{}", e.keepalived_text(opts.use_ssl))?,
     }
     if opts.verbose {
         write!(out, "\nGlobal response time for [{}] = {} usecs\n", opts.url, started.elapsed().as_micros())?;
