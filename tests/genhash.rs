@@ -481,8 +481,14 @@ fn tls_self_signed_digest_and_sni() {
     let new = snis.get(before..).unwrap_or_default();
     assert!(!new.is_empty());
     assert!(new.iter().all(|n| n.as_deref() == Some("www.example.com")), "{new:?}");
-    // Without -I no SNI is sent.
+    // Without -I no SNI is sent; nor with -I but no virtual host.
     assert!(snis.get(..before).unwrap_or_default().iter().all(Option::is_none), "{snis:?}");
+    let before = snis.len();
+    let o = both(&["-S", "-I", "-s", "127.0.0.1", "-p", &p, "-u", "/", "-t", "5"]);
+    assert_eq!(stdout(&o), HELLO_MD5);
+    let snis = s.snis.lock().map(|v| v.clone()).unwrap_or_default();
+    assert!(snis.len() > before);
+    assert!(snis.get(before..).unwrap_or_default().iter().all(Option::is_none), "{snis:?}");
 }
 
 #[test]

@@ -4,6 +4,12 @@
 //!
 //! Exit codes: 1 for a command-line problem (after the usage text), else 0,
 //! even when the fetch fails (the failure is printed instead of a digest).
+//!
+//! Known divergences from 2.2.7: a missing value for a long option at the end
+//! names the option (`--server`) where 2.2.7 prints a garbled name; an
+//! unknown option and a bad value in one command line are reported in a
+//! fixed order (unknown options first); requests longer than keepalived's
+//! 2048-byte buffer are sent whole rather than cut.
 
 use std::io::{self, Write};
 use std::net::{IpAddr, SocketAddr};

@@ -187,6 +187,10 @@ fn status_code(raw: &[u8]) -> Option<u16> {
 /// The body length keepalived honours: the first `Content-Length:` in the
 /// header (case-sensitive, as keepalived matches it), whose value must end
 /// the line. Anything else leaves the body to run until the close.
+///
+/// Divergence: keepalived 2.2.7 also finds the tag in body bytes that came in
+/// the same read as the header; we look in the header only, so the result
+/// does not depend on how the stream was split into reads.
 fn content_length(raw: &[u8]) -> Option<u64> {
     const TAG: &[u8] = b"Content-Length:";
     let at = raw.windows(TAG.len()).position(|w| w == TAG)?;
