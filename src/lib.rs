@@ -5,6 +5,7 @@
 //! state, IPVS diff) take `now` as an argument and return actions; the
 //! runtimes in `vrrp::runtime`, `check` and `watchdog` do the I/O.
 
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod log;
