@@ -90,15 +90,29 @@ pub fn dump(cfg: &Config) -> String {
 /// the ones it cannot find (keepalived 2.2.7 flags a `vrrp_script` running
 /// `killall`, but not notify scripts under a missing /usr/local/bin).
 fn check_script_security(cfg: &Config, ctx: &mut build::Ctx) {
+    // Upstream stops loading at a missing interface, before this check.
+    if ctx.diags.iter().any(|d| d.span.is_none() && d.message == NON_EXISTENT_INTERFACE) {
+        return;
+    }
     if !cfg.global.enable_script_security && cfg.scripts().iter().any(|s| program_exists(s)) {
-        ctx.diags.push(Diagnostic::new(
+        let d = Diagnostic::new(
             Severity::Warning,
             Class::ScriptSecurity,
             None,
             "SECURITY VIOLATION - scripts are being executed but script_security not enabled.",
-        ));
+        );
+        // Upstream checks right after parsing, before completing the
+        // configuration (whose messages carry no line).
+        match ctx.diags.iter().position(|d| d.span.is_none()) {
+            Some(i) => ctx.diags.insert(i, d),
+            None => ctx.diags.push(d),
+        }
     }
 }
+
+/// Upstream's message when the configuration names an interface that does
+/// not exist; it stops checking the configuration there.
+pub const NON_EXISTENT_INTERFACE: &str = "Non-existent interface specified in configuration";
 
 /// Whether a script's program is an existing file: a path as given, or a
 /// bare name found in `PATH` as the shell would.

@@ -346,19 +346,40 @@ const SYNC_GROUP: &[Keyword<SyncGroup>] = &[
         }
     }),
     Keyword::not_yet("track_interface", |g, st, ctx| {
-        instance::tracked_list(ctx, &g.name, st, instance::TrackKind::Interface, &mut g.tracking.interfaces)
+        instance::tracked_list(ctx, &g.name, st, instance::TrackKind::Interface, None, &mut g.tracking.interfaces)
     }),
     Keyword::not_yet("track_script", |g, st, ctx| {
-        instance::tracked_list(ctx, &g.name, st, instance::TrackKind::Script, &mut g.tracking.scripts)
+        instance::tracked_list(
+            ctx,
+            &g.name,
+            st,
+            instance::TrackKind::Script,
+            Some(&g.tracking.known_scripts),
+            &mut g.tracking.scripts,
+        )
     }),
     Keyword::not_yet("track_file", |g, st, ctx| {
-        instance::tracked_list(ctx, &g.name, st, instance::TrackKind::File, &mut g.tracking.files)
+        instance::tracked_list(
+            ctx,
+            &g.name,
+            st,
+            instance::TrackKind::File,
+            Some(&g.tracking.known_files),
+            &mut g.tracking.files,
+        )
     }),
     Keyword::not_yet("track_process", |g, st, ctx| {
-        instance::tracked_list(ctx, &g.name, st, instance::TrackKind::Process, &mut g.tracking.processes)
+        instance::tracked_list(
+            ctx,
+            &g.name,
+            st,
+            instance::TrackKind::Process,
+            Some(&g.tracking.known_processes),
+            &mut g.tracking.processes,
+        )
     }),
     Keyword::not_yet("track_bfd", |g, st, ctx| {
-        instance::tracked_list(ctx, &g.name, st, instance::TrackKind::Bfd, &mut g.tracking.bfds)
+        instance::tracked_list(ctx, &g.name, st, instance::TrackKind::Bfd, None, &mut g.tracking.bfds)
     }),
     Keyword::not_yet("notify_master", |g, st, ctx| g.notify.master = ctx.script_with_user(st)),
     Keyword::not_yet("notify_backup", |g, st, ctx| g.notify.backup = ctx.script_with_user(st)),
@@ -393,7 +414,14 @@ fn vrrp_sync_group(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
         global_tracking: false,
         sync_group_tracking_weight: false,
     };
+    // Upstream resolves tracker names while parsing the group.
+    g.tracking.known_scripts = c.vrrp.scripts.iter().map(|s| s.name.clone()).collect();
+    g.tracking.known_files = c.vrrp.track_files.iter().map(|s| s.name.clone()).collect();
+    g.tracking.known_processes = c.vrrp.track_processes.iter().map(|s| s.name.clone()).collect();
     ctx.apply(&mut g, st.children(), SYNC_GROUP);
+    g.tracking.known_scripts.clear();
+    g.tracking.known_files.clear();
+    g.tracking.known_processes.clear();
     if c.vrrp.sync_groups.iter().any(|o| o.name == g.name) {
         ctx.error(st.span(), format!("vrrp sync group {} already defined", g.name));
         return;

@@ -348,6 +348,10 @@ pub struct Tracking {
     pub files: Vec<Tracked>,
     pub processes: Vec<Tracked>,
     pub bfds: Vec<Tracked>,
+    // Names defined before a sync group, to resolve its references while parsing.
+    pub(crate) known_scripts: Vec<String>,
+    pub(crate) known_files: Vec<String>,
+    pub(crate) known_processes: Vec<String>,
 }
 
 impl Tracking {

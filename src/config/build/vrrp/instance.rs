@@ -57,70 +57,90 @@ impl TrackKind {
         }
     }
 
-    /// The weight range the man page gives.
-    fn limit(self) -> i64 {
+    /// The list keyword, as upstream names it in messages.
+    fn keyword(self) -> &'static str {
         match self {
-            TrackKind::File | TrackKind::Process => 254,
-            _ => 253,
+            TrackKind::Interface => "track_interface",
+            TrackKind::Script => "track_script",
+            TrackKind::File => "track_file",
+            TrackKind::Process => "track_process",
+            TrackKind::Bfd => "track_bfd",
         }
     }
 }
 
 /// Parses a tracker list (`NAME [weight N] [reverse|noreverse]` per line).
-pub(crate) fn tracked_list(ctx: &mut Ctx, owner: &str, st: &Stmt, kind: TrackKind, out: &mut Vec<Tracked>) {
+/// With `known`, names not in it are reported and skipped before their
+/// options are read, as upstream does.
+pub(crate) fn tracked_list(
+    ctx: &mut Ctx,
+    owner: &str,
+    st: &Stmt,
+    kind: TrackKind,
+    known: Option<&[String]>,
+    out: &mut Vec<Tracked>,
+) {
     for line in st.children() {
         let name = &line.keyword;
+        if known.is_some_and(|k| !k.contains(&name.text)) {
+            ctx.error(name.span, format!("({owner}) track {} {} not found, ignoring...", kind.what(), name.text));
+            continue;
+        }
+        if out.iter().any(|t| t.name.value == name.text) {
+            ctx.error(name.span, format!("({owner}) duplicate {} {} - ignoring", kind.keyword(), name.text));
+            continue;
+        }
         let mut t =
             Tracked { name: Spanned::new(name.text.clone(), name.span), weight: None, reverse: Reverse::Default };
         let mut args = line.args.iter();
-        let mut ok = true;
         while let Some(w) = args.next() {
             match w.text.as_str() {
                 "weight" => {
                     let Some(v) = args.next() else {
                         ctx.error(w.span, format!("({owner}) weight without value specified for {}", name.text));
-                        ok = false;
                         break;
                     };
-                    // Upstream reads the number against the wider range first.
-                    match read_int(ctx, v, -254, 254) {
-                        Some(n) if n.abs() <= kind.limit() => t.weight = Some(n as i32),
-                        _ => {
-                            ctx.error(
-                                v.span,
-                                format!(
-                                    "({owner}) weight {} for {} must be between [-{l}..{l}] inclusive. Ignoring...",
-                                    v.text,
-                                    name.text,
-                                    l = kind.limit()
-                                ),
-                            );
-                        }
-                    }
+                    t.weight = weight(ctx, owner, kind, &name.text, v);
                 }
-                "reverse" if kind != TrackKind::Interface || t.weight.is_some() => t.reverse = Reverse::Reverse,
                 "reverse" => t.reverse = Reverse::Reverse,
                 "noreverse" if kind != TrackKind::Interface => t.reverse = Reverse::NoReverse,
                 other => {
-                    ctx.error(w.span, format!("({owner}) unknown track {} option {other} - ignoring", kind.what()));
+                    // Upstream's spelling.
+                    let what = if kind == TrackKind::Interface { "track_interace" } else { kind.keyword() };
+                    ctx.error(
+                        w.span,
+                        format!("({owner}) unknown {what} {} weight option {other} - ignoring", name.text),
+                    );
                 }
             }
         }
-        if ok {
-            out.push(t);
-        }
+        out.push(t);
     }
 }
 
-/// Resolves tracker references against the trackers defined so far.
-fn resolve(ctx: &mut Ctx, owner: &str, kind: TrackKind, known: &[String], list: &mut Vec<Tracked>) {
-    list.retain(|t| {
-        let found = known.contains(&t.name.value);
-        if !found {
-            ctx.error(t.name.span, format!("({owner}) track {} {} not found, ignoring...", kind.what(), t.name.value));
+/// A tracker's weight, with upstream's per-kind messages.
+fn weight(ctx: &mut Ctx, owner: &str, kind: TrackKind, name: &str, v: &crate::config::ast::Word) -> Option<i32> {
+    // Upstream reads every weight against [-254, 254] first.
+    let n = read_int(ctx, v, -254, 254);
+    let msg = match (kind, n) {
+        (TrackKind::File | TrackKind::Process, Some(n)) => return Some(n as i32),
+        (TrackKind::Script | TrackKind::Bfd, Some(n)) if n.abs() == 254 => {
+            ctx.error(v.span, format!("({owner}) weight for {name} cannot be +/-254. Setting to +/-253"));
+            return Some(if n < 0 { -253 } else { 253 });
         }
-        found
-    });
+        (_, Some(n)) if n.abs() <= 253 => return Some(n as i32),
+        (TrackKind::Interface, _) => {
+            format!("({owner}) weight {} for {name} must be between [-253..253] inclusive. Ignoring...", v.text)
+        }
+        (TrackKind::Script | TrackKind::Bfd, _) => {
+            format!("({owner}) track {} {name}: weight must be between [-253..253] inclusive, ignoring...", kind.what())
+        }
+        (TrackKind::File | TrackKind::Process, None) => {
+            format!("({owner}) weight for track {} {name} must be in [-254..254] inclusive. Ignoring...", kind.what())
+        }
+    };
+    ctx.error(v.span, msg);
+    None
 }
 
 fn name(b: &InstanceBuild) -> &str {
@@ -509,32 +529,23 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
     Keyword::not_yet("dont_track_primary", |b, _, _| b.inst.dont_track_primary = true),
     Keyword::not_yet("track_interface", |b, st, ctx| {
         let owner = b.inst.name.clone();
-        tracked_list(ctx, &owner, st, TrackKind::Interface, &mut b.inst.tracking.interfaces)
+        tracked_list(ctx, &owner, st, TrackKind::Interface, None, &mut b.inst.tracking.interfaces)
     }),
     Keyword::not_yet("track_script", |b, st, ctx| {
         let owner = b.inst.name.clone();
-        let mut list = Vec::new();
-        tracked_list(ctx, &owner, st, TrackKind::Script, &mut list);
-        resolve(ctx, &owner, TrackKind::Script, &b.scripts, &mut list);
-        b.inst.tracking.scripts.extend(list);
+        tracked_list(ctx, &owner, st, TrackKind::Script, Some(&b.scripts), &mut b.inst.tracking.scripts);
     }),
     Keyword::not_yet("track_file", |b, st, ctx| {
         let owner = b.inst.name.clone();
-        let mut list = Vec::new();
-        tracked_list(ctx, &owner, st, TrackKind::File, &mut list);
-        resolve(ctx, &owner, TrackKind::File, &b.files, &mut list);
-        b.inst.tracking.files.extend(list);
+        tracked_list(ctx, &owner, st, TrackKind::File, Some(&b.files), &mut b.inst.tracking.files);
     }),
     Keyword::not_yet("track_process", |b, st, ctx| {
         let owner = b.inst.name.clone();
-        let mut list = Vec::new();
-        tracked_list(ctx, &owner, st, TrackKind::Process, &mut list);
-        resolve(ctx, &owner, TrackKind::Process, &b.processes, &mut list);
-        b.inst.tracking.processes.extend(list);
+        tracked_list(ctx, &owner, st, TrackKind::Process, Some(&b.processes), &mut b.inst.tracking.processes);
     }),
     Keyword::not_yet("track_bfd", |b, st, ctx| {
         let owner = b.inst.name.clone();
-        tracked_list(ctx, &owner, st, TrackKind::Bfd, &mut b.inst.tracking.bfds)
+        tracked_list(ctx, &owner, st, TrackKind::Bfd, None, &mut b.inst.tracking.bfds)
     }),
     Keyword::not_yet("notify_master", |b, st, ctx| b.inst.notify.master = ctx.script_with_user(st)),
     Keyword::not_yet("notify_backup", |b, st, ctx| b.inst.notify.backup = ctx.script_with_user(st)),

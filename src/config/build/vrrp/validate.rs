@@ -35,16 +35,126 @@ pub fn validate(cfg: &mut Config, sys: &SystemView, ctx: &mut Ctx) {
     merge_in_line_order(ctx, found.diags);
     if !ok {
         // Upstream stops checking the configuration here.
-        global(ctx, Severity::Error, Class::Reference, "Non-existent interface specified in configuration");
+        global(ctx, Severity::Error, Class::Reference, crate::config::NON_EXISTENT_INTERFACE);
         resolve_all(cfg);
         return;
     }
     sync_groups(cfg, ctx);
     let globals = cfg.vrrp.globals.clone();
+    let weights = Weights {
+        scripts: cfg.vrrp.scripts.iter().map(|s| (s.name.clone(), s.weight)).collect(),
+        files: cfg.vrrp.track_files.iter().map(|s| (s.name.clone(), s.weight)).collect(),
+        processes: cfg.vrrp.track_processes.iter().map(|s| (s.name.clone(), s.weight)).collect(),
+        groups_with_weights: cfg
+            .vrrp
+            .sync_groups
+            .iter()
+            .filter(|g| g.sync_group_tracking_weight)
+            .map(|g| g.name.clone())
+            .collect(),
+    };
     for inst in &mut cfg.vrrp.instances {
         if !complete(inst, &globals, ctx) {
             // A fatal problem: upstream stops at the first one.
             return;
+        }
+        own_and_group_trackers(inst, &weights, ctx);
+    }
+    for inst in &cfg.vrrp.instances {
+        let Some(sg) = inst.sync_group.as_ref().and_then(|g| cfg.vrrp.sync_groups.iter().find(|s| s.name == *g)) else {
+            continue;
+        };
+        for t in &sg.tracking.interfaces {
+            let own = inst.interface.as_ref().is_some_and(|i| i.value == t.name.value);
+            if own || inst.tracking.interfaces.iter().any(|o| o.name.value == t.name.value) {
+                global(
+                    ctx,
+                    Severity::Warning,
+                    Class::Conflict,
+                    format!(
+                        "({}) track_interface {} is configured on VRRP instance and sync group. Remove vrrp instance or sync group config",
+                        inst.name, t.name.value
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Default weights of the trackers, and the sync groups that allow weights.
+struct Weights {
+    scripts: Vec<(String, i32)>,
+    files: Vec<(String, i32)>,
+    processes: Vec<(String, i32)>,
+    groups_with_weights: Vec<String>,
+}
+
+fn default_weight(list: &[(String, i32)], name: &str) -> i32 {
+    list.iter().find(|(n, _)| n == name).map(|(_, w)| *w).unwrap_or(0)
+}
+
+/// Upstream's rules for an instance's own trackers: its own interface is
+/// always tracked, and members of a sync group cannot use weights (all
+/// members must move together) unless the group allows them.
+fn own_and_group_trackers(inst: &mut VrrpInstance, w: &Weights, ctx: &mut Ctx) {
+    let name = inst.name.clone();
+    if let Some(own) = inst.interface.as_ref().map(|i| i.value.clone()) {
+        inst.tracking.interfaces.retain(|t| {
+            let keep = t.name.value != own;
+            if !keep {
+                global(
+                    ctx,
+                    Severity::Warning,
+                    Class::Conflict,
+                    format!("({name}) Ignoring track_interface {own} since own interface"),
+                );
+            }
+            keep
+        });
+    }
+    let Some(group) = inst.sync_group.clone() else { return };
+    if w.groups_with_weights.contains(&group) {
+        return;
+    }
+    for t in &mut inst.tracking.interfaces {
+        if t.weight.is_some_and(|x| x != 0) {
+            global(
+                ctx,
+                Severity::Warning,
+                Class::Conflict,
+                format!("({name}) ignoring weight from tracked interface {} due to SYNC group", t.name.value),
+            );
+            t.weight = Some(0);
+        }
+    }
+    inst.tracking.scripts.retain(|t| {
+        let weighted = t.weight.unwrap_or_else(|| default_weight(&w.scripts, &t.name.value)) != 0;
+        if weighted {
+            global(
+                ctx,
+                Severity::Warning,
+                Class::Conflict,
+                format!("({name}) ignoring tracked script {} with weights due to SYNC group", t.name.value),
+            );
+        }
+        !weighted
+    });
+    for (list, defaults, what) in
+        [(&mut inst.tracking.files, &w.files, "file"), (&mut inst.tracking.processes, &w.processes, "process")]
+    {
+        for t in list.iter_mut() {
+            if t.weight.unwrap_or_else(|| default_weight(defaults, &t.name.value)) != 0 {
+                global(
+                    ctx,
+                    Severity::Warning,
+                    Class::Conflict,
+                    format!(
+                        "({name}) ignoring weight from tracked {what} {} due to SYNC group. specify weight 0",
+                        t.name.value
+                    ),
+                );
+                t.weight = Some(0);
+            }
         }
     }
 }
@@ -53,9 +163,9 @@ pub fn validate(cfg: &mut Config, sys: &SystemView, ctx: &mut Ctx) {
 /// the same file with a later line.
 fn merge_in_line_order(ctx: &mut Ctx, new: Vec<Diagnostic>) {
     for d in new {
-        let at = d.span.and_then(|s| {
-            ctx.diags.iter().position(|o| o.span.is_some_and(|os| os.file == s.file && os.line > s.line))
-        });
+        let at = d
+            .span
+            .and_then(|s| ctx.diags.iter().position(|o| o.span.is_none_or(|os| os.file == s.file && os.line > s.line)));
         match at {
             Some(i) => ctx.diags.insert(i, d),
             None => ctx.diags.push(d),
