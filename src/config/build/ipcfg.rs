@@ -228,6 +228,15 @@ pub fn parse_address(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpAdd
         }
         i += if val.is_some() { 2 } else { 1 };
     }
+    if a.peer.is_some() {
+        if first.text.contains('/') {
+            ctx.error(first.span, "Cannot specify address prefix when specifying peer address - ignoring");
+            a.prefix_len = IpPrefix::max_len(&a.addr);
+        }
+        if a.broadcast.take().is_some() {
+            ctx.error(first.span, "Cannot specify broadcast and peer addresses - ignoring broadcast address");
+        }
+    }
     Some(a)
 }
 

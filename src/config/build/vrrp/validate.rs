@@ -303,6 +303,10 @@ fn resolve(inst: &mut VrrpInstance, g: &VrrpGlobals) {
         // Upstream: an instance configured as MASTER without a priority is the address owner.
         inst.priority = if inst.state == InitialState::Master { 255 } else { 100 };
     }
+    // The address owner starts as master (RFC 5798 section 6.4.1).
+    if inst.priority == 255 {
+        inst.state = InitialState::Master;
+    }
     inst.strict = w.strict.unwrap_or(g.strict);
     inst.version = if inst.ipv6 { 3 } else { w.version.unwrap_or(g.version) };
     inst.advert_interval = w.advert_int.unwrap_or(Duration::from_secs(1));
