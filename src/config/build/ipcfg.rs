@@ -228,6 +228,15 @@ pub fn parse_address(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpAdd
         }
         i += if val.is_some() { 2 } else { 1 };
     }
+    if a.addr.is_ipv6() {
+        if a.scope.is_some_and(|s| s != Scope::Global) {
+            ctx.error(first.span, format!("Cannot specify scope for IPv6 addresses ({}) - ignoring scope", first.text));
+            a.scope = None;
+        }
+        if a.label.take().is_some() {
+            ctx.error(first.span, format!("Cannot specify label for IPv6 addresses ({}) - ignoring label", first.text));
+        }
+    }
     if a.peer.is_some() {
         if first.text.contains('/') {
             ctx.error(first.span, "Cannot specify address prefix when specifying peer address - ignoring");

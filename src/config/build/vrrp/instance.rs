@@ -143,13 +143,37 @@ fn weight(ctx: &mut Ctx, owner: &str, kind: TrackKind, name: &str, v: &crate::co
     None
 }
 
+/// Whether `addr` matches the instance's family; the first address of an
+/// instance (VIP, source or peer) decides it.
+fn same_family(b: &mut InstanceBuild, addr: &IpAddr) -> bool {
+    match b.family {
+        None => {
+            b.family = Some(addr.is_ipv6());
+            true
+        }
+        Some(v6) => v6 == addr.is_ipv6(),
+    }
+}
+
 fn name(b: &InstanceBuild) -> &str {
     &b.inst.name
 }
 
-fn ip_of(ctx: &mut Ctx, b: &InstanceBuild, st: &Stmt) -> Option<Spanned<IpAddr>> {
+/// `unicast_src_ip` / `mcast_src_ip` (upstream keeps one source address).
+fn src_ip(ctx: &mut Ctx, b: &mut InstanceBuild, st: &Stmt) -> Option<Spanned<IpAddr>> {
     let w = value(ctx, st)?;
     match w.text.parse::<IpAddr>() {
+        Ok(a) if !same_family(b, &a) => {
+            ctx.error(
+                w.span,
+                format!(
+                    "Configuration error: VRRP instance[{}] and src address[{}] MUST be of the same family !!! Skipping...",
+                    name(b),
+                    w.text
+                ),
+            );
+            None
+        }
         Ok(a) => Some(Spanned::new(a, w.span)),
         Err(_) => {
             ctx.error(w.span, format!("({}) {} {} is invalid - ignoring", name(b), st.keyword.text, w.text));
@@ -279,16 +303,12 @@ fn vips(b: &mut InstanceBuild, st: &Stmt, ctx: &mut Ctx, excluded: bool) {
             b.inst.evips.push(a);
             continue;
         }
-        match b.family {
-            None => b.family = Some(a.addr.is_ipv6()),
-            Some(v6) if v6 != a.addr.is_ipv6() => {
-                ctx.error(
-                    line.span(),
-                    format!("({}): address family must match VRRP instance [{}] - ignoring", name(b), a.text),
-                );
-                continue;
-            }
-            Some(_) => {}
+        if !same_family(b, &a.addr) {
+            ctx.error(
+                line.span(),
+                format!("({}): address family must match VRRP instance [{}] - ignoring", name(b), a.text),
+            );
+            continue;
         }
         b.inst.vips.push(a);
     }
@@ -423,7 +443,7 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
             }
         }
     }),
-    Keyword::new("unicast_src_ip", |b, st, ctx| b.inst.unicast_src_ip = ip_of(ctx, b, st)),
+    Keyword::new("unicast_src_ip", |b, st, ctx| b.inst.unicast_src_ip = src_ip(ctx, b, st)),
     Keyword::new("unicast_peer", |b, st, ctx| {
         for line in st.children() {
             let Ok(addr) = line.keyword.text.parse::<IpAddr>() else {
@@ -437,6 +457,17 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
                 );
                 continue;
             };
+            if !same_family(b, &addr) {
+                ctx.error(
+                    line.span(),
+                    format!(
+                        "Configuration error: VRRP instance[{}] and unicast peer address[{}] MUST be of the same family !!! Skipping...",
+                        name(b),
+                        line.keyword.text
+                    ),
+                );
+                continue;
+            }
             let mut p = UnicastPeer { addr, min_ttl: None, max_ttl: None, span: line.span() };
             let mut args = line.args.iter();
             while let Some(w) = args.next() {
@@ -476,10 +507,14 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
     }),
     Keyword::new("unicast_fault_no_peer", |b, _, _| b.inst.unicast_fault_no_peer = true),
     Keyword::new("check_unicast_src", |b, _, _| b.inst.written.check_unicast_src = true),
-    Keyword::new("mcast_src_ip", |b, st, ctx| b.inst.mcast_src_ip = ip_of(ctx, b, st)),
+    Keyword::new("mcast_src_ip", |b, st, ctx| b.inst.mcast_src_ip = src_ip(ctx, b, st)),
     Keyword::new("mcast_dst_ip", |b, st, ctx| {
         let Some(w) = value(ctx, st) else { return };
         match w.text.parse::<IpAddr>() {
+            Ok(a) if a.is_multicast() && !same_family(b, &a) => ctx.error(
+                w.span,
+                format!("({}) mcast dest address {} MUST match VRRP instance family. Skipping...", name(b), w.text),
+            ),
             Ok(a) if a.is_multicast() => b.inst.written.mcast_dst_ip = Some(a),
             _ => ctx.error(w.span, format!("({}) mcast_dst_ip {} not multicast. Skipping...", name(b), w.text)),
         }

@@ -31,11 +31,13 @@ pub fn validate(cfg: &mut Config, sys: &SystemView, ctx: &mut Ctx) {
     // Upstream checks interfaces while parsing: put these messages among the
     // parse messages, in line order.
     let mut found = Ctx::default();
-    let ok = interfaces(cfg, sys, &mut found);
+    // With dynamic_interfaces, interfaces may appear later.
+    let ok = cfg.vrrp.globals.dynamic_interfaces.is_some() || interfaces(cfg, sys, &mut found);
     merge_in_line_order(ctx, found.diags);
     if !ok {
-        // Upstream stops checking the configuration here.
-        global(ctx, Severity::Error, Class::Reference, crate::config::NON_EXISTENT_INTERFACE);
+        // Upstream stops checking the configuration here, and keepalived 2.4
+        // treats it as a configuration that cannot run (CONFIG_BAD_IF).
+        global(ctx, Severity::Fatal, Class::Reference, crate::config::NON_EXISTENT_INTERFACE);
         resolve_all(cfg);
         return;
     }
@@ -55,7 +57,8 @@ pub fn validate(cfg: &mut Config, sys: &SystemView, ctx: &mut Ctx) {
     };
     for inst in &mut cfg.vrrp.instances {
         if !complete(inst, &globals, ctx) {
-            // A fatal problem: upstream stops at the first one.
+            // Upstream stops completing the configuration at the first
+            // instance missing its minimum configuration.
             return;
         }
         own_and_group_trackers(inst, &weights, ctx);
@@ -342,12 +345,18 @@ fn resolve(inst: &mut VrrpInstance, g: &VrrpGlobals) {
 }
 
 /// Completes one instance as upstream does, with its messages. Returns false
-/// on a fatal problem.
+/// when upstream stops checking the configuration.
 fn complete(inst: &mut VrrpInstance, g: &VrrpGlobals, ctx: &mut Ctx) -> bool {
     resolve(inst, g);
     let name = inst.name.clone();
+    // Upstream's minimum configuration; a general configuration error
+    // (keepalived 2.4's `-t` exit status 4), after which it stops checking.
     if inst.vrid == 0 {
-        global(ctx, Severity::Fatal, Class::Missing, format!("({name}) the virtual router id must be set"));
+        global(ctx, Severity::Error, Class::Missing, format!("({name}) the virtual router id must be set"));
+        return false;
+    }
+    if inst.interface.is_none() && inst.unicast_peers.is_empty() {
+        global(ctx, Severity::Error, Class::Missing, format!("({name}) Unknown interface!"));
         return false;
     }
     if inst.vips.is_empty() && !inst.no_virtual_ipaddress {
@@ -355,7 +364,7 @@ fn complete(inst: &mut VrrpInstance, g: &VrrpGlobals, ctx: &mut Ctx) -> bool {
         if inst.version == 3 || inst.strict {
             global(
                 ctx,
-                Severity::Fatal,
+                Severity::Error,
                 Class::Missing,
                 format!("({name}) No VIP specified; at least one is required"),
             );
