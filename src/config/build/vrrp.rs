@@ -73,18 +73,25 @@ pub(crate) fn value<'s>(ctx: &mut Ctx, stmt: &'s Stmt) -> Option<&'s Word> {
     ctx.arg(stmt, 0)
 }
 
-/// An optional <BOOL> argument (absent = on), with upstream's message.
-pub(crate) fn opt_bool(ctx: &mut Ctx, stmt: &Stmt) -> Option<bool> {
+/// An optional <BOOL> argument (absent = on); `msg` words upstream's
+/// complaint about a bad value.
+pub(crate) fn bool_with(ctx: &mut Ctx, stmt: &Stmt, msg: impl FnOnce(&str) -> String) -> Option<bool> {
     match stmt.arg(0) {
         None => Some(true),
         Some(w) => match parse_bool(&w.text) {
             Some(b) => Some(b),
             None => {
-                ctx.error(w.span, format!("Invalid value '{}' for {}", w.text, stmt.keyword.text));
+                ctx.error(w.span, msg(&w.text));
                 None
             }
         },
     }
+}
+
+/// An optional <BOOL> of global_defs, with upstream's message.
+pub(crate) fn opt_bool(ctx: &mut Ctx, stmt: &Stmt) -> Option<bool> {
+    let kw = stmt.keyword.text.clone();
+    bool_with(ctx, stmt, |_| format!("Invalid value for {kw} specified"))
 }
 
 /// The name of a named block (`vrrp_script NAME {`), or upstream's message.
@@ -105,12 +112,12 @@ const SCRIPT: &[Keyword<VrrpScript>] = &[
         }
     }),
     Keyword::new("interval", |s, st, ctx| {
-        if let Some(d) = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.001, 4_294_967.0)) {
+        if let Some(d) = script_seconds(ctx, st, &s.name) {
             s.interval = d;
         }
     }),
     Keyword::new("timeout", |s, st, ctx| {
-        if let Some(d) = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.001, 4_294_967.0)) {
+        if let Some(d) = script_seconds(ctx, st, &s.name) {
             s.timeout = d;
         }
     }),
@@ -128,16 +135,8 @@ const SCRIPT: &[Keyword<VrrpScript>] = &[
             }
         }
     }),
-    Keyword::new("rise", |s, st, ctx| {
-        if let Some(n) = value(ctx, st).and_then(|w| read_int(ctx, w, 1, i64::from(u32::MAX))) {
-            s.rise = n as u32;
-        }
-    }),
-    Keyword::new("fall", |s, st, ctx| {
-        if let Some(n) = value(ctx, st).and_then(|w| read_int(ctx, w, 1, i64::from(u32::MAX))) {
-            s.fall = n as u32;
-        }
-    }),
+    Keyword::new("rise", |s, st, ctx| s.rise = rise_fall(ctx, st, &s.name)),
+    Keyword::new("fall", |s, st, ctx| s.fall = rise_fall(ctx, st, &s.name)),
     Keyword::new("user", |s, st, ctx| {
         let Some(u) = value(ctx, st) else { return };
         let sc = s.script.get_or_insert_with(Script::default);
@@ -157,6 +156,32 @@ const SCRIPT: &[Keyword<VrrpScript>] = &[
 ];
 
 use crate::config::model::Script;
+
+/// vrrp_script `interval`/`timeout`: positive seconds (0 becomes 1 s).
+fn script_seconds(ctx: &mut Ctx, st: &Stmt, name: &str) -> Option<Duration> {
+    let w = value(ctx, st)?;
+    let d = read_decimal(ctx, w, 0.0, 4_294_967.0)?;
+    if d.is_zero() {
+        ctx.error(w.span, format!("({name}): vrrp script {} must be greater than 0, setting to 1", st.keyword.text));
+        return Some(Duration::from_secs(1));
+    }
+    Some(d)
+}
+
+/// vrrp_script `rise`/`fall`: 1 when invalid.
+fn rise_fall(ctx: &mut Ctx, st: &Stmt, name: &str) -> u32 {
+    let Some(w) = value(ctx, st) else { return 1 };
+    match read_int(ctx, w, 1, i64::from(i32::MAX)) {
+        Some(n) => n as u32,
+        None => {
+            ctx.error(
+                w.span,
+                format!("({name}): vrrp script {} value '{}' invalid, defaulting to 1", st.keyword.text, w.text),
+            );
+            1
+        }
+    }
+}
 
 fn vrrp_script(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
     let Some(name) = block_name(ctx, st) else { return };
@@ -200,7 +225,7 @@ const TRACK_FILE: &[Keyword<TrackFile>] = &[
             if r.text == "reverse" {
                 t.weight_reverse = true;
             } else {
-                ctx.error(r.span, format!("track file {} unknown weight option {}", t.name, r.text));
+                ctx.error(r.span, format!("track_file {} unknown weight option {}", t.name, r.text));
             }
         }
     }),
@@ -210,8 +235,10 @@ const TRACK_FILE: &[Keyword<TrackFile>] = &[
         for w in &st.args {
             if w.text == "overwrite" {
                 overwrite = true;
-            } else if let Some(n) = read_int(ctx, w, i64::from(i32::MIN), i64::from(i32::MAX)) {
-                value = n;
+            } else if let Ok(n) = w.text.parse::<i32>() {
+                value = i64::from(n);
+            } else {
+                ctx.error(w.span, format!("Unknown track file init option {}", w.text));
             }
         }
         t.init_file = Some((value, overwrite));
@@ -230,7 +257,7 @@ fn track_file(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
     };
     ctx.apply(&mut t, st.children(), TRACK_FILE);
     if t.file.is_none() {
-        ctx.error(st.span(), format!("No file set for track_file {} - removing", t.name));
+        ctx.error(st.span(), format!("No file set for track_file {} - ignoring", t.name));
         return;
     }
     if c.vrrp.track_files.iter().any(|o| o.name == t.name) {
@@ -253,50 +280,98 @@ const TRACK_PROCESS: &[Keyword<TrackProcess>] = &[
         match w.text.as_str() {
             "initial" => t.param_match = Some(ParamMatch::Initial),
             "partial" => t.param_match = Some(ParamMatch::Partial),
-            other => ctx.error(w.span, format!("Unknown param_match type {other} - ignoring")),
+            other => ctx.error(w.span, format!("Invalid param_match type {other} - ignoring")),
         }
     }),
     Keyword::new("weight", |t, st, ctx| {
         let Some(w) = value(ctx, st) else { return };
-        if let Some(n) = read_int(ctx, w, -254, 254) {
-            t.weight = n as i32;
+        match read_int(ctx, w, -254, 254) {
+            Some(n) => t.weight = n as i32,
+            None => ctx.error(
+                w.span,
+                format!(
+                    "Weight ({}) for vrrp_track_process {} must be between [-254..254] inclusive. Ignoring...",
+                    w.text, t.name
+                ),
+            ),
         }
         if let Some(r) = st.arg(1) {
             if r.text == "reverse" {
                 t.weight_reverse = true;
             } else {
-                ctx.error(r.span, format!("track process {} unknown weight option {}", t.name, r.text));
+                ctx.error(r.span, format!("track_process {} unknown weight option {}", t.name, r.text));
             }
         }
     }),
     Keyword::new("quorum", |t, st, ctx| {
-        if let Some(n) = value(ctx, st).and_then(|w| read_int(ctx, w, 1, 65535)) {
-            t.quorum = n as u32;
+        let Some(w) = value(ctx, st) else { return };
+        match read_int(ctx, w, 1, 65535) {
+            Some(n) if t.quorum_max.is_some_and(|m| (n as u32) > m) => {
+                ctx.error(w.span, "Quorum is greater than quorum_max - ignoring")
+            }
+            Some(n) => t.quorum = n as u32,
+            None => ctx.error(
+                w.span,
+                format!(
+                    "Quorum ({}) for vrrp_track_process {} must be between [1..65535] inclusive. Ignoring...",
+                    w.text, t.name
+                ),
+            ),
         }
     }),
     Keyword::new("quorum_max", |t, st, ctx| {
-        if let Some(n) = value(ctx, st).and_then(|w| read_int(ctx, w, 0, 65535)) {
-            t.quorum_max = Some(n as u32);
+        let Some(w) = value(ctx, st) else { return };
+        match read_int(ctx, w, 0, 65535) {
+            Some(n) if (n as u32) < t.quorum => ctx.error(w.span, "Quorum is greater than quorum_max - ignoring"),
+            Some(n) => t.quorum_max = Some(n as u32),
+            None => ctx.error(
+                w.span,
+                format!(
+                    "Quorum max ({}) for vrrp_track_process {} must be between [0..65535] inclusive. Ignoring...",
+                    w.text, t.name
+                ),
+            ),
         }
     }),
     Keyword::new("fork_delay", |t, st, ctx| {
-        if let Some(d) = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 4_294_967.0)) {
+        if let Some(d) = process_delay(ctx, st, &t.name) {
             t.fork_delay = d;
         }
     }),
     Keyword::new("terminate_delay", |t, st, ctx| {
-        if let Some(d) = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 4_294_967.0)) {
+        if let Some(d) = process_delay(ctx, st, &t.name) {
             t.terminate_delay = d;
         }
     }),
     Keyword::new("delay", |t, st, ctx| {
-        if let Some(d) = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 4_294_967.0)) {
+        if let Some(d) = process_delay(ctx, st, &t.name) {
             t.fork_delay = d;
             t.terminate_delay = d;
         }
     }),
     Keyword::new("full_command", |t, _, _| t.full_command = true),
 ];
+
+/// `fork_delay`, `terminate_delay`, `delay`: 1 us to 1 hour.
+fn process_delay(ctx: &mut Ctx, st: &Stmt, name: &str) -> Option<Duration> {
+    let w = value(ctx, st)?;
+    let msg = format!(
+        "{} ({}) for vrrp_track_process {name} must be between [0.000001..3600] inclusive. Ignoring...",
+        st.keyword.text, w.text
+    );
+    if w.text.starts_with('-') {
+        ctx.error(w.span, format!("negative number '{}'", w.text));
+        ctx.error(w.span, msg);
+        return None;
+    }
+    match super::parse_timer(&w.text) {
+        Some(d) if d >= Duration::from_micros(1) && d <= Duration::from_secs(3600) => Some(d),
+        _ => {
+            ctx.error(w.span, msg);
+            None
+        }
+    }
+}
 
 fn vrrp_track_process(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
     let Some(name) = block_name(ctx, st) else { return };
@@ -315,20 +390,8 @@ fn vrrp_track_process(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
     };
     ctx.apply(&mut t, st.children(), TRACK_PROCESS);
     if t.process.is_none() {
-        ctx.error(st.span(), format!("No process specified for track_process {} - removing", t.name));
+        ctx.error(st.span(), format!("track process '{}' process name not specified", t.name));
         return;
-    }
-    if t.quorum_max.is_some_and(|m| m < t.quorum) {
-        ctx.error(
-            st.span(),
-            format!(
-                "Track process {}: quorum_max {} < quorum {} - setting quorum_max to quorum",
-                t.name,
-                t.quorum_max.unwrap_or(0),
-                t.quorum
-            ),
-        );
-        t.quorum_max = Some(t.quorum);
     }
     if c.vrrp.track_processes.iter().any(|o| o.name == t.name) {
         ctx.error(st.span(), format!("track_process {} already defined", t.name));
@@ -389,8 +452,15 @@ const SYNC_GROUP: &[Keyword<SyncGroup>] = &[
         g.notify.deleted = Some(if st.args.is_empty() { None } else { ctx.script_with_user(st) })
     }),
     Keyword::not_yet("notify", |g, st, ctx| g.notify.any = ctx.script_with_user(st)),
-    Keyword::not_yet("notify_priority_changes", |g, st, ctx| g.notify.priority_changes = opt_bool(ctx, st)),
-    Keyword::not_yet("smtp_alert", |g, st, ctx| g.notify.smtp_alert = opt_bool(ctx, st)),
+    Keyword::not_yet("notify_priority_changes", |g, st, ctx| {
+        let n = g.name.clone();
+        g.notify.priority_changes = bool_with(ctx, st, |v| {
+            format!("({n}) Invalid value '{v}' for sync group notify_priority_changes specified")
+        })
+    }),
+    Keyword::not_yet("smtp_alert", |g, st, ctx| {
+        g.notify.smtp_alert = bool_with(ctx, st, |v| format!("Invalid vrrp_group smtp_alert parameter {v}"))
+    }),
     Keyword::new("global_tracking", |g, st, ctx| {
         g.global_tracking = true;
         ctx.push(
@@ -454,7 +524,12 @@ fn garp_group(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
     let mut g = GarpGroup { span: st.span(), ..GarpGroup::default() };
     ctx.apply(&mut g, st.children(), GARP_GROUP);
     if g.interface.is_none() && g.interfaces.is_empty() {
-        ctx.error(st.span(), "garp_group has no interfaces specified - ignoring");
+        // Upstream silently ignores such a group.
+        ctx.push(Severity::Note, Class::Other, st.span(), "garp_group has no interfaces specified - it has no effect");
+        return;
+    }
+    if g.garp_interval.is_none() && g.gna_interval.is_none() {
+        ctx.error(st.span(), format!("garp group {} does not have any delay set - removing", c.vrrp.garp_groups.len()));
         return;
     }
     if g.interface.is_some() && !g.interfaces.is_empty() {

@@ -157,11 +157,8 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
         c.vrrp.globals.nftables = Some(st.arg(0).map(|w| w.text.clone()).unwrap_or_else(|| "keepalived".into()));
     }),
     Keyword::new("vrrp_check_unicast_src", |c, _, _| c.vrrp.globals.check_unicast_src = true),
-    Keyword::new("vrrp_skip_check_adv_addr", |c, st, ctx| {
-        if let Some(b) = opt_bool(ctx, st) {
-            c.vrrp.globals.skip_check_adv_addr = b;
-        }
-    }),
+    // Upstream ignores any argument.
+    Keyword::new("vrrp_skip_check_adv_addr", |c, _, _| c.vrrp.globals.skip_check_adv_addr = true),
     Keyword::not_yet("vrrp_notify_priority_changes", |c, st, ctx| {
         if let Some(b) = opt_bool(ctx, st) {
             c.vrrp.globals.notify_priority_changes = b;

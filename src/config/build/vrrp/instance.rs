@@ -14,7 +14,7 @@ use crate::config::model::vrrp::{
 };
 
 use super::globals::garp_extra_if;
-use super::{opt_bool, read_decimal, read_int, value};
+use super::{bool_with, read_decimal, read_int, value};
 
 /// An instance being built, with the names of the trackers defined so far
 /// (upstream resolves track_* references while parsing, so a tracker must be
@@ -196,8 +196,14 @@ fn garp_delay(ctx: &mut Ctx, st: &Stmt) -> Option<std::time::Duration> {
     value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 86400.0))
 }
 
-fn set_bool(ctx: &mut Ctx, st: &Stmt) -> Option<bool> {
-    opt_bool(ctx, st)
+/// An instance <BOOL> option with upstream's message.
+fn set_bool(ctx: &mut Ctx, b: &InstanceBuild, st: &Stmt) -> Option<bool> {
+    let (n, kw) = (name(b).to_owned(), st.keyword.text.clone());
+    bool_with(ctx, st, |v| match kw.as_str() {
+        "smtp_alert" => format!("Invalid vrrp_instance smtp_alert parameter {v}"),
+        "notify_priority_changes" => format!("({n}) Invalid value '{v}' for notify_priority_changes specified"),
+        _ => format!("({n}) invalid {kw} {v} specified"),
+    })
 }
 
 const AUTH: &[Keyword<InstanceBuild>] = &[
@@ -425,7 +431,7 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
     }),
     Keyword::new("accept", |b, _, _| b.inst.written.accept = Some(true)),
     Keyword::new("no_accept", |b, _, _| b.inst.written.accept = Some(false)),
-    Keyword::new("strict_mode", |b, st, ctx| b.inst.written.strict = set_bool(ctx, st)),
+    Keyword::new("strict_mode", |b, st, ctx| b.inst.written.strict = set_bool(ctx, b, st)),
     Keyword::new("virtual_ipaddress", |b, st, ctx| vips(b, st, ctx, false)),
     Keyword::new("virtual_ipaddress_excluded", |b, st, ctx| vips(b, st, ctx, true)),
     Keyword::new("no_virtual_ipaddress", |b, _, _| b.inst.no_virtual_ipaddress = true),
@@ -547,10 +553,10 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
             Some(w) => read_int(ctx, w, 1, 254).map(|n| n as u8),
         }
     }),
-    Keyword::new("lower_prio_no_advert", |b, st, ctx| b.inst.written.lower_prio_no_advert = set_bool(ctx, st)),
-    Keyword::new("higher_prio_send_advert", |b, st, ctx| b.inst.written.higher_prio_send_advert = set_bool(ctx, st)),
-    Keyword::new("skip_check_adv_addr", |b, st, ctx| b.inst.written.skip_check_adv_addr = set_bool(ctx, st)),
-    Keyword::new("v3_checksum_as_v2", |b, st, ctx| b.inst.written.v3_checksum_as_v2 = set_bool(ctx, st)),
+    Keyword::new("lower_prio_no_advert", |b, st, ctx| b.inst.written.lower_prio_no_advert = set_bool(ctx, b, st)),
+    Keyword::new("higher_prio_send_advert", |b, st, ctx| b.inst.written.higher_prio_send_advert = set_bool(ctx, b, st)),
+    Keyword::new("skip_check_adv_addr", |b, st, ctx| b.inst.written.skip_check_adv_addr = set_bool(ctx, b, st)),
+    Keyword::new("v3_checksum_as_v2", |b, st, ctx| b.inst.written.v3_checksum_as_v2 = set_bool(ctx, b, st)),
     Keyword::not_yet("old_unicast_checksum", |b, st, ctx| match st.arg(0) {
         None => b.inst.old_unicast_checksum = Some(true),
         Some(w) if w.text == "never" => b.inst.old_unicast_checksum = Some(false),
@@ -593,8 +599,8 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
     Keyword::not_yet("notify_master_rx_lower_pri", |b, st, ctx| {
         b.inst.notify.master_rx_lower_pri = ctx.script_with_user(st)
     }),
-    Keyword::not_yet("notify_priority_changes", |b, st, ctx| b.inst.notify.priority_changes = set_bool(ctx, st)),
-    Keyword::not_yet("smtp_alert", |b, st, ctx| b.inst.notify.smtp_alert = set_bool(ctx, st)),
+    Keyword::not_yet("notify_priority_changes", |b, st, ctx| b.inst.notify.priority_changes = set_bool(ctx, b, st)),
+    Keyword::not_yet("smtp_alert", |b, st, ctx| b.inst.notify.smtp_alert = set_bool(ctx, b, st)),
     Keyword::not_yet("promote_secondaries", |b, _, _| b.inst.promote_secondaries = true),
     Keyword::not_yet("kernel_rx_buf_size", |b, st, ctx| {
         b.inst.kernel_rx_buf_size =
