@@ -316,3 +316,40 @@ fn samples_give_upstream_messages() {
         assert_eq!(got, expected, "messages for {s}");
     }
 }
+
+#[test]
+fn script_and_tracker_blocks() {
+    let l = golden("blocks");
+    let v = &l.config.vrrp;
+    let s1 = v.script("s1").expect("s1");
+    assert_eq!((s1.interval, s1.rise, s1.fall), (std::time::Duration::from_secs(1), 1, 1));
+    assert!(s1.init_fail);
+    assert_eq!(s1.script.as_ref().and_then(|s| s.user.as_deref()), Some("root"));
+    let s2 = v.script("s2").expect("s2");
+    assert_eq!(s2.timeout, std::time::Duration::from_secs(5));
+    let names: Vec<&str> = v.track_files.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["f2"], "a track_file without file is ignored");
+    let p2 = v.track_processes.iter().find(|p| p.name == "p2").expect("p2");
+    assert_eq!((p2.quorum, p2.quorum_max), (1, Some(1)), "quorum above quorum_max ignored");
+    // /bin/true exists and script_security is off.
+    assert_eq!(l.exit_code(), 5);
+}
+
+#[test]
+fn instance_family_follows_first_address() {
+    let l = golden("family");
+    let v5 = l.config.vrrp.instance("VI_5").expect("VI_5");
+    assert!(v5.ipv6 && v5.unicast_src_ip.is_none());
+    assert_eq!(v5.vips.first().and_then(|a| a.label.as_ref()), None, "no labels on IPv6 addresses");
+    let v6 = l.config.vrrp.instance("VI_6").expect("VI_6");
+    assert!(!v6.ipv6 && v6.unicast_peers.is_empty());
+    assert_eq!(v6.mcast_dst_ip.to_string(), "224.0.0.18");
+    let v2 = l.config.vrrp.instance("VI_2").expect("VI_2");
+    assert!(v2.interface.is_none() && v2.is_unicast(), "unicast without interface is allowed (2.4)");
+}
+
+#[test]
+fn boolean_options() {
+    let l = golden("bools");
+    assert_eq!(l.diags.iter().filter(|d| d.class == Class::BadValue).count(), 9);
+}
