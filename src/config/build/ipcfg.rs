@@ -1142,7 +1142,8 @@ pub fn check_address_interface(a: &IpAddress, sys: &SystemView, ctx: &mut Ctx) -
 }
 
 /// Upstream's message for a route (or nexthop) on an interface that does not
-/// exist, and for a VRF that does not exist. Returns whether all exist.
+/// exist, and for a VRF that does not exist. Returns whether all interfaces
+/// exist.
 pub fn check_route_interfaces(r: &IpRoute, sys: &SystemView, ctx: &mut Ctx) -> bool {
     let mut ok = true;
     let devs = r.dev.iter().chain(r.nexthops.iter().filter_map(|n| n.dev.as_ref()));
@@ -1159,8 +1160,8 @@ pub fn check_route_interfaces(r: &IpRoute, sys: &SystemView, ctx: &mut Ctx) -> b
     }
     if let Some(v) = &r.vrf {
         if !sys.has_interface(&v.value) {
+            // Reported, but not a missing interface in upstream's sense.
             ctx.push(Severity::Error, Class::Reference, v.span, format!("VRF {} not found for route", v.value));
-            ok = false;
         }
     }
     ok
