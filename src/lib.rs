@@ -6,4 +6,6 @@
 //! runtimes in `vrrp::runtime`, `check` and `watchdog` do the I/O.
 
 pub mod config;
+pub mod netlink;
+mod sys;
 pub mod vrrp;

@@ -54,7 +54,16 @@ pub fn exit_code(diags: &[Diagnostic]) -> i32 {
 
 /// Reads, parses and validates a configuration file.
 pub fn load(path: &Path, opts: &preprocess::Options, sys: &validate::SystemView) -> Loaded {
-    let pre = preprocess::preprocess(path, opts);
+    build_model(preprocess::preprocess(path, opts), sys)
+}
+
+/// Like [`load`], for a configuration held in memory (`name` is used in
+/// messages; includes resolve relative to the current directory).
+pub fn load_str(name: &Path, text: &str, opts: &preprocess::Options, sys: &validate::SystemView) -> Loaded {
+    build_model(preprocess::preprocess_str(name, text, opts), sys)
+}
+
+fn build_model(pre: preprocess::Preprocessed, sys: &validate::SystemView) -> Loaded {
     let mut diags = pre.diags;
     let parsed = lexer::parse_lines(&pre.lines);
     diags.extend(parsed.diags);

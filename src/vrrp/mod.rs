@@ -1,9 +1,12 @@
 //! VRRP (RFC 3768 VRRPv2, RFC 5798 VRRPv3).
 //!
 //! Pure: [`packet`] (wire codec), [`auth`] (PASS and IPsec-AH), [`fsm`] (the
-//! per-instance state machine) and [`timer`]. The runtime owns the sockets.
+//! per-instance state machine), [`timer`] and [`garp`] (frame builders).
+//! I/O: [`socket`].
 
 pub mod auth;
 pub mod fsm;
+pub mod garp;
 pub mod packet;
+pub mod socket;
 pub mod timer;

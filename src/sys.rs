@@ -1,0 +1,92 @@
+//! The few system calls that need `unsafe`, each wrapped in a safe function.
+//! Nothing else in the crate uses `unsafe`.
+
+use std::io;
+use std::mem::{size_of, zeroed};
+use std::net::{Ipv6Addr, SocketAddrV6};
+use std::os::fd::{AsRawFd, BorrowedFd};
+
+fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
+    if rc < 0 { Err(io::Error::last_os_error()) } else { Ok(rc) }
+}
+
+/// Sets an integer socket option.
+pub fn setsockopt_int(fd: BorrowedFd<'_>, level: libc::c_int, name: libc::c_int, value: libc::c_int) -> io::Result<()> {
+    // SAFETY: `value` lives for the call and its size is passed.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            level,
+            name,
+            (&value as *const libc::c_int).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    check(rc).map(|_| ())
+}
+
+/// Binds an `AF_PACKET` socket to one interface and Ethernet protocol.
+pub fn bind_packet(fd: BorrowedFd<'_>, ifindex: u32, ethertype: u16) -> io::Result<()> {
+    // SAFETY: sockaddr_ll is plain data; all-zero is a valid value.
+    let mut sll: libc::sockaddr_ll = unsafe { zeroed() };
+    sll.sll_family = libc::AF_PACKET as libc::c_ushort;
+    sll.sll_protocol = ethertype.to_be();
+    sll.sll_ifindex = ifindex as libc::c_int;
+    // SAFETY: the pointer and length describe `sll`, which outlives the call.
+    let rc = unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            (&sll as *const libc::sockaddr_ll).cast(),
+            size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+        )
+    };
+    check(rc).map(|_| ())
+}
+
+/// What `recvmsg` gave on an IPv6 socket.
+#[derive(Clone, Copy, Debug)]
+pub struct RecvMeta {
+    pub len: usize,
+    pub src: Option<SocketAddrV6>,
+    /// Bytes of ancillary data written into the control buffer.
+    pub control_len: usize,
+}
+
+/// `recvmsg` into initialized buffers, non-blocking as the socket is.
+pub fn recvmsg_v6(fd: BorrowedFd<'_>, buf: &mut [u8], control: &mut [u8]) -> io::Result<RecvMeta> {
+    // SAFETY: all-zero is valid for these plain C structs.
+    let mut addr: libc::sockaddr_in6 = unsafe { zeroed() };
+    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+    // SAFETY: as above.
+    let mut msg: libc::msghdr = unsafe { zeroed() };
+    msg.msg_name = (&mut addr as *mut libc::sockaddr_in6).cast();
+    msg.msg_namelen = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = control.len();
+    // SAFETY: every pointer in `msg` points at a live buffer of the stated size.
+    let n = unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, 0) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let src = (msg.msg_namelen as usize >= size_of::<libc::sockaddr_in6>()
+        && addr.sin6_family == libc::AF_INET6 as libc::sa_family_t)
+        .then(|| {
+            SocketAddrV6::new(
+                Ipv6Addr::from(addr.sin6_addr.s6_addr),
+                u16::from_be(addr.sin6_port),
+                addr.sin6_flowinfo,
+                addr.sin6_scope_id,
+            )
+        });
+    Ok(RecvMeta { len: n as usize, src, control_len: msg.msg_controllen.min(control.len()) })
+}
+
+/// Registers an owned socket with the current tokio reactor.
+pub fn async_socket(s: socket2::Socket) -> io::Result<tokio::io::unix::AsyncFd<socket2::Socket>> {
+    // SAFETY: `socket2::Socket` owns its descriptor: it stays open, and
+    // `as_raw_fd` returns the same value, until the socket is dropped, which
+    // only happens when the AsyncFd that now owns it is dropped.
+    unsafe { tokio::io::unix::AsyncFd::register(s) }.map_err(|e| e.into_parts().1)
+}
