@@ -94,6 +94,11 @@ pub(crate) fn opt_bool(ctx: &mut Ctx, stmt: &Stmt) -> Option<bool> {
     bool_with(ctx, stmt, |_| format!("Invalid value for {kw} specified"))
 }
 
+/// Where upstream reports problems found at the end of a block: its closing brace.
+fn block_end(st: &Stmt) -> crate::config::ast::Span {
+    st.block.as_ref().map(|b| b.close).unwrap_or_else(|| st.span())
+}
+
 /// The name of a named block (`vrrp_script NAME {`), or upstream's message.
 fn block_name<'s>(ctx: &mut Ctx, stmt: &'s Stmt) -> Option<&'s Word> {
     let w = stmt.arg(0);
@@ -192,7 +197,7 @@ fn vrrp_script(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
         s.script = None;
     }
     if s.script.is_none() {
-        ctx.error(st.span(), format!("No script set for vrrp_script {} - removing", s.name));
+        ctx.error(block_end(st), format!("No script set for vrrp_script {} - removing", s.name));
         return;
     }
     if s.timeout.is_zero() {
@@ -257,7 +262,7 @@ fn track_file(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
     };
     ctx.apply(&mut t, st.children(), TRACK_FILE);
     if t.file.is_none() {
-        ctx.error(st.span(), format!("No file set for track_file {} - ignoring", t.name));
+        ctx.error(block_end(st), format!("No file set for track_file {} - ignoring", t.name));
         return;
     }
     if c.vrrp.track_files.iter().any(|o| o.name == t.name) {
@@ -390,7 +395,7 @@ fn vrrp_track_process(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
     };
     ctx.apply(&mut t, st.children(), TRACK_PROCESS);
     if t.process.is_none() {
-        ctx.error(st.span(), format!("track process '{}' process name not specified", t.name));
+        ctx.error(block_end(st), format!("track process '{}' process name not specified", t.name));
         return;
     }
     if c.vrrp.track_processes.iter().any(|o| o.name == t.name) {
@@ -529,7 +534,10 @@ fn garp_group(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
         return;
     }
     if g.garp_interval.is_none() && g.gna_interval.is_none() {
-        ctx.error(st.span(), format!("garp group {} does not have any delay set - removing", c.vrrp.garp_groups.len()));
+        ctx.error(
+            block_end(st),
+            format!("garp group {} does not have any delay set - removing", c.vrrp.garp_groups.len()),
+        );
         return;
     }
     if g.interface.is_some() && !g.interfaces.is_empty() {
