@@ -79,6 +79,8 @@ fn basic_instance_model() {
     assert_eq!(i.state, InitialState::Backup);
     assert_eq!(i.vips.len(), 2);
     assert_eq!(i.evips.len(), 1);
+    let dev: Vec<Option<&str>> = i.vips.iter().map(|a| i.address_interface(a)).collect();
+    assert_eq!(dev, [Some("eth0"), Some("eth1")]);
     assert_eq!(i.unicast_peers.len(), 2);
     assert_eq!(i.garp.master_delay, std::time::Duration::from_secs(2), "instance value");
     assert_eq!(i.garp.master_repeat, 3, "global value");

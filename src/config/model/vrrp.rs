@@ -693,4 +693,10 @@ impl VrrpInstance {
     pub fn is_address_owner(&self) -> bool {
         self.priority == 255
     }
+
+    /// The interface an address of this instance goes on: its own `dev`,
+    /// else the instance's interface (a VMAC, if any, is the runtime's choice).
+    pub fn address_interface<'a>(&'a self, a: &'a IpAddress) -> Option<&'a str> {
+        a.dev.as_ref().or(self.interface.as_ref()).map(|d| d.value.as_str())
+    }
 }
