@@ -100,7 +100,7 @@ pub fn dump(cfg: &Config) -> String {
 /// `killall`, but not notify scripts under a missing /usr/local/bin).
 fn check_script_security(cfg: &Config, ctx: &mut build::Ctx) {
     // Upstream stops loading at a missing interface, before this check.
-    if ctx.diags.iter().any(|d| d.span.is_none() && d.message == NON_EXISTENT_INTERFACE) {
+    if ctx.diags.iter().any(|d| d.span.is_none() && d.message == build::ipcfg::NON_EXISTENT_INTERFACE) {
         return;
     }
     if !cfg.global.enable_script_security && cfg.scripts().iter().any(|s| program_exists(s)) {
@@ -118,10 +118,6 @@ fn check_script_security(cfg: &Config, ctx: &mut build::Ctx) {
         }
     }
 }
-
-/// Upstream's message when the configuration names an interface that does
-/// not exist; it stops checking the configuration there.
-pub const NON_EXISTENT_INTERFACE: &str = "Non-existent interface specified in configuration";
 
 /// Whether a script's program is an existing file: a path as given, or a
 /// bare name found in `PATH` as the shell would.

@@ -1124,6 +1124,16 @@ pub fn parse_rule(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRule> 
     Some(r)
 }
 
+/// Upstream's message, once per configuration, when an interface it names
+/// does not exist (CONFIG_BAD_IF): keepalived 2.4 cannot run such a
+/// configuration and stops checking it there.
+pub const NON_EXISTENT_INTERFACE: &str = "Non-existent interface specified in configuration";
+
+/// Whether [`NON_EXISTENT_INTERFACE`] has been reported already.
+pub fn non_existent_interface_reported(ctx: &Ctx) -> bool {
+    ctx.diags.iter().any(|d| d.span.is_none() && d.message == NON_EXISTENT_INTERFACE)
+}
+
 /// Upstream's message for an address on an interface that does not exist.
 /// Returns whether the interface exists.
 pub fn check_address_interface(a: &IpAddress, sys: &SystemView, ctx: &mut Ctx) -> bool {

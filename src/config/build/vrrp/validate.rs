@@ -6,7 +6,9 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::config::build::Ctx;
-use crate::config::build::ipcfg::{check_address_interface, check_route_interfaces};
+use crate::config::build::ipcfg::{
+    NON_EXISTENT_INTERFACE, check_address_interface, check_route_interfaces, non_existent_interface_reported,
+};
 use crate::config::error::{Class, Diagnostic, Severity};
 use crate::config::model::Config;
 use crate::config::model::vrrp::{Auth, GarpSettings, InitialState, VrrpGlobals, VrrpInstance};
@@ -34,10 +36,14 @@ pub fn validate(cfg: &mut Config, sys: &SystemView, ctx: &mut Ctx) {
     // With dynamic_interfaces, interfaces may appear later.
     let ok = cfg.vrrp.globals.dynamic_interfaces.is_some() || interfaces(cfg, sys, &mut found);
     merge_in_line_order(ctx, found.diags);
-    if !ok {
+    // The global part reports missing interfaces of static addresses first.
+    let reported = non_existent_interface_reported(ctx);
+    if !ok || reported {
         // Upstream stops checking the configuration here, and keepalived 2.4
-        // treats it as a configuration that cannot run (CONFIG_BAD_IF).
-        global(ctx, Severity::Fatal, Class::Reference, crate::config::NON_EXISTENT_INTERFACE);
+        // cannot run it (CONFIG_BAD_IF).
+        if !reported {
+            global(ctx, Severity::Fatal, Class::Reference, NON_EXISTENT_INTERFACE);
+        }
         resolve_all(cfg);
         return;
     }
