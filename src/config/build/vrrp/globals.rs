@@ -245,13 +245,13 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
             None => ctx.error(w.span, format!("Invalid vrrp_rx_bufs_multiplier {}", w.text)),
         }
     }),
-    Keyword::not_yet("vrrp_startup_delay", |c, st, ctx| {
+    Keyword::new("vrrp_startup_delay", |c, st, ctx| {
         c.vrrp.globals.startup_delay = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 86400.0))
     }),
-    Keyword::not_yet("vrrp_delay_after_boot", |c, st, ctx| {
+    Keyword::new("vrrp_delay_after_boot", |c, st, ctx| {
         c.vrrp.globals.delay_after_boot = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 86400.0))
     }),
-    Keyword::not_yet("log_unknown_vrids", |c, _, _| c.vrrp.globals.log_unknown_vrids = true),
+    Keyword::new("log_unknown_vrids", |c, _, _| c.vrrp.globals.log_unknown_vrids = true),
     Keyword::not_yet("vmac_prefix", |c, st, ctx| c.vrrp.globals.vmac_prefix = value(ctx, st).map(|w| w.text.clone())),
     Keyword::not_yet("vmac_addr_prefix", |c, st, ctx| {
         c.vrrp.globals.vmac_addr_prefix = value(ctx, st).map(|w| w.text.clone())
