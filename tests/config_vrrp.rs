@@ -360,3 +360,46 @@ fn boolean_options() {
     let l = golden("bools");
     assert_eq!(l.diags.iter().filter(|d| d.class == Class::BadValue).count(), 9);
 }
+
+fn load_text(text: &str) -> Loaded {
+    keepalived_rs::config::load_str(Path::new("test.conf"), text, &Options::default(), &system(&["lo", "eth0"]))
+}
+
+#[test]
+fn min_garp_sets_the_defaults_instances_can_override() {
+    let l = load_text(
+        "global_defs {\n vrrp_min_garp\n}\n\
+         vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n\
+         vrrp_instance B {\n interface eth0\n virtual_router_id 2\n garp_master_repeat 4\n virtual_ipaddress {\n  10.0.0.2\n }\n}\n",
+    );
+    assert_eq!(l.exit_code(), 0, "{:?}", messages(&l));
+    let a = l.config.vrrp.instance("A").expect("A");
+    assert_eq!((a.garp.master_repeat, a.garp.master_delay), (1, std::time::Duration::ZERO));
+    assert_eq!(a.garp.lower_prio_repeat, 1);
+    let b = l.config.vrrp.instance("B").expect("B");
+    assert_eq!(b.garp.master_repeat, 4);
+}
+
+#[test]
+fn rule_preferences_count_down_across_blocks() {
+    let l = load_text(
+        "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  10.0.0.1\n }\n\
+         virtual_rules {\n  from 10.1.0.0/16 table 5\n  from 10.2.0.0/16 table 5 preference 7\n }\n}\n\
+         vrrp_instance B {\n interface eth0\n virtual_router_id 2\n virtual_ipaddress {\n  10.0.0.2\n }\n\
+         virtual_rules {\n  to 10.3.0.0/16 table 6\n }\n}\n",
+    );
+    let prefs: Vec<u32> = l.config.vrrp.instances.iter().flat_map(|i| i.rules.iter().map(|r| r.priority)).collect();
+    assert_eq!(prefs, [16384, 7, 16383]);
+}
+
+#[test]
+fn missing_interface_of_an_earlier_part_stops_completion() {
+    // No vrrp_instance completion message after the interface problem.
+    let l = load_text(
+        "vrrp_instance A {\n interface nope\n virtual_router_id 1\n version 2\n advert_int 1.5\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n",
+    );
+    let msgs = messages(&l);
+    assert_eq!(msgs.last().map(String::as_str), Some("Non-existent interface specified in configuration"));
+    assert!(!msgs.iter().any(|m| m.contains("must be an integer")));
+    assert_eq!(l.config.vrrp.instance("A").map(|a| a.version), Some(2), "defaults still resolved");
+}

@@ -116,7 +116,13 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
     }),
     Keyword::new("vrrp_min_garp", |c, st, ctx| {
         if let Some(b) = opt_bool(ctx, st) {
-            c.vrrp.globals.min_garp = b;
+            let g = &mut c.vrrp.globals;
+            g.min_garp = b;
+            // One GARP/NA and no second burst: new defaults for every instance.
+            if b {
+                g.garp_master_repeat = 1;
+                g.garp_master_delay = std::time::Duration::ZERO;
+            }
         }
     }),
     Keyword::not_yet("vrrp_garp_extra_if", |c, st, ctx| {

@@ -333,10 +333,6 @@ fn resolve(inst: &mut VrrpInstance, g: &VrrpGlobals) {
         master_refresh_repeat: w.garp_master_refresh_repeat.unwrap_or(g.garp_master_refresh_repeat),
         extra_if: w.garp_extra_if.or(g.garp_extra_if),
     };
-    if g.min_garp {
-        inst.garp.master_repeat = 1;
-        inst.garp.master_delay = Duration::ZERO;
-    }
     inst.down_timer_adverts = w.down_timer_adverts.unwrap_or(g.down_timer_adverts);
     inst.lower_prio_no_advert = w.lower_prio_no_advert.or(g.lower_prio_no_advert).unwrap_or(inst.strict);
     inst.higher_prio_send_advert = w.higher_prio_send_advert.unwrap_or(g.higher_prio_send_advert);
