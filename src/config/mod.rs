@@ -110,9 +110,9 @@ fn check_script_security(cfg: &Config, ctx: &mut build::Ctx) {
             None,
             "SECURITY VIOLATION - scripts are being executed but script_security not enabled.",
         );
-        // Upstream checks right after parsing, before completing the
-        // configuration (whose messages carry no line).
-        match ctx.diags.iter().position(|d| d.span.is_none()) {
+        // Upstream checks right after parsing, with the scripts it disables,
+        // before completing the configuration (whose messages carry no line).
+        match ctx.diags.iter().position(|d| d.span.is_none() && !d.message.starts_with("Disabling ")) {
             Some(i) => ctx.diags.insert(i, d),
             None => ctx.diags.push(d),
         }

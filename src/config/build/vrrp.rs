@@ -103,7 +103,7 @@ fn block_end(st: &Stmt) -> crate::config::ast::Span {
 fn block_name<'s>(ctx: &mut Ctx, stmt: &'s Stmt) -> Option<&'s Word> {
     let w = stmt.arg(0);
     if w.is_none() {
-        ctx.push(Severity::Error, Class::Missing, stmt.span(), format!("{} name not specified", stmt.keyword.text));
+        ctx.push(Severity::Error, Class::Missing, stmt.span(), format!("{} must have a name", stmt.keyword.text));
     }
     w
 }
@@ -206,10 +206,8 @@ fn vrrp_script(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
     if let Some(sc) = s.script.as_mut() {
         sc.span = st.span();
     }
-    if c.vrrp.scripts.iter().any(|o| o.name == s.name) {
-        ctx.error(st.span(), format!("vrrp script {} already defined", s.name));
-        return;
-    }
+    // Upstream keeps a second block of the same name silently; references
+    // find the first.
     c.vrrp.scripts.push(s);
 }
 
@@ -263,10 +261,6 @@ fn track_file(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
     ctx.apply(&mut t, st.children(), TRACK_FILE);
     if t.file.is_none() {
         ctx.error(block_end(st), format!("No file set for track_file {} - ignoring", t.name));
-        return;
-    }
-    if c.vrrp.track_files.iter().any(|o| o.name == t.name) {
-        ctx.error(st.span(), format!("track_file {} already defined", t.name));
         return;
     }
     c.vrrp.track_files.push(t);
@@ -396,10 +390,6 @@ fn vrrp_track_process(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
     ctx.apply(&mut t, st.children(), TRACK_PROCESS);
     if t.process.is_none() {
         ctx.error(block_end(st), format!("track process '{}' process name not specified", t.name));
-        return;
-    }
-    if c.vrrp.track_processes.iter().any(|o| o.name == t.name) {
-        ctx.error(st.span(), format!("track_process {} already defined", t.name));
         return;
     }
     c.vrrp.track_processes.push(t);

@@ -47,6 +47,7 @@ pub fn validate(cfg: &mut Config, sys: &SystemView, ctx: &mut Ctx) {
         resolve_all(cfg);
         return;
     }
+    disable_missing_scripts(cfg, ctx);
     sync_groups(cfg, ctx);
     let globals = cfg.vrrp.globals.clone();
     let weights = Weights {
@@ -229,6 +230,52 @@ fn interfaces(cfg: &Config, sys: &SystemView, ctx: &mut Ctx) -> bool {
         }
     }
     ok
+}
+
+/// Whether upstream finds a script's program: a path as given, or a bare
+/// name in `PATH`. A command starting with `<` is a shell redirection
+/// (`</dev/tcp/host/port`) that upstream runs without checking.
+fn script_missing(s: &crate::config::model::Script) -> bool {
+    let Some(prog) = s.argv.first() else { return true };
+    if prog.starts_with('<') {
+        return false;
+    }
+    if prog.contains('/') {
+        return !std::path::Path::new(prog).is_file();
+    }
+    let path = std::env::var_os("PATH")
+        .unwrap_or_else(|| "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
+    !std::env::split_paths(&path).any(|d| d.join(prog).is_file())
+}
+
+/// Upstream disables (and no instance tracks) a vrrp_script whose program
+/// it cannot find; it checks only when there are instances.
+fn disable_missing_scripts(cfg: &mut Config, ctx: &mut Ctx) {
+    if cfg.vrrp.instances.is_empty() {
+        return;
+    }
+    let mut disabled = Vec::new();
+    for s in &cfg.vrrp.scripts {
+        if s.script.as_ref().is_some_and(script_missing) {
+            global(
+                ctx,
+                Severity::Error,
+                Class::Reference,
+                format!("Disabling track script {} since not found/accessible", s.name),
+            );
+            disabled.push(s.name.clone());
+        }
+    }
+    if disabled.is_empty() {
+        return;
+    }
+    cfg.vrrp.scripts.retain(|s| !disabled.contains(&s.name));
+    for inst in &mut cfg.vrrp.instances {
+        inst.tracking.scripts.retain(|t| !disabled.contains(&t.name.value));
+    }
+    for sg in &mut cfg.vrrp.sync_groups {
+        sg.tracking.scripts.retain(|t| !disabled.contains(&t.name.value));
+    }
 }
 
 fn sync_groups(cfg: &mut Config, ctx: &mut Ctx) {
