@@ -42,6 +42,11 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = globals::GLOBAL_DEFS;
 pub(crate) fn read_int(ctx: &mut Ctx, w: &Word, min: i64, max: i64) -> Option<i64> {
     match w.text.parse::<i64>() {
         Ok(n) if n >= min && n <= max => Some(n),
+        // Upstream reads unsigned values as such.
+        Ok(n) if n < 0 && min >= 0 => {
+            ctx.error(w.span, format!("negative number '{}'", w.text));
+            None
+        }
         Ok(_) => {
             ctx.error(w.span, format!("number '{}' outside range [{min}, {max}]", w.text));
             None
@@ -55,6 +60,10 @@ pub(crate) fn read_int(ctx: &mut Ctx, w: &Word, min: i64, max: i64) -> Option<i6
 
 /// Upstream's decimal reader (microsecond resolution).
 pub(crate) fn read_decimal(ctx: &mut Ctx, w: &Word, min: f64, max: f64) -> Option<Duration> {
+    if w.text.strip_prefix('-').is_some_and(|r| super::parse_timer(r).is_some()) {
+        ctx.error(w.span, format!("negative number '{}'", w.text));
+        return None;
+    }
     match super::parse_timer(&w.text) {
         Some(d) if d.as_secs_f64() >= min && d.as_secs_f64() <= max => Some(d),
         Some(_) => {

@@ -1,6 +1,7 @@
 //! The vrrp keywords of global_defs.
 
 use std::net::IpAddr;
+use std::time::Duration;
 
 use crate::config::ast::Stmt;
 use crate::config::build::{Ctx, Keyword};
@@ -31,6 +32,37 @@ pub(crate) fn garp_extra_if(ctx: &mut Ctx, st: &Stmt, who: &str) -> Option<Optio
         Some(n) => Some(Some(GarpExtraIf { interval: std::time::Duration::from_secs(n as u64), all })),
         None => {
             ctx.error(w.span, format!("{who}{} '{}' invalid - ignoring", st.keyword.text, w.text));
+            None
+        }
+    }
+}
+
+/// Upstream's longest delay in seconds (a 32-bit count of microseconds).
+const MAX_DELAY: f64 = 4294.967295;
+
+/// `vrrp_garp_master_delay` and the like: whole seconds up to 4294.
+pub(crate) fn garp_delay(ctx: &mut Ctx, st: &Stmt, who: &str) -> Option<Duration> {
+    let w = value(ctx, st)?;
+    match read_int(ctx, w, 0, 4294) {
+        Some(n) => Some(Duration::from_secs(n as u64)),
+        None => {
+            ctx.error(w.span, format!("{who}{} '{}' invalid - ignoring", st.keyword.text, w.text));
+            None
+        }
+    }
+}
+
+/// A decimal delay up to 4294.967295 s with upstream's "is invalid" message.
+fn small_delay(ctx: &mut Ctx, st: &Stmt, min: f64) -> Option<Duration> {
+    let w = value(ctx, st)?;
+    // 0 (the default) is accepted though upstream's range starts at 1 us.
+    if min == 0.0 && crate::config::build::parse_timer(&w.text).is_some_and(|d| d.is_zero()) {
+        return Some(Duration::ZERO);
+    }
+    match read_decimal(ctx, w, if min == 0.0 { 0.000001 } else { min }, MAX_DELAY) {
+        Some(d) => Some(d),
+        None => {
+            ctx.error(w.span, format!("{} '{}' is invalid", st.keyword.text, w.text));
             None
         }
     }
@@ -67,7 +99,7 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
         }
     }),
     Keyword::new("vrrp_garp_master_delay", |c, st, ctx| {
-        if let Some(d) = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 86400.0)) {
+        if let Some(d) = garp_delay(ctx, st, "") {
             c.vrrp.globals.garp_master_delay = d;
         }
     }),
@@ -80,7 +112,7 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
         }
     }),
     Keyword::new("vrrp_garp_lower_prio_delay", |c, st, ctx| {
-        if let Some(d) = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 86400.0)) {
+        if let Some(d) = garp_delay(ctx, st, "") {
             c.vrrp.globals.garp_lower_prio_delay = d;
             c.vrrp.globals_written.garp_lower_prio_delay = true;
         }
@@ -92,8 +124,8 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
         }
     }),
     Keyword::new("vrrp_garp_master_refresh", |c, st, ctx| {
-        if let Some(d) = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 86400.0)) {
-            c.vrrp.globals.garp_master_refresh = (!d.is_zero()).then_some(d);
+        if let Some(n) = value(ctx, st).and_then(|w| read_int(ctx, w, 0, i64::from(u32::MAX))) {
+            c.vrrp.globals.garp_master_refresh = (n != 0).then(|| Duration::from_secs(n as u64));
         }
     }),
     Keyword::new("vrrp_garp_master_refresh_repeat", |c, st, ctx| {
@@ -105,12 +137,12 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
         }
     }),
     Keyword::new("vrrp_garp_interval", |c, st, ctx| {
-        if let Some(d) = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 1.0)) {
+        if let Some(d) = small_delay(ctx, st, 0.0) {
             c.vrrp.globals.garp_interval = d;
         }
     }),
     Keyword::new("vrrp_gna_interval", |c, st, ctx| {
-        if let Some(d) = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 1.0)) {
+        if let Some(d) = small_delay(ctx, st, 0.0) {
             c.vrrp.globals.gna_interval = d;
         }
     }),
@@ -251,12 +283,8 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
             None => ctx.error(w.span, format!("Invalid vrrp_rx_bufs_multiplier {}", w.text)),
         }
     }),
-    Keyword::new("vrrp_startup_delay", |c, st, ctx| {
-        c.vrrp.globals.startup_delay = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 86400.0))
-    }),
-    Keyword::new("vrrp_delay_after_boot", |c, st, ctx| {
-        c.vrrp.globals.delay_after_boot = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 86400.0))
-    }),
+    Keyword::new("vrrp_startup_delay", |c, st, ctx| c.vrrp.globals.startup_delay = small_delay(ctx, st, 0.001)),
+    Keyword::new("vrrp_delay_after_boot", |c, st, ctx| c.vrrp.globals.delay_after_boot = small_delay(ctx, st, 0.001)),
     Keyword::new("log_unknown_vrids", |c, _, _| c.vrrp.globals.log_unknown_vrids = true),
     Keyword::not_yet("vmac_prefix", |c, st, ctx| c.vrrp.globals.vmac_prefix = value(ctx, st).map(|w| w.text.clone())),
     Keyword::not_yet("vmac_addr_prefix", |c, st, ctx| {

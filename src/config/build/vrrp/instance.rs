@@ -192,8 +192,9 @@ fn garp_u32(ctx: &mut Ctx, b: &InstanceBuild, st: &Stmt) -> Option<u32> {
     Some(n)
 }
 
-fn garp_delay(ctx: &mut Ctx, st: &Stmt) -> Option<std::time::Duration> {
-    value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 86400.0))
+fn garp_delay(ctx: &mut Ctx, b: &InstanceBuild, st: &Stmt) -> Option<std::time::Duration> {
+    let who = format!("({}): ", name(b));
+    super::globals::garp_delay(ctx, st, &who)
 }
 
 /// An instance <BOOL> option with upstream's message.
@@ -526,11 +527,15 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
         }
     }),
     Keyword::not_yet("track_src_ip", |b, _, _| b.inst.track_src_ip = true),
-    Keyword::new("garp_master_delay", |b, st, ctx| b.inst.written.garp_master_delay = garp_delay(ctx, st)),
+    Keyword::new("garp_master_delay", |b, st, ctx| b.inst.written.garp_master_delay = garp_delay(ctx, b, st)),
     Keyword::new("garp_master_repeat", |b, st, ctx| b.inst.written.garp_master_repeat = garp_u32(ctx, b, st)),
-    Keyword::new("garp_lower_prio_delay", |b, st, ctx| b.inst.written.garp_lower_prio_delay = garp_delay(ctx, st)),
+    Keyword::new("garp_lower_prio_delay", |b, st, ctx| b.inst.written.garp_lower_prio_delay = garp_delay(ctx, b, st)),
     Keyword::new("garp_lower_prio_repeat", |b, st, ctx| b.inst.written.garp_lower_prio_repeat = garp_u32(ctx, b, st)),
-    Keyword::new("garp_master_refresh", |b, st, ctx| b.inst.written.garp_master_refresh = garp_delay(ctx, st)),
+    Keyword::new("garp_master_refresh", |b, st, ctx| {
+        b.inst.written.garp_master_refresh = value(ctx, st)
+            .and_then(|w| read_int(ctx, w, 0, i64::from(u32::MAX)))
+            .map(|n| std::time::Duration::from_secs(n as u64))
+    }),
     Keyword::new("garp_master_refresh_repeat", |b, st, ctx| {
         b.inst.written.garp_master_refresh_repeat = garp_u32(ctx, b, st)
     }),
