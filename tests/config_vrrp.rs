@@ -422,3 +422,15 @@ fn scripts_whose_program_is_missing_are_disabled() {
     assert!(!l.diags.iter().any(|d| d.class == Class::ScriptSecurity));
     assert_eq!(l.exit_code(), 4);
 }
+
+#[test]
+fn native_ipv6_and_unicast_without_peers() {
+    let l = golden("unicast_no_peer");
+    let a = l.config.vrrp.instance("A").expect("A");
+    assert!(a.ipv6 && a.native_ipv6, "native_ipv6 makes the instance IPv6");
+    assert!(a.unicast_peers.is_empty(), "an IPv4 peer of an IPv6 instance is skipped");
+    assert_eq!(a.vips.len(), 1);
+    assert!(
+        l.diags.iter().any(|d| d.message.contains("A unicast keyword has been specified without any unicast peers"))
+    );
+}

@@ -615,6 +615,8 @@ pub struct Written {
     pub check_unicast_src: bool,
     /// Whether the VRID was written (valid or not).
     pub vrid_given: bool,
+    /// Whether a unicast keyword (unicast_peer, unicast_src_ip, unicast_ttl) was written.
+    pub unicast_keyword: bool,
 }
 
 impl VrrpInstance {

@@ -450,8 +450,12 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
             }
         }
     }),
-    Keyword::new("unicast_src_ip", |b, st, ctx| b.inst.unicast_src_ip = src_ip(ctx, b, st)),
+    Keyword::new("unicast_src_ip", |b, st, ctx| {
+        b.inst.written.unicast_keyword = true;
+        b.inst.unicast_src_ip = src_ip(ctx, b, st)
+    }),
     Keyword::new("unicast_peer", |b, st, ctx| {
+        b.inst.written.unicast_keyword = true;
         for line in st.children() {
             let Ok(addr) = line.keyword.text.parse::<IpAddr>() else {
                 ctx.error(
@@ -508,7 +512,10 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
     Keyword::new("unicast_ttl", |b, st, ctx| {
         let Some(w) = value(ctx, st) else { return };
         match read_int(ctx, w, 0, 255) {
-            Some(n) => b.inst.unicast_ttl = Some(n as u8),
+            Some(n) => {
+                b.inst.unicast_ttl = Some(n as u8);
+                b.inst.written.unicast_keyword = true;
+            }
             None => ctx.error(w.span, format!("({}): TTL '{}' not valid - must be between 0 & 255", name(b), w.text)),
         }
     }),
@@ -571,7 +578,13 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
     Keyword::not_yet("use_vmac_addr", |b, _, _| b.inst.use_vmac_addr = true),
     Keyword::not_yet("vmac_xmit_base", |b, _, _| b.inst.vmac_xmit_base = true),
     Keyword::not_yet("use_ipvlan", |b, st, _| b.inst.use_ipvlan = Some(use_ipvlan(st))),
-    Keyword::new("native_ipv6", |b, _, _| b.inst.native_ipv6 = true),
+    // Deprecated by the man page but silent upstream: it makes the instance IPv6.
+    Keyword::new("native_ipv6", |b, _, _| {
+        b.inst.native_ipv6 = true;
+        if b.family.is_none() {
+            b.family = Some(true);
+        }
+    }),
     Keyword::not_yet("dont_track_primary", |b, _, _| b.inst.dont_track_primary = true),
     Keyword::not_yet("track_interface", |b, st, ctx| {
         let owner = b.inst.name.clone();
@@ -611,11 +624,15 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
         b.inst.kernel_rx_buf_size =
             value(ctx, st).and_then(|w| read_int(ctx, w, 0, i64::from(u32::MAX))).map(|n| n as u32)
     }),
-    Keyword::deprecated(
-        "linkbeat_use_polling",
-        |b, _, _| b.inst.linkbeat_use_polling = true,
-        "linkbeat_use_polling is deprecated - please use linkbeat_interfaces",
-    ),
+    Keyword::new("linkbeat_use_polling", |b, st, ctx| {
+        b.inst.linkbeat_use_polling = true;
+        ctx.push(
+            Severity::Warning,
+            Class::Deprecated,
+            st.span(),
+            format!("({}) 'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block", name(b)),
+        );
+    }),
     Keyword::new("debug", |b, st, ctx| {
         let Some(w) = value(ctx, st) else { return };
         match read_int(ctx, w, 0, 4) {

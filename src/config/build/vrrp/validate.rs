@@ -429,6 +429,16 @@ fn complete(inst: &mut VrrpInstance, g: &VrrpGlobals, ctx: &mut Ctx) -> bool {
             );
         }
     }
+    if inst.written.unicast_keyword && inst.unicast_peers.is_empty() && !inst.unicast_fault_no_peer {
+        global(
+            ctx,
+            Severity::Warning,
+            Class::Deprecated,
+            format!(
+                "({name}) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration."
+            ),
+        );
+    }
     if inst.strict {
         if inst.state == InitialState::Master && !inst.is_address_owner() {
             global(
