@@ -434,3 +434,13 @@ fn native_ipv6_and_unicast_without_peers() {
         l.diags.iter().any(|d| d.message.contains("A unicast keyword has been specified without any unicast peers"))
     );
 }
+
+#[test]
+fn duplicate_vrids() {
+    let l = golden("vrid");
+    let msgs = messages(&l);
+    assert!(msgs.contains(&"A and B both use VRID 1 with IPv4 on interface eth0".to_owned()), "{msgs:?}");
+    assert!(msgs.contains(&"(C) duplicate VRID conflict with D VRID 1".to_owned()), "{msgs:?}");
+    assert!(!msgs.iter().any(|m| m.contains(" E ") || m.contains("(E)") || m.contains(" F ")), "{msgs:?}");
+    assert!(!msgs.iter().any(|m| m.contains("configured on VRRP instance and sync group")), "same weight: no conflict");
+}

@@ -70,13 +70,18 @@ pub fn validate(cfg: &mut Config, sys: &SystemView, ctx: &mut Ctx) {
         }
         own_and_group_trackers(inst, &weights, ctx);
     }
+    duplicate_vrids(&cfg.vrrp.instances, ctx);
     for inst in &cfg.vrrp.instances {
         let Some(sg) = inst.sync_group.as_ref().and_then(|g| cfg.vrrp.sync_groups.iter().find(|s| s.name == *g)) else {
             continue;
         };
         for t in &sg.tracking.interfaces {
-            let own = inst.interface.as_ref().is_some_and(|i| i.value == t.name.value);
-            if own || inst.tracking.interfaces.iter().any(|o| o.name.value == t.name.value) {
+            // The instance tracks its own interface with weight 0; a
+            // different weight on the group is a conflict.
+            let own = inst.interface.as_ref().is_some_and(|i| i.value == t.name.value).then_some(0);
+            let mine =
+                inst.tracking.interfaces.iter().find(|o| o.name.value == t.name.value).map(|o| o.weight.unwrap_or(0));
+            if mine.or(own).is_some_and(|w| w != t.weight.unwrap_or(0)) {
                 global(
                     ctx,
                     Severity::Warning,
@@ -87,6 +92,35 @@ pub fn validate(cfg: &mut Config, sys: &SystemView, ctx: &mut Ctx) {
                     ),
                 );
             }
+        }
+    }
+}
+
+/// Instances that would share a socket and a VRID (the same interface,
+/// family and VRID, and both multicast or with a unicast peer in common)
+/// cannot tell their adverts apart.
+fn duplicate_vrids(instances: &[VrrpInstance], ctx: &mut Ctx) {
+    for (i, a) in instances.iter().enumerate() {
+        for b in instances.iter().skip(i + 1) {
+            let same_if = a.interface.as_ref().map(|x| &x.value) == b.interface.as_ref().map(|x| &x.value);
+            if a.vrid != b.vrid || a.ipv6 != b.ipv6 || !same_if {
+                continue;
+            }
+            let msg = match (a.is_unicast(), b.is_unicast()) {
+                (false, false) if a.mcast_dst_ip == b.mcast_dst_ip => format!(
+                    "{} and {} both use VRID {} with {} on interface {}",
+                    a.name,
+                    b.name,
+                    a.vrid,
+                    if a.ipv6 { "IPv6" } else { "IPv4" },
+                    a.interface.as_ref().map(|x| x.value.as_str()).unwrap_or("(none)")
+                ),
+                (true, true) if a.unicast_peers.iter().any(|p| b.unicast_peers.iter().any(|q| q.addr == p.addr)) => {
+                    format!("({}) duplicate VRID conflict with {} VRID {}", a.name, b.name, a.vrid)
+                }
+                _ => continue,
+            };
+            global(ctx, Severity::Error, Class::Conflict, msg);
         }
     }
 }
