@@ -444,3 +444,11 @@ fn duplicate_vrids() {
     assert!(!msgs.iter().any(|m| m.contains(" E ") || m.contains("(E)") || m.contains(" F ")), "{msgs:?}");
     assert!(!msgs.iter().any(|m| m.contains("configured on VRRP instance and sync group")), "same weight: no conflict");
 }
+
+#[test]
+fn negative_numbers() {
+    let l = golden("negative");
+    let msgs = messages(&l);
+    assert_eq!(msgs.iter().filter(|m| m.ends_with("negative number '-1'")).count(), 13, "{msgs:?}");
+    assert!(msgs.iter().any(|m| m.ends_with("number '-1' outside range [2, 3]")), "version is read signed");
+}

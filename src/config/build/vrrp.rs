@@ -38,15 +38,21 @@ pub const TOP: &[Keyword<Config>] = &[
 /// Keywords of `global_defs` that belong to this part (stored in this part's model).
 pub const GLOBAL_DEFS: &[Keyword<Config>] = globals::GLOBAL_DEFS;
 
-/// Upstream's integer reader: "invalid number" / "number outside range".
+/// Upstream's integer reader: "invalid number" / "number outside range",
+/// and "negative number" when the range is unsigned.
 pub(crate) fn read_int(ctx: &mut Ctx, w: &Word, min: i64, max: i64) -> Option<i64> {
+    if min >= 0 && w.text.strip_prefix('-').is_some_and(|r| r.parse::<u64>().is_ok()) {
+        ctx.error(w.span, format!("negative number '{}'", w.text));
+        return None;
+    }
+    read_signed(ctx, w, min, max)
+}
+
+/// Like [`read_int`] for values upstream reads as signed even with a
+/// positive range (`version`).
+pub(crate) fn read_signed(ctx: &mut Ctx, w: &Word, min: i64, max: i64) -> Option<i64> {
     match w.text.parse::<i64>() {
         Ok(n) if n >= min && n <= max => Some(n),
-        // Upstream reads unsigned values as such.
-        Ok(n) if n < 0 && min >= 0 => {
-            ctx.error(w.span, format!("negative number '{}'", w.text));
-            None
-        }
         Ok(_) => {
             ctx.error(w.span, format!("number '{}' outside range [{min}, {max}]", w.text));
             None
@@ -171,10 +177,16 @@ const SCRIPT: &[Keyword<VrrpScript>] = &[
 
 use crate::config::model::Script;
 
-/// vrrp_script `interval`/`timeout`: positive seconds (0 becomes 1 s).
+/// vrrp_script `interval`/`timeout`: positive seconds up to 4294 (0 becomes 1 s).
 fn script_seconds(ctx: &mut Ctx, st: &Stmt, name: &str) -> Option<Duration> {
     let w = value(ctx, st)?;
-    let d = read_decimal(ctx, w, 0.0, 4_294_967.0)?;
+    let Some(d) = read_decimal(ctx, w, 0.0, 4294.0) else {
+        ctx.error(
+            w.span,
+            format!("({name}): vrrp script {} '{}' must be between 1 and 4294 - ignoring", st.keyword.text, w.text),
+        );
+        return None;
+    };
     if d.is_zero() {
         ctx.error(w.span, format!("({name}): vrrp script {} must be greater than 0, setting to 1", st.keyword.text));
         return Some(Duration::from_secs(1));
@@ -230,8 +242,15 @@ const TRACK_FILE: &[Keyword<TrackFile>] = &[
     }),
     Keyword::new("weight", |t, st, ctx| {
         let Some(w) = value(ctx, st) else { return };
-        if let Some(n) = read_int(ctx, w, -2_147_483_647, 2_147_483_647) {
-            t.weight = n as i32;
+        match read_int(ctx, w, -2_147_483_647, 2_147_483_647) {
+            Some(n) => t.weight = n as i32,
+            None => ctx.error(
+                w.span,
+                format!(
+                    "Weight ({}) for track_file {} must be between [-2147483647..2147483647] inclusive. Ignoring...",
+                    w.text, t.name
+                ),
+            ),
         }
         if let Some(r) = st.arg(1) {
             if r.text == "reverse" {
@@ -335,7 +354,7 @@ const TRACK_PROCESS: &[Keyword<TrackProcess>] = &[
             None => ctx.error(
                 w.span,
                 format!(
-                    "Quorum max ({}) for vrrp_track_process {} must be between [0..65535] inclusive. Ignoring...",
+                    "quorum_max ({}) for vrrp_track_process {} must be between [0..65535] inclusive. Ignoring...",
                     w.text, t.name
                 ),
             ),
@@ -506,12 +525,8 @@ fn vrrp_sync_group(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
 // ----------------------------------------------------------------- garp_group
 
 const GARP_GROUP: &[Keyword<GarpGroup>] = &[
-    Keyword::new("garp_interval", |g, st, ctx| {
-        g.garp_interval = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 86400.0))
-    }),
-    Keyword::new("gna_interval", |g, st, ctx| {
-        g.gna_interval = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 86400.0))
-    }),
+    Keyword::new("garp_interval", |g, st, ctx| g.garp_interval = garp_group_interval(ctx, st)),
+    Keyword::new("gna_interval", |g, st, ctx| g.gna_interval = garp_group_interval(ctx, st)),
     Keyword::new("interface", |g, st, ctx| {
         if let Some(w) = value(ctx, st) {
             g.interface = Some(Spanned::new(w.text.clone(), w.span));
@@ -523,6 +538,15 @@ const GARP_GROUP: &[Keyword<GarpGroup>] = &[
         }
     }),
 ];
+
+fn garp_group_interval(ctx: &mut Ctx, st: &Stmt) -> Option<Duration> {
+    let w = value(ctx, st)?;
+    let d = read_decimal(ctx, w, 0.0, 4294.967295);
+    if d.is_none() {
+        ctx.error(w.span, format!("garp_group {} '{}' invalid", st.keyword.text, w.text));
+    }
+    d
+}
 
 fn garp_group(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
     let mut g = GarpGroup { span: st.span(), ..GarpGroup::default() };

@@ -85,7 +85,7 @@ fn u32_opt(ctx: &mut Ctx, st: &Stmt, min: i64, max: i64) -> Option<u32> {
 pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
     Keyword::new("vrrp_version", |c, st, ctx| {
         let Some(w) = value(ctx, st) else { return };
-        match read_int(ctx, w, 2, 3) {
+        match super::read_signed(ctx, w, 2, 3) {
             Some(n) => c.vrrp.globals.version = n as u8,
             None => ctx.error(w.span, "VRRP Error: Version must be either 2 or 3"),
         }

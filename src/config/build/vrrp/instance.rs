@@ -104,13 +104,15 @@ pub(crate) fn tracked_list(
                 }
                 "reverse" => t.reverse = Reverse::Reverse,
                 "noreverse" if kind != TrackKind::Interface => t.reverse = Reverse::NoReverse,
-                other => {
+                other if kind == TrackKind::Interface => {
                     // Upstream's spelling.
-                    let what = if kind == TrackKind::Interface { "track_interace" } else { kind.keyword() };
                     ctx.error(
                         w.span,
-                        format!("({owner}) unknown {what} {} weight option {other} - ignoring", name.text),
+                        format!("({owner}) unknown track_interace {} weight option {other} - ignoring", name.text),
                     );
+                }
+                other => {
+                    ctx.error(w.span, format!("({owner}) unknown track {} option {other} - ignoring", kind.what()));
                 }
             }
         }
@@ -184,7 +186,15 @@ fn src_ip(ctx: &mut Ctx, b: &mut InstanceBuild, st: &Stmt) -> Option<Spanned<IpA
 
 fn garp_u32(ctx: &mut Ctx, b: &InstanceBuild, st: &Stmt) -> Option<u32> {
     let w = value(ctx, st)?;
-    let n = read_int(ctx, w, 0, i64::from(u32::MAX))? as u32;
+    let Some(n) = read_int(ctx, w, 0, i64::from(u32::MAX)) else {
+        let msg = match st.keyword.text.as_str() {
+            "garp_master_repeat" => format!("({}): garp_master_repeat '{}' invalid - ignoring", name(b), w.text),
+            kw => format!("({}): Invalid {kw} '{}'", name(b), w.text),
+        };
+        ctx.error(w.span, msg);
+        return None;
+    };
+    let n = n as u32;
     if n == 0 && st.keyword.text != "garp_lower_prio_repeat" {
         ctx.error(st.span(), format!("({}): {} must be greater than 0, setting to 1", name(b), st.keyword.text));
         return Some(1);
@@ -403,7 +413,7 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
     }),
     Keyword::new("version", |b, st, ctx| {
         let Some(w) = value(ctx, st) else { return };
-        match read_int(ctx, w, 2, 3) {
+        match super::read_signed(ctx, w, 2, 3) {
             Some(n) => b.inst.written.version = Some(n as u8),
             None => ctx.error(w.span, format!("({}): Version must be either 2 or 3", name(b))),
         }
@@ -524,13 +534,26 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
     Keyword::new("mcast_src_ip", |b, st, ctx| b.inst.mcast_src_ip = src_ip(ctx, b, st)),
     Keyword::new("mcast_dst_ip", |b, st, ctx| {
         let Some(w) = value(ctx, st) else { return };
-        match w.text.parse::<IpAddr>() {
-            Ok(a) if a.is_multicast() && !same_family(b, &a) => ctx.error(
+        let Ok(a) = w.text.parse::<IpAddr>() else {
+            ctx.error(w.span, format!("({}) mcast_dst_ip {} is invalid - ignoring", name(b), w.text));
+            return;
+        };
+        // Upstream sets the instance's family from the address before checking it.
+        if !same_family(b, &a) {
+            ctx.error(
                 w.span,
                 format!("({}) mcast dest address {} MUST match VRRP instance family. Skipping...", name(b), w.text),
-            ),
-            Ok(a) if a.is_multicast() => b.inst.written.mcast_dst_ip = Some(a),
-            _ => ctx.error(w.span, format!("({}) mcast_dst_ip {} not multicast. Skipping...", name(b), w.text)),
+            );
+            return;
+        }
+        match a {
+            // VRRP adverts stay on the link (RFC 5798 section 5.1.2.2).
+            IpAddr::V6(v6) if !(v6.is_multicast() && v6.segments().first().is_some_and(|s| s & 0x000f == 2)) => ctx
+                .error(w.span, format!("({}) mcast_dst_ip {} not link-local multicast. Skipping...", name(b), w.text)),
+            IpAddr::V4(v4) if !v4.is_multicast() => {
+                ctx.error(w.span, format!("({}) mcast_dst_ip {} not multicast. Skipping...", name(b), w.text))
+            }
+            _ => b.inst.written.mcast_dst_ip = Some(a),
         }
     }),
     Keyword::not_yet("track_src_ip", |b, _, _| b.inst.track_src_ip = true),
@@ -539,9 +562,11 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
     Keyword::new("garp_lower_prio_delay", |b, st, ctx| b.inst.written.garp_lower_prio_delay = garp_delay(ctx, b, st)),
     Keyword::new("garp_lower_prio_repeat", |b, st, ctx| b.inst.written.garp_lower_prio_repeat = garp_u32(ctx, b, st)),
     Keyword::new("garp_master_refresh", |b, st, ctx| {
-        b.inst.written.garp_master_refresh = value(ctx, st)
-            .and_then(|w| read_int(ctx, w, 0, i64::from(u32::MAX)))
-            .map(|n| std::time::Duration::from_secs(n as u64))
+        let Some(w) = value(ctx, st) else { return };
+        match read_int(ctx, w, 0, i64::from(u32::MAX)) {
+            Some(n) => b.inst.written.garp_master_refresh = Some(std::time::Duration::from_secs(n as u64)),
+            None => ctx.error(w.span, format!("({}): Invalid garp_master_refresh '{}' - ignoring", name(b), w.text)),
+        }
     }),
     Keyword::new("garp_master_refresh_repeat", |b, st, ctx| {
         b.inst.written.garp_master_refresh_repeat = garp_u32(ctx, b, st)

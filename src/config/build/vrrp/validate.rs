@@ -250,6 +250,19 @@ fn interfaces(cfg: &Config, sys: &SystemView, ctx: &mut Ctx) -> bool {
             ok &= check_route_interfaces(r, sys, ctx);
         }
     }
+    for gg in &cfg.vrrp.garp_groups {
+        for i in gg.interface.iter().chain(gg.interfaces.iter()) {
+            if !sys.has_interface(&i.value) {
+                ctx.push(
+                    Severity::Warning,
+                    Class::Reference,
+                    i.span,
+                    format!("WARNING - interface {} specified for garp_group doesn't exist", i.value),
+                );
+                ok = false;
+            }
+        }
+    }
     for sg in &cfg.vrrp.sync_groups {
         for t in &sg.tracking.interfaces {
             if !sys.has_interface(&t.name.value) {
