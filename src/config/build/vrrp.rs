@@ -268,6 +268,12 @@ const TRACK_FILE: &[Keyword<TrackFile>] = &[
                 overwrite = true;
             } else if let Ok(n) = w.text.parse::<i32>() {
                 value = i64::from(n);
+                if !(-254..=254).contains(&n) {
+                    ctx.error(
+                        w.span,
+                        format!("Track file {} init value {n} is outside sensible range [-254, 254]", t.name),
+                    );
+                }
             } else {
                 ctx.error(w.span, format!("Unknown track file init option {}", w.text));
             }
@@ -432,7 +438,15 @@ const SYNC_GROUP: &[Keyword<SyncGroup>] = &[
         }
     }),
     Keyword::not_yet("track_interface", |g, st, ctx| {
-        instance::tracked_list(ctx, &g.name, st, instance::TrackKind::Interface, None, &mut g.tracking.interfaces)
+        instance::tracked_list(
+            ctx,
+            &g.name,
+            st,
+            instance::TrackKind::Interface,
+            None,
+            false,
+            &mut g.tracking.interfaces,
+        )
     }),
     Keyword::not_yet("track_script", |g, st, ctx| {
         instance::tracked_list(
@@ -441,6 +455,7 @@ const SYNC_GROUP: &[Keyword<SyncGroup>] = &[
             st,
             instance::TrackKind::Script,
             Some(&g.tracking.known_scripts),
+            false,
             &mut g.tracking.scripts,
         )
     }),
@@ -451,6 +466,7 @@ const SYNC_GROUP: &[Keyword<SyncGroup>] = &[
             st,
             instance::TrackKind::File,
             Some(&g.tracking.known_files),
+            false,
             &mut g.tracking.files,
         )
     }),
@@ -461,11 +477,12 @@ const SYNC_GROUP: &[Keyword<SyncGroup>] = &[
             st,
             instance::TrackKind::Process,
             Some(&g.tracking.known_processes),
+            false,
             &mut g.tracking.processes,
         )
     }),
     Keyword::not_yet("track_bfd", |g, st, ctx| {
-        instance::tracked_list(ctx, &g.name, st, instance::TrackKind::Bfd, None, &mut g.tracking.bfds)
+        instance::tracked_list(ctx, &g.name, st, instance::TrackKind::Bfd, None, false, &mut g.tracking.bfds)
     }),
     Keyword::not_yet("notify_master", |g, st, ctx| g.notify.master = ctx.script_with_user(st)),
     Keyword::not_yet("notify_backup", |g, st, ctx| g.notify.backup = ctx.script_with_user(st)),

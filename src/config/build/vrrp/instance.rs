@@ -71,13 +71,15 @@ impl TrackKind {
 
 /// Parses a tracker list (`NAME [weight N] [reverse|noreverse]` per line).
 /// With `known`, names not in it are reported and skipped before their
-/// options are read, as upstream does.
+/// options are read, as upstream does. Upstream rejects duplicates in an
+/// instance's lists (`check_duplicates`), not in a sync group's.
 pub(crate) fn tracked_list(
     ctx: &mut Ctx,
     owner: &str,
     st: &Stmt,
     kind: TrackKind,
     known: Option<&[String]>,
+    check_duplicates: bool,
     out: &mut Vec<Tracked>,
 ) {
     for line in st.children() {
@@ -86,13 +88,14 @@ pub(crate) fn tracked_list(
             ctx.error(name.span, format!("({owner}) track {} {} not found, ignoring...", kind.what(), name.text));
             continue;
         }
-        if out.iter().any(|t| t.name.value == name.text) {
+        if check_duplicates && out.iter().any(|t| t.name.value == name.text) {
             ctx.error(name.span, format!("({owner}) duplicate {} {} - ignoring", kind.keyword(), name.text));
             continue;
         }
         let mut t =
             Tracked { name: Spanned::new(name.text.clone(), name.span), weight: None, reverse: Reverse::Default };
         let mut args = line.args.iter();
+        let mut after_weight = false;
         while let Some(w) = args.next() {
             match w.text.as_str() {
                 "weight" => {
@@ -101,16 +104,19 @@ pub(crate) fn tracked_list(
                         break;
                     };
                     t.weight = weight(ctx, owner, kind, &name.text, v);
+                    after_weight = true;
                 }
                 "reverse" => t.reverse = Reverse::Reverse,
                 "noreverse" if kind != TrackKind::Interface => t.reverse = Reverse::NoReverse,
-                other if kind == TrackKind::Interface => {
-                    // Upstream's spelling.
-                    ctx.error(
-                        w.span,
-                        format!("({owner}) unknown track_interace {} weight option {other} - ignoring", name.text),
-                    );
-                }
+                // Upstream's wording (and spelling) differ before and after the weight.
+                other if kind == TrackKind::Interface && after_weight => ctx.error(
+                    w.span,
+                    format!("({owner}) unknown track_interace {} weight option {other} - ignoring", name.text),
+                ),
+                other if kind == TrackKind::Interface => ctx.error(
+                    w.span,
+                    format!("({owner}) unknown track_interface {} option {other} - ignoring", name.text),
+                ),
                 other => {
                     ctx.error(w.span, format!("({owner}) unknown track {} option {other} - ignoring", kind.what()));
                 }
@@ -613,23 +619,23 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
     Keyword::not_yet("dont_track_primary", |b, _, _| b.inst.dont_track_primary = true),
     Keyword::not_yet("track_interface", |b, st, ctx| {
         let owner = b.inst.name.clone();
-        tracked_list(ctx, &owner, st, TrackKind::Interface, None, &mut b.inst.tracking.interfaces)
+        tracked_list(ctx, &owner, st, TrackKind::Interface, None, true, &mut b.inst.tracking.interfaces)
     }),
     Keyword::not_yet("track_script", |b, st, ctx| {
         let owner = b.inst.name.clone();
-        tracked_list(ctx, &owner, st, TrackKind::Script, Some(&b.scripts), &mut b.inst.tracking.scripts);
+        tracked_list(ctx, &owner, st, TrackKind::Script, Some(&b.scripts), true, &mut b.inst.tracking.scripts);
     }),
     Keyword::not_yet("track_file", |b, st, ctx| {
         let owner = b.inst.name.clone();
-        tracked_list(ctx, &owner, st, TrackKind::File, Some(&b.files), &mut b.inst.tracking.files);
+        tracked_list(ctx, &owner, st, TrackKind::File, Some(&b.files), true, &mut b.inst.tracking.files);
     }),
     Keyword::not_yet("track_process", |b, st, ctx| {
         let owner = b.inst.name.clone();
-        tracked_list(ctx, &owner, st, TrackKind::Process, Some(&b.processes), &mut b.inst.tracking.processes);
+        tracked_list(ctx, &owner, st, TrackKind::Process, Some(&b.processes), true, &mut b.inst.tracking.processes);
     }),
     Keyword::not_yet("track_bfd", |b, st, ctx| {
         let owner = b.inst.name.clone();
-        tracked_list(ctx, &owner, st, TrackKind::Bfd, None, &mut b.inst.tracking.bfds)
+        tracked_list(ctx, &owner, st, TrackKind::Bfd, None, true, &mut b.inst.tracking.bfds)
     }),
     Keyword::not_yet("notify_master", |b, st, ctx| b.inst.notify.master = ctx.script_with_user(st)),
     Keyword::not_yet("notify_backup", |b, st, ctx| b.inst.notify.backup = ctx.script_with_user(st)),
