@@ -452,3 +452,13 @@ fn negative_numbers() {
     assert_eq!(msgs.iter().filter(|m| m.ends_with("negative number '-1'")).count(), 13, "{msgs:?}");
     assert!(msgs.iter().any(|m| m.ends_with("number '-1' outside range [2, 3]")), "version is read signed");
 }
+
+#[test]
+fn unicast_peer_options() {
+    let l = golden("unicast_peer");
+    let a = l.config.vrrp.instance("A").expect("A");
+    let peers: Vec<String> = a.unicast_peers.iter().map(|p| p.addr.to_string()).collect();
+    assert_eq!(peers, ["10.0.0.2", "10.0.0.3", "10.0.0.4"]);
+    assert_eq!(a.unicast_peers.get(2).and_then(|p| p.max_ttl), None, "300 is out of range");
+    assert_eq!(l.exit_code(), 4);
+}

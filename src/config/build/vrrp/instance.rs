@@ -496,19 +496,17 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
                 continue;
             }
             let mut p = UnicastPeer { addr, min_ttl: None, max_ttl: None, span: line.span() };
+            // Options come in pairs: a name and its value.
             let mut args = line.args.iter();
-            while let Some(w) = args.next() {
-                let slot = match w.text.as_str() {
-                    "min_ttl" => &mut p.min_ttl,
-                    "max_ttl" => &mut p.max_ttl,
-                    t => {
-                        ctx.error(w.span, format!("({}) unknown unicast_peer option {t}", name(b)));
-                        continue;
-                    }
+            while let Some(k) = args.next() {
+                let Some(v) = args.next() else {
+                    ctx.error(k.span, format!("({}) {} is missing a value", name(b), k.text));
+                    break;
                 };
-                match args.next() {
-                    Some(v) => *slot = read_int(ctx, v, 0, 255).map(|n| n as u8),
-                    None => ctx.error(w.span, format!("({}) {} requires a value", name(b), w.text)),
+                match k.text.as_str() {
+                    "min_ttl" => p.min_ttl = read_int(ctx, v, 0, 255).map(|n| n as u8).or(p.min_ttl),
+                    "max_ttl" => p.max_ttl = read_int(ctx, v, 0, 255).map(|n| n as u8).or(p.max_ttl),
+                    t => ctx.error(k.span, format!("({}) unknown unicast_peer option {t}", name(b))),
                 }
             }
             if let (Some(min), Some(max)) = (p.min_ttl, p.max_ttl) {
