@@ -283,30 +283,55 @@ fn parse_protocol(s: &str) -> Option<NumOrName> {
     if let Some(n) = parse_u32(s) {
         return (n <= 255).then_some(NumOrName::Num(n));
     }
-    PROTOCOLS.iter().find(|(n, _)| *n == s).map(|(_, v)| NumOrName::Num(*v))
+    PROTOCOLS
+        .iter()
+        .find(|(n, _)| *n == s)
+        .map(|(_, v)| *v)
+        .or_else(|| iproute2_name("rt_protos", s).filter(|n| *n <= 255))
+        .map(NumOrName::Num)
 }
 
-/// A routing table number or name; the kernel's named tables resolve here,
-/// other names are left to the netlink layer (`/etc/iproute2/rt_tables`).
+/// Looks a name up in an iproute2 table file (`/etc/iproute2/NAME`, its
+/// `NAME.d/*.conf`, then `/usr/share/iproute2/NAME`), as upstream does for
+/// routing tables, protocols and realms.
+pub fn iproute2_name(file: &str, name: &str) -> Option<u32> {
+    let mut paths = Vec::new();
+    for dir in ["/etc/iproute2", "/usr/share/iproute2"] {
+        paths.push(std::path::PathBuf::from(format!("{dir}/{file}")));
+        if let Ok(rd) = std::fs::read_dir(format!("{dir}/{file}.d")) {
+            let mut extra: Vec<_> = rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "conf"))
+                .collect();
+            extra.sort();
+            paths.extend(extra);
+        }
+    }
+    paths.iter().filter_map(|p| std::fs::read_to_string(p).ok()).find_map(|text| {
+        text.lines().find_map(|l| {
+            let l = l.split('#').next().unwrap_or("");
+            let mut it = l.split_whitespace();
+            let (id, n) = (it.next()?, it.next()?);
+            (n == name).then(|| parse_u32(id)).flatten()
+        })
+    })
+}
+
+/// A routing table number or name: the kernel's named tables, or a name
+/// from `rt_tables` (unknown names are rejected, as upstream does).
 pub fn parse_table(s: &str) -> Option<NumOrName> {
     Some(match s {
         "unspec" => NumOrName::Num(0),
         "default" => NumOrName::Num(253),
         "main" => NumOrName::Num(254),
         "local" => NumOrName::Num(255),
-        _ => match parse_u32(s) {
-            Some(n) => NumOrName::Num(n),
-            None if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') => {
-                NumOrName::Name(s.to_owned())
-            }
-            None => return None,
-        },
+        _ => NumOrName::Num(parse_u32(s).or_else(|| iproute2_name("rt_tables", s))?),
     })
 }
 
-/// `realms [FROM/]TO` with numeric realms.
+/// `realms [FROM/]TO`, numbers or names from `rt_realms`.
 fn valid_realms(s: &str) -> bool {
-    let ok = |r: &str| parse_u32(r).is_some_and(|n| n <= 0xffff);
+    let ok = |r: &str| parse_u32(r).or_else(|| iproute2_name("rt_realms", r)).is_some_and(|n| n <= 0xffff);
     match s.split_once('/') {
         Some((a, b)) => ok(a) && ok(b),
         None => ok(s),
@@ -432,6 +457,8 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
         span: line_span(stmt),
     };
     let mut have_dst = false;
+    // `via A or B` makes nexthops without the `nexthop` keyword.
+    let mut nexthops_from_or = false;
     let mut inet6: Option<Span> = None;
     let mut from_v4: Option<&Word> = None;
     // Addresses seen, to check the family.
@@ -472,6 +499,11 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
     }
     while let Some(w) = words.get(i) {
         let kw = w.text.as_str();
+        // Nothing but more nexthops may follow the nexthops.
+        if !r.nexthops.is_empty() && kw != "nexthop" && !nexthops_from_or {
+            ctx.error(w.span, format!("Route has trailing nonsense after nexthops - {kw}"));
+            return None;
+        }
         match kw {
             "src" => {
                 let v = value!();
@@ -527,6 +559,7 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
                     }
                 }
                 r.nexthops.push(Nexthop { via: Some(alt), ..Nexthop::default() });
+                nexthops_from_or = true;
             }
             "dev" | "oif" => {
                 let v = value!();
@@ -1350,7 +1383,7 @@ mod tests {
         assert!(r.ipv6 && r.l3mdev);
         assert_eq!(r.sport, Some((10, 20)));
         let r = parse_rule(
-            &stmt("from 192.168.28.0/24 to 192.168.29.0/26 table small iif p33p1 oif wlan0 tos 22 fwmark 24/12 preference 39 realms 30/20 goto 40"),
+            &stmt("from 192.168.28.0/24 to 192.168.29.0/26 table 100 iif p33p1 oif wlan0 tos 22 fwmark 24/12 preference 39 realms 30/20 goto 40"),
             Origin::Static,
             &mut ctx,
         )

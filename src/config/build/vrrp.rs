@@ -180,9 +180,9 @@ use crate::config::model::Script;
 /// vrrp_script `interval`/`timeout`: positive seconds up to 4294 (0 becomes 1 s).
 fn script_seconds(ctx: &mut Ctx, st: &Stmt, name: &str) -> Option<Duration> {
     let w = value(ctx, st)?;
-    let numeric = super::parse_timer(w.text.trim_start_matches('-')).is_some();
     let Some(d) = read_decimal(ctx, w, 0.0, 4294.0) else {
-        let why = if numeric { "must be between 1 and 4294" } else { "invalid" };
+        // Upstream words the two differently.
+        let why = if st.keyword.text == "interval" { "must be between 1 and 4294" } else { "invalid" };
         ctx.error(w.span, format!("({name}): vrrp script {} '{}' {why} - ignoring", st.keyword.text, w.text));
         return None;
     };

@@ -184,7 +184,14 @@ fn src_ip(ctx: &mut Ctx, b: &mut InstanceBuild, st: &Stmt) -> Option<Spanned<IpA
         }
         Ok(a) => Some(Spanned::new(a, w.span)),
         Err(_) => {
-            ctx.error(w.span, format!("({}) {} {} is invalid - ignoring", name(b), st.keyword.text, w.text));
+            ctx.error(
+                w.span,
+                format!(
+                    "Configuration error: VRRP instance[{}] malformed src address[{}]. Skipping...",
+                    name(b),
+                    w.text
+                ),
+            );
             None
         }
     }

@@ -476,6 +476,15 @@ fn complete(inst: &mut VrrpInstance, g: &VrrpGlobals, ctx: &mut Ctx) -> bool {
             );
         }
     }
+    if inst.unicast_ttl.is_some() && inst.unicast_peers.is_empty() {
+        global(
+            ctx,
+            Severity::Error,
+            Class::Conflict,
+            format!("({name}): Cannot use unicast_ttl without unicast peers - resetting"),
+        );
+        inst.unicast_ttl = None;
+    }
     if inst.written.unicast_keyword && inst.unicast_peers.is_empty() && !inst.unicast_fault_no_peer {
         global(
             ctx,
