@@ -343,9 +343,16 @@ fn is_nexthop_option(s: &str) -> bool {
     matches!(s, "via" | "gw" | "dev" | "weight" | "onlink" | "realms" | "encap")
 }
 
-/// Consumes `encap TYPE ...` starting at the type word; returns the words and the next index.
+/// The lightweight tunnel types of `encap`.
+const ENCAP_TYPES: &[&str] = &["mpls", "ip", "ip6", "ila", "bpf", "seg6", "seg6local", "ioam6", "rpl", "xfrm"];
+
+/// Consumes `encap TYPE ...` starting at the type word; returns the words
+/// and the next index (`None` for a missing or unknown type).
 fn parse_encap(words: &[&Word], mut i: usize) -> Option<(Vec<String>, usize)> {
     let kind = words.get(i)?;
+    if !ENCAP_TYPES.contains(&kind.text.as_str()) {
+        return None;
+    }
     let mut out = vec![kind.text.clone()];
     i += 1;
     match kind.text.as_str() {
@@ -381,6 +388,16 @@ fn parse_encap(words: &[&Word], mut i: usize) -> Option<(Vec<String>, usize)> {
         }
     }
     Some((out, i))
+}
+
+/// Upstream's message for `encap` without a known type.
+fn bad_encap(ctx: &mut Ctx, words: &[&Word], i: usize) {
+    match words.get(i + 1) {
+        Some(t) if !ENCAP_TYPES.contains(&t.text.as_str()) => {
+            ctx.error(t.span, format!("Unknown encap type - {}", t.text))
+        }
+        _ => missing_param(ctx, words, i),
+    }
 }
 
 fn is_route_option(s: &str) -> bool {
@@ -672,7 +689,7 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
                     i = next;
                 }
                 None => {
-                    missing_param(ctx, &words, i);
+                    bad_encap(ctx, &words, i);
                     return None;
                 }
             },
@@ -731,7 +748,7 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
                                 i = next;
                             }
                             None => {
-                                missing_param(ctx, &words, i);
+                                bad_encap(ctx, &words, i);
                                 return None;
                             }
                         },

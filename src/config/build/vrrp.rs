@@ -577,6 +577,8 @@ fn garp_group(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
             block_end(st),
             format!("garp group {} does not have any delay set - removing", c.vrrp.garp_groups.len()),
         );
+        // Upstream has checked its interfaces while parsing it.
+        c.vrrp.removed_garp_interfaces.extend(g.interface.into_iter().chain(g.interfaces));
         return;
     }
     if g.interface.is_some() && !g.interfaces.is_empty() {

@@ -34,6 +34,8 @@ pub struct VrrpConfig {
     pub instances: Vec<VrrpInstance>,
     // Which globals were written, to resolve the defaults that follow others.
     pub(crate) globals_written: GlobalsWritten,
+    // Interfaces of garp groups dropped while parsing, still checked for existence.
+    pub(crate) removed_garp_interfaces: Vec<Spanned<String>>,
 }
 
 /// Globals whose default is another global.

@@ -250,17 +250,16 @@ fn interfaces(cfg: &Config, sys: &SystemView, ctx: &mut Ctx) -> bool {
             ok &= check_route_interfaces(r, sys, ctx);
         }
     }
-    for gg in &cfg.vrrp.garp_groups {
-        for i in gg.interface.iter().chain(gg.interfaces.iter()) {
-            if !sys.has_interface(&i.value) {
-                ctx.push(
-                    Severity::Warning,
-                    Class::Reference,
-                    i.span,
-                    format!("WARNING - interface {} specified for garp_group doesn't exist", i.value),
-                );
-                ok = false;
-            }
+    let garp_ifaces = cfg.vrrp.garp_groups.iter().flat_map(|g| g.interface.iter().chain(g.interfaces.iter()));
+    for i in garp_ifaces.chain(cfg.vrrp.removed_garp_interfaces.iter()) {
+        if !sys.has_interface(&i.value) {
+            ctx.push(
+                Severity::Warning,
+                Class::Reference,
+                i.span,
+                format!("WARNING - interface {} specified for garp_group doesn't exist", i.value),
+            );
+            ok = false;
         }
     }
     for sg in &cfg.vrrp.sync_groups {
@@ -551,6 +550,15 @@ fn complete(inst: &mut VrrpInstance, g: &VrrpGlobals, ctx: &mut Ctx) -> bool {
             );
             inst.preempt_delay = Duration::ZERO;
         }
+    }
+    if inst.nopreempt && !inst.preempt_delay.is_zero() {
+        global(
+            ctx,
+            Severity::Error,
+            Class::Conflict,
+            format!("({name}) preempt_delay is incompatible with nopreempt mode - resetting"),
+        );
+        inst.preempt_delay = Duration::ZERO;
     }
     if inst.version == 3 && inst.auth.take().is_some() {
         global(
