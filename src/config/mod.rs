@@ -99,11 +99,25 @@ pub fn dump(cfg: &Config) -> String {
 /// the ones it cannot find (keepalived 2.2.7 flags a `vrrp_script` running
 /// `killall`, but not notify scripts under a missing /usr/local/bin).
 fn check_script_security(cfg: &Config, ctx: &mut build::Ctx) {
+    if cfg.global.enable_script_security {
+        return;
+    }
     // Upstream stops loading at a missing interface, before this check.
     if ctx.diags.iter().any(|d| d.span.is_none() && d.message == build::ipcfg::NON_EXISTENT_INTERFACE) {
         return;
     }
-    if !cfg.global.enable_script_security && cfg.scripts().iter().any(|s| program_exists(s)) {
+    // The parent runs startup/shutdown scripts and reports them separately.
+    let start_stop = cfg.global.start_stop_scripts();
+    if start_stop.iter().any(|s| program_exists(s)) {
+        ctx.diags.push(Diagnostic::new(
+            Severity::Warning,
+            Class::ScriptSecurity,
+            None,
+            "SECURITY VIOLATION - start/shutdown scripts are being executed but script_security not enabled.",
+        ));
+    }
+    let mut others = cfg.scripts().into_iter().filter(|s| !start_stop.iter().any(|t| std::ptr::eq(*t, *s)));
+    if others.any(program_exists) {
         let d = Diagnostic::new(
             Severity::Warning,
             Class::ScriptSecurity,

@@ -1017,7 +1017,10 @@ pub fn parse_rule(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRule> 
                 let v = value!();
                 match parse_table(&v.text) {
                     Some(t) => r.action = RuleAction::Table(t),
-                    None => bad!(v, "table"),
+                    None => {
+                        ctx.error(v.span, format!("Routing table {} not found for rule", v.text));
+                        return None;
+                    }
                 }
             }
             "goto" => {

@@ -41,7 +41,12 @@ pub fn validate(cfg: &mut Config, sys: &SystemView, ctx: &mut Ctx) {
     if !ok || reported {
         // Upstream stops checking the configuration here, and keepalived 2.4
         // cannot run it (CONFIG_BAD_IF).
-        if !reported {
+        if reported {
+            // Whoever reported it, keepalived 2.4 cannot run the configuration.
+            for d in ctx.diags.iter_mut().filter(|d| d.span.is_none() && d.message == NON_EXISTENT_INTERFACE) {
+                d.severity = Severity::Fatal;
+            }
+        } else {
             global(ctx, Severity::Fatal, Class::Reference, NON_EXISTENT_INTERFACE);
         }
         resolve_all(cfg);
