@@ -463,3 +463,12 @@ fn unicast_peer_options() {
     assert_eq!(a.unicast_peers.get(2).and_then(|p| p.max_ttl), None, "300 is out of range");
     assert_eq!(l.exit_code(), 4);
 }
+
+#[test]
+fn track_bfd_names_an_earlier_bfd_instance() {
+    let l = golden("track_bfd");
+    let a = l.config.vrrp.instance("A").expect("A");
+    let names: Vec<&str> = a.tracking.bfds.iter().map(|t| t.name.value.as_str()).collect();
+    assert_eq!(names, ["b1"]);
+    assert!(messages(&l).iter().any(|m| m.ends_with("(A) track bfd b2 not found, ignoring...")));
+}

@@ -481,7 +481,15 @@ const SYNC_GROUP: &[Keyword<SyncGroup>] = &[
         )
     }),
     Keyword::not_yet("track_bfd", |g, st, ctx| {
-        instance::tracked_list(ctx, &g.name, st, instance::TrackKind::Bfd, None, false, &mut g.tracking.bfds)
+        instance::tracked_list(
+            ctx,
+            &g.name,
+            st,
+            instance::TrackKind::Bfd,
+            Some(&g.tracking.known_bfds),
+            false,
+            &mut g.tracking.bfds,
+        )
     }),
     Keyword::not_yet("notify_master", |g, st, ctx| g.notify.master = ctx.script_with_user(st)),
     Keyword::not_yet("notify_backup", |g, st, ctx| g.notify.backup = ctx.script_with_user(st)),
@@ -527,10 +535,12 @@ fn vrrp_sync_group(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
     g.tracking.known_scripts = c.vrrp.scripts.iter().map(|s| s.name.clone()).collect();
     g.tracking.known_files = c.vrrp.track_files.iter().map(|s| s.name.clone()).collect();
     g.tracking.known_processes = c.vrrp.track_processes.iter().map(|s| s.name.clone()).collect();
+    g.tracking.known_bfds = c.bfd.instances.iter().map(|i| i.name.value.clone()).collect();
     ctx.apply(&mut g, st.children(), SYNC_GROUP);
     g.tracking.known_scripts.clear();
     g.tracking.known_files.clear();
     g.tracking.known_processes.clear();
+    g.tracking.known_bfds.clear();
     if c.vrrp.sync_groups.iter().any(|o| o.name == g.name) {
         ctx.error(st.span(), format!("vrrp sync group {} already defined", g.name));
         return;

@@ -354,6 +354,7 @@ pub struct Tracking {
     pub(crate) known_scripts: Vec<String>,
     pub(crate) known_files: Vec<String>,
     pub(crate) known_processes: Vec<String>,
+    pub(crate) known_bfds: Vec<String>,
 }
 
 impl Tracking {

@@ -24,6 +24,7 @@ pub(crate) struct InstanceBuild {
     scripts: Vec<String>,
     files: Vec<String>,
     processes: Vec<String>,
+    bfds: Vec<String>,
     /// Whether the instance's family was set by a VIP (the first VIP decides).
     family: Option<bool>,
     auth_type: Option<AuthType>,
@@ -640,7 +641,7 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
     }),
     Keyword::not_yet("track_bfd", |b, st, ctx| {
         let owner = b.inst.name.clone();
-        tracked_list(ctx, &owner, st, TrackKind::Bfd, None, true, &mut b.inst.tracking.bfds)
+        tracked_list(ctx, &owner, st, TrackKind::Bfd, Some(&b.bfds), true, &mut b.inst.tracking.bfds)
     }),
     Keyword::not_yet("notify_master", |b, st, ctx| b.inst.notify.master = ctx.script_with_user(st)),
     Keyword::not_yet("notify_backup", |b, st, ctx| b.inst.notify.backup = ctx.script_with_user(st)),
@@ -701,6 +702,7 @@ pub(super) fn vrrp_instance(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
         scripts: c.vrrp.scripts.iter().map(|s| s.name.clone()).collect(),
         files: c.vrrp.track_files.iter().map(|s| s.name.clone()).collect(),
         processes: c.vrrp.track_processes.iter().map(|s| s.name.clone()).collect(),
+        bfds: c.bfd.instances.iter().map(|i| i.name.value.clone()).collect(),
         family: None,
         auth_type: None,
         auth_pass: None,
