@@ -37,6 +37,8 @@ pub(crate) fn garp_extra_if(ctx: &mut Ctx, st: &Stmt, who: &str) -> Option<Optio
     }
 }
 
+const IPTABLES_NOT_SUPPORTED: &str = "iptables not supported, using nftables instead. Please replace 'vrrp_iptables and 'vrrp_ipsets' with 'nftables' config option";
+
 /// Upstream's longest delay in seconds (a 32-bit count of microseconds).
 const MAX_DELAY: f64 = 4294.967295;
 
@@ -184,12 +186,17 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
             c.vrrp.globals.v3_checksum_as_v2 = b;
         }
     }),
-    Keyword::not_yet("vrrp_iptables", |c, st, _| {
+    // Debian builds keepalived with nftables only, and so does keepalived-rs.
+    Keyword::not_yet("vrrp_iptables", |c, st, ctx| {
         let mut a = st.args.iter().map(|w| w.text.clone());
         c.vrrp.globals.iptables = Some((a.next().unwrap_or_else(|| "keepalived".into()), a.next()));
+        ctx.warn(st.span(), IPTABLES_NOT_SUPPORTED);
+        c.vrrp.globals.nftables.get_or_insert_with(|| "keepalived".into());
     }),
-    Keyword::not_yet("vrrp_ipsets", |c, st, _| {
+    Keyword::not_yet("vrrp_ipsets", |c, st, ctx| {
         c.vrrp.globals.ipsets = Some(st.args.iter().map(|w| w.text.clone()).collect());
+        ctx.warn(st.span(), IPTABLES_NOT_SUPPORTED);
+        c.vrrp.globals.nftables.get_or_insert_with(|| "keepalived".into());
     }),
     Keyword::not_yet("vrrp_nftables", |c, st, _| {
         c.vrrp.globals.nftables = Some(st.arg(0).map(|w| w.text.clone()).unwrap_or_else(|| "keepalived".into()));
