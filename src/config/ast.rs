@@ -45,6 +45,9 @@ pub struct Stmt {
 pub struct Block {
     /// The opening brace.
     pub open: Span,
+    /// The closing brace (the opening one when the block is not closed):
+    /// upstream reports problems found at the end of a block on its line.
+    pub close: Span,
     pub stmts: Vec<Stmt>,
 }
 

@@ -44,7 +44,7 @@ pub fn parse_lines(lines: &[SourceLine]) -> Parsed {
         }
     }
     let mut b = Builder { toks, pos: 0, diags };
-    let stmts = b.block(None);
+    let (stmts, _) = b.block(None);
     Parsed { stmts, diags: b.diags }
 }
 
@@ -55,15 +55,16 @@ struct Builder {
 }
 
 impl Builder {
-    /// Statements until the matching `}` (or the end when `open` is None).
-    fn block(&mut self, open: Option<Span>) -> Vec<Stmt> {
+    /// Statements until the matching `}` (or the end when `open` is None),
+    /// and the span of that `}`.
+    fn block(&mut self, open: Option<Span>) -> (Vec<Stmt>, Option<Span>) {
         let mut stmts: Vec<Stmt> = Vec::new();
         while let Some((tok, first)) = self.toks.get(self.pos).cloned() {
             self.pos += 1;
             match tok {
                 Tok::Close(span) => {
                     if open.is_some() {
-                        return stmts;
+                        return (stmts, Some(span));
                     }
                     self.diags.push(Diagnostic::new(
                         Severity::Warning,
@@ -73,9 +74,11 @@ impl Builder {
                     ));
                 }
                 Tok::Open(span) => {
-                    let body = self.block(Some(span));
+                    let (body, close) = self.block(Some(span));
                     match stmts.last_mut() {
-                        Some(prev) if prev.block.is_none() => prev.block = Some(Block { open: span, stmts: body }),
+                        Some(prev) if prev.block.is_none() => {
+                            prev.block = Some(Block { open: span, close: close.unwrap_or(span), stmts: body })
+                        }
                         _ => {
                             self.diags.push(Diagnostic::new(
                                 Severity::Warning,
@@ -106,7 +109,7 @@ impl Builder {
                 "Missing '}' at end of configuration - block opened here is not closed",
             ));
         }
-        stmts
+        (stmts, None)
     }
 }
 

@@ -102,6 +102,10 @@ fn check_script_security(cfg: &Config, ctx: &mut build::Ctx) {
     if cfg.global.enable_script_security {
         return;
     }
+    // Upstream stops loading at a missing interface, before this check.
+    if ctx.diags.iter().any(|d| d.span.is_none() && d.message == build::ipcfg::NON_EXISTENT_INTERFACE) {
+        return;
+    }
     // The parent runs startup/shutdown scripts and reports them separately.
     let start_stop = cfg.global.start_stop_scripts();
     if start_stop.iter().any(|s| program_exists(s)) {
@@ -114,12 +118,18 @@ fn check_script_security(cfg: &Config, ctx: &mut build::Ctx) {
     }
     let mut others = cfg.scripts().into_iter().filter(|s| !start_stop.iter().any(|t| std::ptr::eq(*t, *s)));
     if others.any(program_exists) {
-        ctx.diags.push(Diagnostic::new(
+        let d = Diagnostic::new(
             Severity::Warning,
             Class::ScriptSecurity,
             None,
             "SECURITY VIOLATION - scripts are being executed but script_security not enabled.",
-        ));
+        );
+        // Upstream checks right after parsing, with the scripts it disables,
+        // before completing the configuration (whose messages carry no line).
+        match ctx.diags.iter().position(|d| d.span.is_none() && !d.message.starts_with("Disabling ")) {
+            Some(i) => ctx.diags.insert(i, d),
+            None => ctx.diags.push(d),
+        }
     }
 }
 

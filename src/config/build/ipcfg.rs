@@ -228,6 +228,24 @@ pub fn parse_address(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpAdd
         }
         i += if val.is_some() { 2 } else { 1 };
     }
+    if a.addr.is_ipv6() {
+        if a.scope.is_some_and(|s| s != Scope::Global) {
+            ctx.error(first.span, format!("Cannot specify scope for IPv6 addresses ({}) - ignoring scope", first.text));
+            a.scope = None;
+        }
+        if a.label.take().is_some() {
+            ctx.error(first.span, format!("Cannot specify label for IPv6 addresses ({}) - ignoring label", first.text));
+        }
+    }
+    if a.peer.is_some() {
+        if first.text.contains('/') {
+            ctx.error(first.span, "Cannot specify address prefix when specifying peer address - ignoring");
+            a.prefix_len = IpPrefix::max_len(&a.addr);
+        }
+        if a.broadcast.take().is_some() {
+            ctx.error(first.span, "Cannot specify broadcast and peer addresses - ignoring broadcast address");
+        }
+    }
     Some(a)
 }
 
@@ -265,30 +283,55 @@ fn parse_protocol(s: &str) -> Option<NumOrName> {
     if let Some(n) = parse_u32(s) {
         return (n <= 255).then_some(NumOrName::Num(n));
     }
-    PROTOCOLS.iter().find(|(n, _)| *n == s).map(|(_, v)| NumOrName::Num(*v))
+    PROTOCOLS
+        .iter()
+        .find(|(n, _)| *n == s)
+        .map(|(_, v)| *v)
+        .or_else(|| iproute2_name("rt_protos", s).filter(|n| *n <= 255))
+        .map(NumOrName::Num)
 }
 
-/// A routing table number or name; the kernel's named tables resolve here,
-/// other names are left to the netlink layer (`/etc/iproute2/rt_tables`).
+/// Looks a name up in an iproute2 table file (`/etc/iproute2/NAME`, its
+/// `NAME.d/*.conf`, then `/usr/share/iproute2/NAME`), as upstream does for
+/// routing tables, protocols and realms.
+pub fn iproute2_name(file: &str, name: &str) -> Option<u32> {
+    let mut paths = Vec::new();
+    for dir in ["/etc/iproute2", "/usr/share/iproute2"] {
+        paths.push(std::path::PathBuf::from(format!("{dir}/{file}")));
+        if let Ok(rd) = std::fs::read_dir(format!("{dir}/{file}.d")) {
+            let mut extra: Vec<_> = rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "conf"))
+                .collect();
+            extra.sort();
+            paths.extend(extra);
+        }
+    }
+    paths.iter().filter_map(|p| std::fs::read_to_string(p).ok()).find_map(|text| {
+        text.lines().find_map(|l| {
+            let l = l.split('#').next().unwrap_or("");
+            let mut it = l.split_whitespace();
+            let (id, n) = (it.next()?, it.next()?);
+            (n == name).then(|| parse_u32(id)).flatten()
+        })
+    })
+}
+
+/// A routing table number or name: the kernel's named tables, or a name
+/// from `rt_tables` (unknown names are rejected, as upstream does).
 pub fn parse_table(s: &str) -> Option<NumOrName> {
     Some(match s {
         "unspec" => NumOrName::Num(0),
         "default" => NumOrName::Num(253),
         "main" => NumOrName::Num(254),
         "local" => NumOrName::Num(255),
-        _ => match parse_u32(s) {
-            Some(n) => NumOrName::Num(n),
-            None if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') => {
-                NumOrName::Name(s.to_owned())
-            }
-            None => return None,
-        },
+        _ => NumOrName::Num(parse_u32(s).or_else(|| iproute2_name("rt_tables", s))?),
     })
 }
 
-/// `realms [FROM/]TO` with numeric realms.
+/// `realms [FROM/]TO`, numbers or names from `rt_realms`.
 fn valid_realms(s: &str) -> bool {
-    let ok = |r: &str| parse_u32(r).is_some_and(|n| n <= 0xffff);
+    let ok = |r: &str| parse_u32(r).or_else(|| iproute2_name("rt_realms", r)).is_some_and(|n| n <= 0xffff);
     match s.split_once('/') {
         Some((a, b)) => ok(a) && ok(b),
         None => ok(s),
@@ -300,9 +343,16 @@ fn is_nexthop_option(s: &str) -> bool {
     matches!(s, "via" | "gw" | "dev" | "weight" | "onlink" | "realms" | "encap")
 }
 
-/// Consumes `encap TYPE ...` starting at the type word; returns the words and the next index.
+/// The lightweight tunnel types of `encap`.
+const ENCAP_TYPES: &[&str] = &["mpls", "ip", "ip6", "ila", "bpf", "seg6", "seg6local", "ioam6", "rpl", "xfrm"];
+
+/// Consumes `encap TYPE ...` starting at the type word; returns the words
+/// and the next index (`None` for a missing or unknown type).
 fn parse_encap(words: &[&Word], mut i: usize) -> Option<(Vec<String>, usize)> {
     let kind = words.get(i)?;
+    if !ENCAP_TYPES.contains(&kind.text.as_str()) {
+        return None;
+    }
     let mut out = vec![kind.text.clone()];
     i += 1;
     match kind.text.as_str() {
@@ -338,6 +388,16 @@ fn parse_encap(words: &[&Word], mut i: usize) -> Option<(Vec<String>, usize)> {
         }
     }
     Some((out, i))
+}
+
+/// Upstream's message for `encap` without a known type.
+fn bad_encap(ctx: &mut Ctx, words: &[&Word], i: usize) {
+    match words.get(i + 1) {
+        Some(t) if !ENCAP_TYPES.contains(&t.text.as_str()) => {
+            ctx.error(t.span, format!("Unknown encap type - {}", t.text))
+        }
+        _ => missing_param(ctx, words, i),
+    }
 }
 
 fn is_route_option(s: &str) -> bool {
@@ -414,6 +474,8 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
         span: line_span(stmt),
     };
     let mut have_dst = false;
+    // `via A or B` makes nexthops without the `nexthop` keyword.
+    let mut nexthops_from_or = false;
     let mut inet6: Option<Span> = None;
     let mut from_v4: Option<&Word> = None;
     // Addresses seen, to check the family.
@@ -454,6 +516,11 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
     }
     while let Some(w) = words.get(i) {
         let kw = w.text.as_str();
+        // Nothing but more nexthops may follow the nexthops.
+        if !r.nexthops.is_empty() && kw != "nexthop" && !nexthops_from_or {
+            ctx.error(w.span, format!("Route has trailing nonsense after nexthops - {kw}"));
+            return None;
+        }
         match kw {
             "src" => {
                 let v = value!();
@@ -509,6 +576,7 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
                     }
                 }
                 r.nexthops.push(Nexthop { via: Some(alt), ..Nexthop::default() });
+                nexthops_from_or = true;
             }
             "dev" | "oif" => {
                 let v = value!();
@@ -621,7 +689,7 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
                     i = next;
                 }
                 None => {
-                    missing_param(ctx, &words, i);
+                    bad_encap(ctx, &words, i);
                     return None;
                 }
             },
@@ -680,7 +748,7 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
                                 i = next;
                             }
                             None => {
-                                missing_param(ctx, &words, i);
+                                bad_encap(ctx, &words, i);
                                 return None;
                             }
                         },
@@ -949,7 +1017,10 @@ pub fn parse_rule(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRule> 
                 let v = value!();
                 match parse_table(&v.text) {
                     Some(t) => r.action = RuleAction::Table(t),
-                    None => bad!(v, "table"),
+                    None => {
+                        ctx.error(v.span, format!("Routing table {} not found for rule", v.text));
+                        return None;
+                    }
                 }
             }
             "goto" => {
@@ -1106,6 +1177,16 @@ pub fn parse_rule(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRule> 
     Some(r)
 }
 
+/// Upstream's message, once per configuration, when an interface it names
+/// does not exist (CONFIG_BAD_IF): keepalived 2.4 cannot run such a
+/// configuration and stops checking it there.
+pub const NON_EXISTENT_INTERFACE: &str = "Non-existent interface specified in configuration";
+
+/// Whether [`NON_EXISTENT_INTERFACE`] has been reported already.
+pub fn non_existent_interface_reported(ctx: &Ctx) -> bool {
+    ctx.diags.iter().any(|d| d.span.is_none() && d.message == NON_EXISTENT_INTERFACE)
+}
+
 /// Upstream's message for an address on an interface that does not exist.
 /// Returns whether the interface exists.
 pub fn check_address_interface(a: &IpAddress, sys: &SystemView, ctx: &mut Ctx) -> bool {
@@ -1124,7 +1205,8 @@ pub fn check_address_interface(a: &IpAddress, sys: &SystemView, ctx: &mut Ctx) -
 }
 
 /// Upstream's message for a route (or nexthop) on an interface that does not
-/// exist, and for a VRF that does not exist. Returns whether all exist.
+/// exist, and for a VRF that does not exist. Returns whether all interfaces
+/// exist.
 pub fn check_route_interfaces(r: &IpRoute, sys: &SystemView, ctx: &mut Ctx) -> bool {
     let mut ok = true;
     let devs = r.dev.iter().chain(r.nexthops.iter().filter_map(|n| n.dev.as_ref()));
@@ -1141,8 +1223,8 @@ pub fn check_route_interfaces(r: &IpRoute, sys: &SystemView, ctx: &mut Ctx) -> b
     }
     if let Some(v) = &r.vrf {
         if !sys.has_interface(&v.value) {
+            // Reported, but not a missing interface in upstream's sense.
             ctx.push(Severity::Error, Class::Reference, v.span, format!("VRF {} not found for route", v.value));
-            ok = false;
         }
     }
     ok
@@ -1321,7 +1403,7 @@ mod tests {
         assert!(r.ipv6 && r.l3mdev);
         assert_eq!(r.sport, Some((10, 20)));
         let r = parse_rule(
-            &stmt("from 192.168.28.0/24 to 192.168.29.0/26 table small iif p33p1 oif wlan0 tos 22 fwmark 24/12 preference 39 realms 30/20 goto 40"),
+            &stmt("from 192.168.28.0/24 to 192.168.29.0/26 table 100 iif p33p1 oif wlan0 tos 22 fwmark 24/12 preference 39 realms 30/20 goto 40"),
             Origin::Static,
             &mut ctx,
         )

@@ -38,8 +38,19 @@ pub const TOP: &[Keyword<Config>] = &[
 /// Keywords of `global_defs` that belong to this part (stored in this part's model).
 pub const GLOBAL_DEFS: &[Keyword<Config>] = globals::GLOBAL_DEFS;
 
-/// Upstream's integer reader: "invalid number" / "number outside range".
+/// Upstream's integer reader: "invalid number" / "number outside range",
+/// and "negative number" when the range is unsigned.
 pub(crate) fn read_int(ctx: &mut Ctx, w: &Word, min: i64, max: i64) -> Option<i64> {
+    if min >= 0 && w.text.strip_prefix('-').is_some_and(|r| r.parse::<u64>().is_ok()) {
+        ctx.error(w.span, format!("negative number '{}'", w.text));
+        return None;
+    }
+    read_signed(ctx, w, min, max)
+}
+
+/// Like [`read_int`] for values upstream reads as signed even with a
+/// positive range (`version`).
+pub(crate) fn read_signed(ctx: &mut Ctx, w: &Word, min: i64, max: i64) -> Option<i64> {
     match w.text.parse::<i64>() {
         Ok(n) if n >= min && n <= max => Some(n),
         Ok(_) => {
@@ -55,6 +66,10 @@ pub(crate) fn read_int(ctx: &mut Ctx, w: &Word, min: i64, max: i64) -> Option<i6
 
 /// Upstream's decimal reader (microsecond resolution).
 pub(crate) fn read_decimal(ctx: &mut Ctx, w: &Word, min: f64, max: f64) -> Option<Duration> {
+    if w.text.strip_prefix('-').is_some_and(|r| super::parse_timer(r).is_some()) {
+        ctx.error(w.span, format!("negative number '{}'", w.text));
+        return None;
+    }
     match super::parse_timer(&w.text) {
         Some(d) if d.as_secs_f64() >= min && d.as_secs_f64() <= max => Some(d),
         Some(_) => {
@@ -73,25 +88,37 @@ pub(crate) fn value<'s>(ctx: &mut Ctx, stmt: &'s Stmt) -> Option<&'s Word> {
     ctx.arg(stmt, 0)
 }
 
-/// An optional <BOOL> argument (absent = on), with upstream's message.
-pub(crate) fn opt_bool(ctx: &mut Ctx, stmt: &Stmt) -> Option<bool> {
+/// An optional <BOOL> argument (absent = on); `msg` words upstream's
+/// complaint about a bad value.
+pub(crate) fn bool_with(ctx: &mut Ctx, stmt: &Stmt, msg: impl FnOnce(&str) -> String) -> Option<bool> {
     match stmt.arg(0) {
         None => Some(true),
         Some(w) => match parse_bool(&w.text) {
             Some(b) => Some(b),
             None => {
-                ctx.error(w.span, format!("Invalid value '{}' for {}", w.text, stmt.keyword.text));
+                ctx.error(w.span, msg(&w.text));
                 None
             }
         },
     }
 }
 
+/// An optional <BOOL> of global_defs, with upstream's message.
+pub(crate) fn opt_bool(ctx: &mut Ctx, stmt: &Stmt) -> Option<bool> {
+    let kw = stmt.keyword.text.clone();
+    bool_with(ctx, stmt, |_| format!("Invalid value for {kw} specified"))
+}
+
+/// Where upstream reports problems found at the end of a block: its closing brace.
+fn block_end(st: &Stmt) -> crate::config::ast::Span {
+    st.block.as_ref().map(|b| b.close).unwrap_or_else(|| st.span())
+}
+
 /// The name of a named block (`vrrp_script NAME {`), or upstream's message.
 fn block_name<'s>(ctx: &mut Ctx, stmt: &'s Stmt) -> Option<&'s Word> {
     let w = stmt.arg(0);
     if w.is_none() {
-        ctx.push(Severity::Error, Class::Missing, stmt.span(), format!("{} name not specified", stmt.keyword.text));
+        ctx.push(Severity::Error, Class::Missing, stmt.span(), format!("{} must have a name", stmt.keyword.text));
     }
     w
 }
@@ -105,12 +132,12 @@ const SCRIPT: &[Keyword<VrrpScript>] = &[
         }
     }),
     Keyword::new("interval", |s, st, ctx| {
-        if let Some(d) = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.001, 4_294_967.0)) {
+        if let Some(d) = script_seconds(ctx, st, &s.name) {
             s.interval = d;
         }
     }),
     Keyword::new("timeout", |s, st, ctx| {
-        if let Some(d) = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.001, 4_294_967.0)) {
+        if let Some(d) = script_seconds(ctx, st, &s.name) {
             s.timeout = d;
         }
     }),
@@ -128,16 +155,8 @@ const SCRIPT: &[Keyword<VrrpScript>] = &[
             }
         }
     }),
-    Keyword::new("rise", |s, st, ctx| {
-        if let Some(n) = value(ctx, st).and_then(|w| read_int(ctx, w, 1, i64::from(u32::MAX))) {
-            s.rise = n as u32;
-        }
-    }),
-    Keyword::new("fall", |s, st, ctx| {
-        if let Some(n) = value(ctx, st).and_then(|w| read_int(ctx, w, 1, i64::from(u32::MAX))) {
-            s.fall = n as u32;
-        }
-    }),
+    Keyword::new("rise", |s, st, ctx| s.rise = rise_fall(ctx, st, &s.name)),
+    Keyword::new("fall", |s, st, ctx| s.fall = rise_fall(ctx, st, &s.name)),
     Keyword::new("user", |s, st, ctx| {
         let Some(u) = value(ctx, st) else { return };
         let sc = s.script.get_or_insert_with(Script::default);
@@ -158,6 +177,37 @@ const SCRIPT: &[Keyword<VrrpScript>] = &[
 
 use crate::config::model::Script;
 
+/// vrrp_script `interval`/`timeout`: positive seconds up to 4294 (0 becomes 1 s).
+fn script_seconds(ctx: &mut Ctx, st: &Stmt, name: &str) -> Option<Duration> {
+    let w = value(ctx, st)?;
+    let Some(d) = read_decimal(ctx, w, 0.0, 4294.0) else {
+        // Upstream words the two differently.
+        let why = if st.keyword.text == "interval" { "must be between 1 and 4294" } else { "invalid" };
+        ctx.error(w.span, format!("({name}): vrrp script {} '{}' {why} - ignoring", st.keyword.text, w.text));
+        return None;
+    };
+    if d.is_zero() {
+        ctx.error(w.span, format!("({name}): vrrp script {} must be greater than 0, setting to 1", st.keyword.text));
+        return Some(Duration::from_secs(1));
+    }
+    Some(d)
+}
+
+/// vrrp_script `rise`/`fall`: 1 when invalid.
+fn rise_fall(ctx: &mut Ctx, st: &Stmt, name: &str) -> u32 {
+    let Some(w) = value(ctx, st) else { return 1 };
+    match read_int(ctx, w, 1, i64::from(i32::MAX)) {
+        Some(n) => n as u32,
+        None => {
+            ctx.error(
+                w.span,
+                format!("({name}): vrrp script {} value '{}' invalid, defaulting to 1", st.keyword.text, w.text),
+            );
+            1
+        }
+    }
+}
+
 fn vrrp_script(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
     let Some(name) = block_name(ctx, st) else { return };
     let mut s = VrrpScript::new(name.text.clone(), st.span());
@@ -167,7 +217,7 @@ fn vrrp_script(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
         s.script = None;
     }
     if s.script.is_none() {
-        ctx.error(st.span(), format!("No script set for vrrp_script {} - removing", s.name));
+        ctx.error(block_end(st), format!("No script set for vrrp_script {} - removing", s.name));
         return;
     }
     if s.timeout.is_zero() {
@@ -176,10 +226,8 @@ fn vrrp_script(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
     if let Some(sc) = s.script.as_mut() {
         sc.span = st.span();
     }
-    if c.vrrp.scripts.iter().any(|o| o.name == s.name) {
-        ctx.error(st.span(), format!("vrrp script {} already defined", s.name));
-        return;
-    }
+    // Upstream keeps a second block of the same name silently; references
+    // find the first.
     c.vrrp.scripts.push(s);
 }
 
@@ -193,14 +241,21 @@ const TRACK_FILE: &[Keyword<TrackFile>] = &[
     }),
     Keyword::new("weight", |t, st, ctx| {
         let Some(w) = value(ctx, st) else { return };
-        if let Some(n) = read_int(ctx, w, -2_147_483_647, 2_147_483_647) {
-            t.weight = n as i32;
+        match read_int(ctx, w, -2_147_483_647, 2_147_483_647) {
+            Some(n) => t.weight = n as i32,
+            None => ctx.error(
+                w.span,
+                format!(
+                    "Weight ({}) for track_file {} must be between [-2147483647..2147483647] inclusive. Ignoring...",
+                    w.text, t.name
+                ),
+            ),
         }
         if let Some(r) = st.arg(1) {
             if r.text == "reverse" {
                 t.weight_reverse = true;
             } else {
-                ctx.error(r.span, format!("track file {} unknown weight option {}", t.name, r.text));
+                ctx.error(r.span, format!("track_file {} unknown weight option {}", t.name, r.text));
             }
         }
     }),
@@ -210,8 +265,16 @@ const TRACK_FILE: &[Keyword<TrackFile>] = &[
         for w in &st.args {
             if w.text == "overwrite" {
                 overwrite = true;
-            } else if let Some(n) = read_int(ctx, w, i64::from(i32::MIN), i64::from(i32::MAX)) {
-                value = n;
+            } else if let Ok(n) = w.text.parse::<i32>() {
+                value = i64::from(n);
+                if !(-254..=254).contains(&n) {
+                    ctx.error(
+                        w.span,
+                        format!("Track file {} init value {n} is outside sensible range [-254, 254]", t.name),
+                    );
+                }
+            } else {
+                ctx.error(w.span, format!("Unknown track file init option {}", w.text));
             }
         }
         t.init_file = Some((value, overwrite));
@@ -230,11 +293,7 @@ fn track_file(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
     };
     ctx.apply(&mut t, st.children(), TRACK_FILE);
     if t.file.is_none() {
-        ctx.error(st.span(), format!("No file set for track_file {} - removing", t.name));
-        return;
-    }
-    if c.vrrp.track_files.iter().any(|o| o.name == t.name) {
-        ctx.error(st.span(), format!("track_file {} already defined", t.name));
+        ctx.error(block_end(st), format!("No file set for track_file {} - ignoring", t.name));
         return;
     }
     c.vrrp.track_files.push(t);
@@ -253,50 +312,98 @@ const TRACK_PROCESS: &[Keyword<TrackProcess>] = &[
         match w.text.as_str() {
             "initial" => t.param_match = Some(ParamMatch::Initial),
             "partial" => t.param_match = Some(ParamMatch::Partial),
-            other => ctx.error(w.span, format!("Unknown param_match type {other} - ignoring")),
+            other => ctx.error(w.span, format!("Invalid param_match type {other} - ignoring")),
         }
     }),
     Keyword::new("weight", |t, st, ctx| {
         let Some(w) = value(ctx, st) else { return };
-        if let Some(n) = read_int(ctx, w, -254, 254) {
-            t.weight = n as i32;
+        match read_int(ctx, w, -254, 254) {
+            Some(n) => t.weight = n as i32,
+            None => ctx.error(
+                w.span,
+                format!(
+                    "Weight ({}) for vrrp_track_process {} must be between [-254..254] inclusive. Ignoring...",
+                    w.text, t.name
+                ),
+            ),
         }
         if let Some(r) = st.arg(1) {
             if r.text == "reverse" {
                 t.weight_reverse = true;
             } else {
-                ctx.error(r.span, format!("track process {} unknown weight option {}", t.name, r.text));
+                ctx.error(r.span, format!("track_process {} unknown weight option {}", t.name, r.text));
             }
         }
     }),
     Keyword::new("quorum", |t, st, ctx| {
-        if let Some(n) = value(ctx, st).and_then(|w| read_int(ctx, w, 1, 65535)) {
-            t.quorum = n as u32;
+        let Some(w) = value(ctx, st) else { return };
+        match read_int(ctx, w, 1, 65535) {
+            Some(n) if t.quorum_max.is_some_and(|m| (n as u32) > m) => {
+                ctx.error(w.span, "Quorum is greater than quorum_max - ignoring")
+            }
+            Some(n) => t.quorum = n as u32,
+            None => ctx.error(
+                w.span,
+                format!(
+                    "Quorum ({}) for vrrp_track_process {} must be between [1..65535] inclusive. Ignoring...",
+                    w.text, t.name
+                ),
+            ),
         }
     }),
     Keyword::new("quorum_max", |t, st, ctx| {
-        if let Some(n) = value(ctx, st).and_then(|w| read_int(ctx, w, 0, 65535)) {
-            t.quorum_max = Some(n as u32);
+        let Some(w) = value(ctx, st) else { return };
+        match read_int(ctx, w, 0, 65535) {
+            Some(n) if (n as u32) < t.quorum => ctx.error(w.span, "Quorum is greater than quorum_max - ignoring"),
+            Some(n) => t.quorum_max = Some(n as u32),
+            None => ctx.error(
+                w.span,
+                format!(
+                    "quorum_max ({}) for vrrp_track_process {} must be between [0..65535] inclusive. Ignoring...",
+                    w.text, t.name
+                ),
+            ),
         }
     }),
     Keyword::new("fork_delay", |t, st, ctx| {
-        if let Some(d) = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 4_294_967.0)) {
+        if let Some(d) = process_delay(ctx, st, &t.name) {
             t.fork_delay = d;
         }
     }),
     Keyword::new("terminate_delay", |t, st, ctx| {
-        if let Some(d) = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 4_294_967.0)) {
+        if let Some(d) = process_delay(ctx, st, &t.name) {
             t.terminate_delay = d;
         }
     }),
     Keyword::new("delay", |t, st, ctx| {
-        if let Some(d) = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 4_294_967.0)) {
+        if let Some(d) = process_delay(ctx, st, &t.name) {
             t.fork_delay = d;
             t.terminate_delay = d;
         }
     }),
     Keyword::new("full_command", |t, _, _| t.full_command = true),
 ];
+
+/// `fork_delay`, `terminate_delay`, `delay`: 1 us to 1 hour.
+fn process_delay(ctx: &mut Ctx, st: &Stmt, name: &str) -> Option<Duration> {
+    let w = value(ctx, st)?;
+    let msg = format!(
+        "{} ({}) for vrrp_track_process {name} must be between [0.000001..3600] inclusive. Ignoring...",
+        st.keyword.text, w.text
+    );
+    if w.text.starts_with('-') {
+        ctx.error(w.span, format!("negative number '{}'", w.text));
+        ctx.error(w.span, msg);
+        return None;
+    }
+    match super::parse_timer(&w.text) {
+        Some(d) if d >= Duration::from_micros(1) && d <= Duration::from_secs(3600) => Some(d),
+        _ => {
+            ctx.error(w.span, msg);
+            None
+        }
+    }
+}
 
 fn vrrp_track_process(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
     let Some(name) = block_name(ctx, st) else { return };
@@ -315,23 +422,7 @@ fn vrrp_track_process(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
     };
     ctx.apply(&mut t, st.children(), TRACK_PROCESS);
     if t.process.is_none() {
-        ctx.error(st.span(), format!("No process specified for track_process {} - removing", t.name));
-        return;
-    }
-    if t.quorum_max.is_some_and(|m| m < t.quorum) {
-        ctx.error(
-            st.span(),
-            format!(
-                "Track process {}: quorum_max {} < quorum {} - setting quorum_max to quorum",
-                t.name,
-                t.quorum_max.unwrap_or(0),
-                t.quorum
-            ),
-        );
-        t.quorum_max = Some(t.quorum);
-    }
-    if c.vrrp.track_processes.iter().any(|o| o.name == t.name) {
-        ctx.error(st.span(), format!("track_process {} already defined", t.name));
+        ctx.error(block_end(st), format!("track process '{}' process name not specified", t.name));
         return;
     }
     c.vrrp.track_processes.push(t);
@@ -346,19 +437,59 @@ const SYNC_GROUP: &[Keyword<SyncGroup>] = &[
         }
     }),
     Keyword::not_yet("track_interface", |g, st, ctx| {
-        instance::tracked_list(ctx, &g.name, st, instance::TrackKind::Interface, &mut g.tracking.interfaces)
+        instance::tracked_list(
+            ctx,
+            &g.name,
+            st,
+            instance::TrackKind::Interface,
+            None,
+            false,
+            &mut g.tracking.interfaces,
+        )
     }),
     Keyword::not_yet("track_script", |g, st, ctx| {
-        instance::tracked_list(ctx, &g.name, st, instance::TrackKind::Script, &mut g.tracking.scripts)
+        instance::tracked_list(
+            ctx,
+            &g.name,
+            st,
+            instance::TrackKind::Script,
+            Some(&g.tracking.known_scripts),
+            false,
+            &mut g.tracking.scripts,
+        )
     }),
     Keyword::not_yet("track_file", |g, st, ctx| {
-        instance::tracked_list(ctx, &g.name, st, instance::TrackKind::File, &mut g.tracking.files)
+        instance::tracked_list(
+            ctx,
+            &g.name,
+            st,
+            instance::TrackKind::File,
+            Some(&g.tracking.known_files),
+            false,
+            &mut g.tracking.files,
+        )
     }),
     Keyword::not_yet("track_process", |g, st, ctx| {
-        instance::tracked_list(ctx, &g.name, st, instance::TrackKind::Process, &mut g.tracking.processes)
+        instance::tracked_list(
+            ctx,
+            &g.name,
+            st,
+            instance::TrackKind::Process,
+            Some(&g.tracking.known_processes),
+            false,
+            &mut g.tracking.processes,
+        )
     }),
     Keyword::not_yet("track_bfd", |g, st, ctx| {
-        instance::tracked_list(ctx, &g.name, st, instance::TrackKind::Bfd, &mut g.tracking.bfds)
+        instance::tracked_list(
+            ctx,
+            &g.name,
+            st,
+            instance::TrackKind::Bfd,
+            Some(&g.tracking.known_bfds),
+            false,
+            &mut g.tracking.bfds,
+        )
     }),
     Keyword::not_yet("notify_master", |g, st, ctx| g.notify.master = ctx.script_with_user(st)),
     Keyword::not_yet("notify_backup", |g, st, ctx| g.notify.backup = ctx.script_with_user(st)),
@@ -368,8 +499,15 @@ const SYNC_GROUP: &[Keyword<SyncGroup>] = &[
         g.notify.deleted = Some(if st.args.is_empty() { None } else { ctx.script_with_user(st) })
     }),
     Keyword::not_yet("notify", |g, st, ctx| g.notify.any = ctx.script_with_user(st)),
-    Keyword::not_yet("notify_priority_changes", |g, st, ctx| g.notify.priority_changes = opt_bool(ctx, st)),
-    Keyword::not_yet("smtp_alert", |g, st, ctx| g.notify.smtp_alert = opt_bool(ctx, st)),
+    Keyword::not_yet("notify_priority_changes", |g, st, ctx| {
+        let n = g.name.clone();
+        g.notify.priority_changes = bool_with(ctx, st, |v| {
+            format!("({n}) Invalid value '{v}' for sync group notify_priority_changes specified")
+        })
+    }),
+    Keyword::not_yet("smtp_alert", |g, st, ctx| {
+        g.notify.smtp_alert = bool_with(ctx, st, |v| format!("Invalid vrrp_group smtp_alert parameter {v}"))
+    }),
     Keyword::new("global_tracking", |g, st, ctx| {
         g.global_tracking = true;
         ctx.push(
@@ -393,7 +531,16 @@ fn vrrp_sync_group(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
         global_tracking: false,
         sync_group_tracking_weight: false,
     };
+    // Upstream resolves tracker names while parsing the group.
+    g.tracking.known_scripts = c.vrrp.scripts.iter().map(|s| s.name.clone()).collect();
+    g.tracking.known_files = c.vrrp.track_files.iter().map(|s| s.name.clone()).collect();
+    g.tracking.known_processes = c.vrrp.track_processes.iter().map(|s| s.name.clone()).collect();
+    g.tracking.known_bfds = c.bfd.instances.iter().map(|i| i.name.value.clone()).collect();
     ctx.apply(&mut g, st.children(), SYNC_GROUP);
+    g.tracking.known_scripts.clear();
+    g.tracking.known_files.clear();
+    g.tracking.known_processes.clear();
+    g.tracking.known_bfds.clear();
     if c.vrrp.sync_groups.iter().any(|o| o.name == g.name) {
         ctx.error(st.span(), format!("vrrp sync group {} already defined", g.name));
         return;
@@ -404,12 +551,8 @@ fn vrrp_sync_group(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
 // ----------------------------------------------------------------- garp_group
 
 const GARP_GROUP: &[Keyword<GarpGroup>] = &[
-    Keyword::new("garp_interval", |g, st, ctx| {
-        g.garp_interval = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 86400.0))
-    }),
-    Keyword::new("gna_interval", |g, st, ctx| {
-        g.gna_interval = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 86400.0))
-    }),
+    Keyword::new("garp_interval", |g, st, ctx| g.garp_interval = garp_group_interval(ctx, st)),
+    Keyword::new("gna_interval", |g, st, ctx| g.gna_interval = garp_group_interval(ctx, st)),
     Keyword::new("interface", |g, st, ctx| {
         if let Some(w) = value(ctx, st) {
             g.interface = Some(Spanned::new(w.text.clone(), w.span));
@@ -422,11 +565,30 @@ const GARP_GROUP: &[Keyword<GarpGroup>] = &[
     }),
 ];
 
+fn garp_group_interval(ctx: &mut Ctx, st: &Stmt) -> Option<Duration> {
+    let w = value(ctx, st)?;
+    let d = read_decimal(ctx, w, 0.0, 4294.967295);
+    if d.is_none() {
+        ctx.error(w.span, format!("garp_group {} '{}' invalid", st.keyword.text, w.text));
+    }
+    d
+}
+
 fn garp_group(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
     let mut g = GarpGroup { span: st.span(), ..GarpGroup::default() };
     ctx.apply(&mut g, st.children(), GARP_GROUP);
     if g.interface.is_none() && g.interfaces.is_empty() {
-        ctx.error(st.span(), "garp_group has no interfaces specified - ignoring");
+        // Upstream silently ignores such a group.
+        ctx.push(Severity::Note, Class::Other, st.span(), "garp_group has no interfaces specified - it has no effect");
+        return;
+    }
+    if g.garp_interval.is_none() && g.gna_interval.is_none() {
+        ctx.error(
+            block_end(st),
+            format!("garp group {} does not have any delay set - removing", c.vrrp.garp_groups.len()),
+        );
+        // Upstream has checked its interfaces while parsing it.
+        c.vrrp.removed_garp_interfaces.extend(g.interface.into_iter().chain(g.interfaces));
         return;
     }
     if g.interface.is_some() && !g.interfaces.is_empty() {

@@ -34,6 +34,8 @@ pub struct VrrpConfig {
     pub instances: Vec<VrrpInstance>,
     // Which globals were written, to resolve the defaults that follow others.
     pub(crate) globals_written: GlobalsWritten,
+    // Interfaces of garp groups dropped while parsing, still checked for existence.
+    pub(crate) removed_garp_interfaces: Vec<Spanned<String>>,
 }
 
 /// Globals whose default is another global.
@@ -348,6 +350,11 @@ pub struct Tracking {
     pub files: Vec<Tracked>,
     pub processes: Vec<Tracked>,
     pub bfds: Vec<Tracked>,
+    // Names defined before a sync group, to resolve its references while parsing.
+    pub(crate) known_scripts: Vec<String>,
+    pub(crate) known_files: Vec<String>,
+    pub(crate) known_processes: Vec<String>,
+    pub(crate) known_bfds: Vec<String>,
 }
 
 impl Tracking {
@@ -611,6 +618,8 @@ pub struct Written {
     pub check_unicast_src: bool,
     /// Whether the VRID was written (valid or not).
     pub vrid_given: bool,
+    /// Whether a unicast keyword (unicast_peer, unicast_src_ip, unicast_ttl) was written.
+    pub unicast_keyword: bool,
 }
 
 impl VrrpInstance {
@@ -688,5 +697,11 @@ impl VrrpInstance {
     /// Whether this router owns the addresses (priority 255, RFC 5798 section 5.2.4).
     pub fn is_address_owner(&self) -> bool {
         self.priority == 255
+    }
+
+    /// The interface an address of this instance goes on: its own `dev`,
+    /// else the instance's interface (a VMAC, if any, is the runtime's choice).
+    pub fn address_interface<'a>(&'a self, a: &'a IpAddress) -> Option<&'a str> {
+        a.dev.as_ref().or(self.interface.as_ref()).map(|d| d.value.as_str())
     }
 }

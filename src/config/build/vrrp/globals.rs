@@ -1,6 +1,7 @@
 //! The vrrp keywords of global_defs.
 
 use std::net::IpAddr;
+use std::time::Duration;
 
 use crate::config::ast::Stmt;
 use crate::config::build::{Ctx, Keyword};
@@ -36,6 +37,39 @@ pub(crate) fn garp_extra_if(ctx: &mut Ctx, st: &Stmt, who: &str) -> Option<Optio
     }
 }
 
+const IPTABLES_NOT_SUPPORTED: &str = "iptables not supported, using nftables instead. Please replace 'vrrp_iptables and 'vrrp_ipsets' with 'nftables' config option";
+
+/// Upstream's longest delay in seconds (a 32-bit count of microseconds).
+const MAX_DELAY: f64 = 4294.967295;
+
+/// `vrrp_garp_master_delay` and the like: whole seconds up to 4294.
+pub(crate) fn garp_delay(ctx: &mut Ctx, st: &Stmt, who: &str) -> Option<Duration> {
+    let w = value(ctx, st)?;
+    match read_int(ctx, w, 0, 4294) {
+        Some(n) => Some(Duration::from_secs(n as u64)),
+        None => {
+            ctx.error(w.span, format!("{who}{} '{}' invalid - ignoring", st.keyword.text, w.text));
+            None
+        }
+    }
+}
+
+/// A decimal delay up to 4294.967295 s with upstream's "is invalid" message.
+fn small_delay(ctx: &mut Ctx, st: &Stmt, min: f64) -> Option<Duration> {
+    let w = value(ctx, st)?;
+    // 0 (the default) is accepted though upstream's range starts at 1 us.
+    if min == 0.0 && crate::config::build::parse_timer(&w.text).is_some_and(|d| d.is_zero()) {
+        return Some(Duration::ZERO);
+    }
+    match read_decimal(ctx, w, if min == 0.0 { 0.000001 } else { min }, MAX_DELAY) {
+        Some(d) => Some(d),
+        None => {
+            ctx.error(w.span, format!("{} '{}' is invalid", st.keyword.text, w.text));
+            None
+        }
+    }
+}
+
 fn mcast(c: &mut Config, st: &Stmt, ctx: &mut Ctx, v6: bool) {
     let Some(w) = value(ctx, st) else { return };
     match w.text.parse::<IpAddr>() {
@@ -53,7 +87,7 @@ fn u32_opt(ctx: &mut Ctx, st: &Stmt, min: i64, max: i64) -> Option<u32> {
 pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
     Keyword::new("vrrp_version", |c, st, ctx| {
         let Some(w) = value(ctx, st) else { return };
-        match read_int(ctx, w, 2, 3) {
+        match super::read_signed(ctx, w, 2, 3) {
             Some(n) => c.vrrp.globals.version = n as u8,
             None => ctx.error(w.span, "VRRP Error: Version must be either 2 or 3"),
         }
@@ -67,7 +101,7 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
         }
     }),
     Keyword::new("vrrp_garp_master_delay", |c, st, ctx| {
-        if let Some(d) = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 86400.0)) {
+        if let Some(d) = garp_delay(ctx, st, "") {
             c.vrrp.globals.garp_master_delay = d;
         }
     }),
@@ -80,7 +114,7 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
         }
     }),
     Keyword::new("vrrp_garp_lower_prio_delay", |c, st, ctx| {
-        if let Some(d) = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 86400.0)) {
+        if let Some(d) = garp_delay(ctx, st, "") {
             c.vrrp.globals.garp_lower_prio_delay = d;
             c.vrrp.globals_written.garp_lower_prio_delay = true;
         }
@@ -92,8 +126,8 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
         }
     }),
     Keyword::new("vrrp_garp_master_refresh", |c, st, ctx| {
-        if let Some(d) = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 86400.0)) {
-            c.vrrp.globals.garp_master_refresh = (!d.is_zero()).then_some(d);
+        if let Some(n) = value(ctx, st).and_then(|w| read_int(ctx, w, 0, i64::from(u32::MAX))) {
+            c.vrrp.globals.garp_master_refresh = (n != 0).then(|| Duration::from_secs(n as u64));
         }
     }),
     Keyword::new("vrrp_garp_master_refresh_repeat", |c, st, ctx| {
@@ -105,18 +139,24 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
         }
     }),
     Keyword::new("vrrp_garp_interval", |c, st, ctx| {
-        if let Some(d) = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 1.0)) {
+        if let Some(d) = small_delay(ctx, st, 0.0) {
             c.vrrp.globals.garp_interval = d;
         }
     }),
     Keyword::new("vrrp_gna_interval", |c, st, ctx| {
-        if let Some(d) = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 1.0)) {
+        if let Some(d) = small_delay(ctx, st, 0.0) {
             c.vrrp.globals.gna_interval = d;
         }
     }),
     Keyword::new("vrrp_min_garp", |c, st, ctx| {
         if let Some(b) = opt_bool(ctx, st) {
-            c.vrrp.globals.min_garp = b;
+            let g = &mut c.vrrp.globals;
+            g.min_garp = b;
+            // One GARP/NA and no second burst: new defaults for every instance.
+            if b {
+                g.garp_master_repeat = 1;
+                g.garp_master_delay = std::time::Duration::ZERO;
+            }
         }
     }),
     Keyword::not_yet("vrrp_garp_extra_if", |c, st, ctx| {
@@ -146,22 +186,24 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
             c.vrrp.globals.v3_checksum_as_v2 = b;
         }
     }),
-    Keyword::not_yet("vrrp_iptables", |c, st, _| {
+    // Debian builds keepalived with nftables only, and so does keepalived-rs.
+    Keyword::not_yet("vrrp_iptables", |c, st, ctx| {
         let mut a = st.args.iter().map(|w| w.text.clone());
         c.vrrp.globals.iptables = Some((a.next().unwrap_or_else(|| "keepalived".into()), a.next()));
+        ctx.warn(st.span(), IPTABLES_NOT_SUPPORTED);
+        c.vrrp.globals.nftables.get_or_insert_with(|| "keepalived".into());
     }),
-    Keyword::not_yet("vrrp_ipsets", |c, st, _| {
+    Keyword::not_yet("vrrp_ipsets", |c, st, ctx| {
         c.vrrp.globals.ipsets = Some(st.args.iter().map(|w| w.text.clone()).collect());
+        ctx.warn(st.span(), IPTABLES_NOT_SUPPORTED);
+        c.vrrp.globals.nftables.get_or_insert_with(|| "keepalived".into());
     }),
     Keyword::not_yet("vrrp_nftables", |c, st, _| {
         c.vrrp.globals.nftables = Some(st.arg(0).map(|w| w.text.clone()).unwrap_or_else(|| "keepalived".into()));
     }),
     Keyword::new("vrrp_check_unicast_src", |c, _, _| c.vrrp.globals.check_unicast_src = true),
-    Keyword::new("vrrp_skip_check_adv_addr", |c, st, ctx| {
-        if let Some(b) = opt_bool(ctx, st) {
-            c.vrrp.globals.skip_check_adv_addr = b;
-        }
-    }),
+    // Upstream ignores any argument.
+    Keyword::new("vrrp_skip_check_adv_addr", |c, _, _| c.vrrp.globals.skip_check_adv_addr = true),
     Keyword::not_yet("vrrp_notify_priority_changes", |c, st, ctx| {
         if let Some(b) = opt_bool(ctx, st) {
             c.vrrp.globals.notify_priority_changes = b;
@@ -248,13 +290,9 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
             None => ctx.error(w.span, format!("Invalid vrrp_rx_bufs_multiplier {}", w.text)),
         }
     }),
-    Keyword::not_yet("vrrp_startup_delay", |c, st, ctx| {
-        c.vrrp.globals.startup_delay = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 86400.0))
-    }),
-    Keyword::not_yet("vrrp_delay_after_boot", |c, st, ctx| {
-        c.vrrp.globals.delay_after_boot = value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 86400.0))
-    }),
-    Keyword::not_yet("log_unknown_vrids", |c, _, _| c.vrrp.globals.log_unknown_vrids = true),
+    Keyword::new("vrrp_startup_delay", |c, st, ctx| c.vrrp.globals.startup_delay = small_delay(ctx, st, 0.001)),
+    Keyword::new("vrrp_delay_after_boot", |c, st, ctx| c.vrrp.globals.delay_after_boot = small_delay(ctx, st, 0.001)),
+    Keyword::new("log_unknown_vrids", |c, _, _| c.vrrp.globals.log_unknown_vrids = true),
     Keyword::not_yet("vmac_prefix", |c, st, ctx| c.vrrp.globals.vmac_prefix = value(ctx, st).map(|w| w.text.clone())),
     Keyword::not_yet("vmac_addr_prefix", |c, st, ctx| {
         c.vrrp.globals.vmac_addr_prefix = value(ctx, st).map(|w| w.text.clone())

@@ -14,7 +14,7 @@ use crate::config::model::vrrp::{
 };
 
 use super::globals::garp_extra_if;
-use super::{opt_bool, read_decimal, read_int, value};
+use super::{bool_with, read_decimal, read_int, value};
 
 /// An instance being built, with the names of the trackers defined so far
 /// (upstream resolves track_* references while parsing, so a tracker must be
@@ -24,6 +24,7 @@ pub(crate) struct InstanceBuild {
     scripts: Vec<String>,
     files: Vec<String>,
     processes: Vec<String>,
+    bfds: Vec<String>,
     /// Whether the instance's family was set by a VIP (the first VIP decides).
     family: Option<bool>,
     auth_type: Option<AuthType>,
@@ -57,82 +58,141 @@ impl TrackKind {
         }
     }
 
-    /// The weight range the man page gives.
-    fn limit(self) -> i64 {
+    /// The list keyword, as upstream names it in messages.
+    fn keyword(self) -> &'static str {
         match self {
-            TrackKind::File | TrackKind::Process => 254,
-            _ => 253,
+            TrackKind::Interface => "track_interface",
+            TrackKind::Script => "track_script",
+            TrackKind::File => "track_file",
+            TrackKind::Process => "track_process",
+            TrackKind::Bfd => "track_bfd",
         }
     }
 }
 
 /// Parses a tracker list (`NAME [weight N] [reverse|noreverse]` per line).
-pub(crate) fn tracked_list(ctx: &mut Ctx, owner: &str, st: &Stmt, kind: TrackKind, out: &mut Vec<Tracked>) {
+/// With `known`, names not in it are reported and skipped before their
+/// options are read, as upstream does. Upstream rejects duplicates in an
+/// instance's lists (`check_duplicates`), not in a sync group's.
+pub(crate) fn tracked_list(
+    ctx: &mut Ctx,
+    owner: &str,
+    st: &Stmt,
+    kind: TrackKind,
+    known: Option<&[String]>,
+    check_duplicates: bool,
+    out: &mut Vec<Tracked>,
+) {
     for line in st.children() {
         let name = &line.keyword;
+        if known.is_some_and(|k| !k.contains(&name.text)) {
+            ctx.error(name.span, format!("({owner}) track {} {} not found, ignoring...", kind.what(), name.text));
+            continue;
+        }
+        if check_duplicates && out.iter().any(|t| t.name.value == name.text) {
+            ctx.error(name.span, format!("({owner}) duplicate {} {} - ignoring", kind.keyword(), name.text));
+            continue;
+        }
         let mut t =
             Tracked { name: Spanned::new(name.text.clone(), name.span), weight: None, reverse: Reverse::Default };
         let mut args = line.args.iter();
-        let mut ok = true;
+        let mut after_weight = false;
         while let Some(w) = args.next() {
             match w.text.as_str() {
                 "weight" => {
                     let Some(v) = args.next() else {
                         ctx.error(w.span, format!("({owner}) weight without value specified for {}", name.text));
-                        ok = false;
                         break;
                     };
-                    // Upstream reads the number against the wider range first.
-                    match read_int(ctx, v, -254, 254) {
-                        Some(n) if n.abs() <= kind.limit() => t.weight = Some(n as i32),
-                        _ => {
-                            ctx.error(
-                                v.span,
-                                format!(
-                                    "({owner}) weight {} for {} must be between [-{l}..{l}] inclusive. Ignoring...",
-                                    v.text,
-                                    name.text,
-                                    l = kind.limit()
-                                ),
-                            );
-                        }
-                    }
+                    t.weight = weight(ctx, owner, kind, &name.text, v);
+                    after_weight = true;
                 }
-                "reverse" if kind != TrackKind::Interface || t.weight.is_some() => t.reverse = Reverse::Reverse,
                 "reverse" => t.reverse = Reverse::Reverse,
                 "noreverse" if kind != TrackKind::Interface => t.reverse = Reverse::NoReverse,
+                // Upstream's wording (and spelling) differ before and after the weight.
+                other if kind == TrackKind::Interface && after_weight => ctx.error(
+                    w.span,
+                    format!("({owner}) unknown track_interace {} weight option {other} - ignoring", name.text),
+                ),
+                other if kind == TrackKind::Interface => ctx.error(
+                    w.span,
+                    format!("({owner}) unknown track_interface {} option {other} - ignoring", name.text),
+                ),
                 other => {
                     ctx.error(w.span, format!("({owner}) unknown track {} option {other} - ignoring", kind.what()));
                 }
             }
         }
-        if ok {
-            out.push(t);
-        }
+        out.push(t);
     }
 }
 
-/// Resolves tracker references against the trackers defined so far.
-fn resolve(ctx: &mut Ctx, owner: &str, kind: TrackKind, known: &[String], list: &mut Vec<Tracked>) {
-    list.retain(|t| {
-        let found = known.contains(&t.name.value);
-        if !found {
-            ctx.error(t.name.span, format!("({owner}) track {} {} not found, ignoring...", kind.what(), t.name.value));
+/// A tracker's weight, with upstream's per-kind messages.
+fn weight(ctx: &mut Ctx, owner: &str, kind: TrackKind, name: &str, v: &crate::config::ast::Word) -> Option<i32> {
+    // Upstream reads every weight against [-254, 254] first.
+    let n = read_int(ctx, v, -254, 254);
+    let msg = match (kind, n) {
+        (TrackKind::File | TrackKind::Process, Some(n)) => return Some(n as i32),
+        (TrackKind::Script | TrackKind::Bfd, Some(n)) if n.abs() == 254 => {
+            ctx.error(v.span, format!("({owner}) weight for {name} cannot be +/-254. Setting to +/-253"));
+            return Some(if n < 0 { -253 } else { 253 });
         }
-        found
-    });
+        (_, Some(n)) if n.abs() <= 253 => return Some(n as i32),
+        (TrackKind::Interface, _) => {
+            format!("({owner}) weight {} for {name} must be between [-253..253] inclusive. Ignoring...", v.text)
+        }
+        (TrackKind::Script | TrackKind::Bfd, _) => {
+            format!("({owner}) track {} {name}: weight must be between [-253..253] inclusive, ignoring...", kind.what())
+        }
+        (TrackKind::File | TrackKind::Process, None) => {
+            format!("({owner}) weight for track {} {name} must be in [-254..254] inclusive. Ignoring...", kind.what())
+        }
+    };
+    ctx.error(v.span, msg);
+    None
+}
+
+/// Whether `addr` matches the instance's family; the first address of an
+/// instance (VIP, source or peer) decides it.
+fn same_family(b: &mut InstanceBuild, addr: &IpAddr) -> bool {
+    match b.family {
+        None => {
+            b.family = Some(addr.is_ipv6());
+            true
+        }
+        Some(v6) => v6 == addr.is_ipv6(),
+    }
 }
 
 fn name(b: &InstanceBuild) -> &str {
     &b.inst.name
 }
 
-fn ip_of(ctx: &mut Ctx, b: &InstanceBuild, st: &Stmt) -> Option<Spanned<IpAddr>> {
+/// `unicast_src_ip` / `mcast_src_ip` (upstream keeps one source address).
+fn src_ip(ctx: &mut Ctx, b: &mut InstanceBuild, st: &Stmt) -> Option<Spanned<IpAddr>> {
     let w = value(ctx, st)?;
     match w.text.parse::<IpAddr>() {
+        Ok(a) if !same_family(b, &a) => {
+            ctx.error(
+                w.span,
+                format!(
+                    "Configuration error: VRRP instance[{}] and src address[{}] MUST be of the same family !!! Skipping...",
+                    name(b),
+                    w.text
+                ),
+            );
+            None
+        }
         Ok(a) => Some(Spanned::new(a, w.span)),
         Err(_) => {
-            ctx.error(w.span, format!("({}) {} {} is invalid - ignoring", name(b), st.keyword.text, w.text));
+            ctx.error(
+                w.span,
+                format!(
+                    "Configuration error: VRRP instance[{}] malformed src address[{}]. Skipping...",
+                    name(b),
+                    w.text
+                ),
+            );
             None
         }
     }
@@ -140,7 +200,15 @@ fn ip_of(ctx: &mut Ctx, b: &InstanceBuild, st: &Stmt) -> Option<Spanned<IpAddr>>
 
 fn garp_u32(ctx: &mut Ctx, b: &InstanceBuild, st: &Stmt) -> Option<u32> {
     let w = value(ctx, st)?;
-    let n = read_int(ctx, w, 0, i64::from(u32::MAX))? as u32;
+    let Some(n) = read_int(ctx, w, 0, i64::from(u32::MAX)) else {
+        let msg = match st.keyword.text.as_str() {
+            "garp_master_repeat" => format!("({}): garp_master_repeat '{}' invalid - ignoring", name(b), w.text),
+            kw => format!("({}): Invalid {kw} '{}'", name(b), w.text),
+        };
+        ctx.error(w.span, msg);
+        return None;
+    };
+    let n = n as u32;
     if n == 0 && st.keyword.text != "garp_lower_prio_repeat" {
         ctx.error(st.span(), format!("({}): {} must be greater than 0, setting to 1", name(b), st.keyword.text));
         return Some(1);
@@ -148,12 +216,19 @@ fn garp_u32(ctx: &mut Ctx, b: &InstanceBuild, st: &Stmt) -> Option<u32> {
     Some(n)
 }
 
-fn garp_delay(ctx: &mut Ctx, st: &Stmt) -> Option<std::time::Duration> {
-    value(ctx, st).and_then(|w| read_decimal(ctx, w, 0.0, 86400.0))
+fn garp_delay(ctx: &mut Ctx, b: &InstanceBuild, st: &Stmt) -> Option<std::time::Duration> {
+    let who = format!("({}): ", name(b));
+    super::globals::garp_delay(ctx, st, &who)
 }
 
-fn set_bool(ctx: &mut Ctx, st: &Stmt) -> Option<bool> {
-    opt_bool(ctx, st)
+/// An instance <BOOL> option with upstream's message.
+fn set_bool(ctx: &mut Ctx, b: &InstanceBuild, st: &Stmt) -> Option<bool> {
+    let (n, kw) = (name(b).to_owned(), st.keyword.text.clone());
+    bool_with(ctx, st, |v| match kw.as_str() {
+        "smtp_alert" => format!("Invalid vrrp_instance smtp_alert parameter {v}"),
+        "notify_priority_changes" => format!("({n}) Invalid value '{v}' for notify_priority_changes specified"),
+        _ => format!("({n}) invalid {kw} {v} specified"),
+    })
 }
 
 const AUTH: &[Keyword<InstanceBuild>] = &[
@@ -259,16 +334,12 @@ fn vips(b: &mut InstanceBuild, st: &Stmt, ctx: &mut Ctx, excluded: bool) {
             b.inst.evips.push(a);
             continue;
         }
-        match b.family {
-            None => b.family = Some(a.addr.is_ipv6()),
-            Some(v6) if v6 != a.addr.is_ipv6() => {
-                ctx.error(
-                    line.span(),
-                    format!("({}): address family must match VRRP instance [{}] - ignoring", name(b), a.text),
-                );
-                continue;
-            }
-            Some(_) => {}
+        if !same_family(b, &a.addr) {
+            ctx.error(
+                line.span(),
+                format!("({}): address family must match VRRP instance [{}] - ignoring", name(b), a.text),
+            );
+            continue;
         }
         b.inst.vips.push(a);
     }
@@ -356,7 +427,7 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
     }),
     Keyword::new("version", |b, st, ctx| {
         let Some(w) = value(ctx, st) else { return };
-        match read_int(ctx, w, 2, 3) {
+        match super::read_signed(ctx, w, 2, 3) {
             Some(n) => b.inst.written.version = Some(n as u8),
             None => ctx.error(w.span, format!("({}): Version must be either 2 or 3", name(b))),
         }
@@ -385,7 +456,7 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
     }),
     Keyword::new("accept", |b, _, _| b.inst.written.accept = Some(true)),
     Keyword::new("no_accept", |b, _, _| b.inst.written.accept = Some(false)),
-    Keyword::new("strict_mode", |b, st, ctx| b.inst.written.strict = set_bool(ctx, st)),
+    Keyword::new("strict_mode", |b, st, ctx| b.inst.written.strict = set_bool(ctx, b, st)),
     Keyword::new("virtual_ipaddress", |b, st, ctx| vips(b, st, ctx, false)),
     Keyword::new("virtual_ipaddress_excluded", |b, st, ctx| vips(b, st, ctx, true)),
     Keyword::new("no_virtual_ipaddress", |b, _, _| b.inst.no_virtual_ipaddress = true),
@@ -403,8 +474,12 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
             }
         }
     }),
-    Keyword::new("unicast_src_ip", |b, st, ctx| b.inst.unicast_src_ip = ip_of(ctx, b, st)),
+    Keyword::new("unicast_src_ip", |b, st, ctx| {
+        b.inst.written.unicast_keyword = true;
+        b.inst.unicast_src_ip = src_ip(ctx, b, st)
+    }),
     Keyword::new("unicast_peer", |b, st, ctx| {
+        b.inst.written.unicast_keyword = true;
         for line in st.children() {
             let Ok(addr) = line.keyword.text.parse::<IpAddr>() else {
                 ctx.error(
@@ -417,20 +492,29 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
                 );
                 continue;
             };
+            if !same_family(b, &addr) {
+                ctx.error(
+                    line.span(),
+                    format!(
+                        "Configuration error: VRRP instance[{}] and unicast peer address[{}] MUST be of the same family !!! Skipping...",
+                        name(b),
+                        line.keyword.text
+                    ),
+                );
+                continue;
+            }
             let mut p = UnicastPeer { addr, min_ttl: None, max_ttl: None, span: line.span() };
+            // Options come in pairs: a name and its value.
             let mut args = line.args.iter();
-            while let Some(w) = args.next() {
-                let slot = match w.text.as_str() {
-                    "min_ttl" => &mut p.min_ttl,
-                    "max_ttl" => &mut p.max_ttl,
-                    t => {
-                        ctx.error(w.span, format!("({}) unknown unicast_peer option {t}", name(b)));
-                        continue;
-                    }
+            while let Some(k) = args.next() {
+                let Some(v) = args.next() else {
+                    ctx.error(k.span, format!("({}) {} is missing a value", name(b), k.text));
+                    break;
                 };
-                match args.next() {
-                    Some(v) => *slot = read_int(ctx, v, 0, 255).map(|n| n as u8),
-                    None => ctx.error(w.span, format!("({}) {} requires a value", name(b), w.text)),
+                match k.text.as_str() {
+                    "min_ttl" => p.min_ttl = read_int(ctx, v, 0, 255).map(|n| n as u8).or(p.min_ttl),
+                    "max_ttl" => p.max_ttl = read_int(ctx, v, 0, 255).map(|n| n as u8).or(p.max_ttl),
+                    t => ctx.error(k.span, format!("({}) unknown unicast_peer option {t}", name(b))),
                 }
             }
             if let (Some(min), Some(max)) = (p.min_ttl, p.max_ttl) {
@@ -450,26 +534,52 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
     Keyword::new("unicast_ttl", |b, st, ctx| {
         let Some(w) = value(ctx, st) else { return };
         match read_int(ctx, w, 0, 255) {
-            Some(n) => b.inst.unicast_ttl = Some(n as u8),
+            Some(n) => {
+                b.inst.unicast_ttl = Some(n as u8);
+                b.inst.written.unicast_keyword = true;
+            }
             None => ctx.error(w.span, format!("({}): TTL '{}' not valid - must be between 0 & 255", name(b), w.text)),
         }
     }),
     Keyword::new("unicast_fault_no_peer", |b, _, _| b.inst.unicast_fault_no_peer = true),
     Keyword::new("check_unicast_src", |b, _, _| b.inst.written.check_unicast_src = true),
-    Keyword::new("mcast_src_ip", |b, st, ctx| b.inst.mcast_src_ip = ip_of(ctx, b, st)),
+    Keyword::new("mcast_src_ip", |b, st, ctx| b.inst.mcast_src_ip = src_ip(ctx, b, st)),
     Keyword::new("mcast_dst_ip", |b, st, ctx| {
         let Some(w) = value(ctx, st) else { return };
-        match w.text.parse::<IpAddr>() {
-            Ok(a) if a.is_multicast() => b.inst.written.mcast_dst_ip = Some(a),
-            _ => ctx.error(w.span, format!("({}) mcast_dst_ip {} not multicast. Skipping...", name(b), w.text)),
+        let Ok(a) = w.text.parse::<IpAddr>() else {
+            ctx.error(w.span, format!("({}) mcast_dst_ip {} is invalid - ignoring", name(b), w.text));
+            return;
+        };
+        // Upstream sets the instance's family from the address before checking it.
+        if !same_family(b, &a) {
+            ctx.error(
+                w.span,
+                format!("({}) mcast dest address {} MUST match VRRP instance family. Skipping...", name(b), w.text),
+            );
+            return;
+        }
+        match a {
+            // VRRP adverts stay on the link (RFC 5798 section 5.1.2.2).
+            IpAddr::V6(v6) if !(v6.is_multicast() && v6.segments().first().is_some_and(|s| s & 0x000f == 2)) => ctx
+                .error(w.span, format!("({}) mcast_dst_ip {} not link-local multicast. Skipping...", name(b), w.text)),
+            IpAddr::V4(v4) if !v4.is_multicast() => {
+                ctx.error(w.span, format!("({}) mcast_dst_ip {} not multicast. Skipping...", name(b), w.text))
+            }
+            _ => b.inst.written.mcast_dst_ip = Some(a),
         }
     }),
     Keyword::not_yet("track_src_ip", |b, _, _| b.inst.track_src_ip = true),
-    Keyword::new("garp_master_delay", |b, st, ctx| b.inst.written.garp_master_delay = garp_delay(ctx, st)),
+    Keyword::new("garp_master_delay", |b, st, ctx| b.inst.written.garp_master_delay = garp_delay(ctx, b, st)),
     Keyword::new("garp_master_repeat", |b, st, ctx| b.inst.written.garp_master_repeat = garp_u32(ctx, b, st)),
-    Keyword::new("garp_lower_prio_delay", |b, st, ctx| b.inst.written.garp_lower_prio_delay = garp_delay(ctx, st)),
+    Keyword::new("garp_lower_prio_delay", |b, st, ctx| b.inst.written.garp_lower_prio_delay = garp_delay(ctx, b, st)),
     Keyword::new("garp_lower_prio_repeat", |b, st, ctx| b.inst.written.garp_lower_prio_repeat = garp_u32(ctx, b, st)),
-    Keyword::new("garp_master_refresh", |b, st, ctx| b.inst.written.garp_master_refresh = garp_delay(ctx, st)),
+    Keyword::new("garp_master_refresh", |b, st, ctx| {
+        let Some(w) = value(ctx, st) else { return };
+        match read_int(ctx, w, 0, i64::from(u32::MAX)) {
+            Some(n) => b.inst.written.garp_master_refresh = Some(std::time::Duration::from_secs(n as u64)),
+            None => ctx.error(w.span, format!("({}): Invalid garp_master_refresh '{}' - ignoring", name(b), w.text)),
+        }
+    }),
     Keyword::new("garp_master_refresh_repeat", |b, st, ctx| {
         b.inst.written.garp_master_refresh_repeat = garp_u32(ctx, b, st)
     }),
@@ -492,10 +602,10 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
             Some(w) => read_int(ctx, w, 1, 254).map(|n| n as u8),
         }
     }),
-    Keyword::new("lower_prio_no_advert", |b, st, ctx| b.inst.written.lower_prio_no_advert = set_bool(ctx, st)),
-    Keyword::new("higher_prio_send_advert", |b, st, ctx| b.inst.written.higher_prio_send_advert = set_bool(ctx, st)),
-    Keyword::new("skip_check_adv_addr", |b, st, ctx| b.inst.written.skip_check_adv_addr = set_bool(ctx, st)),
-    Keyword::new("v3_checksum_as_v2", |b, st, ctx| b.inst.written.v3_checksum_as_v2 = set_bool(ctx, st)),
+    Keyword::new("lower_prio_no_advert", |b, st, ctx| b.inst.written.lower_prio_no_advert = set_bool(ctx, b, st)),
+    Keyword::new("higher_prio_send_advert", |b, st, ctx| b.inst.written.higher_prio_send_advert = set_bool(ctx, b, st)),
+    Keyword::new("skip_check_adv_addr", |b, st, ctx| b.inst.written.skip_check_adv_addr = set_bool(ctx, b, st)),
+    Keyword::new("v3_checksum_as_v2", |b, st, ctx| b.inst.written.v3_checksum_as_v2 = set_bool(ctx, b, st)),
     Keyword::not_yet("old_unicast_checksum", |b, st, ctx| match st.arg(0) {
         None => b.inst.old_unicast_checksum = Some(true),
         Some(w) if w.text == "never" => b.inst.old_unicast_checksum = Some(false),
@@ -505,36 +615,33 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
     Keyword::not_yet("use_vmac_addr", |b, _, _| b.inst.use_vmac_addr = true),
     Keyword::not_yet("vmac_xmit_base", |b, _, _| b.inst.vmac_xmit_base = true),
     Keyword::not_yet("use_ipvlan", |b, st, _| b.inst.use_ipvlan = Some(use_ipvlan(st))),
-    Keyword::new("native_ipv6", |b, _, _| b.inst.native_ipv6 = true),
+    // Deprecated by the man page but silent upstream: it makes the instance IPv6.
+    Keyword::new("native_ipv6", |b, _, _| {
+        b.inst.native_ipv6 = true;
+        if b.family.is_none() {
+            b.family = Some(true);
+        }
+    }),
     Keyword::not_yet("dont_track_primary", |b, _, _| b.inst.dont_track_primary = true),
     Keyword::not_yet("track_interface", |b, st, ctx| {
         let owner = b.inst.name.clone();
-        tracked_list(ctx, &owner, st, TrackKind::Interface, &mut b.inst.tracking.interfaces)
+        tracked_list(ctx, &owner, st, TrackKind::Interface, None, true, &mut b.inst.tracking.interfaces)
     }),
     Keyword::not_yet("track_script", |b, st, ctx| {
         let owner = b.inst.name.clone();
-        let mut list = Vec::new();
-        tracked_list(ctx, &owner, st, TrackKind::Script, &mut list);
-        resolve(ctx, &owner, TrackKind::Script, &b.scripts, &mut list);
-        b.inst.tracking.scripts.extend(list);
+        tracked_list(ctx, &owner, st, TrackKind::Script, Some(&b.scripts), true, &mut b.inst.tracking.scripts);
     }),
     Keyword::not_yet("track_file", |b, st, ctx| {
         let owner = b.inst.name.clone();
-        let mut list = Vec::new();
-        tracked_list(ctx, &owner, st, TrackKind::File, &mut list);
-        resolve(ctx, &owner, TrackKind::File, &b.files, &mut list);
-        b.inst.tracking.files.extend(list);
+        tracked_list(ctx, &owner, st, TrackKind::File, Some(&b.files), true, &mut b.inst.tracking.files);
     }),
     Keyword::not_yet("track_process", |b, st, ctx| {
         let owner = b.inst.name.clone();
-        let mut list = Vec::new();
-        tracked_list(ctx, &owner, st, TrackKind::Process, &mut list);
-        resolve(ctx, &owner, TrackKind::Process, &b.processes, &mut list);
-        b.inst.tracking.processes.extend(list);
+        tracked_list(ctx, &owner, st, TrackKind::Process, Some(&b.processes), true, &mut b.inst.tracking.processes);
     }),
     Keyword::not_yet("track_bfd", |b, st, ctx| {
         let owner = b.inst.name.clone();
-        tracked_list(ctx, &owner, st, TrackKind::Bfd, &mut b.inst.tracking.bfds)
+        tracked_list(ctx, &owner, st, TrackKind::Bfd, Some(&b.bfds), true, &mut b.inst.tracking.bfds)
     }),
     Keyword::not_yet("notify_master", |b, st, ctx| b.inst.notify.master = ctx.script_with_user(st)),
     Keyword::not_yet("notify_backup", |b, st, ctx| b.inst.notify.backup = ctx.script_with_user(st)),
@@ -547,18 +654,22 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
     Keyword::not_yet("notify_master_rx_lower_pri", |b, st, ctx| {
         b.inst.notify.master_rx_lower_pri = ctx.script_with_user(st)
     }),
-    Keyword::not_yet("notify_priority_changes", |b, st, ctx| b.inst.notify.priority_changes = set_bool(ctx, st)),
-    Keyword::not_yet("smtp_alert", |b, st, ctx| b.inst.notify.smtp_alert = set_bool(ctx, st)),
+    Keyword::not_yet("notify_priority_changes", |b, st, ctx| b.inst.notify.priority_changes = set_bool(ctx, b, st)),
+    Keyword::not_yet("smtp_alert", |b, st, ctx| b.inst.notify.smtp_alert = set_bool(ctx, b, st)),
     Keyword::not_yet("promote_secondaries", |b, _, _| b.inst.promote_secondaries = true),
     Keyword::not_yet("kernel_rx_buf_size", |b, st, ctx| {
         b.inst.kernel_rx_buf_size =
             value(ctx, st).and_then(|w| read_int(ctx, w, 0, i64::from(u32::MAX))).map(|n| n as u32)
     }),
-    Keyword::deprecated(
-        "linkbeat_use_polling",
-        |b, _, _| b.inst.linkbeat_use_polling = true,
-        "linkbeat_use_polling is deprecated - please use linkbeat_interfaces",
-    ),
+    Keyword::new("linkbeat_use_polling", |b, st, ctx| {
+        b.inst.linkbeat_use_polling = true;
+        ctx.push(
+            Severity::Warning,
+            Class::Deprecated,
+            st.span(),
+            format!("({}) 'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block", name(b)),
+        );
+    }),
     Keyword::new("debug", |b, st, ctx| {
         let Some(w) = value(ctx, st) else { return };
         match read_int(ctx, w, 0, 4) {
@@ -591,6 +702,7 @@ pub(super) fn vrrp_instance(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
         scripts: c.vrrp.scripts.iter().map(|s| s.name.clone()).collect(),
         files: c.vrrp.track_files.iter().map(|s| s.name.clone()).collect(),
         processes: c.vrrp.track_processes.iter().map(|s| s.name.clone()).collect(),
+        bfds: c.bfd.instances.iter().map(|i| i.name.value.clone()).collect(),
         family: None,
         auth_type: None,
         auth_pass: None,

@@ -6,7 +6,9 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::config::build::Ctx;
-use crate::config::build::ipcfg::{check_address_interface, check_route_interfaces};
+use crate::config::build::ipcfg::{
+    NON_EXISTENT_INTERFACE, check_address_interface, check_route_interfaces, non_existent_interface_reported,
+};
 use crate::config::error::{Class, Diagnostic, Severity};
 use crate::config::model::Config;
 use crate::config::model::vrrp::{Auth, GarpSettings, InitialState, VrrpGlobals, VrrpInstance};
@@ -31,20 +33,177 @@ pub fn validate(cfg: &mut Config, sys: &SystemView, ctx: &mut Ctx) {
     // Upstream checks interfaces while parsing: put these messages among the
     // parse messages, in line order.
     let mut found = Ctx::default();
-    let ok = interfaces(cfg, sys, &mut found);
+    // With dynamic_interfaces, interfaces may appear later.
+    let ok = cfg.vrrp.globals.dynamic_interfaces.is_some() || interfaces(cfg, sys, &mut found);
     merge_in_line_order(ctx, found.diags);
-    if !ok {
-        // Upstream stops checking the configuration here.
-        global(ctx, Severity::Error, Class::Reference, "Non-existent interface specified in configuration");
+    // The global part reports missing interfaces of static addresses first.
+    let reported = non_existent_interface_reported(ctx);
+    if !ok || reported {
+        // Upstream stops checking the configuration here, and keepalived 2.4
+        // cannot run it (CONFIG_BAD_IF).
+        if reported {
+            // Whoever reported it, keepalived 2.4 cannot run the configuration.
+            for d in ctx.diags.iter_mut().filter(|d| d.span.is_none() && d.message == NON_EXISTENT_INTERFACE) {
+                d.severity = Severity::Fatal;
+            }
+        } else {
+            global(ctx, Severity::Fatal, Class::Reference, NON_EXISTENT_INTERFACE);
+        }
         resolve_all(cfg);
         return;
     }
+    disable_missing_scripts(cfg, ctx);
     sync_groups(cfg, ctx);
     let globals = cfg.vrrp.globals.clone();
+    let weights = Weights {
+        scripts: cfg.vrrp.scripts.iter().map(|s| (s.name.clone(), s.weight)).collect(),
+        files: cfg.vrrp.track_files.iter().map(|s| (s.name.clone(), s.weight)).collect(),
+        processes: cfg.vrrp.track_processes.iter().map(|s| (s.name.clone(), s.weight)).collect(),
+        groups_with_weights: cfg
+            .vrrp
+            .sync_groups
+            .iter()
+            .filter(|g| g.sync_group_tracking_weight)
+            .map(|g| g.name.clone())
+            .collect(),
+    };
     for inst in &mut cfg.vrrp.instances {
         if !complete(inst, &globals, ctx) {
-            // A fatal problem: upstream stops at the first one.
+            // Upstream stops completing the configuration at the first
+            // instance missing its minimum configuration.
             return;
+        }
+        own_and_group_trackers(inst, &weights, ctx);
+    }
+    duplicate_vrids(&cfg.vrrp.instances, ctx);
+    for inst in &cfg.vrrp.instances {
+        let Some(sg) = inst.sync_group.as_ref().and_then(|g| cfg.vrrp.sync_groups.iter().find(|s| s.name == *g)) else {
+            continue;
+        };
+        for t in &sg.tracking.interfaces {
+            // The instance tracks its own interface with weight 0; a
+            // different weight on the group is a conflict.
+            let own = inst.interface.as_ref().is_some_and(|i| i.value == t.name.value).then_some(0);
+            let mine =
+                inst.tracking.interfaces.iter().find(|o| o.name.value == t.name.value).map(|o| o.weight.unwrap_or(0));
+            if mine.or(own).is_some_and(|w| w != t.weight.unwrap_or(0)) {
+                global(
+                    ctx,
+                    Severity::Warning,
+                    Class::Conflict,
+                    format!(
+                        "({}) track_interface {} is configured on VRRP instance and sync group. Remove vrrp instance or sync group config",
+                        inst.name, t.name.value
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Instances that would share a socket and a VRID (the same interface,
+/// family and VRID, and both multicast or with a unicast peer in common)
+/// cannot tell their adverts apart.
+fn duplicate_vrids(instances: &[VrrpInstance], ctx: &mut Ctx) {
+    for (i, a) in instances.iter().enumerate() {
+        for b in instances.iter().skip(i + 1) {
+            let same_if = a.interface.as_ref().map(|x| &x.value) == b.interface.as_ref().map(|x| &x.value);
+            if a.vrid != b.vrid || a.ipv6 != b.ipv6 || !same_if {
+                continue;
+            }
+            let msg = match (a.is_unicast(), b.is_unicast()) {
+                (false, false) if a.mcast_dst_ip == b.mcast_dst_ip => format!(
+                    "{} and {} both use VRID {} with {} on interface {}",
+                    a.name,
+                    b.name,
+                    a.vrid,
+                    if a.ipv6 { "IPv6" } else { "IPv4" },
+                    a.interface.as_ref().map(|x| x.value.as_str()).unwrap_or("(none)")
+                ),
+                (true, true) if a.unicast_peers.iter().any(|p| b.unicast_peers.iter().any(|q| q.addr == p.addr)) => {
+                    format!("({}) duplicate VRID conflict with {} VRID {}", a.name, b.name, a.vrid)
+                }
+                _ => continue,
+            };
+            global(ctx, Severity::Error, Class::Conflict, msg);
+        }
+    }
+}
+
+/// Default weights of the trackers, and the sync groups that allow weights.
+struct Weights {
+    scripts: Vec<(String, i32)>,
+    files: Vec<(String, i32)>,
+    processes: Vec<(String, i32)>,
+    groups_with_weights: Vec<String>,
+}
+
+fn default_weight(list: &[(String, i32)], name: &str) -> i32 {
+    list.iter().find(|(n, _)| n == name).map(|(_, w)| *w).unwrap_or(0)
+}
+
+/// Upstream's rules for an instance's own trackers: its own interface is
+/// always tracked, and members of a sync group cannot use weights (all
+/// members must move together) unless the group allows them.
+fn own_and_group_trackers(inst: &mut VrrpInstance, w: &Weights, ctx: &mut Ctx) {
+    let name = inst.name.clone();
+    if let Some(own) = inst.interface.as_ref().map(|i| i.value.clone()) {
+        inst.tracking.interfaces.retain(|t| {
+            let keep = t.name.value != own;
+            if !keep {
+                global(
+                    ctx,
+                    Severity::Warning,
+                    Class::Conflict,
+                    format!("({name}) Ignoring track_interface {own} since own interface"),
+                );
+            }
+            keep
+        });
+    }
+    let Some(group) = inst.sync_group.clone() else { return };
+    if w.groups_with_weights.contains(&group) {
+        return;
+    }
+    for t in &mut inst.tracking.interfaces {
+        if t.weight.is_some_and(|x| x != 0) {
+            global(
+                ctx,
+                Severity::Warning,
+                Class::Conflict,
+                format!("({name}) ignoring weight from tracked interface {} due to SYNC group", t.name.value),
+            );
+            t.weight = Some(0);
+        }
+    }
+    inst.tracking.scripts.retain(|t| {
+        let weighted = t.weight.unwrap_or_else(|| default_weight(&w.scripts, &t.name.value)) != 0;
+        if weighted {
+            global(
+                ctx,
+                Severity::Warning,
+                Class::Conflict,
+                format!("({name}) ignoring tracked script {} with weights due to SYNC group", t.name.value),
+            );
+        }
+        !weighted
+    });
+    for (list, defaults, what) in
+        [(&mut inst.tracking.files, &w.files, "file"), (&mut inst.tracking.processes, &w.processes, "process")]
+    {
+        for t in list.iter_mut() {
+            if t.weight.unwrap_or_else(|| default_weight(defaults, &t.name.value)) != 0 {
+                global(
+                    ctx,
+                    Severity::Warning,
+                    Class::Conflict,
+                    format!(
+                        "({name}) ignoring weight from tracked {what} {} due to SYNC group. specify weight 0",
+                        t.name.value
+                    ),
+                );
+                t.weight = Some(0);
+            }
         }
     }
 }
@@ -53,9 +212,9 @@ pub fn validate(cfg: &mut Config, sys: &SystemView, ctx: &mut Ctx) {
 /// the same file with a later line.
 fn merge_in_line_order(ctx: &mut Ctx, new: Vec<Diagnostic>) {
     for d in new {
-        let at = d.span.and_then(|s| {
-            ctx.diags.iter().position(|o| o.span.is_some_and(|os| os.file == s.file && os.line > s.line))
-        });
+        let at = d
+            .span
+            .and_then(|s| ctx.diags.iter().position(|o| o.span.is_none_or(|os| os.file == s.file && os.line > s.line)));
         match at {
             Some(i) => ctx.diags.insert(i, d),
             None => ctx.diags.push(d),
@@ -96,6 +255,18 @@ fn interfaces(cfg: &Config, sys: &SystemView, ctx: &mut Ctx) -> bool {
             ok &= check_route_interfaces(r, sys, ctx);
         }
     }
+    let garp_ifaces = cfg.vrrp.garp_groups.iter().flat_map(|g| g.interface.iter().chain(g.interfaces.iter()));
+    for i in garp_ifaces.chain(cfg.vrrp.removed_garp_interfaces.iter()) {
+        if !sys.has_interface(&i.value) {
+            ctx.push(
+                Severity::Warning,
+                Class::Reference,
+                i.span,
+                format!("WARNING - interface {} specified for garp_group doesn't exist", i.value),
+            );
+            ok = false;
+        }
+    }
     for sg in &cfg.vrrp.sync_groups {
         for t in &sg.tracking.interfaces {
             if !sys.has_interface(&t.name.value) {
@@ -110,6 +281,52 @@ fn interfaces(cfg: &Config, sys: &SystemView, ctx: &mut Ctx) -> bool {
         }
     }
     ok
+}
+
+/// Whether upstream finds a script's program: a path as given, or a bare
+/// name in `PATH`. A command starting with `<` is a shell redirection
+/// (`</dev/tcp/host/port`) that upstream runs without checking.
+fn script_missing(s: &crate::config::model::Script) -> bool {
+    let Some(prog) = s.argv.first() else { return true };
+    if prog.starts_with('<') {
+        return false;
+    }
+    if prog.contains('/') {
+        return !std::path::Path::new(prog).is_file();
+    }
+    let path = std::env::var_os("PATH")
+        .unwrap_or_else(|| "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
+    !std::env::split_paths(&path).any(|d| d.join(prog).is_file())
+}
+
+/// Upstream disables (and no instance tracks) a vrrp_script whose program
+/// it cannot find; it checks only when there are instances.
+fn disable_missing_scripts(cfg: &mut Config, ctx: &mut Ctx) {
+    if cfg.vrrp.instances.is_empty() {
+        return;
+    }
+    let mut disabled = Vec::new();
+    for s in &cfg.vrrp.scripts {
+        if s.script.as_ref().is_some_and(script_missing) {
+            global(
+                ctx,
+                Severity::Error,
+                Class::Reference,
+                format!("Disabling track script {} since not found/accessible", s.name),
+            );
+            disabled.push(s.name.clone());
+        }
+    }
+    if disabled.is_empty() {
+        return;
+    }
+    cfg.vrrp.scripts.retain(|s| !disabled.contains(&s.name));
+    for inst in &mut cfg.vrrp.instances {
+        inst.tracking.scripts.retain(|t| !disabled.contains(&t.name.value));
+    }
+    for sg in &mut cfg.vrrp.sync_groups {
+        sg.tracking.scripts.retain(|t| !disabled.contains(&t.name.value));
+    }
 }
 
 fn sync_groups(cfg: &mut Config, ctx: &mut Ctx) {
@@ -193,6 +410,10 @@ fn resolve(inst: &mut VrrpInstance, g: &VrrpGlobals) {
         // Upstream: an instance configured as MASTER without a priority is the address owner.
         inst.priority = if inst.state == InitialState::Master { 255 } else { 100 };
     }
+    // The address owner starts as master (RFC 5798 section 6.4.1).
+    if inst.priority == 255 {
+        inst.state = InitialState::Master;
+    }
     inst.strict = w.strict.unwrap_or(g.strict);
     inst.version = if inst.ipv6 { 3 } else { w.version.unwrap_or(g.version) };
     inst.advert_interval = w.advert_int.unwrap_or(Duration::from_secs(1));
@@ -210,10 +431,6 @@ fn resolve(inst: &mut VrrpInstance, g: &VrrpGlobals) {
         master_refresh_repeat: w.garp_master_refresh_repeat.unwrap_or(g.garp_master_refresh_repeat),
         extra_if: w.garp_extra_if.or(g.garp_extra_if),
     };
-    if g.min_garp {
-        inst.garp.master_repeat = 1;
-        inst.garp.master_delay = Duration::ZERO;
-    }
     inst.down_timer_adverts = w.down_timer_adverts.unwrap_or(g.down_timer_adverts);
     inst.lower_prio_no_advert = w.lower_prio_no_advert.or(g.lower_prio_no_advert).unwrap_or(inst.strict);
     inst.higher_prio_send_advert = w.higher_prio_send_advert.unwrap_or(g.higher_prio_send_advert);
@@ -228,12 +445,18 @@ fn resolve(inst: &mut VrrpInstance, g: &VrrpGlobals) {
 }
 
 /// Completes one instance as upstream does, with its messages. Returns false
-/// on a fatal problem.
+/// when upstream stops checking the configuration.
 fn complete(inst: &mut VrrpInstance, g: &VrrpGlobals, ctx: &mut Ctx) -> bool {
     resolve(inst, g);
     let name = inst.name.clone();
+    // Upstream's minimum configuration; a general configuration error
+    // (keepalived 2.4's `-t` exit status 4), after which it stops checking.
     if inst.vrid == 0 {
-        global(ctx, Severity::Fatal, Class::Missing, format!("({name}) the virtual router id must be set"));
+        global(ctx, Severity::Error, Class::Missing, format!("({name}) the virtual router id must be set"));
+        return false;
+    }
+    if inst.interface.is_none() && inst.unicast_peers.is_empty() {
+        global(ctx, Severity::Error, Class::Missing, format!("({name}) Unknown interface!"));
         return false;
     }
     if inst.vips.is_empty() && !inst.no_virtual_ipaddress {
@@ -241,7 +464,7 @@ fn complete(inst: &mut VrrpInstance, g: &VrrpGlobals, ctx: &mut Ctx) -> bool {
         if inst.version == 3 || inst.strict {
             global(
                 ctx,
-                Severity::Fatal,
+                Severity::Error,
                 Class::Missing,
                 format!("({name}) No VIP specified; at least one is required"),
             );
@@ -256,6 +479,25 @@ fn complete(inst: &mut VrrpInstance, g: &VrrpGlobals, ctx: &mut Ctx) -> bool {
                 format!("({name}) No VIP specified; at least one is sensible"),
             );
         }
+    }
+    if inst.unicast_ttl.is_some() && inst.unicast_peers.is_empty() {
+        global(
+            ctx,
+            Severity::Error,
+            Class::Conflict,
+            format!("({name}): Cannot use unicast_ttl without unicast peers - resetting"),
+        );
+        inst.unicast_ttl = None;
+    }
+    if inst.written.unicast_keyword && inst.unicast_peers.is_empty() && !inst.unicast_fault_no_peer {
+        global(
+            ctx,
+            Severity::Warning,
+            Class::Deprecated,
+            format!(
+                "({name}) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration."
+            ),
+        );
     }
     if inst.strict {
         if inst.state == InitialState::Master && !inst.is_address_owner() {
@@ -313,6 +555,15 @@ fn complete(inst: &mut VrrpInstance, g: &VrrpGlobals, ctx: &mut Ctx) -> bool {
             );
             inst.preempt_delay = Duration::ZERO;
         }
+    }
+    if inst.nopreempt && !inst.preempt_delay.is_zero() {
+        global(
+            ctx,
+            Severity::Error,
+            Class::Conflict,
+            format!("({name}) preempt_delay is incompatible with nopreempt mode - resetting"),
+        );
+        inst.preempt_delay = Duration::ZERO;
     }
     if inst.version == 3 && inst.auth.take().is_some() {
         global(
