@@ -185,7 +185,8 @@ fn tokenize_line(line: &SourceLine, out: &mut Vec<Tok>, diags: &mut Vec<Diagnost
     let chars = |s: &str| if ascii { s.len() } else { s.chars().count() };
     let mut rest = text;
     loop {
-        let trimmed = rest.trim_start_matches([' ', '\t', '\r', '\n', '\x0b', '\x0c']);
+        let blanks = rest.bytes().take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0b' | b'\x0c')).count();
+        let trimmed = rest.get(blanks..).unwrap_or_default();
         let col = chars(&text[..text.len() - trimmed.len()]) as u32 + 1;
         rest = trimmed;
         let span_at = |len: usize| Span { file: line.file, line: line.line, col, len: len as u32 };
@@ -222,6 +223,10 @@ fn tokenize_line(line: &SourceLine, out: &mut Vec<Tok>, diags: &mut Vec<Diagnost
     }
 }
 
+fn is_plain_byte(b: u8) -> bool {
+    !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0b' | b'\x0c' | b'"' | b'\'' | b'{' | b'}' | b'#' | b'!')
+}
+
 fn is_plain(c: char) -> bool {
     !matches!(c, ' ' | '\t' | '\r' | '\n' | '\x0b' | '\x0c' | '"' | '\'' | '{' | '}' | '#' | '!')
 }
@@ -236,10 +241,13 @@ enum Piece {
 /// A word: plain runs and quoted segments up to whitespace, a brace or a comment.
 /// Returns (text, any part quoted, a quote left unterminated).
 fn word(input: &str) -> IResult<&str, (String, bool, bool)> {
-    // Most words are one plain run: taken in one piece, without the
+    // Most words are one plain run: scanned bytewise (every byte of a
+    // multi-byte character is plain, and every delimiter is ASCII, so the end
+    // is a character boundary) and taken in one piece, without the
     // piece-by-piece assembly quoted words need.
-    if let Ok((rest, run)) = take_while1::<_, _, nom::error::Error<&str>>(is_plain).parse(input) {
-        if !rest.starts_with(['"', '\'']) {
+    let end = input.bytes().position(|b| !is_plain_byte(b)).unwrap_or(input.len());
+    if let (Some(run), Some(rest)) = (input.get(..end), input.get(end..)) {
+        if !run.is_empty() && !rest.starts_with(['"', '\'']) {
             return Ok((rest, (run.to_owned(), false, false)));
         }
     }

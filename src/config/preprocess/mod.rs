@@ -48,7 +48,7 @@ use std::path::{Path, PathBuf};
 use super::ast::{FileId, Span};
 use super::error::{Class, Diagnostic, Severity, SourceMap};
 use expand::{Defs, Facts, SubstError, parse_definition, parse_generator};
-use text::{decomment, expand_braces, has_wildcard, lead, words};
+use text::{decomment, decomment_cow, expand_braces, has_wildcard, lead, words};
 
 /// One logical line after preprocessing.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -179,7 +179,11 @@ impl Iterator for FileLines {
                         self.buf.pop();
                     }
                 }
-                Some(Cow::Owned(String::from_utf8_lossy(&self.buf).into_owned()))
+                let text = match std::str::from_utf8(&self.buf) {
+                    Ok(s) => s.to_owned(),
+                    Err(_) => String::from_utf8_lossy(&self.buf).into_owned(),
+                };
+                Some(Cow::Owned(text))
             }
         }
     }
@@ -352,7 +356,7 @@ impl<'o, 's> Pp<'o, 's> {
             }
             let line_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
             i += 1;
-            let d = decomment(&first);
+            let d = decomment_cow(first);
             let (mut text, mut cont) = (d.text, d.cont);
             if cont && starts_definition(&text) {
                 // A multiline definition: its lines are kept, without the `\`,
