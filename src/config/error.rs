@@ -302,4 +302,38 @@ mod tests {
             "(k.conf: Line 2) Unknown keyword 'prority'\n --> k.conf:2:5\n  |\n2 |     prority 100\n  |     ^^^^^^^ did you mean 'priority'?"
         );
     }
+
+    #[test]
+    fn lines_of_files_on_disk_are_read_back_as_the_preprocessor_split_them() {
+        let dir = std::env::temp_dir().join(format!("kr-srcmap-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("k.conf");
+        let mut bytes = Vec::new();
+        for i in 1..=200 {
+            bytes.extend_from_slice(format!("line {i}").as_bytes());
+            bytes.extend_from_slice(match i % 3 {
+                0 => b"\r\n".as_slice(),
+                1 => b" \xff\xfe\n".as_slice(),
+                _ => b"\n".as_slice(),
+            });
+        }
+        bytes.extend_from_slice(b"last without newline");
+        let written = std::fs::write(&path, &bytes);
+        let mut sm = SourceMap::default();
+        let f = sm.add_file(&path);
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let want: Vec<&str> = text.lines().collect();
+        let got: Vec<Option<String>> = (0..=202).map(|n| sm.line(f, n).map(Cow::into_owned)).collect();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(written.is_ok());
+        assert_eq!(got[0], None);
+        assert_eq!(got[202], None);
+        for (i, w) in want.iter().enumerate() {
+            assert_eq!(got[i + 1].as_deref(), Some(*w), "line {}", i + 1);
+        }
+        assert_eq!(want.len(), 201);
+        // A file that is gone: the headline and location are still shown.
+        let d = Diagnostic::new(Severity::Error, Class::Other, Some(Span { file: f, line: 3, col: 1, len: 4 }), "m");
+        assert_eq!(sm.render(&d), format!("({p}: Line 3) m\n --> {p}:3:1", p = path.display()));
+    }
 }

@@ -187,22 +187,22 @@ fn tokenize_line(line: &SourceLine, out: &mut Vec<Tok>, diags: &mut Vec<Diagnost
     loop {
         let blanks = rest.bytes().take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0b' | b'\x0c')).count();
         let trimmed = rest.get(blanks..).unwrap_or_default();
-        let col = chars(&text[..text.len() - trimmed.len()]) as u32 + 1;
+        let col = chars(text.get(..text.len() - trimmed.len()).unwrap_or_default()) as u32 + 1;
         rest = trimmed;
         let span_at = |len: usize| Span { file: line.file, line: line.line, col, len: len as u32 };
         match rest.as_bytes().first() {
             None | Some(b'#') | Some(b'!') => break,
             Some(b'{') => {
                 out.push(Tok::Open(span_at(1)));
-                rest = &rest[1..];
+                rest = rest.get(1..).unwrap_or_default();
             }
             Some(b'}') => {
                 out.push(Tok::Close(span_at(1)));
-                rest = &rest[1..];
+                rest = rest.get(1..).unwrap_or_default();
             }
             Some(_) => match word(rest) {
                 Ok((after, (text_out, quoted, unterminated))) => {
-                    let len = chars(&rest[..rest.len() - after.len()]);
+                    let len = chars(rest.get(..rest.len() - after.len()).unwrap_or_default());
                     if unterminated {
                         diags.push(Diagnostic::new(
                             Severity::Warning,
