@@ -48,7 +48,7 @@ use std::path::{Path, PathBuf};
 use super::ast::{FileId, Span};
 use super::error::{Class, Diagnostic, Severity, SourceMap};
 use expand::{Defs, Facts, SubstError, parse_definition, parse_generator};
-use text::{decomment, decomment_cow, expand_braces, has_wildcard, lead, words};
+use text::{decomment, decomment_cow, expand_braces, has_wildcard, lead, trim_lead, words};
 
 /// One logical line after preprocessing.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -401,7 +401,7 @@ impl<'o, 's> Pp<'o, 's> {
             // substitution").
             // (Only lines that can be one of these are split in words: most
             // of a large configuration is not.)
-            if text.trim_start().starts_with("include") {
+            if trim_lead(&text).starts_with("include") {
                 let w = words(&text);
                 if let (Some(kw), 2) = (w.first(), w.len()) {
                     if let (Some(checks), Some(pattern)) = (Checks::of_keyword(kw), w.get(1)) {
@@ -466,7 +466,7 @@ impl<'o, 's> Pp<'o, 's> {
                     }
                 }
             }
-            let body = text.trim_start();
+            let body = trim_lead(&text);
             if let Some((name, value)) = parse_definition(body) {
                 let mut v = value.to_owned();
                 for piece in multi.take().unwrap_or_default() {
@@ -501,7 +501,7 @@ impl<'o, 's> Pp<'o, 's> {
                 Ok(Some(s)) => {
                     text = s.text;
                     pending.extend(s.rest);
-                    let b = text.trim_start();
+                    let b = trim_lead(&text);
                     if !(b.starts_with('@') || b.starts_with('~') || b.contains('$')) {
                         break;
                     }
@@ -527,7 +527,7 @@ impl<'o, 's> Pp<'o, 's> {
         }
         // The continuation lines of a `$NAME= \` line dropped by its
         // condition go with it (`multi` is simply not used).
-        if !text.trim().is_empty() {
+        if lead(&text) < text.len() {
             // global_defs `random_seed N` makes the following ${_RANDOM}s
             // repeatable; the line itself stays for global_defs.
             if text.contains("random_seed") {

@@ -92,7 +92,18 @@ fn is_simple(line: &str) -> bool {
 
 /// The bytes of leading blanks.
 pub(crate) fn lead(s: &str) -> usize {
-    s.len() - s.trim_start().len()
+    // What `trim_start` removes, counted bytewise while the blanks are ASCII
+    // (`trim_start` decodes every character: measurable on large files).
+    let ascii = s.bytes().take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')).count();
+    match s.as_bytes().get(ascii) {
+        Some(b) if !b.is_ascii() => s.len() - s.trim_start().len(),
+        _ => ascii,
+    }
+}
+
+/// `s.trim_start()`, faster.
+pub(crate) fn trim_lead(s: &str) -> &str {
+    s.get(lead(s)..).unwrap_or_default()
 }
 
 /// Splits a line into words: blank-separated, with `"..."` / `'...'` grouping
@@ -258,6 +269,9 @@ mod tests {
             assert_eq!(decomment_cow(Cow::Owned(l.to_owned())), decomment(l));
         }
         assert_eq!(decomment("  plain words\t ").text, "  plain words");
+        for l in ["", "  ", " \t\x0b\x0c\r\n x ", "\u{a0} x", " \u{2003}\tx", "\x1c x", "é"] {
+            assert_eq!(trim_lead(l), l.trim_start(), "{l:?}");
+        }
     }
 
     #[test]
