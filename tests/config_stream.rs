@@ -93,3 +93,29 @@ fn tricky_texts_load_the_same_streamed_and_whole() {
         same(t, &streamed, whole(preprocess::preprocess_str(name, t, &opts)));
     }
 }
+
+/// A configuration read from a pipe cannot be read again for a message: its
+/// text is kept, and nothing blocks on opening the pipe a second time.
+#[test]
+fn a_pipe_is_read_once_and_its_lines_are_still_shown() {
+    let dir = std::env::temp_dir().join(format!("kr-stream-fifo-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let fifo = dir.join("k.conf");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success());
+    if !made {
+        let _ = std::fs::remove_dir_all(&dir);
+        eprintln!("skipped: mkfifo not available");
+        return;
+    }
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, "global_defs {\n  bogus_kw 1\n}\n"))
+    };
+    let loaded = load(&fifo, &Options::default(), &SystemView::default());
+    let wrote = writer.join();
+    let shown: Vec<String> = loaded.diags.iter().map(|d| loaded.sources.render(d)).collect();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(matches!(wrote, Ok(Ok(()))));
+    let bogus = shown.iter().find(|r| r.contains("Unknown keyword 'bogus_kw'"));
+    assert!(bogus.is_some_and(|r| r.contains("2 |   bogus_kw 1")), "{shown:?}");
+}

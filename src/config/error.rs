@@ -197,6 +197,10 @@ impl SourceMap {
 
 /// The byte offsets of lines 1, 1 + INDEX_STEP, 1 + 2 * INDEX_STEP, ... of a file.
 fn line_index(path: &Path) -> std::io::Result<Vec<u64>> {
+    if !std::fs::metadata(path)?.is_file() {
+        // Never open anything else again (a FIFO would block).
+        return Ok(Vec::new());
+    }
     let mut r = BufReader::new(File::open(path)?);
     let mut index = Vec::new();
     let mut buf = Vec::new();
@@ -217,6 +221,9 @@ fn line_index(path: &Path) -> std::io::Result<Vec<u64>> {
 
 /// Line `skip` (0-based) after the line starting at byte `start` of a file.
 fn read_line_at(path: &Path, start: u64, skip: usize) -> Option<String> {
+    if !std::fs::metadata(path).ok()?.is_file() {
+        return None;
+    }
     let mut f = File::open(path).ok()?;
     f.seek(SeekFrom::Start(start)).ok()?;
     let mut r = BufReader::new(f);

@@ -124,6 +124,24 @@ pub fn preprocess_str(name: &Path, text: &str, opts: &Options) -> Preprocessed {
 /// read line by line, and the [`SourceMap`] keeps only their paths.
 pub fn preprocess_with(path: &Path, opts: &Options, sink: &mut dyn FnMut(SourceLine)) -> Preprocessed {
     let mut pp = Pp::new(opts, sink);
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        // A pipe or device (`-f /dev/stdin`) cannot be read again to show a
+        // line in a message: its text is kept in memory.
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes);
+                pp.stack.push(Pp::key(path));
+                let file = pp.out.sources.add(path, &text);
+                pp.frame(path, file, dir_of(path), &mut text.lines().map(Cow::Borrowed));
+            }
+            Err(e) => pp.diag(
+                Severity::Fatal,
+                None,
+                format!("Configuration file '{}' could not be opened - {e}", path.display()),
+            ),
+        }
+        return pp.finish();
+    }
     match FileLines::open(path) {
         Ok(mut lines) => {
             pp.stack.push(Pp::key(path));
