@@ -5,7 +5,10 @@
 //! state, IPVS diff) take `now` as an argument and return actions; the
 //! runtimes in `vrrp::runtime`, `check` and `watchdog` do the I/O.
 
+pub mod cli;
 pub mod config;
+pub mod log;
 pub mod netlink;
 mod sys;
 pub mod vrrp;
+pub mod watchdog;

@@ -1,0 +1,328 @@
+//! The child side of the process model, and the seam where each subsystem's
+//! runtime plugs in.
+//!
+//! # The entry-point seam
+//!
+//! A subsystem runtime is an [`EntryPoint`]:
+//!
+//! ```ignore
+//! pub fn run(ctx: ChildContext) -> LocalBoxFuture<'static, ChildExit>
+//! ```
+//!
+//! The watchdog calls it inside a single-threaded tokio runtime
+//! (`new_current_thread().enable_all()`, so `tokio::spawn`, `spawn_local`
+//! inside a `LocalSet`, timers, sockets and netlink all work), after it has
+//! set the process name, the parent-death signal, logging, and loaded a
+//! runnable configuration. The runtime owns the loop: it awaits
+//! [`ChildSignals::recv`] next to its own I/O, calls [`ChildContext::reload`]
+//! on [`ChildSignal::Reload`], and returns [`ChildExit::Stopped`] after it has
+//! cleaned up on [`ChildSignal::Stop`]. [`entry_point`] maps each
+//! [`ChildKind`] to its runtime; until a subsystem's runtime exists its kind
+//! maps to [`basic::run`], which keeps the configuration, answers every
+//! signal, and says in the log that the protocol work is not implemented.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use futures_util::future::LocalBoxFuture;
+use tokio::signal::unix::{Signal, SignalKind, signal};
+
+use super::{ChildKind, sys};
+use crate::cli::Options;
+use crate::config::{self, Loaded};
+
+/// How a subsystem runtime ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChildExit {
+    /// Stopped on request (SIGTERM): exit status 0.
+    Stopped,
+    /// A problem that a restart would not fix (the parent stops keepalived).
+    Fatal,
+    /// The configuration cannot be run (the parent stops keepalived).
+    Config,
+}
+
+/// The exit status for a permanent fatal error ("cannot initialise subsystems"
+/// in keepalived(8)); a child exiting with it stops keepalived.
+pub const EXIT_FATAL: u8 = 2;
+/// The exit status for a configuration that cannot be run; a child exiting
+/// with it stops keepalived.
+pub const EXIT_CONFIG: u8 = 3;
+
+impl ChildExit {
+    /// The process exit status.
+    pub fn code(self) -> u8 {
+        match self {
+            ChildExit::Stopped => 0,
+            ChildExit::Fatal => EXIT_FATAL,
+            ChildExit::Config => EXIT_CONFIG,
+        }
+    }
+}
+
+/// A request delivered to a child by signal (normally forwarded by the parent).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChildSignal {
+    /// SIGHUP: re-read the configuration.
+    Reload,
+    /// SIGTERM (or SIGINT without `--ignore-sigint`): clean up and return.
+    Stop,
+    /// SIGUSR1: write `keepalived.data` (state_dump_file).
+    DumpData,
+    /// SIGUSR2: write `keepalived.stats` (stats_dump_file).
+    DumpStats,
+    /// SIGSTATS_CLEAR: write the stats, then clear the counters.
+    DumpStatsClear,
+    /// SIGJSON: write `keepalived.json` (json_dump_file).
+    DumpJson,
+}
+
+/// The signal streams of a child. Create it inside the runtime.
+pub struct ChildSignals {
+    hup: Signal,
+    term: Signal,
+    int: Option<Signal>,
+    usr1: Signal,
+    usr2: Signal,
+    stats_clear: Signal,
+    json: Signal,
+}
+
+impl ChildSignals {
+    /// Installs the handlers. Must run inside a tokio runtime.
+    pub fn new(ignore_sigint: bool) -> std::io::Result<Self> {
+        Ok(ChildSignals {
+            hup: signal(SignalKind::hangup())?,
+            term: signal(SignalKind::terminate())?,
+            int: if ignore_sigint { None } else { Some(signal(SignalKind::interrupt())?) },
+            usr1: signal(SignalKind::user_defined1())?,
+            usr2: signal(SignalKind::user_defined2())?,
+            stats_clear: signal(SignalKind::from_raw(super::signals::stats_clear()))?,
+            json: signal(SignalKind::from_raw(super::signals::json()))?,
+        })
+    }
+
+    /// The next request. Cancel-safe: use it in `tokio::select!`.
+    pub async fn recv(&mut self) -> ChildSignal {
+        let int = async {
+            match self.int.as_mut() {
+                Some(s) => s.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = self.term.recv() => ChildSignal::Stop,
+            _ = int => ChildSignal::Stop,
+            _ = self.hup.recv() => ChildSignal::Reload,
+            _ = self.usr1.recv() => ChildSignal::DumpData,
+            _ = self.usr2.recv() => ChildSignal::DumpStats,
+            _ = self.stats_clear.recv() => ChildSignal::DumpStatsClear,
+            _ = self.json.recv() => ChildSignal::DumpJson,
+        }
+    }
+}
+
+/// Everything a subsystem runtime is given.
+pub struct ChildContext {
+    /// Which child this is.
+    pub kind: ChildKind,
+    /// The command line (e.g. `dont_release_vrrp`, `release_vips`, `log_detail`).
+    pub options: Arc<Options>,
+    /// The configuration, already loaded, logged and runnable.
+    pub config: Loaded,
+    /// Signals forwarded by the parent.
+    pub signals: ChildSignals,
+}
+
+impl ChildContext {
+    /// Re-reads the configuration file, logging its diagnostics. `None` when
+    /// the new configuration cannot be run: keep the running one.
+    pub fn reload(&self) -> Option<Loaded> {
+        tracing::info!("Reloading");
+        // The parent logs the diagnostics; say them here only if we must refuse.
+        let loaded = super::load(&self.options);
+        if loaded.runnable() {
+            Some(loaded)
+        } else {
+            super::log_diagnostics(&loaded);
+            tracing::error!("Reload failed: the new configuration cannot be run, keeping the running one");
+            None
+        }
+    }
+
+    /// The directory of keepalived.data / .stats / .json (KA_TMP_DIR).
+    pub fn tmp_dir(&self) -> PathBuf {
+        PathBuf::from("/tmp")
+    }
+}
+
+/// A subsystem runtime (see the module documentation).
+pub type EntryPoint = fn(ChildContext) -> LocalBoxFuture<'static, ChildExit>;
+
+/// The runtime of each child kind.
+pub fn entry_point(kind: ChildKind) -> EntryPoint {
+    match kind {
+        // When the VRRP runtime lands: `ChildKind::Vrrp => crate::vrrp::runtime::run,`
+        ChildKind::Vrrp => basic::run,
+        ChildKind::Checker => basic::run,
+        ChildKind::Bfd => basic::run,
+    }
+}
+
+/// Whether this child has anything to run: the parent starts only those it
+/// needs, but `--all` starts the others too.
+fn is_needed(kind: ChildKind, cfg: &config::model::Config) -> bool {
+    match kind {
+        ChildKind::Vrrp => cfg.needs_vrrp(),
+        ChildKind::Checker => cfg.needs_checker(),
+        ChildKind::Bfd => cfg.needs_bfd(),
+    }
+}
+
+/// The child process: set-up, then the subsystem's entry point.
+pub fn main(opts: Options, kind: ChildKind) -> ExitCode {
+    // The parent's supervision signals arrive here still blocked (the mask
+    // survives exec). They stay blocked until our handlers exist, so that an
+    // early SIGHUP or SIGTERM waits instead of killing us with the default action.
+    // A child must not outlive its parent: keepalived sets the parent-death
+    // signal too. If the parent died before that, we were re-parented already.
+    if sys::set_parent_death_signal(libc::SIGTERM).is_ok() && opts.child_of.is_some_and(|p| p != sys::getppid()) {
+        return ExitCode::SUCCESS;
+    }
+    let _ = sys::set_process_name(kind.comm());
+    crate::log::init(&super::log_options(&opts, Some(kind)));
+    if opts.ignore_sigint {
+        let _ = sys::ignore_signal(libc::SIGINT);
+    }
+    let loaded = super::load(&opts);
+    if !loaded.runnable() {
+        super::log_diagnostics(&loaded);
+        tracing::error!("{} child process: the configuration cannot be run", kind.display());
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    if !is_needed(kind, &loaded.config) && !opts.all {
+        tracing::info!("No {} configuration to run", kind.display());
+    }
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("Unable to start the {} event loop - {e}", kind.display());
+            return ExitCode::from(EXIT_FATAL);
+        }
+    };
+    let options = Arc::new(opts);
+    let exit = rt.block_on(async move {
+        let signals = match ChildSignals::new(options.ignore_sigint) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("Unable to set up signal handling - {e}");
+                return ChildExit::Fatal;
+            }
+        };
+        // Handlers are in place: let the signals (and any pending one) in.
+        if let Err(e) = sys::unblock_all_signals() {
+            tracing::error!("Unable to unblock signals - {e}");
+            return ChildExit::Fatal;
+        }
+        let ctx = ChildContext { kind, options, config: loaded, signals };
+        entry_point(kind)(ctx).await
+    });
+    ExitCode::from(exit.code())
+}
+
+/// The event loop of a child whose protocol runtime is not written yet: it
+/// keeps its configuration, reloads it, dumps what it knows, and stops cleanly.
+pub mod basic {
+    use std::fmt::Write as _;
+    use std::time::Instant;
+
+    use super::*;
+
+    /// What this loop counts, for the stats file.
+    #[derive(Debug, Default)]
+    struct Stats {
+        reloads: u64,
+        failed_reloads: u64,
+    }
+
+    /// The [`EntryPoint`] of a subsystem without a protocol runtime yet.
+    pub fn run(ctx: ChildContext) -> LocalBoxFuture<'static, ChildExit> {
+        Box::pin(run_loop(ctx))
+    }
+
+    async fn run_loop(mut ctx: ChildContext) -> ChildExit {
+        let started = Instant::now();
+        let mut stats = Stats::default();
+        tracing::info!(
+            "{} protocol work is not implemented in keepalived-rs yet: this process keeps the configuration \
+             and answers signals only",
+            ctx.kind.display()
+        );
+        loop {
+            match ctx.signals.recv().await {
+                ChildSignal::Stop => {
+                    tracing::info!("Stopping");
+                    return ChildExit::Stopped;
+                }
+                ChildSignal::Reload => match ctx.reload() {
+                    Some(new) => {
+                        ctx.config = new;
+                        stats.reloads += 1;
+                        tracing::info!("Reload complete");
+                    }
+                    None => stats.failed_reloads += 1,
+                },
+                ChildSignal::DumpData => {
+                    tracing::info!("Printing {} data for process({}) on signal", name(ctx.kind), std::process::id());
+                    write_dump(&ctx, "data", &config::dump(&ctx.config.config));
+                }
+                sig @ (ChildSignal::DumpStats | ChildSignal::DumpStatsClear) => {
+                    let clear = sig == ChildSignal::DumpStatsClear;
+                    tracing::info!(
+                        "Printing {}{} stats for process({}) on signal",
+                        if clear { "and clearing " } else { "" },
+                        name(ctx.kind),
+                        std::process::id()
+                    );
+                    let mut s = String::new();
+                    let _ = writeln!(s, "{} process, pid {}", name(ctx.kind), std::process::id());
+                    let _ = writeln!(s, "  Uptime: {} seconds", started.elapsed().as_secs());
+                    let _ = writeln!(s, "  Configuration reloads: {}", stats.reloads);
+                    let _ = writeln!(s, "  Failed reloads: {}", stats.failed_reloads);
+                    let _ = writeln!(s, "  Protocol statistics: none (protocol runtime not implemented yet)");
+                    write_dump(&ctx, "stats", &s);
+                    if clear {
+                        stats = Stats::default();
+                    }
+                }
+                ChildSignal::DumpJson => {
+                    tracing::info!("Printing {} as json for process({}) on signal", name(ctx.kind), std::process::id());
+                    // No instance runs here, so the list of instances is empty.
+                    write_dump(&ctx, "json", "[]\n");
+                }
+            }
+        }
+    }
+
+    fn name(kind: ChildKind) -> &'static str {
+        match kind {
+            ChildKind::Vrrp => "VRRP",
+            ChildKind::Checker => "checker",
+            ChildKind::Bfd => "BFD",
+        }
+    }
+
+    /// keepalived.EXT for VRRP, keepalived_check.EXT / keepalived_bfd.EXT for the others.
+    fn write_dump(ctx: &ChildContext, ext: &str, text: &str) {
+        let stem = match ctx.kind {
+            ChildKind::Vrrp => "keepalived",
+            ChildKind::Checker => "keepalived_check",
+            ChildKind::Bfd => "keepalived_bfd",
+        };
+        let path = ctx.tmp_dir().join(format!("{stem}.{ext}"));
+        if let Err(e) = std::fs::write(&path, text) {
+            tracing::error!("Unable to write {} - {e}", path.display());
+        }
+    }
+}
