@@ -72,7 +72,10 @@ impl VipSpec {
             peer: a.peer,
             scope,
             label: a.label.clone(),
-            nodad: a.nodad,
+            // keepalived adds IPv6 VIPs without duplicate address detection
+            // (VRRP is the arbiter; a VIP must never stick in dadfailed)
+            // unless `-nodad` asks for DAD.
+            nodad: a.addr.is_ipv6() && !a.nodad,
             noprefixroute: a.noprefixroute,
             home: a.home,
         }
@@ -421,6 +424,7 @@ mod tests {
         i.vips = vec![addr("fe80::100", 64)];
         let s = InstanceSpec::from_model(&i, &VrrpGlobals::default());
         assert_eq!(s.vips[0].scope, 253);
+        assert!(s.vips[0].nodad, "IPv6 VIPs skip DAD");
         assert_eq!(s.version, timer::Version::V3);
         assert_eq!(s.family, Family::V6);
     }
