@@ -544,7 +544,7 @@ fn ours_reload_and_dumps() {
     assert!(data.is_some(), "no keepalived.data\n{}", d1.log_text());
 
     // A broken file keeps what runs.
-    std::fs::write(&c1, "vrrp_instance {\n").expect("write");
+    std::fs::write(&c1, "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 0\n}\n").expect("write");
     d1.signal_vrrp("HUP");
     std::thread::sleep(Duration::from_millis(1500));
     assert!(lab.has_vip(1, mode) && has200(&lab), "a broken reload changed the running config\n{}", d1.log_text());
