@@ -518,11 +518,9 @@ fn ours_reload_and_dumps() {
     assert_eq!(d1.log_text().matches("Entering").count(), before, "{}", d1.log_text());
 
     // A second instance appears.
-    let extra = format!(
-        "}}\nvrrp_instance VI_2 {{\n    state MASTER\n    interface eth0\n    virtual_router_id 78\n    priority 150\n    \
-         advert_int 1\n    virtual_ipaddress {{\n        10.77.31.200/24\n    }}\n"
-    );
-    lab.conf(1, mode, "MASTER", 150, &extra);
+    let extra = "}\nvrrp_instance VI_2 {\n    state MASTER\n    interface eth0\n    virtual_router_id 78\n    \
+                 priority 150\n    advert_int 1\n    virtual_ipaddress {\n        10.77.31.200/24\n    }\n";
+    lab.conf(1, mode, "MASTER", 150, extra);
     d1.signal_vrrp("HUP");
     let has200 = |l: &Lab| {
         let o = run(Command::new("ip").args(["-n", &l.node(1).name, "-4", "-o", "addr", "show", "dev", "eth0"]));
