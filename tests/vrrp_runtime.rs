@@ -558,7 +558,8 @@ fn ours_reload_and_dumps() {
 }
 
 /// An interface going down puts the instance in FAULT (VIPs dropped); back
-/// up, it returns to BACKUP and, alone, to MASTER.
+/// up, it returns to BACKUP and, alone, to MASTER. An instance whose
+/// interface does not exist yet starts in FAULT and runs once it appears.
 #[test]
 fn ours_link_down_is_fault_and_back() {
     if !is_root() {
@@ -566,14 +567,30 @@ fn ours_link_down_is_fault_and_back() {
     }
     let lab = Lab::new("lk", 41);
     let mode = Mode::V2Pass;
-    let c1 = lab.conf(1, mode, "MASTER", 150, "");
+    let late = "}\nvrrp_instance VI_2 {\n    interface eth1\n    virtual_router_id 79\n    priority 150\n    \
+                advert_int 1\n    virtual_ipaddress {\n        10.77.42.200/24\n    }\n";
+    let c1 = lab.conf(1, mode, "MASTER", 150, late);
     let mut d1 = lab.start(1, Impl::Ours, &c1);
     lab.wait_sole_holder(1, mode, Duration::from_secs(10), "start", &[&d1]);
+    assert!(d1.log_text().contains("(VI_2) Entering FAULT STATE (init)"), "{}", d1.log_text());
+
     lab.node(1).ip(&["link", "set", "eth0", "down"]);
-    let fault = lab.wait(Duration::from_secs(3), |_| d1.log_text().contains("(VI_1) Entering FAULT STATE"));
+    let fault = lab.wait(Duration::from_secs(3), |_| d1.log_text().contains("(VI_1) Entering FAULT STATE\n"));
     assert!(fault.is_some(), "no FAULT on link down\n{}", d1.log_text());
+    assert!(lab.wait(Duration::from_secs(2), |l| !l.has_vip(1, mode)).is_some(), "VIP kept in FAULT");
     lab.node(1).ip(&["link", "set", "eth0", "up"]);
     lab.wait_sole_holder(1, mode, Duration::from_secs(10), "back from FAULT", &[&d1]);
+
+    // eth1 appears (a veth pair inside n1), then gets its address.
+    lab.node(1).ip(&["link", "add", "eth1", "type", "veth", "peer", "name", "eth1p"]);
+    lab.node(1).ip(&["link", "set", "eth1p", "up"]);
+    lab.node(1).ip(&["link", "set", "eth1", "up"]);
+    lab.node(1).ip(&["addr", "add", "10.77.42.1/24", "dev", "eth1"]);
+    let has200 = |l: &Lab| {
+        let o = run(Command::new("ip").args(["-n", &l.node(1).name, "-4", "-o", "addr", "show", "dev", "eth1"]));
+        String::from_utf8_lossy(&o.stdout).contains(" 10.77.42.200/")
+    };
+    assert!(lab.wait(Duration::from_secs(8), has200).is_some(), "VI_2 did not start on eth1\n{}", d1.log_text());
     d1.terminate();
     d1.reap();
 }

@@ -52,13 +52,19 @@ impl VrrpSocket {
     /// IP packets and sends packets whose IP header we build (IP_HDRINCL), so
     /// the TTL of 255, TOS and AH are ours. Joins 224.0.0.18 when `multicast`.
     pub fn open_v4(ifname: &str, ifindex: u32, proto: i32, multicast: bool) -> io::Result<VrrpSocket> {
+        Self::open_v4_group(ifname, ifindex, proto, multicast.then_some(VRRP_GROUP_V4))
+    }
+
+    /// [`VrrpSocket::open_v4`] joining `group` (`vrrp_mcast_group4` /
+    /// `mcast_dst_ip`) instead of 224.0.0.18; `None` for a unicast socket.
+    pub fn open_v4_group(ifname: &str, ifindex: u32, proto: i32, group: Option<Ipv4Addr>) -> io::Result<VrrpSocket> {
         let s = raw(Domain::IPV4, proto)?;
         s.bind_device(Some(ifname.as_bytes()))?;
         s.set_header_included_v4(true)?;
         s.set_multicast_loop_v4(false)?;
         s.set_multicast_ttl_v4(255)?;
-        if multicast {
-            s.join_multicast_v4_n(&VRRP_GROUP_V4, &socket2::InterfaceIndexOrAddress::Index(ifindex))?;
+        if let Some(group) = group {
+            s.join_multicast_v4_n(&group, &socket2::InterfaceIndexOrAddress::Index(ifindex))?;
             if let Some(idx) = NonZeroU32::new(ifindex) {
                 s.bind_device_by_index_v4(Some(idx))?;
             }
@@ -70,6 +76,12 @@ impl VrrpSocket {
     /// the hop limit and destination of received packets reported. Sends from
     /// `src` (the interface's link-local address, RFC 5798 section 5.1.2.1).
     pub fn open_v6(ifname: &str, ifindex: u32, multicast: bool) -> io::Result<VrrpSocket> {
+        Self::open_v6_group(ifname, ifindex, multicast.then_some(VRRP_GROUP_V6))
+    }
+
+    /// [`VrrpSocket::open_v6`] joining `group` (`vrrp_mcast_group6` /
+    /// `mcast_dst_ip`) instead of ff02::12; `None` for a unicast socket.
+    pub fn open_v6_group(ifname: &str, ifindex: u32, group: Option<Ipv6Addr>) -> io::Result<VrrpSocket> {
         let s = raw(Domain::IPV6, IPPROTO_VRRP)?;
         s.bind_device(Some(ifname.as_bytes()))?;
         s.set_multicast_hops_v6(255)?;
@@ -80,8 +92,8 @@ impl VrrpSocket {
         sys::setsockopt_int(s.as_fd(), libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, 1)?;
         // Traffic class 0xc0 (network control), as keepalived sends.
         sys::setsockopt_int(s.as_fd(), libc::IPPROTO_IPV6, libc::IPV6_TCLASS, 0xc0)?;
-        if multicast {
-            s.join_multicast_v6(&VRRP_GROUP_V6, ifindex)?;
+        if let Some(group) = group {
+            s.join_multicast_v6(&group, ifindex)?;
         }
         Ok(VrrpSocket { fd: sys::async_socket(s)?, v6: true, ifindex })
     }

@@ -63,7 +63,14 @@ struct SockKey {
     ifname: String,
     v6: bool,
     proto: u8,
-    unicast: bool,
+    /// The multicast group joined; `None` for unicast.
+    group: Option<IpAddr>,
+}
+
+impl SockKey {
+    fn unicast(&self) -> bool {
+        self.group.is_none()
+    }
 }
 
 struct SockEntry {
@@ -341,7 +348,7 @@ impl Runtime {
             ifname: spec.interface.clone()?,
             v6: spec.family == Family::V6,
             proto: spec.protocol(),
-            unicast: spec.is_unicast(),
+            group: (!spec.is_unicast()).then_some(spec.mcast_dst),
         })
     }
 
@@ -350,11 +357,11 @@ impl Runtime {
         if self.socks.contains_key(key) {
             return true;
         }
-        let multicast = !key.unicast;
-        let opened = if key.v6 {
-            VrrpSocket::open_v6(&key.ifname, ifindex, multicast)
-        } else {
-            VrrpSocket::open_v4(&key.ifname, ifindex, i32::from(key.proto), multicast)
+        let opened = match key.group {
+            Some(IpAddr::V6(g)) => VrrpSocket::open_v6_group(&key.ifname, ifindex, Some(g)),
+            Some(IpAddr::V4(g)) => VrrpSocket::open_v4_group(&key.ifname, ifindex, i32::from(key.proto), Some(g)),
+            None if key.v6 => VrrpSocket::open_v6_group(&key.ifname, ifindex, None),
+            None => VrrpSocket::open_v4_group(&key.ifname, ifindex, i32::from(key.proto), None),
         };
         match opened {
             Ok(sock) => {
@@ -366,7 +373,7 @@ impl Runtime {
                     "VRRP sockpool: [ifindex({ifindex:3}), family({}), proto({}), {}]",
                     if key.v6 { "IPv6" } else { "IPv4" },
                     key.proto,
-                    if key.unicast { "unicast" } else { "multicast" }
+                    key.group.map_or_else(|| "unicast".to_owned(), |g| format!("multicast, address({g})"))
                 );
                 self.sock_by_id.insert(id, key.clone());
                 self.socks.insert(key.clone(), SockEntry { id, sock, reader, vrids: HashMap::new() });
@@ -512,7 +519,7 @@ impl Runtime {
         };
         // A raw socket sees every packet of its protocol on the interface:
         // the unicast and the multicast socket each take their own kind.
-        if dst_multicast == key.unicast {
+        if dst_multicast == key.unicast() {
             return;
         }
         let Ok(vrid) = vrid else {
@@ -579,44 +586,79 @@ impl Runtime {
     }
 
     async fn on_link(&mut self, ev: LinkEvent) {
-        let name = ev.info.name.clone();
+        match ev {
+            LinkEvent::Link { info, removed } => self.on_link_change(info, removed).await,
+            LinkEvent::Address { ifindex } => {
+                // An instance waiting for a source address may now have one.
+                let Some(name) = self.links.values().find(|l| l.index == ifindex && l.running).map(|l| l.name.clone())
+                else {
+                    return;
+                };
+                for idx in self.slots_on(&name) {
+                    if self.slot(idx).is_some_and(|s| s.incomplete) {
+                        self.rebuild(idx).await;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The slots whose instance runs on interface `name`.
+    fn slots_on(&self, name: &str) -> Vec<usize> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.as_ref().filter(|s| s.spec.interface.as_deref() == Some(name)).map(|_| i))
+            .collect()
+    }
+
+    /// Builds an instance again from its spec (it was started without a
+    /// usable interface or address).
+    async fn rebuild(&mut self, idx: usize) {
+        if let Some(spec) = self.slot(idx).map(|s| s.spec.clone()) {
+            self.remove_instance(idx).await;
+            self.close_unused_sockets();
+            self.add_instance(spec).await;
+        }
+    }
+
+    async fn on_link_change(&mut self, info: LinkInfo, removed: bool) {
+        let name = info.name.clone();
         let was_running = self.links.get(&name).map(|l| l.running);
-        let now_running = if ev.removed { None } else { Some(ev.info.running) };
-        if ev.removed {
+        let now_running = if removed { None } else { Some(info.running) };
+        if removed {
             self.links.remove(&name);
         } else {
-            self.links.insert(name.clone(), ev.info.clone());
+            self.links.insert(name.clone(), info);
         }
         if was_running == now_running {
             return;
         }
-        if let Some(g) = self.garp.remove(&name) {
-            // The index or address may have changed: reopen on next use.
-            drop(g);
+        // The index or MAC may change: reopen the gratuitous ARP channel on next use.
+        self.garp.remove(&name);
+        if removed {
+            // Sockets bound to a vanished interface are useless: drop them.
+            let gone: Vec<SockKey> = self.socks.keys().filter(|k| k.ifname == name).cloned().collect();
+            for k in gone {
+                if let Some(e) = self.socks.remove(&k) {
+                    e.reader.abort();
+                    self.sock_by_id.remove(&e.id);
+                }
+            }
         }
-        let affected: Vec<usize> = self
-            .slots
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| s.as_ref().filter(|s| s.spec.interface.as_deref() == Some(&name)).map(|_| i))
-            .collect();
-        for idx in affected {
+        for idx in self.slots_on(&name) {
             let incomplete = self.slot(idx).is_some_and(|s| s.incomplete);
             if now_running == Some(true) && incomplete {
-                // Built without an interface or address: build it again now.
-                if let Some(spec) = self.slot(idx).map(|s| s.spec.clone()) {
-                    self.remove_instance(idx).await;
-                    self.add_instance(spec).await;
-                }
+                self.rebuild(idx).await;
                 continue;
             }
-            let up = now_running == Some(true);
-            if now_running.is_none() {
-                // The interface is gone: its index will not come back.
+            if removed {
                 if let Some(slot) = self.slot_mut(idx) {
                     slot.incomplete = true;
+                    slot.sock = None;
                 }
             }
+            let up = now_running == Some(true);
             let actions = match self.slot_mut(idx) {
                 Some(s) => s.fsm.handle(Instant::now(), Input::Fault(!up)),
                 None => continue,
