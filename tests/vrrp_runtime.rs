@@ -230,7 +230,7 @@ impl Lab {
     }
 
     fn start(&self, n: usize, imp: Impl, conf: &Path) -> Daemon {
-        Daemon::start(self.node(n), imp, conf, &self.dir, &format!("n{n}"))
+        Daemon::start(self.node(n), imp, conf, &self.dir, &format!("n{n}"), &[])
     }
 }
 
@@ -251,7 +251,7 @@ struct Daemon {
 }
 
 impl Daemon {
-    fn start(ns: &Netns, imp: Impl, conf: &Path, dir: &Path, label: &str) -> Daemon {
+    fn start(ns: &Netns, imp: Impl, conf: &Path, dir: &Path, label: &str, extra: &[&str]) -> Daemon {
         let pid = dir.join(format!("{label}.pid"));
         let vrrp_pid_file = dir.join(format!("{label}-vrrp.pid"));
         let chk = dir.join(format!("{label}-chk.pid"));
@@ -270,7 +270,7 @@ impl Daemon {
             .arg(&vrrp_pid_file)
             .arg("-c")
             .arg(&chk);
-        c.stdout(out).stderr(err).stdin(Stdio::null());
+        c.args(extra).stdout(out).stderr(err).stdin(Stdio::null());
         let main = match c.spawn() {
             Ok(ch) => ch,
             Err(e) => panic!("cannot start {}: {e}", imp.bin()),
@@ -593,4 +593,27 @@ fn ours_link_down_is_fault_and_back() {
     assert!(lab.wait(Duration::from_secs(8), has200).is_some(), "VI_2 did not start on eth1\n{}", d1.log_text());
     d1.terminate();
     d1.reap();
+}
+
+/// `-V` (--dont-release-vrrp): a stopping MASTER leaves its VIPs in place
+/// and, like Debian's keepalived, sends no priority-0 advert; the owner (priority 255,
+/// `state MASTER`) takes over at once on start-up.
+#[test]
+fn ours_owner_starts_master_and_dont_release_keeps_vips() {
+    if !is_root() {
+        return;
+    }
+    let lab = Lab::new("dv", 51);
+    let mode = Mode::V2Pass;
+    let c1 = lab.conf(1, mode, "MASTER", 255, "");
+    let mut d1 = Daemon::start(lab.node(1), Impl::Ours, &c1, &lab.dir, "n1", &["-V"]);
+    // The owner does not wait Master_Down_Interval.
+    let t = lab.wait_sole_holder(1, mode, Duration::from_secs(3), "owner start", &[&d1]);
+    assert!(t < Duration::from_secs(2), "the owner took {t:?} to become master");
+    d1.terminate();
+    d1.reap();
+    let log = d1.log_text();
+    assert!(!log.contains("(VI_1) sent 0 priority"), "{log}");
+    assert!(log.contains("Stopping"), "{log}");
+    assert!(lab.has_vip(1, mode), "-V: the VIP was released\n{log}");
 }

@@ -37,7 +37,7 @@ use crate::cli::Options;
 use crate::config::model::vrrp::{VrrpConfig, VrrpGlobals};
 use crate::netlink::{LinkEvent, LinkInfo, Netlink};
 use crate::vrrp::auth::{AuthConfig, AuthCtx, TxAuth};
-use crate::vrrp::fsm::{Action, Family, Input, Instance, RxAdvert, State};
+use crate::vrrp::fsm::{Action, Family, Input, Instance, LogKind, RxAdvert, State};
 use crate::vrrp::garp;
 use crate::vrrp::packet::{
     self, Advert, DropReason, InstanceExpectation, Ipv4Tx, PacketType, decode_ipv4, decode_ipv6, encode_ipv4,
@@ -136,7 +136,6 @@ struct Runtime {
     links: HashMap<String, LinkInfo>,
     rx_tx: mpsc::Sender<RxPacket>,
     unknown_vrids: u64,
-    stopping: bool,
 }
 
 async fn main_loop(mut ctx: ChildContext) -> ChildExit {
@@ -173,7 +172,6 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
         links: HashMap::new(),
         rx_tx,
         unknown_vrids: 0,
-        stopping: false,
     };
     rt.apply(&ctx.config.config.vrrp).await;
     loop {
@@ -481,13 +479,23 @@ impl Runtime {
     }
 
     async fn stop(&mut self) {
-        self.stopping = true;
         let idxs: Vec<usize> = (0..self.slots.len()).collect();
+        let keep = self.opts.dont_release_vrrp;
         for idx in idxs {
-            let actions = match self.slot_mut(idx) {
+            let mut actions = match self.slot_mut(idx) {
                 Some(s) => s.fsm.handle(Instant::now(), Input::Shutdown),
                 None => continue,
             };
+            if keep {
+                // `--dont-release-vrrp`: keepalived leaves the interface as it
+                // is, VIPs and all, and does not say goodbye either.
+                actions.retain(|a| match a {
+                    Action::SendAdvert { priority } => *priority != 0,
+                    Action::RemoveVips { .. } => false,
+                    Action::Log(e) => e.kind != LogKind::SentPriorityZero,
+                    _ => true,
+                });
+            }
             self.execute(idx, actions).await;
         }
         for e in self.socks.values() {
@@ -673,11 +681,7 @@ impl Runtime {
             match a {
                 Action::SendAdvert { priority } => self.send_advert(idx, priority).await,
                 Action::AddVips { .. } => self.set_vips(idx, true).await,
-                Action::RemoveVips { .. } => {
-                    if !(self.stopping && self.opts.dont_release_vrrp) {
-                        self.set_vips(idx, false).await;
-                    }
-                }
+                Action::RemoveVips { .. } => self.set_vips(idx, false).await,
                 Action::SendGratuitous { repeat, interval } => self.queue_gratuitous(idx, repeat, interval),
                 Action::Transition { from, to } => {
                     if let Some(s) = self.slot_mut(idx) {
