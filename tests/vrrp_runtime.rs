@@ -453,7 +453,14 @@ fn interop(tag: &str, net: u8, mode: Mode) {
     let t = lab.wait_sole_holder(1, mode, Duration::from_secs(10), &format!("{mode:?} preempt"), &[&d1, &d2]);
     eprintln!("{mode:?} ours preempts Debian after {t:?}");
     lab.check_observer(1, mode, &format!("{mode:?} ours master again"), &[&d1, &d2]);
-    std::thread::sleep(Duration::from_millis(1200));
+
+    // A reload that changes our instance keeps it MASTER, its sequence
+    // numbers (AH) continuing: Debian never takes over.
+    let evip = if mode.v6() { format!("fd00:77:{net}::101/64") } else { format!("10.77.{net}.101/24") };
+    lab.conf(1, mode, first, 150, &format!("    virtual_ipaddress_excluded {{\n        {evip}\n    }}\n"));
+    d1.signal_vrrp("HUP");
+    let moved = lab.wait(Duration::from_millis(2500), |l| l.has_vip(2, mode) || !l.has_vip(1, mode));
+    assert!(moved.is_none(), "{mode:?}: the VIP moved on reload\n{}", logs(&[&d1, &d2]));
 
     d1.terminate();
     let t = lab.wait(Duration::from_secs(8), |l| l.has_vip(2, mode));
@@ -464,7 +471,7 @@ fn interop(tag: &str, net: u8, mode: Mode) {
     lab.check_observer(2, mode, &format!("{mode:?} Debian master after SIGTERM"), &[&d1, &d2]);
     // Debian saw nothing wrong with our adverts.
     let deb = d2.log_text();
-    for bad in ["invalid", "mismatch", "wrong version", "Invalid"] {
+    for bad in ["invalid", "mismatch", "wrong version", "Invalid", "already processed"] {
         assert!(!deb.contains(bad), "{mode:?}: Debian's keepalived complained ({bad})\n{deb}");
     }
     d2.terminate();
@@ -547,11 +554,22 @@ fn ours_reload_and_dumps() {
     std::thread::sleep(Duration::from_millis(1500));
     assert!(lab.has_vip(1, mode) && has200(&lab), "a broken reload changed the running config\n{}", d1.log_text());
 
-    // VI_2 removed: its VIP is released, VI_1 untouched.
-    lab.conf(1, mode, "MASTER", 150, "");
+    // VI_2 removed: its VIP is released. VI_1 changed (a new excluded VIP):
+    // it stays MASTER without a gap and adds the new address.
+    let entering = d1.log_text().matches("Entering").count();
+    lab.conf(1, mode, "MASTER", 150, "    virtual_ipaddress_excluded {\n        10.77.31.101/24\n    }\n");
     d1.signal_vrrp("HUP");
-    assert!(lab.wait(Duration::from_secs(3), |l| !has200(l)).is_some(), "VI_2's VIP stayed\n{}", d1.log_text());
-    assert!(lab.has_vip(1, mode));
+    let has101 = |l: &Lab| {
+        let o = run(Command::new("ip").args(["-n", &l.node(1).name, "-4", "-o", "addr", "show", "dev", "eth0"]));
+        String::from_utf8_lossy(&o.stdout).contains(" 10.77.31.101/")
+    };
+    let dropped = lab.wait(Duration::from_secs(3), |l| !l.has_vip(1, mode) || (has101(l) && !has200(l)));
+    assert!(lab.has_vip(1, mode), "VI_1 lost its VIP on a reload that changed it\n{}", d1.log_text());
+    assert!(dropped.is_some(), "VI_2's VIP stayed or VI_1's new one did not come\n{}", d1.log_text());
+    let gap = lab.wait(Duration::from_millis(1500), |l| !l.has_vip(1, mode));
+    assert!(gap.is_none(), "VI_1's VIP went away after the reload\n{}", d1.log_text());
+    assert_eq!(d1.log_text().matches("Entering").count(), entering, "{}", d1.log_text());
+    assert!(!d1.log_text().contains("(VI_1) sent 0 priority"), "{}", d1.log_text());
     d1.terminate();
     d1.reap();
     assert!(!lab.has_vip(1, mode), "VIP left after SIGTERM");

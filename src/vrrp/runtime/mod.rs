@@ -105,6 +105,44 @@ struct Slot {
     stats: Stats,
 }
 
+/// What a changed instance hands to its replacement on reload.
+#[derive(Default)]
+struct Carry {
+    /// The old `authentication` and `auth_hmac` settings with their state.
+    auth: Option<(AuthConfig, Option<spec::HmacSpec>, AuthCtx)>,
+    ip_id: u16,
+    stats: Stats,
+    /// The old instance was MASTER and the new one can take over at once.
+    resume_master: bool,
+}
+
+/// A state machine for a changed instance that was MASTER: started as if
+/// Master_Down_Interval had already passed, so it is MASTER straight away,
+/// advertising without a gap. keepalived keeps the state of an instance
+/// across a reload; only the adverts, VIPs and gratuitous ARPs of the
+/// takeover are kept (the VIPs they share are already there).
+fn resume_as_master(mut params: crate::vrrp::fsm::InstanceParams) -> Option<(Instance, Vec<Action>)> {
+    params.startup_delay = Duration::ZERO;
+    let p = params.clone().normalized();
+    let down = crate::vrrp::timer::master_down_interval(p.version, p.down_timer_adverts, p.priority, p.advert_interval);
+    let now = Instant::now();
+    let past = now.checked_sub(down + Duration::from_millis(1))?;
+    let (mut fsm, _start) = Instance::new(params, past);
+    let actions = fsm.handle(now, Input::Timer);
+    if fsm.state() != State::Master {
+        return None;
+    }
+    let actions = actions
+        .into_iter()
+        .filter(|a| match a {
+            Action::Transition { .. } => false,
+            Action::Log(e) => !matches!(e.kind, LogKind::ReceiveAdvertTimeout | LogKind::EnteringMaster),
+            _ => true,
+        })
+        .collect();
+    Some((fsm, actions))
+}
+
 /// A queued gratuitous ARP / NA.
 struct GarpFrame {
     v6: bool,
@@ -305,21 +343,75 @@ impl Runtime {
             cfg.instances.iter().map(|i| InstanceSpec::from_model(i, &cfg.globals)).collect();
         self.refresh_links(&specs).await;
         let running: Vec<(String, usize)> = self.by_name.iter().map(|(n, i)| (n.clone(), *i)).collect();
+        let mut carried: HashMap<String, Carry> = HashMap::new();
         for (name, idx) in running {
-            let keep = match (specs.iter().find(|s| s.name == name), self.slot(idx)) {
-                (Some(new), Some(old)) => *new == old.spec,
-                _ => false,
-            };
-            if !keep {
-                self.remove_instance(idx).await;
+            match (specs.iter().find(|s| s.name == name), self.slot(idx)) {
+                (Some(new), Some(old)) if *new == old.spec => {}
+                (Some(new), Some(_)) => {
+                    let new = new.clone();
+                    let carry = self.detach(idx, &new).await;
+                    carried.insert(name, carry);
+                }
+                _ => self.remove_instance(idx).await,
             }
         }
         for s in specs {
             if !self.by_name.contains_key(&s.name) {
-                self.add_instance(s).await;
+                let carry = carried.remove(&s.name);
+                self.add_instance(s, carry).await;
             }
         }
         self.close_unused_sockets();
+    }
+
+    /// Takes a running instance out for a changed configuration. What the
+    /// new one must continue (AH and `auth_hmac` counters, the IP id, the
+    /// counters, mastership) comes back as a [`Carry`]. A MASTER that can stay
+    /// one on the same interface keeps the VIPs both configurations share and
+    /// sends no goodbye; anything else is stopped as if removed.
+    async fn detach(&mut self, idx: usize, new: &InstanceSpec) -> Carry {
+        let (was_master, same_place, old_spec) = match self.slot(idx) {
+            Some(s) => (
+                s.fsm.state() == State::Master,
+                s.spec.interface == new.interface
+                    && s.spec.family == new.family
+                    && new.interface.as_ref().and_then(|i| self.links.get(i)).is_some_and(|l| l.running),
+                s.spec.clone(),
+            ),
+            None => return Carry::default(),
+        };
+        let resume_master = was_master && same_place;
+        if resume_master {
+            let wanted: Vec<&VipSpec> = new.vips.iter().chain(&new.evips).collect();
+            let stale: Vec<VipSpec> =
+                old_spec.vips.iter().chain(&old_spec.evips).filter(|v| !wanted.contains(v)).cloned().collect();
+            for v in stale {
+                tracing::debug!("({}) removing VIP {}", old_spec.name, v.describe());
+                if let Some(ifindex) = self.links.get(&v.dev).map(|l| l.index) {
+                    if let Err(e) = self.nl.del_address(&v.addr_spec(ifindex)).await {
+                        tracing::error!("({}) cannot remove VIP {} - {e}", old_spec.name, v.describe());
+                    }
+                }
+            }
+        } else {
+            let actions = match self.slot_mut(idx) {
+                Some(s) => s.fsm.handle(Instant::now(), Input::Shutdown),
+                None => return Carry::default(),
+            };
+            self.execute(idx, actions).await;
+        }
+        self.timers.set(idx, None);
+        let Some(slot) = self.slots.get_mut(idx).and_then(Option::take) else { return Carry::default() };
+        self.by_name.remove(&slot.spec.name);
+        if let Some(e) = slot.sock.as_ref().and_then(|k| self.socks.get_mut(k)) {
+            e.vrids.remove(&slot.spec.vrid);
+        }
+        Carry {
+            auth: Some((slot.spec.auth.clone(), slot.spec.hmac.clone(), slot.auth)),
+            ip_id: slot.ip_id,
+            stats: slot.stats,
+            resume_master,
+        }
     }
 
     /// The instance's own address: `mcast_src_ip`/`unicast_src_ip`, else the
@@ -395,7 +487,7 @@ impl Runtime {
         }
     }
 
-    async fn add_instance(&mut self, spec: InstanceSpec) {
+    async fn add_instance(&mut self, spec: InstanceSpec, carry: Option<Carry>) {
         let Some(key) = Self::sock_key(&spec) else {
             tracing::error!("({}) an instance without interface is not supported yet - ignoring it", spec.name);
             return;
@@ -436,18 +528,26 @@ impl Runtime {
             IpAddr::V4(Ipv4Addr::UNSPECIFIED)
         };
         let primary = primary.unwrap_or(unspecified);
-        let (fsm, actions) = Instance::new(spec.params(primary, fault), Instant::now());
-        let idx = self.slots.iter().position(Option::is_none).unwrap_or(self.slots.len());
-        let slot = Slot {
-            auth: spec.auth_ctx(),
-            fsm,
-            ip_id: 0,
-            sock: sock.clone(),
-            primary,
-            incomplete,
-            stats: Stats::default(),
-            spec,
+        let carry = carry.unwrap_or_default();
+        let params = spec.params(primary, fault);
+        let resumed = if carry.resume_master && !fault { resume_as_master(params.clone()) } else { None };
+        let (fsm, actions) = match resumed {
+            Some(x) => x,
+            None => Instance::new(params, Instant::now()),
         };
+        let mut auth = spec.auth_ctx();
+        if let Some((old_auth, old_hmac, old_ctx)) = carry.auth {
+            // Peers remember our sequence numbers: continue them.
+            if old_auth == spec.auth {
+                auth.ah = old_ctx.ah;
+            }
+            if old_hmac == spec.hmac {
+                auth.hmac = old_ctx.hmac;
+            }
+        }
+        let idx = self.slots.iter().position(Option::is_none).unwrap_or(self.slots.len());
+        let slot =
+            Slot { auth, fsm, ip_id: carry.ip_id, sock: sock.clone(), primary, incomplete, stats: carry.stats, spec };
         if let Some(k) = &sock {
             if let Some(e) = self.socks.get_mut(k) {
                 e.vrids.insert(slot.spec.vrid, idx);
@@ -626,7 +726,7 @@ impl Runtime {
         if let Some(spec) = self.slot(idx).map(|s| s.spec.clone()) {
             self.remove_instance(idx).await;
             self.close_unused_sockets();
-            self.add_instance(spec).await;
+            self.add_instance(spec, None).await;
         }
     }
 
