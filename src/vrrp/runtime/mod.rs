@@ -6,7 +6,7 @@
 //!   packets to the loop, which finds the instance by VRID, decodes with that
 //!   instance's authentication context and counts every refusal.
 //! - Timers are the state machines' own deadlines, kept in one ordered set
-//!   ([`timers::TimerQueue`]); the loop sleeps until the earliest.
+//!   (`timers::TimerQueue`); the loop sleeps until the earliest.
 //! - Actions are executed in the order the state machine returns them:
 //!   adverts (one IP id and AH sequence number per round, reused for every
 //!   unicast peer), VIPs through rtnetlink, gratuitous ARP / unsolicited NA
@@ -17,10 +17,9 @@
 //!   `--dont-release-vrrp`), reload (unchanged instances keep running
 //!   untouched), data and stats dumps.
 //!
-//! Files: [`instances`] (start, reload, stop, link changes), [`net`]
-//! (sockets, receive path, adverts), [`announce`] (VIPs and gratuitous
-//! messages); pure helpers: [`spec`] (config -> what an instance runs),
-//! [`timers`], [`dump`].
+//! Files: `instances` (start, reload, stop, link changes), `net` (sockets,
+//! receive path, adverts), `announce` (VIPs and gratuitous messages); pure
+//! helpers: `spec` (config -> what an instance runs), `timers`, `dump`.
 
 mod announce;
 mod dump;
