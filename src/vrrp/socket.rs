@@ -163,6 +163,28 @@ impl VrrpSocket {
         self.send_to(payload, &addr).await
     }
 
+    /// Sends a VRRP payload to `dst` over IPv6 from `src` (`IPV6_PKTINFO`), so
+    /// that an advert leaves from the instance's address (`unicast_src_ip`,
+    /// the link-local address) and never from one the kernel would rather
+    /// pick, such as a VIP: receivers check the checksum over `src`.
+    pub async fn send_v6_from(&self, payload: &[u8], src: Ipv6Addr, dst: Ipv6Addr) -> io::Result<()> {
+        let scope = if dst.is_multicast() || dst.segments()[0] & 0xffc0 == 0xfe80 { self.ifindex } else { 0 };
+        let addr = SockAddr::from(SocketAddrV6::new(dst, 0, 0, scope));
+        let control = pktinfo_cmsg(src, self.ifindex);
+        loop {
+            let mut guard = self.fd.writable().await?;
+            let sent = guard.try_io(|s| {
+                let bufs = [io::IoSlice::new(payload)];
+                let msg = socket2::MsgHdr::new().with_addr(&addr).with_buffers(&bufs).with_control(&control);
+                s.get_ref().sendmsg(&msg, 0)
+            });
+            match sent {
+                Ok(r) => return r.map(|_| ()),
+                Err(_would_block) => continue,
+            }
+        }
+    }
+
     async fn send_to(&self, data: &[u8], addr: &SockAddr) -> io::Result<()> {
         loop {
             let mut guard = self.fd.writable().await?;
@@ -172,6 +194,22 @@ impl VrrpSocket {
             }
         }
     }
+}
+
+/// One `IPV6_PKTINFO` control message (a Linux `cmsghdr` followed by an
+/// `in6_pktinfo`: address, interface index), padded to `CMSG_SPACE`.
+fn pktinfo_cmsg(src: Ipv6Addr, ifindex: u32) -> Vec<u8> {
+    const WORD: usize = std::mem::size_of::<usize>();
+    let len = WORD + 8 + 20; // cmsg_len, level, type; in6_pktinfo
+    let space = (len + WORD - 1) & !(WORD - 1);
+    let mut b = Vec::with_capacity(space);
+    b.extend_from_slice(&len.to_ne_bytes());
+    b.extend_from_slice(&libc::IPPROTO_IPV6.to_ne_bytes());
+    b.extend_from_slice(&libc::IPV6_PKTINFO.to_ne_bytes());
+    b.extend_from_slice(&src.octets());
+    b.extend_from_slice(&ifindex.to_ne_bytes());
+    b.resize(space, 0);
+    b
 }
 
 /// Walks Linux `cmsghdr`s in a control buffer: (level, type, data).
@@ -253,6 +291,18 @@ impl GarpSender {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pktinfo_cmsg_reads_back() {
+        let src: Ipv6Addr = "fd00::1".parse().expect("ip");
+        let b = pktinfo_cmsg(src, 7);
+        assert_eq!(b.len() % std::mem::size_of::<usize>(), 0);
+        let v = cmsgs(&b);
+        assert_eq!(v.len(), 1);
+        assert_eq!((v[0].0, v[0].1), (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO));
+        assert_eq!(&v[0].2[..16], &src.octets());
+        assert_eq!(&v[0].2[16..20], &7u32.to_ne_bytes());
+    }
 
     #[test]
     fn cmsg_walk_is_bounded() {

@@ -241,10 +241,14 @@ impl Runtime {
             slot.stats.pri_zero_sent = slot.stats.pri_zero_sent.saturating_add(1);
         }
         let name = slot.spec.name.clone();
+        let src = slot.primary;
         for (dst, bytes) in out {
             let r = match dst {
                 IpAddr::V4(d) => sock.send_v4(&bytes, d).await,
-                IpAddr::V6(d) => sock.send_v6(&bytes, d).await,
+                IpAddr::V6(d) => match src {
+                    IpAddr::V6(s) => sock.send_v6_from(&bytes, s, d).await,
+                    IpAddr::V4(_) => sock.send_v6(&bytes, d).await,
+                },
             };
             if let Err(e) = r {
                 tracing::info!("({name}) Unable to send advert to {dst} - {e}");
