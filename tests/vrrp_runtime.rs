@@ -441,11 +441,13 @@ fn ours_pair_v2_failover_preempt_and_garp() {
     d2.reap();
 }
 
-/// Runs one interop scenario: ours (priority 150) and Debian's keepalived
-/// (100). Ours becomes master; crash -> Debian takes over within
-/// Master_Down_Interval; ours restarts and preempts Debian back; SIGTERM ->
-/// Debian takes over after Skew_Time. n3 follows every move.
-fn interop(tag: &str, net: u8, mode: Mode) {
+/// Runs one interop scenario between `high` (priority 150, on n1) and `low`
+/// (100, on n2), one of them ours and the other Debian's keepalived. n1
+/// becomes master; crash -> n2 takes over within Master_Down_Interval; n1
+/// restarts and preempts n2; (ours only) a reload that changes n1's
+/// instance keeps it master; SIGTERM -> n2 takes over after Skew_Time. n3
+/// follows every move; neither side complains about the other's adverts.
+fn interop(tag: &str, net: u8, mode: Mode, high: Impl, low: Impl) {
     if !is_root() || !debian_available() {
         return;
     }
@@ -454,46 +456,54 @@ fn interop(tag: &str, net: u8, mode: Mode) {
     let first = if mode == Mode::Ah { "BACKUP" } else { "MASTER" };
     let c1 = lab.conf(1, mode, first, 150, "");
     let c2 = lab.conf(2, mode, "BACKUP", 100, "");
-    let t = run(lab.node(2).cmd(DEBIAN).args(["-t", "-f"]).arg(&c2));
+    let (deb_node, deb_conf) = if high == Impl::Debian { (1, &c1) } else { (2, &c2) };
+    let t = run(lab.node(deb_node).cmd(DEBIAN).args(["-t", "-f"]).arg(deb_conf));
     assert!(t.status.success(), "Debian's keepalived refuses the config: {}", String::from_utf8_lossy(&t.stderr));
-    let mut d2 = lab.start(2, Impl::Debian, &c2);
-    let mut d1 = lab.start(1, Impl::Ours, &c1);
-    lab.wait_sole_holder(1, mode, Duration::from_secs(10), &format!("{mode:?} start"), &[&d1, &d2]);
+    let who = format!("{mode:?} {high:?}(150)/{low:?}(100)");
+    let mut d2 = lab.start(2, low, &c2);
+    let mut d1 = lab.start(1, high, &c1);
+    lab.wait_sole_holder(1, mode, Duration::from_secs(10), &format!("{who} start"), &[&d1, &d2]);
     let stable = lab.wait(Duration::from_millis(2500), |l| !l.has_vip(1, mode) || l.has_vip(2, mode));
-    assert!(stable.is_none(), "{mode:?}: the VIP moved or was doubled\n{}", logs(&[&d1, &d2]));
-    lab.check_observer(1, mode, &format!("{mode:?} ours master"), &[&d1, &d2]);
+    assert!(stable.is_none(), "{who}: the VIP moved or was doubled\n{}", logs(&[&d1, &d2]));
+    lab.check_observer(1, mode, &format!("{who}: n1 master"), &[&d1, &d2]);
 
     d1.crash();
     let t = lab.wait(Duration::from_secs(8), |l| l.has_vip(2, mode));
-    let t = t.unwrap_or_else(|| panic!("{mode:?}: Debian did not take over\n{}", logs(&[&d1, &d2])));
-    eprintln!("{mode:?} ours->Debian SIGKILL failover {t:?}");
-    assert!(crash_bound_ok(t), "{mode:?}: crash failover took {t:?}\n{}", logs(&[&d1, &d2]));
-    lab.check_observer(2, mode, &format!("{mode:?} Debian master"), &[&d1, &d2]);
+    let t = t.unwrap_or_else(|| panic!("{who}: n2 did not take over\n{}", logs(&[&d1, &d2])));
+    eprintln!("{who}: SIGKILL n1 -> n2 holds the VIP after {t:?}");
+    assert!(crash_bound_ok(t), "{who}: crash failover took {t:?}\n{}", logs(&[&d1, &d2]));
+    lab.check_observer(2, mode, &format!("{who}: n2 master"), &[&d1, &d2]);
 
-    let mut d1 = lab.start(1, Impl::Ours, &c1);
-    let t = lab.wait_sole_holder(1, mode, Duration::from_secs(10), &format!("{mode:?} preempt"), &[&d1, &d2]);
-    eprintln!("{mode:?} ours preempts Debian after {t:?}");
-    lab.check_observer(1, mode, &format!("{mode:?} ours master again"), &[&d1, &d2]);
+    let mut d1 = lab.start(1, high, &c1);
+    let t = lab.wait_sole_holder(1, mode, Duration::from_secs(10), &format!("{who} preempt"), &[&d1, &d2]);
+    eprintln!("{who}: n1 restarted, preempts after {t:?}");
+    lab.check_observer(1, mode, &format!("{who}: n1 master again"), &[&d1, &d2]);
 
-    // A reload that changes our instance keeps it MASTER, its sequence
-    // numbers (AH) continuing: Debian never takes over.
-    let evip = if mode.v6() { format!("fd00:77:{net}::101/64") } else { format!("10.77.{net}.101/24") };
-    lab.conf(1, mode, first, 150, &format!("    virtual_ipaddress_excluded {{\n        {evip}\n    }}\n"));
-    d1.signal_vrrp("HUP");
-    let moved = lab.wait(Duration::from_millis(2500), |l| l.has_vip(2, mode) || !l.has_vip(1, mode));
-    assert!(moved.is_none(), "{mode:?}: the VIP moved on reload\n{}", logs(&[&d1, &d2]));
+    if high == Impl::Ours {
+        // A reload that changes our instance keeps it MASTER, its sequence
+        // numbers (AH) continuing: Debian never takes over.
+        let evip = if mode.v6() { format!("fd00:77:{net}::101/64") } else { format!("10.77.{net}.101/24") };
+        lab.conf(1, mode, first, 150, &format!("    virtual_ipaddress_excluded {{\n        {evip}\n    }}\n"));
+        d1.signal_vrrp("HUP");
+        let moved = lab.wait(Duration::from_millis(2500), |l| l.has_vip(2, mode) || !l.has_vip(1, mode));
+        assert!(moved.is_none(), "{who}: the VIP moved on reload\n{}", logs(&[&d1, &d2]));
+    } else {
+        std::thread::sleep(Duration::from_millis(1200));
+    }
 
     d1.terminate();
     let t = lab.wait(Duration::from_secs(8), |l| l.has_vip(2, mode));
-    let t = t.unwrap_or_else(|| panic!("{mode:?}: Debian did not take over on SIGTERM\n{}", logs(&[&d1, &d2])));
-    eprintln!("{mode:?} ours->Debian SIGTERM failover {t:?}");
-    assert!(graceful_bound_ok(t), "{mode:?}: graceful failover took {t:?}\n{}", logs(&[&d1, &d2]));
+    let t = t.unwrap_or_else(|| panic!("{who}: n2 did not take over on SIGTERM\n{}", logs(&[&d1, &d2])));
+    eprintln!("{who}: SIGTERM n1 -> n2 holds the VIP after {t:?}");
+    assert!(graceful_bound_ok(t), "{who}: graceful failover took {t:?}\n{}", logs(&[&d1, &d2]));
     d1.reap();
-    lab.check_observer(2, mode, &format!("{mode:?} Debian master after SIGTERM"), &[&d1, &d2]);
-    // Debian saw nothing wrong with our adverts.
-    let deb = d2.log_text();
-    for bad in ["invalid", "mismatch", "wrong version", "Invalid", "already processed"] {
-        assert!(!deb.contains(bad), "{mode:?}: Debian's keepalived complained ({bad})\n{deb}");
+    lab.check_observer(2, mode, &format!("{who}: n2 master after SIGTERM"), &[&d1, &d2]);
+    // Neither side refused the other's adverts.
+    for d in [&d1, &d2] {
+        let log = d.log_text();
+        for bad in ["invalid", "mismatch", "wrong version", "Invalid", "already processed", "checksum"] {
+            assert!(!log.contains(bad), "{who}: {} complained ({bad})\n{log}", d.label);
+        }
     }
     d2.terminate();
     d2.reap();
@@ -501,32 +511,53 @@ fn interop(tag: &str, net: u8, mode: Mode) {
 
 #[test]
 fn interop_debian_v2_pass() {
-    interop("dp", 21, Mode::V2Pass);
+    interop("dp", 21, Mode::V2Pass, Impl::Ours, Impl::Debian);
 }
 
 #[test]
 fn interop_debian_v3() {
-    interop("d3", 22, Mode::V3);
+    interop("d3", 22, Mode::V3, Impl::Ours, Impl::Debian);
 }
 
 #[test]
 fn interop_debian_ah() {
-    interop("da", 23, Mode::Ah);
+    interop("da", 23, Mode::Ah, Impl::Ours, Impl::Debian);
 }
 
 #[test]
 fn interop_debian_unicast() {
-    interop("du", 24, Mode::Unicast);
+    interop("du", 24, Mode::Unicast, Impl::Ours, Impl::Debian);
 }
 
 #[test]
 fn interop_debian_ipv6_v3() {
-    interop("d6", 25, Mode::V6);
+    interop("d6", 25, Mode::V6, Impl::Ours, Impl::Debian);
 }
 
 #[test]
 fn interop_debian_ipv6_unicast() {
-    interop("d7", 26, Mode::V6Unicast);
+    interop("d7", 26, Mode::V6Unicast, Impl::Ours, Impl::Debian);
+}
+
+/// Debian's keepalived as the higher priority, ours as the backup.
+#[test]
+fn interop_debian_master_v2_pass() {
+    interop("bp", 27, Mode::V2Pass, Impl::Debian, Impl::Ours);
+}
+
+#[test]
+fn interop_debian_master_v3() {
+    interop("b3", 28, Mode::V3, Impl::Debian, Impl::Ours);
+}
+
+#[test]
+fn interop_debian_master_ah() {
+    interop("ba", 29, Mode::Ah, Impl::Debian, Impl::Ours);
+}
+
+#[test]
+fn interop_debian_master_unicast() {
+    interop("bu", 30, Mode::Unicast, Impl::Debian, Impl::Ours);
 }
 
 /// Reload: an unchanged instance keeps running untouched (no new state, no
