@@ -96,6 +96,9 @@ impl Runtime {
                 if !self.garp.contains_key(&v.dev) {
                     match GarpSender::open(&v.dev, link.index, true, true) {
                         Ok(sender) => {
+                            if self.garp.is_empty() {
+                                tracing::debug!("Registering gratuitous ARP shared channel");
+                            }
                             let g = GarpIf { sender, ifindex: link.index, queue: VecDeque::new(), next_at: now };
                             self.garp.insert(v.dev.clone(), g);
                         }

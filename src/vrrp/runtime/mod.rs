@@ -125,16 +125,9 @@ struct Runtime {
 }
 
 async fn main_loop(mut ctx: ChildContext) -> ChildExit {
-    let (nl, conn) = match Netlink::connect() {
-        Ok(x) => x,
-        Err(e) => {
-            tracing::error!("Unable to open the netlink command channel - {e}");
-            return ChildExit::Fatal;
-        }
-    };
-    let conn_task = tokio::spawn(conn);
     let mut links_rx = match crate::netlink::link_monitor() {
         Ok((fut, rx)) => {
+            tracing::debug!("Registering Kernel netlink reflector");
             tokio::spawn(fut);
             Some(rx)
         }
@@ -143,6 +136,15 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
             None
         }
     };
+    let (nl, conn) = match Netlink::connect() {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::error!("Unable to open the netlink command channel - {e}");
+            return ChildExit::Fatal;
+        }
+    };
+    let conn_task = tokio::spawn(conn);
+    tracing::debug!("Registering Kernel netlink command channel");
     let (rx_tx, mut rx) = mpsc::channel(RX_QUEUE);
     let mut rt = Runtime {
         nl,
