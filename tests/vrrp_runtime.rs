@@ -692,3 +692,47 @@ fn ours_owner_starts_master_and_dont_release_keeps_vips() {
     assert!(log.contains("Stopping"), "{log}");
     assert!(lab.has_vip(1, mode), "-V: the VIP was released\n{log}");
 }
+
+/// Refused adverts are counted per instance and logged with keepalived's
+/// text; adverts for a VRID nobody runs are logged with `log_unknown_vrids`.
+#[test]
+fn ours_counts_refused_and_unknown_adverts() {
+    if !is_root() {
+        return;
+    }
+    let lab = Lab::new("rf", 61);
+    let conf = |n: usize, pass: &str, extra: &str| {
+        let text = format!(
+            "global_defs {{\n    log_unknown_vrids\n}}\nvrrp_instance KR_AUTH_{n} {{\n    interface eth0\n    \
+             virtual_router_id 77\n    priority 100\n    advert_int 1\n    authentication {{\n        \
+             auth_type PASS\n        auth_pass {pass}\n    }}\n    virtual_ipaddress {{\n        10.77.61.100/24\n    \
+             }}\n}}\n{extra}"
+        );
+        let path = lab.dir.join(format!("n{n}.conf"));
+        std::fs::write(&path, text).expect("write conf");
+        path
+    };
+    let other = "vrrp_instance OTHER {\n    interface eth0\n    virtual_router_id 99\n    priority 100\n    \
+                 advert_int 1\n    virtual_ipaddress {\n        10.77.61.99/24\n    }\n}\n";
+    let c1 = conf(1, "s3cret", "");
+    let c2 = conf(2, "wrong", other);
+    let d1 = lab.start(1, Impl::Ours, &c1);
+    let d2 = lab.start(2, Impl::Ours, &c2);
+    let seen = lab.wait(Duration::from_secs(10), |_| {
+        let log = d1.log_text();
+        log.contains("(KR_AUTH_1) received an invalid passwd!")
+            && log.contains("Unknown VRID(99) received on interface(eth0). ignoring...")
+    });
+    assert!(seen.is_some(), "{}", logs(&[&d1, &d2]));
+    d1.signal_vrrp("USR2");
+    let counted = lab.wait(Duration::from_secs(3), |_| {
+        let stats = std::fs::read_to_string("/tmp/keepalived.stats").unwrap_or_default();
+        let block = stats.split("VRRP Instance: ").find(|b| b.starts_with("KR_AUTH_1\n")).unwrap_or("").to_owned();
+        let failures = block
+            .lines()
+            .skip_while(|l| !l.contains("Authentication Errors:"))
+            .find_map(|l| l.trim().strip_prefix("Failure: ").and_then(|n| n.parse::<u64>().ok()));
+        failures.is_some_and(|n| n > 0)
+    });
+    assert!(counted.is_some(), "no authentication failures counted\n{}", logs(&[&d1, &d2]));
+}
