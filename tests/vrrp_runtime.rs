@@ -642,7 +642,9 @@ fn ours_link_down_is_fault_and_back() {
     }
     let lab = Lab::new("lk", 41);
     let mode = Mode::V2Pass;
-    let late = "}\nvrrp_instance VI_2 {\n    interface eth1\n    virtual_router_id 79\n    priority 150\n    \
+    // dynamic_interfaces: without it keepalived 2.4 refuses a configuration
+    // that names an interface which does not exist.
+    let late = "}\nglobal_defs {\n    dynamic_interfaces\n}\nvrrp_instance VI_2 {\n    interface eth1\n    virtual_router_id 79\n    priority 150\n    \
                 advert_int 1\n    virtual_ipaddress {\n        10.77.42.200/24\n    }\n";
     let c1 = lab.conf(1, mode, "MASTER", 150, late);
     let mut d1 = lab.start(1, Impl::Ours, &c1);

@@ -37,6 +37,14 @@ impl Loaded {
     pub fn runnable(&self) -> bool {
         !self.diags.iter().any(|d| d.severity == Severity::Fatal)
     }
+
+    /// Whether a running daemon may switch to this configuration on SIGHUP:
+    /// nothing in it had to be dropped or reset to make it run (no error and
+    /// no fatal diagnostic; warnings and notes are fine). A reload must never
+    /// silently lose part of a working configuration.
+    pub fn reloadable(&self) -> bool {
+        !self.diags.iter().any(|d| d.severity >= Severity::Error)
+    }
 }
 
 /// The `-t` exit status for a set of diagnostics.

@@ -154,11 +154,11 @@ impl ChildContext {
         tracing::info!("Reloading");
         // The parent logs the diagnostics; say them here only if we must refuse.
         let loaded = super::load(&self.options);
-        if loaded.runnable() {
+        if loaded.reloadable() {
             Some(loaded)
         } else {
             super::log_diagnostics(&loaded);
-            tracing::error!("Reload failed: the new configuration cannot be run, keeping the running one");
+            tracing::error!("Reload failed: the new configuration has errors, keeping the running one");
             None
         }
     }

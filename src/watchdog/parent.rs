@@ -354,8 +354,8 @@ impl Supervisor {
         notify("RELOADING=1");
         tracing::info!("Reloading ...");
         let loaded = super::load_and_log(&self.opts);
-        if !loaded.runnable() {
-            tracing::error!("Reload failed: the new configuration cannot be run, keeping the running one");
+        if !loaded.reloadable() {
+            tracing::error!("Reload failed: the new configuration has errors, keeping the running one");
             notify("READY=1");
             return;
         }

@@ -255,7 +255,7 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
     Keyword::not_yet("vrrp_notify_fifo_script", |c, st, ctx| {
         c.vrrp.globals.notify_fifo_script = ctx.script_with_user(st)
     }),
-    Keyword::not_yet("dynamic_interfaces", |c, st, ctx| match st.arg(0) {
+    Keyword::new("dynamic_interfaces", |c, st, ctx| match st.arg(0) {
         None => c.vrrp.globals.dynamic_interfaces = Some(false),
         Some(w) if w.text == "allow_if_changes" => c.vrrp.globals.dynamic_interfaces = Some(true),
         Some(w) => ctx.error(w.span, format!("Unknown dynamic_interfaces option '{}'", w.text)),
