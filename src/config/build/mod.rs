@@ -158,12 +158,7 @@ impl Ctx {
         match w.text.parse::<N>() {
             Ok(v) if v >= min && v <= max => Some(v),
             _ => {
-                self.push(
-                    Severity::Error,
-                    Class::BadValue,
-                    w.span,
-                    format!("{} '{}' invalid - must be between {} and {}", stmt.keyword.text, w.text, min, max),
-                );
+                self.not_between(stmt, w, min, max);
                 None
             }
         }
@@ -176,30 +171,34 @@ impl Ctx {
         match parse_timer(&w.text) {
             Some(d) if d.as_secs_f64() >= min && d.as_secs_f64() <= max => Some(d),
             _ => {
-                self.push(
-                    Severity::Error,
-                    Class::BadValue,
-                    w.span,
-                    format!("{} '{}' invalid - must be between {} and {}", stmt.keyword.text, w.text, min, max),
-                );
+                self.not_between(stmt, w, min, max);
                 None
             }
         }
     }
 
+    /// Upstream's "invalid" wording for a value outside `[min, max]`, shared
+    /// by [`Ctx::int_in`] and [`Ctx::timer_in`].
+    fn not_between(&mut self, stmt: &Stmt, w: &Word, min: impl std::fmt::Display, max: impl std::fmt::Display) {
+        self.error(w.span, format!("{} '{}' invalid - must be between {} and {}", stmt.keyword.text, w.text, min, max));
+    }
+
     /// An optional <BOOL> argument: absent means true.
     pub fn bool_opt(&mut self, stmt: &Stmt, i: usize) -> Option<bool> {
+        let kw = &stmt.keyword.text;
+        self.bool_opt_with(stmt, i, |t| format!("Invalid {kw} value '{t}'"))
+    }
+
+    /// An optional <BOOL> argument `i` (absent means true); `msg` words the
+    /// part's own complaint about a bad value (given the value's text), so
+    /// each keyword keeps upstream's exact message.
+    pub fn bool_opt_with(&mut self, stmt: &Stmt, i: usize, msg: impl FnOnce(&str) -> String) -> Option<bool> {
         match stmt.arg(i) {
             None => Some(true),
             Some(w) => match parse_bool(&w.text) {
                 Some(b) => Some(b),
                 None => {
-                    self.push(
-                        Severity::Error,
-                        Class::BadValue,
-                        w.span,
-                        format!("Invalid {} value '{}'", stmt.keyword.text, w.text),
-                    );
+                    self.error(w.span, msg(&w.text));
                     None
                 }
             },
@@ -235,14 +234,7 @@ impl Ctx {
             return None;
         }
         let user = stmt.arg(1).map(|w| w.text.clone());
-        let (group, supplementary_groups) = match stmt.arg(2).map(|w| w.text.as_str()) {
-            Some(g) => match g.strip_prefix(':') {
-                Some("") => (None, true),
-                Some(g) => (Some(g.to_owned()), true),
-                None => (Some(g.to_owned()), false),
-            },
-            None => (None, false),
-        };
+        let (group, supplementary_groups) = script_group(stmt.arg(2).map(|w| w.text.as_str()));
         Some(Script { argv, user, group, supplementary_groups, span: stmt.span() })
     }
 
@@ -268,6 +260,20 @@ impl Ctx {
     /// The worst severity so far.
     pub fn worst(&self) -> Option<Severity> {
         self.diags.iter().map(|d| d.severity).max()
+    }
+}
+
+/// The `[:][groupname]` word after a script's user: the group, and whether a
+/// leading `:` asks for the user's supplementary groups too (`:` alone: only
+/// those).
+pub(crate) fn script_group(word: Option<&str>) -> (Option<String>, bool) {
+    match word {
+        Some(g) => match g.strip_prefix(':') {
+            Some("") => (None, true),
+            Some(g) => (Some(g.to_owned()), true),
+            None => (Some(g.to_owned()), false),
+        },
+        None => (None, false),
     }
 }
 

@@ -19,7 +19,7 @@ use crate::config::error::{Class, Severity};
 use crate::config::model::Config;
 use crate::config::model::vrrp::{GarpGroup, ParamMatch, SyncGroup, TrackFile, TrackProcess, VrrpScript};
 
-use super::{Ctx, Keyword, Spanned, parse_bool};
+use super::{Ctx, Keyword, Spanned};
 
 pub use dump::dump;
 pub use validate::validate;
@@ -91,16 +91,7 @@ pub(crate) fn value<'s>(ctx: &mut Ctx, stmt: &'s Stmt) -> Option<&'s Word> {
 /// An optional <BOOL> argument (absent = on); `msg` words upstream's
 /// complaint about a bad value.
 pub(crate) fn bool_with(ctx: &mut Ctx, stmt: &Stmt, msg: impl FnOnce(&str) -> String) -> Option<bool> {
-    match stmt.arg(0) {
-        None => Some(true),
-        Some(w) => match parse_bool(&w.text) {
-            Some(b) => Some(b),
-            None => {
-                ctx.error(w.span, msg(&w.text));
-                None
-            }
-        },
-    }
+    ctx.bool_opt_with(stmt, 0, msg)
 }
 
 /// An optional <BOOL> of global_defs, with upstream's message.

@@ -1,7 +1,7 @@
 //! Value readers with upstream's messages.
 
 use crate::config::ast::{Span, Stmt};
-use crate::config::build::{Ctx, parse_bool, parse_timer};
+use crate::config::build::{Ctx, parse_timer};
 use crate::config::error::{Class, Severity};
 
 /// A required value is missing: upstream's message, and the item is ignored.
@@ -85,16 +85,7 @@ pub(super) fn parse_int(t: &str) -> Option<i64> {
 
 /// An optional <BOOL> (absent: true); `msg` words the error.
 pub(super) fn bool_arg(ctx: &mut Ctx, s: &Stmt, msg: impl FnOnce(&str) -> String) -> Option<bool> {
-    match s.arg(0) {
-        None => Some(true),
-        Some(w) => match parse_bool(&w.text) {
-            Some(b) => Some(b),
-            None => {
-                ctx.error(w.span, msg(&w.text));
-                None
-            }
-        },
-    }
+    ctx.bool_opt_with(s, 0, msg)
 }
 
 /// A path argument (the file location keywords).

@@ -404,14 +404,7 @@ const MISC: &[Keyword<MiscBuild>] = &[
     Keyword::new("misc_dynamic", |m, _, _| m.dynamic = true),
     Keyword::new("user", |m, s, ctx| {
         let Some(u) = ctx.arg(s, 0) else { return };
-        let (group, supp) = match s.arg(1).map(|w| w.text.as_str()) {
-            Some(g) => match g.strip_prefix(':') {
-                Some("") => (None, true),
-                Some(g) => (Some(g.to_owned()), true),
-                None => (Some(g.to_owned()), false),
-            },
-            None => (None, false),
-        };
+        let (group, supp) = crate::config::build::script_group(s.arg(1).map(|w| w.text.as_str()));
         m.user = Some((u.text.clone(), group, supp));
     }),
 ];

@@ -20,7 +20,7 @@ use crate::config::model::lvs::{
     TunnelCsum, TunnelKind, VirtualServer, VirtualServerGroup, VsKey, VsgFwmark, VsgRange,
 };
 
-use super::{Ctx, Keyword, parse_bool};
+use super::{Ctx, Keyword};
 use crate::config::error::{Class, Severity};
 pub use dump::dump;
 pub use global::GLOBAL_DEFS;
@@ -628,16 +628,7 @@ fn rs_notify(r: &mut RealServer, s: &Stmt, ctx: &mut Ctx, up: bool) {
 
 /// An optional <BOOL> (absent: true) with upstream's "Invalid X Y" message.
 fn bool_arg(s: &Stmt, ctx: &mut Ctx, what: &str) -> Option<bool> {
-    match s.arg(0) {
-        None => Some(true),
-        Some(w) => match parse_bool(&w.text) {
-            Some(b) => Some(b),
-            None => {
-                ctx.error(w.span, format!("Invalid {what} {}", w.text));
-                None
-            }
-        },
-    }
+    ctx.bool_opt_with(s, 0, |t| format!("Invalid {what} {t}"))
 }
 
 fn timing_alpha(t: &mut CheckDefaults, s: &Stmt, ctx: &mut Ctx) {
