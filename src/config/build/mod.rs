@@ -9,6 +9,7 @@ pub mod bfd;
 pub mod global;
 pub mod ipcfg;
 pub mod lvs;
+mod value;
 pub mod vrrp;
 
 use std::net::IpAddr;

@@ -19,6 +19,7 @@ use crate::config::error::{Class, Severity};
 use crate::config::model::Config;
 use crate::config::model::vrrp::{GarpGroup, ParamMatch, SyncGroup, TrackFile, TrackProcess, VrrpScript};
 
+use super::value::negative_number;
 use super::{Ctx, Keyword, Spanned};
 
 pub use dump::dump;
@@ -42,32 +43,20 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = globals::GLOBAL_DEFS;
 /// and "negative number" when the range is unsigned.
 pub(crate) fn read_int(ctx: &mut Ctx, w: &Word, min: i64, max: i64) -> Option<i64> {
     if min >= 0 && w.text.strip_prefix('-').is_some_and(|r| r.parse::<u64>().is_ok()) {
-        ctx.error(w.span, format!("negative number '{}'", w.text));
+        negative_number(ctx, w);
         return None;
     }
     read_signed(ctx, w, min, max)
 }
 
-/// Like [`read_int`] for values upstream reads as signed even with a
-/// positive range (`version`).
-pub(crate) fn read_signed(ctx: &mut Ctx, w: &Word, min: i64, max: i64) -> Option<i64> {
-    match w.text.parse::<i64>() {
-        Ok(n) if n >= min && n <= max => Some(n),
-        Ok(_) => {
-            ctx.error(w.span, format!("number '{}' outside range [{min}, {max}]", w.text));
-            None
-        }
-        Err(_) => {
-            ctx.error(w.span, format!("invalid number '{}'", w.text));
-            None
-        }
-    }
-}
+/// [`read_int`] without the negative check, for values upstream reads as
+/// signed even with a positive range (`version`).
+pub(crate) use super::value::read_signed;
 
 /// Upstream's decimal reader (microsecond resolution).
 pub(crate) fn read_decimal(ctx: &mut Ctx, w: &Word, min: f64, max: f64) -> Option<Duration> {
     if w.text.strip_prefix('-').is_some_and(|r| super::parse_timer(r).is_some()) {
-        ctx.error(w.span, format!("negative number '{}'", w.text));
+        negative_number(ctx, w);
         return None;
     }
     match super::parse_timer(&w.text) {
@@ -383,7 +372,7 @@ fn process_delay(ctx: &mut Ctx, st: &Stmt, name: &str) -> Option<Duration> {
         st.keyword.text, w.text
     );
     if w.text.starts_with('-') {
-        ctx.error(w.span, format!("negative number '{}'", w.text));
+        negative_number(ctx, w);
         ctx.error(w.span, msg);
         return None;
     }

@@ -4,27 +4,19 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use crate::config::ast::Word;
+use crate::config::build::value::{negative_number, read_signed};
 use crate::config::build::{Ctx, parse_timer};
 
 /// An integer in `[min, max]`. Like upstream, a bad value is reported as
 /// "number 'X' outside range [MIN, MAX]" (or "invalid number"), and the
 /// caller adds the keyword's own message.
 pub(super) fn num(ctx: &mut Ctx, w: &Word, min: i64, max: i64) -> Option<i64> {
-    match w.text.parse::<i64>() {
-        Ok(v) if v >= min && v <= max => Some(v),
-        Ok(v) if v < 0 && min >= 0 => {
-            ctx.error(w.span, format!("negative number '{}'", w.text));
-            None
-        }
-        Ok(_) => {
-            ctx.error(w.span, format!("number '{}' outside range [{min}, {max}]", w.text));
-            None
-        }
-        Err(_) => {
-            ctx.error(w.span, format!("invalid number '{}'", w.text));
-            None
-        }
+    // A negative number is never in an unsigned range; upstream names it so.
+    if min >= 0 && w.text.parse::<i64>().is_ok_and(|v| v < 0) {
+        negative_number(ctx, w);
+        return None;
     }
+    read_signed(ctx, w, min, max)
 }
 
 /// A <TIMER> in `[min_us, max_us]` microseconds, reported like [`num`].
@@ -46,7 +38,7 @@ pub(super) fn timer(ctx: &mut Ctx, w: &Word, min_us: u64, max_us: u64) -> Option
             }
         }
         None if w.text.starts_with('-') => {
-            ctx.error(w.span, format!("negative number '{}'", w.text));
+            negative_number(ctx, w);
             None
         }
         None => {
