@@ -56,6 +56,22 @@ fn missing_param(ctx: &mut Ctx, words: &[&Word], i: usize) {
     );
 }
 
+/// The value after the option word at `*i`, moving `*i` past both; upstream's
+/// missing-parameter message (and `None`, the line is dropped) at the end of
+/// the line.
+fn option_value<'w>(ctx: &mut Ctx, words: &[&'w Word], i: &mut usize) -> Option<&'w Word> {
+    match words.get(*i + 1) {
+        Some(v) => {
+            *i += 2;
+            Some(*v)
+        }
+        None => {
+            missing_param(ctx, words, *i);
+            None
+        }
+    }
+}
+
 /// Parses `ADDR[/LEN]`; `default`/`default6` when `allow_default`. Reports
 /// upstream's messages; a bad prefix length falls back to the full length.
 pub fn parse_prefix(w: &Word, allow_default: bool, ctx: &mut Ctx) -> Option<IpPrefix> {
@@ -400,6 +416,22 @@ fn bad_encap(ctx: &mut Ctx, words: &[&Word], i: usize) {
     }
 }
 
+/// `encap TYPE ...` with `*i` at the `encap` word: the words after it,
+/// moving `*i` past them; upstream's message (and `None`, the line is
+/// dropped) when the type is missing or unknown.
+fn encap(ctx: &mut Ctx, words: &[&Word], i: &mut usize) -> Option<Vec<String>> {
+    match parse_encap(words, *i + 1) {
+        Some((e, next)) => {
+            *i = next;
+            Some(e)
+        }
+        None => {
+            bad_encap(ctx, words, *i);
+            None
+        }
+    }
+}
+
 fn is_route_option(s: &str) -> bool {
     matches!(
         s,
@@ -485,20 +517,6 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
         r.kind = t;
         i = 1;
     }
-    macro_rules! value {
-        () => {
-            match words.get(i + 1) {
-                Some(v) => {
-                    i += 2;
-                    *v
-                }
-                None => {
-                    missing_param(ctx, &words, i);
-                    return None;
-                }
-            }
-        };
-    }
     macro_rules! ip {
         ($w:expr, $what:expr) => {
             match $w.text.parse::<IpAddr>() {
@@ -523,11 +541,11 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
         }
         match kw {
             "src" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 r.src = Some(ip!(v, "src"));
             }
             "from" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 let p = parse_prefix(v, true, ctx)?;
                 if p.addr.is_ipv4() {
                     from_v4 = Some(v);
@@ -537,7 +555,7 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
                 }
             }
             "to" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 r.dst = parse_prefix(v, true, ctx)?;
                 if v.text != "default" {
                     addrs.push(r.dst.addr);
@@ -553,10 +571,10 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
                         "\"gw\" for routes is deprecated. Please use \"via\"",
                     );
                 }
-                let mut v = value!();
+                let mut v = option_value(ctx, &words, &mut i)?;
                 if matches!(v.text.as_str(), "inet" | "inet6") {
                     i -= 1;
-                    v = value!();
+                    v = option_value(ctx, &words, &mut i)?;
                 }
                 r.via = Some(ip!(v, "gateway"));
             }
@@ -567,7 +585,7 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
                     w.span,
                     "\"or\" for routes is deprecated. Please use \"nexthop\"",
                 );
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 let alt = ip!(v, "gateway");
                 // `via A or B` is a two-path route.
                 if r.nexthops.is_empty() {
@@ -579,7 +597,7 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
                 nexthops_from_or = true;
             }
             "dev" | "oif" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 r.dev = Some(Spanned::new(v.text.clone(), v.span));
             }
             "onlink" => {
@@ -587,7 +605,7 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
                 i += 1;
             }
             "table" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 match parse_table(&v.text) {
                     Some(t) => r.table = Some(t),
                     None => {
@@ -597,7 +615,7 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
                 }
             }
             "scope" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 match Scope::parse(&v.text) {
                     Some(s) => r.scope = Some(s),
                     None => {
@@ -607,7 +625,7 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
                 }
             }
             "metric" | "priority" | "preference" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 match parse_u32(&v.text) {
                     Some(n) => r.metric = Some(n),
                     None => {
@@ -617,7 +635,7 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
                 }
             }
             "protocol" | "proto" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 match parse_protocol(&v.text) {
                     Some(p) => r.protocol = Some(p),
                     None => {
@@ -627,7 +645,7 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
                 }
             }
             "tos" | "dsfield" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 match parse_u32(&v.text).and_then(|n| u8::try_from(n).ok()) {
                     Some(t) => r.tos = Some(t),
                     None => {
@@ -637,7 +655,7 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
                 }
             }
             "realms" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 if !valid_realms(&v.text) {
                     ctx.error(v.span, format!("Invalid realms {} for route", v.text));
                     return None;
@@ -645,7 +663,7 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
                 r.realms = Some(v.text.clone());
             }
             "features" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 if v.text != "ecn" {
                     ctx.error(v.span, format!("Unknown route feature {}", v.text));
                     return None;
@@ -653,16 +671,16 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
                 r.ecn = true;
             }
             "congctl" => {
-                let mut v = value!();
+                let mut v = option_value(ctx, &words, &mut i)?;
                 let lock = v.text == "lock";
                 if lock {
                     i -= 1;
-                    v = value!();
+                    v = option_value(ctx, &words, &mut i)?;
                 }
                 r.congctl = Some((v.text.clone(), lock));
             }
             "pref" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 if !matches!(v.text.as_str(), "low" | "medium" | "high") {
                     ctx.error(v.span, format!("Invalid pref {} for route", v.text));
                     return None;
@@ -670,7 +688,7 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
                 r.pref = Some(v.text.clone());
             }
             "expires" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 match parse_u32(&v.text) {
                     Some(n) => r.expires = Some(n),
                     None => {
@@ -680,21 +698,12 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
                 }
             }
             "vrf" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 r.vrf = Some(Spanned::new(v.text.clone(), v.span));
             }
-            "encap" => match parse_encap(&words, i + 1) {
-                Some((e, next)) => {
-                    r.encap = Some(e);
-                    i = next;
-                }
-                None => {
-                    bad_encap(ctx, &words, i);
-                    return None;
-                }
-            },
+            "encap" => r.encap = Some(encap(ctx, &words, &mut i)?),
             "ttl-propagate" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 r.ttl_propagate = match v.text.as_str() {
                     "enabled" => Some(true),
                     "disabled" => Some(false),
@@ -717,15 +726,15 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
                             i += 1;
                         }
                         "via" | "gw" => {
-                            let v = value!();
+                            let v = option_value(ctx, &words, &mut i)?;
                             nh.via = Some(ip!(v, "nexthop gateway"));
                         }
                         "dev" => {
-                            let v = value!();
+                            let v = option_value(ctx, &words, &mut i)?;
                             nh.dev = Some(Spanned::new(v.text.clone(), v.span));
                         }
                         "weight" => {
-                            let v = value!();
+                            let v = option_value(ctx, &words, &mut i)?;
                             match v.text.parse::<u16>() {
                                 Ok(n) if (1..=256).contains(&n) => nh.weight = Some(n),
                                 _ => {
@@ -735,23 +744,14 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
                             }
                         }
                         "realms" => {
-                            let v = value!();
+                            let v = option_value(ctx, &words, &mut i)?;
                             if !valid_realms(&v.text) {
                                 ctx.error(v.span, format!("Invalid realms {} for route", v.text));
                                 return None;
                             }
                             nh.realms = Some(v.text.clone());
                         }
-                        _ => match parse_encap(&words, i + 1) {
-                            Some((e, next)) => {
-                                nh.encap = Some(e);
-                                i = next;
-                            }
-                            None => {
-                                bad_encap(ctx, &words, i);
-                                return None;
-                            }
-                        },
+                        _ => nh.encap = Some(encap(ctx, &words, &mut i)?),
                     }
                 }
                 r.nexthops.push(nh);
@@ -773,7 +773,7 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
                 i += 1;
             }
             "track_group" if origin == Origin::Static => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 r.track_group = Some(Spanned::new(v.text.clone(), v.span));
             }
             "inet6" => {
@@ -783,11 +783,11 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
             "inet" => i += 1,
             _ => {
                 if let Some((kind, name)) = MetricKind::ALL.iter().find(|(_, n)| *n == kw) {
-                    let mut v = value!();
+                    let mut v = option_value(ctx, &words, &mut i)?;
                     let lock = v.text == "lock" && kind.lockable();
                     if lock {
                         i -= 1;
-                        v = value!();
+                        v = option_value(ctx, &words, &mut i)?;
                     }
                     match parse_u32(&v.text) {
                         Some(n) => r.metrics.push(Metric { kind: *kind, value: n, lock }),
@@ -957,20 +957,6 @@ pub fn parse_rule(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRule> 
     let mut inet6 = false;
     let mut families: Vec<bool> = Vec::new();
     let mut i = 0;
-    macro_rules! value {
-        () => {
-            match words.get(i + 1) {
-                Some(v) => {
-                    i += 2;
-                    *v
-                }
-                None => {
-                    missing_param(ctx, &words, i);
-                    return None;
-                }
-            }
-        };
-    }
     macro_rules! bad {
         ($v:expr, $what:expr) => {{
             ctx.error($v.span, format!("Invalid rule {} {}", $what, $v.text));
@@ -985,7 +971,7 @@ pub fn parse_rule(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRule> 
                 i += 1;
             }
             "from" | "to" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 if v.text == "all" {
                     continue;
                 }
@@ -1004,7 +990,7 @@ pub fn parse_rule(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRule> 
                 }
             }
             "preference" | "priority" | "order" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 match parse_u32(&v.text) {
                     Some(n) => {
                         r.priority = n;
@@ -1014,7 +1000,7 @@ pub fn parse_rule(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRule> 
                 }
             }
             "table" | "lookup" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 match parse_table(&v.text) {
                     Some(t) => r.action = RuleAction::Table(t),
                     None => {
@@ -1024,7 +1010,7 @@ pub fn parse_rule(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRule> 
                 }
             }
             "goto" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 match parse_u32(&v.text) {
                     Some(n) => r.action = RuleAction::Goto(n),
                     None => bad!(v, "goto target"),
@@ -1047,14 +1033,14 @@ pub fn parse_rule(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRule> 
                 i += 1;
             }
             "tos" | "dsfield" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 match parse_u32(&v.text).and_then(|n| u8::try_from(n).ok()) {
                     Some(t) => r.tos = Some(t),
                     None => bad!(v, "tos"),
                 }
             }
             "fwmark" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 let (m, mask) = match v.text.split_once('/') {
                     Some((m, k)) => (parse_u32(m), Some(parse_u32(k))),
                     None => (parse_u32(&v.text), None),
@@ -1066,40 +1052,40 @@ pub fn parse_rule(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRule> 
                 }
             }
             "realms" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 if !valid_realms(&v.text) {
                     bad!(v, "realms");
                 }
                 r.realms = Some(v.text.clone());
             }
             "iif" | "iifname" | "dev" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 r.iif = Some(v.text.clone());
             }
             "oif" | "oifname" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 r.oif = Some(v.text.clone());
             }
             "suppress_prefixlength" | "sup_pl" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 match v.text.parse::<i32>() {
                     Ok(n) if (-1..=128).contains(&n) => r.suppress_prefixlength = Some(n),
                     _ => bad!(v, "suppress_prefixlength"),
                 }
             }
             "suppress_ifgroup" | "sup_group" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 r.suppress_ifgroup = Some(v.text.clone());
             }
             "tunnel_id" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 match v.text.parse::<u64>() {
                     Ok(n) => r.tunnel_id = Some(n),
                     Err(_) => bad!(v, "tunnel_id"),
                 }
             }
             "uidrange" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 match uid_range(&v.text) {
                     Some(u) => r.uidrange = Some(u),
                     None => bad!(v, "uidrange"),
@@ -1110,14 +1096,14 @@ pub fn parse_rule(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRule> 
                 i += 1;
             }
             "protocol" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 match parse_protocol(&v.text) {
                     Some(p) => r.protocol = Some(p),
                     None => bad!(v, "protocol"),
                 }
             }
             "ipproto" | "ip_proto" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 let p = match v.text.to_ascii_lowercase().as_str() {
                     "tcp" => Some(6),
                     "udp" => Some(17),
@@ -1132,7 +1118,7 @@ pub fn parse_rule(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRule> 
                 }
             }
             "sport" | "dport" => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 match port_range(&v.text) {
                     Some(p) if kw == "sport" => r.sport = Some(p),
                     Some(p) => r.dport = Some(p),
@@ -1144,7 +1130,7 @@ pub fn parse_rule(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRule> 
                 i += 1;
             }
             "track_group" if origin == Origin::Static => {
-                let v = value!();
+                let v = option_value(ctx, &words, &mut i)?;
                 r.track_group = Some(Spanned::new(v.text.clone(), v.span));
             }
             "inet6" => {
