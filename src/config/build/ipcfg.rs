@@ -1177,16 +1177,10 @@ pub fn non_existent_interface_reported(ctx: &Ctx) -> bool {
 /// Returns whether the interface exists.
 pub fn check_address_interface(a: &IpAddress, sys: &SystemView, ctx: &mut Ctx) -> bool {
     match &a.dev {
-        Some(d) if !sys.has_interface(&d.value) => {
-            ctx.push(
-                Severity::Warning,
-                Class::Reference,
-                d.span,
-                format!("WARNING - interface {} for ip address {} doesn't exist", d.value, a.text),
-            );
-            false
-        }
-        _ => true,
+        Some(d) => ctx.check_interface(sys, d, Severity::Warning, |n| {
+            format!("WARNING - interface {n} for ip address {} doesn't exist", a.text)
+        }),
+        None => true,
     }
 }
 
@@ -1197,15 +1191,9 @@ pub fn check_route_interfaces(r: &IpRoute, sys: &SystemView, ctx: &mut Ctx) -> b
     let mut ok = true;
     let devs = r.dev.iter().chain(r.nexthops.iter().filter_map(|n| n.dev.as_ref()));
     for d in devs {
-        if !sys.has_interface(&d.value) {
-            ctx.push(
-                Severity::Warning,
-                Class::Reference,
-                d.span,
-                format!("WARNING - interface {} for VROUTE nexthop doesn't exist", d.value),
-            );
-            ok = false;
-        }
+        ok &= ctx.check_interface(sys, d, Severity::Warning, |n| {
+            format!("WARNING - interface {n} for VROUTE nexthop doesn't exist")
+        });
     }
     if let Some(v) = &r.vrf {
         if !sys.has_interface(&v.value) {

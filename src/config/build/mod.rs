@@ -18,6 +18,7 @@ use std::time::Duration;
 use super::ast::{Span, Stmt, Word};
 use super::error::{Class, Diagnostic, Severity, did_you_mean};
 use super::model::Script;
+use super::validate::SystemView;
 
 /// Whether the daemon acts on a keyword.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -256,6 +257,23 @@ impl Ctx {
             return None;
         }
         Some(Script { argv, span: stmt.span(), ..Script::default() })
+    }
+
+    /// Whether interface `name` exists on this machine; when it does not,
+    /// reports `msg` (given the name: upstream's wording for whatever names
+    /// the interface) at the name, with `severity`.
+    pub fn check_interface(
+        &mut self,
+        sys: &SystemView,
+        name: &Spanned<String>,
+        severity: Severity,
+        msg: impl FnOnce(&str) -> String,
+    ) -> bool {
+        let exists = sys.has_interface(&name.value);
+        if !exists {
+            self.push(severity, Class::Reference, name.span, msg(&name.value));
+        }
+        exists
     }
 
     /// The worst severity so far.

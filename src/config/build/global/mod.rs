@@ -466,24 +466,14 @@ pub fn validate(cfg: &mut Config, sys: &SystemView, ctx: &mut Ctx) {
     // (CONFIG_FATAL), unless interfaces may come and go.
     if !dynamic {
         for lb in &g.linkbeat_interfaces {
-            if !sys.has_interface(&lb.name.value) {
-                ctx.push(
-                    Severity::Fatal,
-                    Class::Reference,
-                    lb.name.span,
-                    format!("unknown interface {} specified for linkbeat interface", lb.name.value),
-                );
-            }
+            ctx.check_interface(sys, &lb.name, Severity::Fatal, |n| {
+                format!("unknown interface {n} specified for linkbeat interface")
+            });
         }
         for d in &g.interface_up_down_delays {
-            if !sys.has_interface(&d.ifname.value) {
-                ctx.push(
-                    Severity::Fatal,
-                    Class::Reference,
-                    d.ifname.span,
-                    format!("unknown interface {} specified for up/down delay", d.ifname.value),
-                );
-            }
+            ctx.check_interface(sys, &d.ifname, Severity::Fatal, |n| {
+                format!("unknown interface {n} specified for up/down delay")
+            });
         }
     }
     // Upstream resolves the members once everything is read, and only logs

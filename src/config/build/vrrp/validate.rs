@@ -227,26 +227,14 @@ fn interfaces(cfg: &Config, sys: &SystemView, ctx: &mut Ctx) -> bool {
     let mut ok = true;
     for inst in &cfg.vrrp.instances {
         if let Some(i) = &inst.interface {
-            if !sys.has_interface(&i.value) {
-                ctx.push(
-                    Severity::Warning,
-                    Class::Reference,
-                    i.span,
-                    format!("WARNING - interface {} for vrrp_instance {} doesn't exist", i.value, inst.name),
-                );
-                ok = false;
-            }
+            ok &= ctx.check_interface(sys, i, Severity::Warning, |n| {
+                format!("WARNING - interface {n} for vrrp_instance {} doesn't exist", inst.name)
+            });
         }
         for t in &inst.tracking.interfaces {
-            if !sys.has_interface(&t.name.value) {
-                ctx.push(
-                    Severity::Warning,
-                    Class::Reference,
-                    t.name.span,
-                    format!("({}) tracked interface {} doesn't exist", inst.name, t.name.value),
-                );
-                ok = false;
-            }
+            ok &= ctx.check_interface(sys, &t.name, Severity::Warning, |n| {
+                format!("({}) tracked interface {n} doesn't exist", inst.name)
+            });
         }
         for a in inst.vips.iter().chain(inst.evips.iter()) {
             ok &= check_address_interface(a, sys, ctx);
@@ -257,27 +245,15 @@ fn interfaces(cfg: &Config, sys: &SystemView, ctx: &mut Ctx) -> bool {
     }
     let garp_ifaces = cfg.vrrp.garp_groups.iter().flat_map(|g| g.interface.iter().chain(g.interfaces.iter()));
     for i in garp_ifaces.chain(cfg.vrrp.removed_garp_interfaces.iter()) {
-        if !sys.has_interface(&i.value) {
-            ctx.push(
-                Severity::Warning,
-                Class::Reference,
-                i.span,
-                format!("WARNING - interface {} specified for garp_group doesn't exist", i.value),
-            );
-            ok = false;
-        }
+        ok &= ctx.check_interface(sys, i, Severity::Warning, |n| {
+            format!("WARNING - interface {n} specified for garp_group doesn't exist")
+        });
     }
     for sg in &cfg.vrrp.sync_groups {
         for t in &sg.tracking.interfaces {
-            if !sys.has_interface(&t.name.value) {
-                ctx.push(
-                    Severity::Warning,
-                    Class::Reference,
-                    t.name.span,
-                    format!("({}) tracked interface {} doesn't exist", sg.name, t.name.value),
-                );
-                ok = false;
-            }
+            ok &= ctx.check_interface(sys, &t.name, Severity::Warning, |n| {
+                format!("({}) tracked interface {n} doesn't exist", sg.name)
+            });
         }
     }
     ok
