@@ -355,6 +355,21 @@ fn valid_realms(s: &str) -> bool {
 }
 
 /// Words that start an option of a `nexthop` (as opposed to the route).
+/// `parsed`, what the option value `v` means; when it means nothing,
+/// upstream's `msg` about it (given its text) and `None`: the line is dropped.
+fn or_drop<T>(ctx: &mut Ctx, v: &Word, parsed: Option<T>, msg: impl FnOnce(&str) -> String) -> Option<T> {
+    if parsed.is_none() {
+        ctx.error(v.span, msg(&v.text));
+    }
+    parsed
+}
+
+/// The `realms` value of a route or of one of its nexthops.
+fn realms(ctx: &mut Ctx, v: &Word) -> Option<String> {
+    let valid = valid_realms(&v.text).then(|| v.text.clone());
+    or_drop(ctx, v, valid, |t| format!("Invalid realms {t} for route"))
+}
+
 fn is_nexthop_option(s: &str) -> bool {
     matches!(s, "via" | "gw" | "dev" | "weight" | "onlink" | "realms" | "encap")
 }
@@ -606,61 +621,35 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
             }
             "table" => {
                 let v = option_value(ctx, &words, &mut i)?;
-                match parse_table(&v.text) {
-                    Some(t) => r.table = Some(t),
-                    None => {
-                        ctx.error(v.span, format!("Routing table {} not found for route", v.text));
-                        return None;
-                    }
-                }
+                let t = or_drop(ctx, v, parse_table(&v.text), |t| format!("Routing table {t} not found for route"))?;
+                r.table = Some(t);
             }
             "scope" => {
                 let v = option_value(ctx, &words, &mut i)?;
-                match Scope::parse(&v.text) {
-                    Some(s) => r.scope = Some(s),
-                    None => {
-                        ctx.error(v.span, format!("Scope {} not found or invalid for route", v.text));
-                        return None;
-                    }
-                }
+                let s =
+                    or_drop(ctx, v, Scope::parse(&v.text), |t| format!("Scope {t} not found or invalid for route"))?;
+                r.scope = Some(s);
             }
             "metric" | "priority" | "preference" => {
                 let v = option_value(ctx, &words, &mut i)?;
-                match parse_u32(&v.text) {
-                    Some(n) => r.metric = Some(n),
-                    None => {
-                        ctx.error(v.span, format!("Invalid metric {} specified for route", v.text));
-                        return None;
-                    }
-                }
+                let n = or_drop(ctx, v, parse_u32(&v.text), |t| format!("Invalid metric {t} specified for route"))?;
+                r.metric = Some(n);
             }
             "protocol" | "proto" => {
                 let v = option_value(ctx, &words, &mut i)?;
-                match parse_protocol(&v.text) {
-                    Some(p) => r.protocol = Some(p),
-                    None => {
-                        ctx.error(v.span, format!("Protocol {} not found or invalid for route", v.text));
-                        return None;
-                    }
-                }
+                let p = or_drop(ctx, v, parse_protocol(&v.text), |t| {
+                    format!("Protocol {t} not found or invalid for route")
+                })?;
+                r.protocol = Some(p);
             }
             "tos" | "dsfield" => {
                 let v = option_value(ctx, &words, &mut i)?;
-                match parse_u32(&v.text).and_then(|n| u8::try_from(n).ok()) {
-                    Some(t) => r.tos = Some(t),
-                    None => {
-                        ctx.error(v.span, format!("TOS value {} is invalid for route", v.text));
-                        return None;
-                    }
-                }
+                let tos = parse_u32(&v.text).and_then(|n| u8::try_from(n).ok());
+                r.tos = Some(or_drop(ctx, v, tos, |t| format!("TOS value {t} is invalid for route"))?);
             }
             "realms" => {
                 let v = option_value(ctx, &words, &mut i)?;
-                if !valid_realms(&v.text) {
-                    ctx.error(v.span, format!("Invalid realms {} for route", v.text));
-                    return None;
-                }
-                r.realms = Some(v.text.clone());
+                r.realms = Some(realms(ctx, v)?);
             }
             "features" => {
                 let v = option_value(ctx, &words, &mut i)?;
@@ -689,13 +678,7 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
             }
             "expires" => {
                 let v = option_value(ctx, &words, &mut i)?;
-                match parse_u32(&v.text) {
-                    Some(n) => r.expires = Some(n),
-                    None => {
-                        ctx.error(v.span, format!("Invalid expires {} for route", v.text));
-                        return None;
-                    }
-                }
+                r.expires = Some(or_drop(ctx, v, parse_u32(&v.text), |t| format!("Invalid expires {t} for route"))?);
             }
             "vrf" => {
                 let v = option_value(ctx, &words, &mut i)?;
@@ -745,11 +728,7 @@ pub fn parse_route(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRoute
                         }
                         "realms" => {
                             let v = option_value(ctx, &words, &mut i)?;
-                            if !valid_realms(&v.text) {
-                                ctx.error(v.span, format!("Invalid realms {} for route", v.text));
-                                return None;
-                            }
-                            nh.realms = Some(v.text.clone());
+                            nh.realms = Some(realms(ctx, v)?);
                         }
                         _ => nh.encap = Some(encap(ctx, &words, &mut i)?),
                     }
@@ -1001,13 +980,8 @@ pub fn parse_rule(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpRule> 
             }
             "table" | "lookup" => {
                 let v = option_value(ctx, &words, &mut i)?;
-                match parse_table(&v.text) {
-                    Some(t) => r.action = RuleAction::Table(t),
-                    None => {
-                        ctx.error(v.span, format!("Routing table {} not found for rule", v.text));
-                        return None;
-                    }
-                }
+                let t = or_drop(ctx, v, parse_table(&v.text), |t| format!("Routing table {t} not found for rule"))?;
+                r.action = RuleAction::Table(t);
             }
             "goto" => {
                 let v = option_value(ctx, &words, &mut i)?;
