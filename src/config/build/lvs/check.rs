@@ -62,12 +62,15 @@ const COMMON: &[Keyword<CheckCommon>] = &[
     Keyword::new("delay_before_retry", |c, s, ctx| timing_delay_before_retry(&mut c.timing, s, ctx)),
     Keyword::new("warmup", |c, s, ctx| timing_warmup(&mut c.timing, s, ctx)),
     Keyword::new("delay_loop", |c, s, ctx| timing_delay_loop(&mut c.timing, s, ctx, "checker")),
-    Keyword::new("log_all_failures", |c, s, ctx| {
-        if let Some(b) = bool_arg(s, ctx, "log_all_failures parameter") {
-            c.log_all_failures = Some(b);
-        }
-    }),
+    Keyword::new("log_all_failures", log_all_failures),
 ];
+
+/// `log_all_failures` of any checker.
+fn log_all_failures(c: &mut CheckCommon, s: &Stmt, ctx: &mut Ctx) {
+    if let Some(b) = bool_arg(s, ctx, "log_all_failures parameter") {
+        c.log_all_failures = Some(b);
+    }
+}
 
 /// An address option of a checker, with upstream's message.
 fn addr(s: &Stmt, ctx: &mut Ctx) -> Option<std::net::IpAddr> {
@@ -87,11 +90,7 @@ const MISC_COMMON: &[Keyword<CheckCommon>] = &[
     Keyword::new("delay_before_retry", |c, s, ctx| timing_delay_before_retry(&mut c.timing, s, ctx)),
     Keyword::new("warmup", |c, s, ctx| timing_warmup(&mut c.timing, s, ctx)),
     Keyword::new("delay_loop", |c, s, ctx| timing_delay_loop(&mut c.timing, s, ctx, "checker")),
-    Keyword::new("log_all_failures", |c, s, ctx| {
-        if let Some(b) = bool_arg(s, ctx, "log_all_failures parameter") {
-            c.log_all_failures = Some(b);
-        }
-    }),
+    Keyword::new("log_all_failures", log_all_failures),
 ];
 
 /// A checker block: the common options and the type's own, which
