@@ -34,7 +34,7 @@ use values::{bool_arg, deprecated_note, info, missing, path_arg, trim_slash, uin
 /// Top-level keywords handled here.
 pub const TOP: &[Keyword<Config>] = &[
     Keyword::new("global_defs", global_defs),
-    Keyword::not_yet("net_namespace", |c, s, ctx| {
+    Keyword::new("net_namespace", |c, s, ctx| {
         let Some(w) = s.arg(0) else {
             return missing(ctx, s, "net_namespace name missing - ignoring");
         };
@@ -68,7 +68,7 @@ pub const TOP: &[Keyword<Config>] = &[
     }),
     Keyword::new("use_pid_dir", |c, _, _| c.global.use_pid_dir = true),
     Keyword::not_yet("linkbeat_use_polling", |c, _, _| c.global.linkbeat_use_polling = true),
-    Keyword::not_yet("child_wait_time", |c, s, ctx| {
+    Keyword::new("child_wait_time", |c, s, ctx| {
         if let Some(v) = uint(ctx, s, 0, 0, u64::from(u32::MAX), |t| format!("Invalid child_wait_time {t}")) {
             c.global.child_wait_time = Duration::from_secs(v);
         }
