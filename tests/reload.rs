@@ -83,6 +83,7 @@ fn unchanged_instance_keeps_master_without_gap_or_garp() {
     let to = Capture::now();
     let seen = cap.seen();
     let silence = longest_silence(&seen, 51, from, to);
+    eprintln!("longest advert interval across 3 reloads: {silence:.3} s");
     assert!(
         silence <= ADVERT_INT + SLACK,
         "adverts stopped for {silence:.3} s across the reloads\n{}\n{}",
@@ -166,29 +167,36 @@ fn hundred_reloads_leave_rss_and_fds_flat() {
     let d = master(&lab, &vrrp_conf("BACKUP", 100, &[VIP], ""), "ours");
     let measure = |d: &Daemon| {
         let tree = d.tree();
-        let rss: u64 = tree.iter().filter_map(|p| rss_kib(*p)).sum();
+        let each: Vec<Option<u64>> = tree.iter().map(|p| rss_kib(*p)).collect();
         let fds: Vec<Option<usize>> = tree.iter().map(|p| fd_count(*p)).collect();
-        (tree, rss, fds)
+        (tree, each, fds)
     };
     let (tree0, _, fds0) = measure(&d);
     const WARM_UP: usize = 5;
     for n in 1..=WARM_UP {
         reload(&d, n);
     }
-    let (tree1, rss1, fds1) = measure(&d);
+    let (tree1, each1, fds1) = measure(&d);
     for n in WARM_UP + 1..=100 {
         reload(&d, n);
     }
     // Let the last reload's work settle (sockets closed, buffers freed).
     std::thread::sleep(Duration::from_millis(500));
-    let (tree2, rss2, fds2) = measure(&d);
+    let (tree2, each2, fds2) = measure(&d);
+    assert!(each1.iter().chain(&each2).all(Option::is_some), "{each1:?} {each2:?}");
+    let rss1: u64 = each1.iter().flatten().sum();
+    let rss2: u64 = each2.iter().flatten().sum();
     assert_eq!(tree0, tree2, "the process tree changed\n{}", d.log());
     assert_eq!(tree1, tree2);
     assert!(fds0.iter().all(Option::is_some), "{fds0:?}");
     assert_eq!(fds0, fds2, "file descriptors (main, VRRP child) before and after 100 reloads\n{}", d.log());
     assert_eq!(fds1, fds2);
     let growth = (rss2 as f64 - rss1 as f64) / rss1 as f64;
-    eprintln!("RSS of the tree after {WARM_UP} reloads {rss1} KiB, after 100 {rss2} KiB ({:+.2}%)", growth * 100.0);
+    eprintln!(
+        "RSS of the tree (main, VRRP child) after {WARM_UP} reloads {rss1} KiB {each1:?}, after 100 {rss2} KiB \
+         {each2:?} ({:+.2}%); fds {fds2:?}",
+        growth * 100.0
+    );
     assert!(growth < 0.01, "RSS grew {:.2}% ({rss1} -> {rss2} KiB) over 95 reloads", growth * 100.0);
     assert!(lab.has_addr(VIP), "{}", d.log());
     assert_eq!(d.count("Entering MASTER"), 1, "{}", d.log());
