@@ -187,6 +187,26 @@ fn global_defs_namespace_instance_and_child_wait_time() {
     }
 }
 
+/// `-t` with global_defs `net_namespace`: the interfaces are checked in that
+/// namespace (kr0 exists only there), as the daemon would see them.
+#[test]
+fn config_test_checks_interfaces_in_the_configured_namespace() {
+    if skip() {
+        return;
+    }
+    let lab = Lab::new("ct");
+    let good = format!("net_namespace {}\n", lab.ns.name) + &vrrp_conf("BACKUP", 100, &[VIP], "");
+    let bad = good.replace("interface kr0", "interface kr9");
+    for (text, ok) in [(good, true), (bad, false)] {
+        let conf = lab.conf("t.conf", &text);
+        let o = common::run(std::process::Command::new(OURS).arg("-t").arg("-f").arg(&conf));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.success(), ok, "{text}\n{err}");
+        assert_eq!(err.contains("interface kr9 for vrrp_instance VI_1 doesn't exist"), !ok, "{err}");
+        assert!(!err.contains("kr0"), "{err}");
+    }
+}
+
 /// Fields of our keepalived.data that 2.2.7 does not print: the counter of
 /// adverts for VRIDs no instance has (`log_unknown_vrids`, newer keepalived).
 const NEWER_THAN_2_2_7: &[&str] = &["Unknown VRID adverts received"];
