@@ -294,12 +294,24 @@ fn dump_files_match_debian_layout() {
     }
     let ours_lab = Lab::new("dmo");
     let deb_lab = Lab::new("dmd");
-    let text = vrrp_conf("BACKUP", 100, &[VIP], "");
+    // VI_2 on kr2, whose link is down: FAULT, so that the files must tell
+    // the two instances' states apart.
+    for lab in [&ours_lab, &deb_lab] {
+        lab.ns.ip(&["link", "add", "kr2", "type", "veth", "peer", "name", "kr3"]);
+    }
+    let vi2 = "vrrp_instance VI_2 {\n    state BACKUP\n    interface kr2\n    virtual_router_id 52\n    \
+               priority 100\n    advert_int 1\n    virtual_ipaddress {\n        198.51.100.100/24\n    }\n}\n";
+    let text = vrrp_conf("BACKUP", 100, &[VIP], "") + vi2;
     let ours = Daemon::start(&ours_lab, OURS, "ours", &ours_lab.conf("k.conf", &text), &[]);
     let deb = Daemon::start(&deb_lab, DEBIAN, "debian", &deb_lab.conf("k.conf", &text), &[]);
     let mut files = Vec::new();
     for (d, bin) in [(&ours, OURS), (&deb, DEBIAN)] {
         assert!(d.wait_logged("(VI_1) Entering MASTER STATE", 1, TO_MASTER), "not MASTER\n{}", d.log());
+        // 2.2.7 logs "(VI_2) entering FAULT state" at start-up.
+        let fault = harness::wait_until(TO_MASTER, || {
+            d.log().to_lowercase().contains("(vi_2) entering fault state").then_some(())
+        });
+        assert!(fault.is_some(), "VI_2 not FAULT\n{}", d.log());
         let signum = common::run(std::process::Command::new(bin).arg("--signum=JSON"));
         let json: i32 = String::from_utf8_lossy(&signum.stdout).trim().parse().unwrap_or(0);
         assert!(json > 0, "{bin} --signum=JSON: {signum:?}");
@@ -363,6 +375,25 @@ fn dump_files_match_debian_layout() {
     assert_eq!(json_member_keys(oj, "stats"), json_member_keys(bj, "stats"), "{oj}\n----\n{bj}");
     for kv in ["\"iname\":\"VI_1\"", "\"vrid\":51", "\"state\":2", "\"base_priority\":100", "\"auth_type\":0"] {
         assert!(oj.contains(kv) && bj.contains(kv), "{kv} not in both\n{oj}\n----\n{bj}");
+    }
+    // Each instance's state, in each file.
+    for (name, state, number) in [("VI_1", "MASTER", 2), ("VI_2", "FAULT", 3)] {
+        for (who, files) in [("ours", o), ("2.2.7", b)] {
+            let data = &files[0];
+            let block: Vec<&str> = data
+                .lines()
+                .skip_while(|l| l.trim() != format!("VRRP Instance = {name}"))
+                .skip(1)
+                .take_while(|l| !l.trim_start().starts_with("VRRP Instance ="))
+                .collect();
+            assert!(block.iter().any(|l| l.trim() == format!("State = {state}")), "{who}: {name} not {state}\n{data}");
+            assert!(files[1].contains(&format!("VRRP Instance: {name}\n")), "{who}: {name} not in stats");
+            let json = &files[2];
+            let at = json.find(&format!("\"iname\":\"{name}\"")).unwrap_or(usize::MAX);
+            let rest = json.get(at..).unwrap_or("");
+            let object = rest.split("\"stats\"").next().unwrap_or("");
+            assert!(object.contains(&format!("\"state\":{number},")), "{who}: {name} state not {number}\n{json}");
+        }
     }
 }
 

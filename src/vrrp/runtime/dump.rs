@@ -81,8 +81,14 @@ pub(crate) fn data(instances: &[InstanceView<'_>], unknown_vrids: u64) -> String
         }
         let _ = writeln!(s, "   Master down timer = {} usecs", i.master_down.as_micros());
         let _ = writeln!(s, "   Interface = {}", i.interface);
-        if let Some(ip) = i.src_ip {
-            let _ = writeln!(s, "   Using src_ip = {ip}");
+        // keepalived says "(none)" while the interface has no address.
+        match i.src_ip.filter(|ip| !ip.is_unspecified()) {
+            Some(ip) => {
+                let _ = writeln!(s, "   Using src_ip = {ip}");
+            }
+            None => {
+                let _ = writeln!(s, "   Using src_ip = (none)");
+            }
         }
         if i.unicast_peers.is_empty() {
             let _ = writeln!(s, "   Multicast address {}", i.mcast_dst);
