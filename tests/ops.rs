@@ -207,6 +207,53 @@ fn config_test_checks_interfaces_in_the_configured_namespace() {
     }
 }
 
+/// global_defs state_file_location (a template: `_checker` and `_parent`
+/// go before the extension for those processes), stats_file_location (a
+/// directory: it ends in `/`) and json_file_location (a file): the dumps go
+/// there, not to /tmp.
+#[test]
+fn dump_file_locations_from_global_defs() {
+    if skip() {
+        return;
+    }
+    let lab = Lab::new("loc");
+    let out = lab.dir.join("dumps");
+    std::fs::create_dir_all(&out).expect("dump directory");
+    let o = out.display();
+    let base = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ops/vrrp-checker.conf"))
+        .expect("vrrp-checker.conf");
+    let text = format!(
+        "global_defs {{\n    state_file_location {o}/state.txt\n    stats_file_location {o}/\n    \
+         json_file_location {o}/j.json\n}}\n{base}"
+    );
+    let d = Daemon::start(&lab, OURS, "ours", &lab.conf("k.conf", &text), &[]);
+    assert!(d.wait_child("v.pid", "keepalived_vrrp", None, Duration::from_secs(10)).is_some(), "{}", d.log());
+    assert!(d.wait_child("c.pid", "keepalived_ipvs", None, Duration::from_secs(10)).is_some(), "{}", d.log());
+    assert!(!d.log().contains("not yet implemented"), "{}", d.log());
+    let json = common::run(std::process::Command::new(OURS).arg("--signum=JSON"));
+    let json: i32 = String::from_utf8_lossy(&json.stdout).trim().parse().unwrap_or(0);
+    for sig in [libc::SIGUSR1, libc::SIGUSR2, json] {
+        d.signal(sig);
+    }
+    let want = [
+        ("state.txt", "------< VRRP Topology >------"),
+        ("state_checker.txt", ""),
+        ("state_parent.txt", "------< Parent process >------"),
+        ("keepalived.stats", "VRRP Instance: VI_1"),
+        ("j.json", "\"iname\":\"VI_1\""),
+    ];
+    for (name, has) in want {
+        let path = out.join(name);
+        let text = harness::wait_until(Duration::from_secs(5), || std::fs::read_to_string(&path).ok());
+        let text = text.unwrap_or_else(|| panic!("no {}\n{}", path.display(), d.log()));
+        assert!(text.contains(has), "{name}: {text}");
+    }
+    // Nothing in the tmp dir.
+    for name in ["keepalived.data", "keepalived.stats", "keepalived.json", "keepalived_parent.data"] {
+        assert!(!Path::new(&format!("/proc/{}/root/tmp/{name}", d.pid())).exists(), "{name} written to /tmp");
+    }
+}
+
 /// Fields of our keepalived.data that 2.2.7 does not print: the counter of
 /// adverts for VRIDs no instance has (`log_unknown_vrids`, newer keepalived).
 const NEWER_THAN_2_2_7: &[&str] = &["Unknown VRID adverts received"];

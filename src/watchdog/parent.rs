@@ -268,7 +268,8 @@ impl Supervisor {
         }
     }
 
-    /// SIGUSR1 in the parent: what it knows, in /tmp/keepalived_parent.data.
+    /// SIGUSR1 in the parent: what it knows, in /tmp/keepalived_parent.data
+    /// (or state_file_location, see [`super::child::dump_path`]).
     fn dump_parent_data(&self) {
         tracing::info!("Printing parent data for process({}) on signal", std::process::id());
         let mut out = String::new();
@@ -285,7 +286,9 @@ impl Supervisor {
             };
             out.push_str(&format!(" {} child process = {state}\n", kind.display()));
         }
-        let path = Path::new("/tmp/keepalived_parent.data");
+        let location = self.config.config.global.state_file_location.as_deref();
+        let path = super::child::dump_path(location, "keepalived_parent.data", "_parent");
+        let path = path.as_path();
         if let Err(e) = std::fs::write(path, out) {
             tracing::error!("Unable to write {} - {e}", path.display());
         }

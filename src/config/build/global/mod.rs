@@ -407,13 +407,13 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
             c.global.data_use_instance = b;
         }
     }),
-    Keyword::not_yet("state_file_location", |c, s, ctx| {
+    Keyword::new("state_file_location", |c, s, ctx| {
         c.global.state_file_location = path_arg(ctx, s).or(c.global.state_file_location.take())
     }),
-    Keyword::not_yet("stats_file_location", |c, s, ctx| {
+    Keyword::new("stats_file_location", |c, s, ctx| {
         c.global.stats_file_location = path_arg(ctx, s).or(c.global.stats_file_location.take())
     }),
-    Keyword::not_yet("json_file_location", |c, s, ctx| {
+    Keyword::new("json_file_location", |c, s, ctx| {
         c.global.json_file_location = path_arg(ctx, s).or(c.global.json_file_location.take())
     }),
     Keyword::not_yet("json_version", |c, s, ctx| {
