@@ -254,6 +254,43 @@ fn dump_file_locations_from_global_defs() {
     }
 }
 
+/// global_defs data_use_instance with `instance kri`: the .data files carry
+/// the instance name (`keepalived.kri.data`, `keepalived_parent.kri.data`),
+/// the stats file does not: the same files as Debian's 2.2.7 writes.
+#[test]
+fn data_use_instance_names_the_data_files_like_debian() {
+    if skip() {
+        return;
+    }
+    let text = "instance kri\n".to_owned()
+        + &vrrp_conf("BACKUP", 100, &[VIP], "").replacen(
+            "global_defs {\n",
+            "global_defs {\n    data_use_instance\n",
+            1,
+        );
+    let mut runs = vec![(OURS, Lab::new("duo"))];
+    if Path::new(DEBIAN).exists() {
+        runs.push((DEBIAN, Lab::new("dud")));
+    }
+    let daemons: Vec<Daemon> =
+        runs.iter().map(|(bin, lab)| Daemon::start(lab, bin, "d", &lab.conf("k.conf", &text), &[])).collect();
+    let want = ["keepalived.kri.data", "keepalived.stats", "keepalived_parent.kri.data"];
+    for d in &daemons {
+        assert!(d.wait_logged("(VI_1) Entering BACKUP STATE", 1, Duration::from_secs(10)), "{}", d.log());
+        d.signal(libc::SIGUSR1);
+        d.signal(libc::SIGUSR2);
+        for name in want {
+            assert!(d.tmp_file(name, Duration::from_secs(5)).is_some(), "no /tmp/{name}\n{}", d.log());
+        }
+        let dir = format!("/proc/{}/root/tmp", d.pid());
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .map(|r| r.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        names.sort();
+        assert_eq!(names, want, "{}", d.log());
+    }
+}
+
 /// Fields of our keepalived.data that 2.2.7 does not print: the counter of
 /// adverts for VRIDs no instance has (`log_unknown_vrids`, newer keepalived).
 const NEWER_THAN_2_2_7: &[&str] = &["Unknown VRID adverts received"];

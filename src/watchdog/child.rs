@@ -35,7 +35,7 @@
 //! - Command-line switches are in [`ChildContext::options`] (`dont_release_vrrp`,
 //!   `release_vips`, `dont_release_ipvs`, `log_detail`, `address_monitoring`...).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -188,8 +188,34 @@ impl ChildContext {
             ChildKind::Checker => "_checker",
             ChildKind::Bfd => "_bfd",
         };
-        dump_path(location, default_name, suffix)
+        let path = dump_path(location, default_name, suffix);
+        if g.data_use_instance && default_name.ends_with(".data") {
+            let instance = g.instance.as_ref().map(|i| i.value.as_str());
+            with_instance(&path, self.options.namespace.as_deref(), instance)
+        } else {
+            path
+        }
     }
+}
+
+/// global_defs `data_use_instance`: `.NAMESPACE_INSTANCE` (either part
+/// alone when the other is unset) goes before the extension of a .data file,
+/// so that several keepalived on one machine do not overwrite each other's
+/// (keepalived 2.2.7 writes `keepalived.blue_lb1.data`).
+pub fn with_instance(path: &Path, namespace: Option<&str>, instance: Option<&str>) -> PathBuf {
+    let tag: Vec<&str> = [namespace, instance].into_iter().flatten().filter(|s| !s.is_empty()).collect();
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return path.to_path_buf();
+    };
+    if tag.is_empty() {
+        return path.to_path_buf();
+    }
+    let tag = tag.join("_");
+    let new = match name.rfind('.').filter(|i| *i > 0) {
+        Some(i) => format!("{}.{tag}{}", name.get(..i).unwrap_or(&name), name.get(i..).unwrap_or("")),
+        None => format!("{name}.{tag}"),
+    };
+    path.with_file_name(new)
 }
 
 /// keepalived's KA_TMP_DIR: where dump files go by default.
@@ -405,8 +431,18 @@ pub mod basic {
 
 #[cfg(test)]
 mod tests {
-    use super::dump_path;
-    use std::path::PathBuf;
+    use super::{dump_path, with_instance};
+    use std::path::{Path, PathBuf};
+
+    #[test]
+    fn data_use_instance_names() {
+        let p = Path::new("/tmp/keepalived.data");
+        assert_eq!(with_instance(p, None, Some("kri")), PathBuf::from("/tmp/keepalived.kri.data"));
+        assert_eq!(with_instance(p, Some("blue"), Some("kri")), PathBuf::from("/tmp/keepalived.blue_kri.data"));
+        assert_eq!(with_instance(p, Some("blue"), None), PathBuf::from("/tmp/keepalived.blue.data"));
+        assert_eq!(with_instance(p, None, None), PathBuf::from("/tmp/keepalived.data"));
+        assert_eq!(with_instance(Path::new("/x/state"), None, Some("k")), PathBuf::from("/x/state.k"));
+    }
 
     #[test]
     fn dump_file_locations() {

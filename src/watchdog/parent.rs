@@ -286,8 +286,12 @@ impl Supervisor {
             };
             out.push_str(&format!(" {} child process = {state}\n", kind.display()));
         }
-        let location = self.config.config.global.state_file_location.as_deref();
-        let path = super::child::dump_path(location, "keepalived_parent.data", "_parent");
+        let g = &self.config.config.global;
+        let mut path = super::child::dump_path(g.state_file_location.as_deref(), "keepalived_parent.data", "_parent");
+        if g.data_use_instance {
+            let instance = g.instance.as_ref().map(|i| i.value.as_str());
+            path = super::child::with_instance(&path, self.opts.namespace.as_deref(), instance);
+        }
         let path = path.as_path();
         if let Err(e) = std::fs::write(path, out) {
             tracing::error!("Unable to write {} - {e}", path.display());

@@ -401,7 +401,7 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
     // The preprocessor applies include_check (to the files included after it)
     // and reports its options; nothing is left for the model.
     Keyword::new("include_check", |_, _, _| {}),
-    Keyword::not_yet("data_use_instance", |c, s, ctx| {
+    Keyword::new("data_use_instance", |c, s, ctx| {
         // "date_use_instance" is upstream's spelling in this message.
         if let Some(b) = bool_arg(ctx, s, |t| format!("Invalid value '{t}' for global date_use_instance specified")) {
             c.global.data_use_instance = b;
