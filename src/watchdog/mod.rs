@@ -175,7 +175,20 @@ pub fn config_test(opts: &Options) -> ExitCode {
         eprintln!("{e}");
         return ExitCode::from(child::EXIT_FATAL);
     }
-    let loaded = load(opts);
+    let mut loaded = load(opts);
+    // global_defs net_namespace (without -s): check the interfaces where the
+    // daemon would run. When that namespace cannot be entered (not there yet,
+    // not root), leave interfaces unchecked, as keepalived 2.2.7's -t does.
+    if opts.namespace.is_none()
+        && let Some(ns) = loaded.config.global.net_namespace.as_ref().map(|n| n.value.clone())
+    {
+        let in_ns = Options { namespace: Some(ns), ..opts.clone() };
+        let system = match enter_namespace(&in_ns) {
+            Ok(()) => crate::config::validate::SystemView::probe(),
+            Err(_) => crate::config::validate::SystemView::default(),
+        };
+        loaded = crate::config::load(&opts.use_file, &preprocess_options(opts), &system);
+    }
     let mut text = String::new();
     for d in &loaded.diags {
         text.push_str(&loaded.sources.render(d));

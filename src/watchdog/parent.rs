@@ -19,8 +19,6 @@ use super::{ChildKind, PARENT_COMM};
 use crate::cli::{self, Options};
 use crate::config::Loaded;
 
-/// How long children get to exit on stop (global_defs child_wait_time default).
-pub const CHILD_WAIT_TIME: Duration = Duration::from_secs(5);
 /// A child that ran at least this long is restarted at once when it dies.
 const STABLE_RUN: Duration = Duration::from_secs(60);
 /// The longest respawn delay.
@@ -83,7 +81,24 @@ pub fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
     }
     tracing::info!("Configuration file {}", opts.use_file.display());
 
-    let config = super::load_and_log(&opts);
+    let mut config = super::load(&opts);
+    // global_defs net_namespace: like `-s`, which wins over it. The file is
+    // read again inside the namespace, where its interfaces are checked.
+    let config_ns = match (&opts.namespace, &config.config.global.net_namespace) {
+        (None, Some(ns)) => Some(ns.value.clone()),
+        _ => None,
+    };
+    if let Some(ns) = &config_ns {
+        opts.namespace = Some(ns.clone());
+        if let Err(e) = super::enter_namespace(&opts) {
+            super::log_diagnostics(&config);
+            tracing::error!("{e}");
+            tracing::info!("Stopped {}", cli::version_string());
+            return ExitCode::from(super::child::EXIT_FATAL);
+        }
+        config = super::load(&opts);
+    }
+    super::log_diagnostics(&config);
     if !config.runnable() {
         tracing::info!("Stopped {}", cli::version_string());
         return ExitCode::from(config.exit_code().clamp(1, 255) as u8);
@@ -94,8 +109,13 @@ pub fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
         }
     }
 
-    // instance / use_pid_dir / net_namespace are not in the configuration model yet.
-    let pids = absolute_pids(PidPaths::new(&opts, None, false, opts.namespace.as_deref()));
+    let global = &config.config.global;
+    let pids = absolute_pids(PidPaths::new(
+        &opts,
+        global.instance.as_ref().map(|i| i.value.as_str()),
+        global.use_pid_dir,
+        opts.namespace.as_deref(),
+    ));
     let running = [Some(&pids.main), wanted(&opts, &config, ChildKind::Vrrp).then_some(&pids.vrrp)]
         .into_iter()
         .chain([
@@ -115,6 +135,9 @@ pub fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
     child_args.push(format!("--use-file={}", opts.use_file.display()).into());
     if let Some(dir) = &opts.start_dir {
         child_args.push(format!("--start-dir={}", dir.display()).into());
+    }
+    if let Some(ns) = &config_ns {
+        child_args.push(format!("--namespace={ns}").into());
     }
     if let Some(f) = &opts.log_file {
         let f = absolute(f);
@@ -245,7 +268,8 @@ impl Supervisor {
         }
     }
 
-    /// SIGUSR1 in the parent: what it knows, in /tmp/keepalived_parent.data.
+    /// SIGUSR1 in the parent: what it knows, in /tmp/keepalived_parent.data
+    /// (or state_file_location, see [`super::child::dump_path`]).
     fn dump_parent_data(&self) {
         tracing::info!("Printing parent data for process({}) on signal", std::process::id());
         let mut out = String::new();
@@ -262,7 +286,13 @@ impl Supervisor {
             };
             out.push_str(&format!(" {} child process = {state}\n", kind.display()));
         }
-        let path = Path::new("/tmp/keepalived_parent.data");
+        let g = &self.config.config.global;
+        let mut path = super::child::dump_path(g.state_file_location.as_deref(), "keepalived_parent.data", "_parent");
+        if g.data_use_instance {
+            let instance = g.instance.as_ref().map(|i| i.value.as_str());
+            path = super::child::with_instance(&path, self.opts.namespace.as_deref(), instance);
+        }
+        let path = path.as_path();
         if let Err(e) = std::fs::write(path, out) {
             tracing::error!("Unable to write {} - {e}", path.display());
         }
@@ -387,7 +417,7 @@ impl Supervisor {
                 slot.pid = None;
             }
         }
-        self.wait_children(set, CHILD_WAIT_TIME);
+        self.wait_children(set, self.config.config.global.child_wait_time);
         let stragglers: Vec<(ChildKind, i32)> = self.slots.iter().filter_map(|(k, s)| s.pid.map(|p| (*k, p))).collect();
         if !stragglers.is_empty() {
             for (kind, pid) in stragglers {

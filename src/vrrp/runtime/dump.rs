@@ -81,8 +81,14 @@ pub(crate) fn data(instances: &[InstanceView<'_>], unknown_vrids: u64) -> String
         }
         let _ = writeln!(s, "   Master down timer = {} usecs", i.master_down.as_micros());
         let _ = writeln!(s, "   Interface = {}", i.interface);
-        if let Some(ip) = i.src_ip {
-            let _ = writeln!(s, "   Using src_ip = {ip}");
+        // keepalived says "(none)" while the interface has no address.
+        match i.src_ip.filter(|ip| !ip.is_unspecified()) {
+            Some(ip) => {
+                let _ = writeln!(s, "   Using src_ip = {ip}");
+            }
+            None => {
+                let _ = writeln!(s, "   Using src_ip = (none)");
+            }
         }
         if i.unicast_peers.is_empty() {
             let _ = writeln!(s, "   Multicast address {}", i.mcast_dst);
@@ -120,31 +126,56 @@ pub(crate) fn data(instances: &[InstanceView<'_>], unknown_vrids: u64) -> String
     s
 }
 
+/// The stats file's error counters, keepalived's groupings of our refusal reasons.
+struct ErrorCounts {
+    length: u64,
+    ttl: u64,
+    invalid_type: u64,
+    interval: u64,
+    addr_list: u64,
+    invalid_authtype: u64,
+    authtype_mismatch: u64,
+    auth_failure: u64,
+}
+
+impl ErrorCounts {
+    fn of(st: &Stats) -> Self {
+        ErrorCounts {
+            length: st.count(&[
+                DropReason::TooShort(0),
+                DropReason::BadLength { got: 0, expected: 0 },
+                DropReason::IpLengthMismatch { ip_len: 0, got: 0 },
+            ]),
+            ttl: st.count(&[DropReason::BadTtl(0)]),
+            invalid_type: st.count(&[DropReason::BadType(0)]),
+            interval: st.count(&[DropReason::IntervalMismatch { mine: 0, got: 0 }]),
+            addr_list: st.count(&[
+                DropReason::AddressCountMismatch { got: 0, expected: 0 },
+                DropReason::AddressListMismatch(IpAddr::from([0, 0, 0, 0])),
+            ]),
+            invalid_authtype: st.count(&[DropReason::BadAuthType(0)]),
+            authtype_mismatch: st.count(&[DropReason::AuthTypeMismatch { got: 0, expected: 0 }]),
+            auth_failure: st.count(&[
+                DropReason::AuthFailure,
+                DropReason::AhIcvMismatch,
+                DropReason::AhBadSpi,
+                DropReason::AhSeqReplay { seq: 0, last: 0 },
+                DropReason::HmacMissing,
+                DropReason::HmacMalformed,
+                DropReason::HmacUnknownKey(0),
+                DropReason::HmacBad,
+                DropReason::HmacStale(0),
+                DropReason::HmacReplay,
+            ]),
+        }
+    }
+}
+
 /// keepalived.stats: one block per instance.
 pub(crate) fn stats<'a>(instances: impl Iterator<Item = (&'a str, &'a Stats)>) -> String {
     let mut s = String::new();
     for (name, st) in instances {
-        let length = st.count(&[
-            DropReason::TooShort(0),
-            DropReason::BadLength { got: 0, expected: 0 },
-            DropReason::IpLengthMismatch { ip_len: 0, got: 0 },
-        ]);
-        let addr_list = st.count(&[
-            DropReason::AddressCountMismatch { got: 0, expected: 0 },
-            DropReason::AddressListMismatch(IpAddr::from([0, 0, 0, 0])),
-        ]);
-        let auth_failure = st.count(&[
-            DropReason::AuthFailure,
-            DropReason::AhIcvMismatch,
-            DropReason::AhBadSpi,
-            DropReason::AhSeqReplay { seq: 0, last: 0 },
-            DropReason::HmacMissing,
-            DropReason::HmacMalformed,
-            DropReason::HmacUnknownKey(0),
-            DropReason::HmacBad,
-            DropReason::HmacStale(0),
-            DropReason::HmacReplay,
-        ]);
+        let e = ErrorCounts::of(st);
         let _ = writeln!(s, "VRRP Instance: {name}");
         let _ = writeln!(s, "  Advertisements:");
         let _ = writeln!(s, "    Received: {}", st.adverts_rcvd);
@@ -152,19 +183,15 @@ pub(crate) fn stats<'a>(instances: impl Iterator<Item = (&'a str, &'a Stats)>) -
         let _ = writeln!(s, "  Became master: {}", st.became_master);
         let _ = writeln!(s, "  Released master: {}", st.released_master);
         let _ = writeln!(s, "  Packet Errors:");
-        let _ = writeln!(s, "    Length: {length}");
-        let _ = writeln!(s, "    TTL: {}", st.count(&[DropReason::BadTtl(0)]));
-        let _ = writeln!(s, "    Invalid Type: {}", st.count(&[DropReason::BadType(0)]));
-        let _ = writeln!(
-            s,
-            "    Advertisement Interval: {}",
-            st.count(&[DropReason::IntervalMismatch { mine: 0, got: 0 }])
-        );
-        let _ = writeln!(s, "    Address List: {addr_list}");
+        let _ = writeln!(s, "    Length: {}", e.length);
+        let _ = writeln!(s, "    TTL: {}", e.ttl);
+        let _ = writeln!(s, "    Invalid Type: {}", e.invalid_type);
+        let _ = writeln!(s, "    Advertisement Interval: {}", e.interval);
+        let _ = writeln!(s, "    Address List: {}", e.addr_list);
         let _ = writeln!(s, "  Authentication Errors:");
-        let _ = writeln!(s, "    Invalid Type: {}", st.count(&[DropReason::BadAuthType(0)]));
-        let _ = writeln!(s, "    Type Mismatch: {}", st.count(&[DropReason::AuthTypeMismatch { got: 0, expected: 0 }]));
-        let _ = writeln!(s, "    Failure: {auth_failure}");
+        let _ = writeln!(s, "    Invalid Type: {}", e.invalid_authtype);
+        let _ = writeln!(s, "    Type Mismatch: {}", e.authtype_mismatch);
+        let _ = writeln!(s, "    Failure: {}", e.auth_failure);
         let _ = writeln!(s, "  Priority Zero:");
         let _ = writeln!(s, "    Received: {}", st.pri_zero_rcvd);
         let _ = writeln!(s, "    Sent: {}", st.pri_zero_sent);
@@ -190,29 +217,73 @@ fn js(s: &str) -> String {
     o
 }
 
-/// keepalived.json: an array of `{"data": {...}, "stats": {...}}` per instance.
+/// keepalived's numbers for the states in keepalived.json (INIT 0 ... FAULT 3).
+fn state_number(state: State) -> u8 {
+    match state {
+        State::Init => 0,
+        State::Backup => 1,
+        State::Master => 2,
+        State::Fault => 3,
+    }
+}
+
+/// keepalived.json: an array of `{"data": {...}, "stats": {...}}` per
+/// instance, with keepalived's key names, value types and order for the
+/// fields we have (`state` and `auth_type` are numbers, as scripts expect).
 pub(crate) fn json<'a>(instances: &[InstanceView<'_>], stats: impl Iterator<Item = &'a Stats>) -> String {
     let mut items = Vec::new();
     for (i, st) in instances.iter().zip(stats) {
-        let vips: Vec<String> = i.vips.iter().map(|v| js(v)).collect();
-        let evips: Vec<String> = i.evips.iter().map(|v| js(v)).collect();
-        items.push(format!(
-            "{{\"data\":{{\"iname\":{},\"ifp_ifname\":{},\"vrid\":{},\"state\":{},\"base_priority\":{},\
-             \"effective_priority\":{},\"vips\":[{}],\"evips\":[{}]}},\"stats\":{{\"advert_rcvd\":{},\
-             \"advert_sent\":{},\"become_master\":{},\"release_master\":{},\"pri_zero_rcvd\":{},\
-             \"pri_zero_sent\":{}}}}}",
+        let set = if i.vips_set { " set" } else { "" };
+        let vips: Vec<String> = i.vips.iter().map(|v| js(&format!("{v}{set}"))).collect();
+        let evips: Vec<String> = i.evips.iter().map(|v| js(&format!("{v}{set}"))).collect();
+        let auth_type = match i.auth {
+            AuthConfig::None => 0,
+            AuthConfig::Pass(_) => 1,
+            AuthConfig::Ah(_) => 2,
+        };
+        let mut d = String::new();
+        let _ = write!(
+            d,
+            "\"iname\":{},\"ifp_ifname\":{},\"master_priority\":{},\"vrid\":{},\"base_priority\":{},\
+             \"effective_priority\":{},\"vipset\":{},\"adver_int\":{},\"accept\":{},\"nopreempt\":{},\
+             \"state\":{},\"version\":{},\"vips\":[{}]",
             js(i.name),
             js(i.interface),
+            i.master_priority,
             i.vrid,
-            js(&i.state.to_string()),
             i.priority,
             i.effective_priority,
+            i.vips_set,
+            i.advert_interval.as_secs(),
+            u8::from(i.accept),
+            i.nopreempt,
+            state_number(i.state),
+            i.version.number(),
             vips.join(","),
-            evips.join(","),
+        );
+        // keepalived writes the excluded addresses only when there are some.
+        if !evips.is_empty() {
+            let _ = write!(d, ",\"evips\":[{}]", evips.join(","));
+        }
+        let _ = write!(d, ",\"auth_type\":{auth_type}");
+        let e = ErrorCounts::of(st);
+        items.push(format!(
+            "{{\"data\":{{{d}}},\"stats\":{{\"advert_rcvd\":{},\"advert_sent\":{},\"become_master\":{},\
+             \"release_master\":{},\"packet_len_err\":{},\"advert_interval_err\":{},\"ip_ttl_err\":{},\
+             \"invalid_type_rcvd\":{},\"addr_list_err\":{},\"invalid_authtype\":{},\"authtype_mismatch\":{},\
+             \"auth_failure\":{},\"pri_zero_rcvd\":{},\"pri_zero_sent\":{}}}}}",
             st.adverts_rcvd,
             st.adverts_sent,
             st.became_master,
             st.released_master,
+            e.length,
+            e.interval,
+            e.ttl,
+            e.invalid_type,
+            e.addr_list,
+            e.invalid_authtype,
+            e.authtype_mismatch,
+            e.auth_failure,
             st.pri_zero_rcvd,
             st.pri_zero_sent,
         ));

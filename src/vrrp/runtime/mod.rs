@@ -218,7 +218,7 @@ async fn sleep_until(at: Option<Instant>) {
 }
 
 fn write_dump(ctx: &ChildContext, file: &str, text: &str) {
-    let path = ctx.tmp_dir().join(file);
+    let path = ctx.dump_path(file);
     if let Err(e) = std::fs::write(&path, text) {
         tracing::error!("Unable to write {} - {e}", path.display());
     }

@@ -34,7 +34,7 @@ use values::{bool_arg, deprecated_note, info, missing, path_arg, trim_slash, uin
 /// Top-level keywords handled here.
 pub const TOP: &[Keyword<Config>] = &[
     Keyword::new("global_defs", global_defs),
-    Keyword::not_yet("net_namespace", |c, s, ctx| {
+    Keyword::new("net_namespace", |c, s, ctx| {
         let Some(w) = s.arg(0) else {
             return missing(ctx, s, "net_namespace name missing - ignoring");
         };
@@ -68,7 +68,7 @@ pub const TOP: &[Keyword<Config>] = &[
     }),
     Keyword::new("use_pid_dir", |c, _, _| c.global.use_pid_dir = true),
     Keyword::not_yet("linkbeat_use_polling", |c, _, _| c.global.linkbeat_use_polling = true),
-    Keyword::not_yet("child_wait_time", |c, s, ctx| {
+    Keyword::new("child_wait_time", |c, s, ctx| {
         if let Some(v) = uint(ctx, s, 0, 0, u64::from(u32::MAX), |t| format!("Invalid child_wait_time {t}")) {
             c.global.child_wait_time = Duration::from_secs(v);
         }
@@ -401,19 +401,19 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
     // The preprocessor applies include_check (to the files included after it)
     // and reports its options; nothing is left for the model.
     Keyword::new("include_check", |_, _, _| {}),
-    Keyword::not_yet("data_use_instance", |c, s, ctx| {
+    Keyword::new("data_use_instance", |c, s, ctx| {
         // "date_use_instance" is upstream's spelling in this message.
         if let Some(b) = bool_arg(ctx, s, |t| format!("Invalid value '{t}' for global date_use_instance specified")) {
             c.global.data_use_instance = b;
         }
     }),
-    Keyword::not_yet("state_file_location", |c, s, ctx| {
+    Keyword::new("state_file_location", |c, s, ctx| {
         c.global.state_file_location = path_arg(ctx, s).or(c.global.state_file_location.take())
     }),
-    Keyword::not_yet("stats_file_location", |c, s, ctx| {
+    Keyword::new("stats_file_location", |c, s, ctx| {
         c.global.stats_file_location = path_arg(ctx, s).or(c.global.stats_file_location.take())
     }),
-    Keyword::not_yet("json_file_location", |c, s, ctx| {
+    Keyword::new("json_file_location", |c, s, ctx| {
         c.global.json_file_location = path_arg(ctx, s).or(c.global.json_file_location.take())
     }),
     Keyword::not_yet("json_version", |c, s, ctx| {

@@ -246,7 +246,7 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
             c.vrrp.globals.rlimit_rttime = Some(n as u64);
         }
     }),
-    Keyword::not_yet("vrrp_process_name", |c, st, ctx| {
+    Keyword::new("vrrp_process_name", |c, st, ctx| {
         if let Some(w) = value(ctx, st) {
             c.vrrp.globals.process_name = Some(w.text.clone());
         }
