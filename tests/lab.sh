@@ -75,7 +75,10 @@ echo "started; waiting for a MASTER"
 wait_holder n1 10
 ip netns exec "$P-n3" ping -c 2 -W 1 "$VIP" | tail -2
 echo "killing n1 (SIGKILL): n2 must take over"
-kill -KILL "${PID[n1]}"; ip netns pids "$P-n1" | xargs -r kill -KILL; unset 'PID[n1]'
+# the whole process tree of n1 (parent and VRRP child), as a crash would
+ip netns pids "$P-n1" | xargs -r kill -KILL 2>/dev/null || true
+wait "${PID[n1]}" 2>/dev/null || true
+unset 'PID[n1]'
 ip -n "$P-n1" addr del "$VIP/24" dev "$IFACE" 2>/dev/null || true
 wait_holder n2 10
 ip netns exec "$P-n3" ping -c 2 -W 1 "$VIP" | tail -2
