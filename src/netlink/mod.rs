@@ -1,13 +1,15 @@
-//! rtnetlink I/O: interfaces and addresses (VIPs).
+//! rtnetlink I/O: interfaces, link changes and addresses (VIPs).
 //!
 //! This is a thin runtime layer: it speaks to the kernel and reports plain
 //! results; what to add or remove is decided by the pure VRRP core.
 
 mod addr;
 mod link;
+mod monitor;
 
 pub use addr::{AddOutcome, AddrSpec, DelOutcome};
 pub use link::LinkInfo;
+pub use monitor::{LinkEvent, link_monitor};
 
 use std::io;
 

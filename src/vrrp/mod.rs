@@ -2,11 +2,12 @@
 //!
 //! Pure: [`packet`] (wire codec), [`auth`] (PASS and IPsec-AH), [`fsm`] (the
 //! per-instance state machine), [`timer`] and [`garp`] (frame builders).
-//! I/O: [`socket`].
+//! I/O: [`socket`], and [`runtime`], the VRRP child's event loop.
 
 pub mod auth;
 pub mod fsm;
 pub mod garp;
 pub mod packet;
+pub mod runtime;
 pub mod socket;
 pub mod timer;

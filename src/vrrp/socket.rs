@@ -52,13 +52,19 @@ impl VrrpSocket {
     /// IP packets and sends packets whose IP header we build (IP_HDRINCL), so
     /// the TTL of 255, TOS and AH are ours. Joins 224.0.0.18 when `multicast`.
     pub fn open_v4(ifname: &str, ifindex: u32, proto: i32, multicast: bool) -> io::Result<VrrpSocket> {
+        Self::open_v4_group(ifname, ifindex, proto, multicast.then_some(VRRP_GROUP_V4))
+    }
+
+    /// [`VrrpSocket::open_v4`] joining `group` (`vrrp_mcast_group4` /
+    /// `mcast_dst_ip`) instead of 224.0.0.18; `None` for a unicast socket.
+    pub fn open_v4_group(ifname: &str, ifindex: u32, proto: i32, group: Option<Ipv4Addr>) -> io::Result<VrrpSocket> {
         let s = raw(Domain::IPV4, proto)?;
         s.bind_device(Some(ifname.as_bytes()))?;
         s.set_header_included_v4(true)?;
         s.set_multicast_loop_v4(false)?;
         s.set_multicast_ttl_v4(255)?;
-        if multicast {
-            s.join_multicast_v4_n(&VRRP_GROUP_V4, &socket2::InterfaceIndexOrAddress::Index(ifindex))?;
+        if let Some(group) = group {
+            s.join_multicast_v4_n(&group, &socket2::InterfaceIndexOrAddress::Index(ifindex))?;
             if let Some(idx) = NonZeroU32::new(ifindex) {
                 s.bind_device_by_index_v4(Some(idx))?;
             }
@@ -70,6 +76,12 @@ impl VrrpSocket {
     /// the hop limit and destination of received packets reported. Sends from
     /// `src` (the interface's link-local address, RFC 5798 section 5.1.2.1).
     pub fn open_v6(ifname: &str, ifindex: u32, multicast: bool) -> io::Result<VrrpSocket> {
+        Self::open_v6_group(ifname, ifindex, multicast.then_some(VRRP_GROUP_V6))
+    }
+
+    /// [`VrrpSocket::open_v6`] joining `group` (`vrrp_mcast_group6` /
+    /// `mcast_dst_ip`) instead of ff02::12; `None` for a unicast socket.
+    pub fn open_v6_group(ifname: &str, ifindex: u32, group: Option<Ipv6Addr>) -> io::Result<VrrpSocket> {
         let s = raw(Domain::IPV6, IPPROTO_VRRP)?;
         s.bind_device(Some(ifname.as_bytes()))?;
         s.set_multicast_hops_v6(255)?;
@@ -80,8 +92,8 @@ impl VrrpSocket {
         sys::setsockopt_int(s.as_fd(), libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, 1)?;
         // Traffic class 0xc0 (network control), as keepalived sends.
         sys::setsockopt_int(s.as_fd(), libc::IPPROTO_IPV6, libc::IPV6_TCLASS, 0xc0)?;
-        if multicast {
-            s.join_multicast_v6(&VRRP_GROUP_V6, ifindex)?;
+        if let Some(group) = group {
+            s.join_multicast_v6(&group, ifindex)?;
         }
         Ok(VrrpSocket { fd: sys::async_socket(s)?, v6: true, ifindex })
     }
@@ -151,6 +163,28 @@ impl VrrpSocket {
         self.send_to(payload, &addr).await
     }
 
+    /// Sends a VRRP payload to `dst` over IPv6 from `src` (`IPV6_PKTINFO`), so
+    /// that an advert leaves from the instance's address (`unicast_src_ip`,
+    /// the link-local address) and never from one the kernel would rather
+    /// pick, such as a VIP: receivers check the checksum over `src`.
+    pub async fn send_v6_from(&self, payload: &[u8], src: Ipv6Addr, dst: Ipv6Addr) -> io::Result<()> {
+        let scope = if dst.is_multicast() || dst.segments()[0] & 0xffc0 == 0xfe80 { self.ifindex } else { 0 };
+        let addr = SockAddr::from(SocketAddrV6::new(dst, 0, 0, scope));
+        let control = pktinfo_cmsg(src, self.ifindex);
+        loop {
+            let mut guard = self.fd.writable().await?;
+            let sent = guard.try_io(|s| {
+                let bufs = [io::IoSlice::new(payload)];
+                let msg = socket2::MsgHdr::new().with_addr(&addr).with_buffers(&bufs).with_control(&control);
+                s.get_ref().sendmsg(&msg, 0)
+            });
+            match sent {
+                Ok(r) => return r.map(|_| ()),
+                Err(_would_block) => continue,
+            }
+        }
+    }
+
     async fn send_to(&self, data: &[u8], addr: &SockAddr) -> io::Result<()> {
         loop {
             let mut guard = self.fd.writable().await?;
@@ -160,6 +194,22 @@ impl VrrpSocket {
             }
         }
     }
+}
+
+/// One `IPV6_PKTINFO` control message (a Linux `cmsghdr` followed by an
+/// `in6_pktinfo`: address, interface index), padded to `CMSG_SPACE`.
+fn pktinfo_cmsg(src: Ipv6Addr, ifindex: u32) -> Vec<u8> {
+    const WORD: usize = std::mem::size_of::<usize>();
+    let len = WORD + 8 + 20; // cmsg_len, level, type; in6_pktinfo
+    let space = (len + WORD - 1) & !(WORD - 1);
+    let mut b = Vec::with_capacity(space);
+    b.extend_from_slice(&len.to_ne_bytes());
+    b.extend_from_slice(&libc::IPPROTO_IPV6.to_ne_bytes());
+    b.extend_from_slice(&libc::IPV6_PKTINFO.to_ne_bytes());
+    b.extend_from_slice(&src.octets());
+    b.extend_from_slice(&ifindex.to_ne_bytes());
+    b.resize(space, 0);
+    b
 }
 
 /// Walks Linux `cmsghdr`s in a control buffer: (level, type, data).
@@ -241,6 +291,18 @@ impl GarpSender {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pktinfo_cmsg_reads_back() {
+        let src: Ipv6Addr = "fd00::1".parse().expect("ip");
+        let b = pktinfo_cmsg(src, 7);
+        assert_eq!(b.len() % std::mem::size_of::<usize>(), 0);
+        let v = cmsgs(&b);
+        assert_eq!(v.len(), 1);
+        assert_eq!((v[0].0, v[0].1), (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO));
+        assert_eq!(&v[0].2[..16], &src.octets());
+        assert_eq!(&v[0].2[16..20], &7u32.to_ne_bytes());
+    }
 
     #[test]
     fn cmsg_walk_is_bounded() {

@@ -175,8 +175,7 @@ pub type EntryPoint = fn(ChildContext) -> LocalBoxFuture<'static, ChildExit>;
 /// The runtime of each child kind.
 pub fn entry_point(kind: ChildKind) -> EntryPoint {
     match kind {
-        // When the VRRP runtime lands: `ChildKind::Vrrp => crate::vrrp::runtime::run,`
-        ChildKind::Vrrp => basic::run,
+        ChildKind::Vrrp => crate::vrrp::runtime::run,
         ChildKind::Checker => basic::run,
         ChildKind::Bfd => basic::run,
     }

@@ -1,0 +1,146 @@
+//! What a MASTER puts on its interfaces: the VIPs (through rtnetlink) and
+//! the gratuitous ARPs / unsolicited NAs that announce them, paced per
+//! interface.
+
+use std::collections::VecDeque;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use super::Runtime;
+use super::spec::VipSpec;
+use crate::vrrp::garp;
+use crate::vrrp::socket::GarpSender;
+
+/// A queued gratuitous ARP / NA.
+pub(super) struct GarpFrame {
+    v6: bool,
+    frame: Vec<u8>,
+    addr: IpAddr,
+    /// Pause after this one (`vrrp_garp_interval` / `vrrp_gna_interval`).
+    gap: Duration,
+}
+
+/// The gratuitous ARP / NA sender of one interface with its pacing queue.
+pub(super) struct GarpIf {
+    sender: GarpSender,
+    ifindex: u32,
+    queue: VecDeque<GarpFrame>,
+    next_at: Instant,
+}
+
+pub(super) fn mac6(mac: &[u8]) -> Option<[u8; 6]> {
+    mac.try_into().ok()
+}
+
+/// Whether the interface forwards IPv6 (the NA router flag, RFC 4861 section 7.2.4).
+pub(super) fn ipv6_forwarding(ifname: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/sys/net/ipv6/conf/{ifname}/forwarding")).is_ok_and(|s| s.trim() == "1")
+}
+
+impl Runtime {
+    /// When the next paced gratuitous message is due.
+    pub(super) fn next_garp(&self) -> Option<Instant> {
+        self.garp.values().filter(|g| !g.queue.is_empty()).map(|g| g.next_at).min()
+    }
+
+    /// Adds (or removes) the VIPs and eVIPs, logging keepalived's lines.
+    pub(super) async fn set_vips(&mut self, idx: usize, add: bool) {
+        let Some(slot) = self.slot(idx) else { return };
+        let name = slot.spec.name.clone();
+        let groups = [("VIPs", slot.spec.vips.clone()), ("E-VIPs", slot.spec.evips.clone())];
+        for (what, list) in groups {
+            if list.is_empty() {
+                continue;
+            }
+            tracing::debug!("({name}) {} {what}.", if add { "setting" } else { "removing" });
+            for v in &list {
+                let Some(ifindex) = self.links.get(&v.dev).map(|l| l.index) else {
+                    if add {
+                        tracing::error!("({name}) cannot add {}: interface {} not found", v.describe(), v.dev);
+                    }
+                    continue;
+                };
+                let spec = v.addr_spec(ifindex);
+                let r = if add {
+                    self.nl.add_address(&spec).await.map(|_| ())
+                } else {
+                    self.nl.del_address(&spec).await.map(|_| ())
+                };
+                if let Err(e) = r {
+                    let verb = if add { "add" } else { "remove" };
+                    tracing::error!("({name}) cannot {verb} VIP {} - {e}", v.describe());
+                }
+            }
+        }
+    }
+
+    /// Queues `repeat` gratuitous ARPs / NAs per address: the first round
+    /// address by address, then the repeats, paced by `interval` per interface.
+    pub(super) fn queue_gratuitous(&mut self, idx: usize, repeat: u32, interval: Duration) {
+        let Some(slot) = self.slot(idx) else { return };
+        let name = slot.spec.name.clone();
+        let addrs: Vec<VipSpec> = slot.spec.vips.iter().chain(&slot.spec.evips).cloned().collect();
+        let now = Instant::now();
+        for round in 0..repeat {
+            for v in &addrs {
+                let Some(link) = self.links.get(&v.dev).cloned() else { continue };
+                let Some(mac) = mac6(&link.mac) else { continue };
+                let (v6, frame) = match v.addr {
+                    IpAddr::V4(a) => (false, garp::gratuitous_arp(mac, a)),
+                    IpAddr::V6(a) => (true, garp::unsolicited_na(mac, a, ipv6_forwarding(&v.dev))),
+                };
+                if round == 0 {
+                    let what = if v6 { "Unsolicited Neighbour Adverts" } else { "gratuitous ARPs" };
+                    tracing::debug!("({name}) Sending/queueing {what} on {} for {}", v.dev, v.addr);
+                }
+                if !self.garp.contains_key(&v.dev) {
+                    match GarpSender::open(&v.dev, link.index, true, true) {
+                        Ok(sender) => {
+                            if self.garp.is_empty() {
+                                tracing::debug!("Registering gratuitous ARP shared channel");
+                            }
+                            let g = GarpIf { sender, ifindex: link.index, queue: VecDeque::new(), next_at: now };
+                            self.garp.insert(v.dev.clone(), g);
+                        }
+                        Err(e) => {
+                            tracing::error!("Unable to open the gratuitous ARP channel on {} - {e}", v.dev);
+                            continue;
+                        }
+                    }
+                }
+                if let Some(g) = self.garp.get_mut(&v.dev) {
+                    g.queue.push_back(GarpFrame { v6, frame, addr: v.addr, gap: interval });
+                }
+                if round == 0 {
+                    // keepalived sends the first of each address as it queues it.
+                    self.flush_garp(now);
+                }
+            }
+        }
+    }
+
+    /// Sends the queued gratuitous messages that are due.
+    pub(super) fn flush_garp(&mut self, now: Instant) {
+        for (ifname, g) in &mut self.garp {
+            while g.next_at <= now {
+                let Some(f) = g.queue.pop_front() else { break };
+                let r = if f.v6 {
+                    tracing::debug!("Sending unsolicited Neighbour Advert on {ifname} for {}", f.addr);
+                    g.sender.send_na(&f.frame, g.ifindex)
+                } else {
+                    tracing::debug!("Sending gratuitous ARP on {ifname} for {}", f.addr);
+                    g.sender.send_arp_frame(&f.frame)
+                };
+                if let Err(e) = r {
+                    tracing::info!("Error sending gratuitous message on {ifname} for {} - {e}", f.addr);
+                }
+                if !f.gap.is_zero() {
+                    g.next_at = now + f.gap;
+                }
+            }
+            if g.queue.is_empty() && g.next_at < now {
+                g.next_at = now;
+            }
+        }
+    }
+}

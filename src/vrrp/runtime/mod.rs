@@ -1,0 +1,373 @@
+//! The VRRP child's runtime: one single-threaded loop that owns every
+//! instance's state machine and executes what they ask for.
+//!
+//! - One raw socket per (interface, family, protocol, unicast or multicast),
+//!   shared by the instances on it; a reader task per socket forwards whole
+//!   packets to the loop, which finds the instance by VRID, decodes with that
+//!   instance's authentication context and counts every refusal.
+//! - Timers are the state machines' own deadlines, kept in one ordered set
+//!   (`timers::TimerQueue`); the loop sleeps until the earliest.
+//! - Actions are executed in the order the state machine returns them:
+//!   adverts (one IP id and AH sequence number per round, reused for every
+//!   unicast peer), VIPs through rtnetlink, gratuitous ARP / unsolicited NA
+//!   bursts paced per interface, log lines with keepalived's text.
+//! - Interfaces that are down or missing put their instances in FAULT; link
+//!   changes arrive through rtnetlink's link multicast group.
+//! - Signals: stop (priority-0 adverts, VIPs released unless
+//!   `--dont-release-vrrp`), reload (unchanged instances keep running
+//!   untouched), data and stats dumps.
+//!
+//! Files: `instances` (start, reload, stop, link changes), `net` (sockets,
+//! receive path, adverts), `announce` (VIPs and gratuitous messages); pure
+//! helpers: `spec` (config -> what an instance runs), `timers`, `dump`.
+
+mod announce;
+mod dump;
+mod instances;
+mod net;
+mod spec;
+mod timers;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use futures_util::future::LocalBoxFuture;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use self::announce::GarpIf;
+use self::dump::{InstanceView, Stats};
+use self::spec::{InstanceSpec, VipSpec};
+use self::timers::TimerQueue;
+use crate::cli::Options;
+use crate::config::model::vrrp::VrrpGlobals;
+use crate::netlink::{LinkInfo, Netlink};
+use crate::vrrp::auth::AuthCtx;
+use crate::vrrp::fsm::{Action, Input, Instance, LogKind, State};
+use crate::vrrp::socket::VrrpSocket;
+use crate::watchdog::child::{ChildContext, ChildExit, ChildSignal};
+
+/// How many received packets may wait for the loop before readers block
+/// (the kernel's socket buffer holds the rest).
+const RX_QUEUE: usize = 4096;
+/// Largest datagram read from a VRRP socket.
+const RX_BUF: usize = 65_536;
+
+/// The [`crate::watchdog::child::EntryPoint`] of the VRRP child.
+pub fn run(ctx: ChildContext) -> LocalBoxFuture<'static, ChildExit> {
+    Box::pin(main_loop(ctx))
+}
+
+/// Which socket an instance uses.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct SockKey {
+    ifname: String,
+    v6: bool,
+    proto: u8,
+    /// The multicast group joined; `None` for unicast.
+    group: Option<IpAddr>,
+}
+
+impl SockKey {
+    fn unicast(&self) -> bool {
+        self.group.is_none()
+    }
+}
+
+struct SockEntry {
+    id: u64,
+    sock: Arc<VrrpSocket>,
+    reader: JoinHandle<()>,
+    /// VRID -> instance slot.
+    vrids: HashMap<u8, usize>,
+}
+
+/// A packet handed from a reader task to the loop.
+struct RxPacket {
+    sock: u64,
+    data: Vec<u8>,
+    src: IpAddr,
+    dst: Option<Ipv6Addr>,
+    hop_limit: Option<u8>,
+}
+
+/// One running instance.
+struct Slot {
+    spec: InstanceSpec,
+    fsm: Instance,
+    auth: AuthCtx,
+    ip_id: u16,
+    /// `None` while the interface is missing.
+    sock: Option<SockKey>,
+    primary: IpAddr,
+    /// Whether the instance was built without a usable interface or address
+    /// and must be rebuilt once its interface appears.
+    incomplete: bool,
+    stats: Stats,
+}
+
+struct Runtime {
+    nl: Netlink,
+    opts: Arc<Options>,
+    globals: VrrpGlobals,
+    slots: Vec<Option<Slot>>,
+    by_name: HashMap<String, usize>,
+    timers: TimerQueue,
+    socks: HashMap<SockKey, SockEntry>,
+    sock_by_id: HashMap<u64, SockKey>,
+    next_sock_id: u64,
+    garp: HashMap<String, GarpIf>,
+    links: HashMap<String, LinkInfo>,
+    rx_tx: mpsc::Sender<RxPacket>,
+    unknown_vrids: u64,
+}
+
+async fn main_loop(mut ctx: ChildContext) -> ChildExit {
+    let mut links_rx = match crate::netlink::link_monitor() {
+        Ok((fut, rx)) => {
+            tracing::debug!("Registering Kernel netlink reflector");
+            tokio::spawn(fut);
+            Some(rx)
+        }
+        Err(e) => {
+            tracing::warn!("Unable to open the netlink reflector, link changes will not be seen - {e}");
+            None
+        }
+    };
+    let (nl, conn) = match Netlink::connect() {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::error!("Unable to open the netlink command channel - {e}");
+            return ChildExit::Fatal;
+        }
+    };
+    let conn_task = tokio::spawn(conn);
+    tracing::debug!("Registering Kernel netlink command channel");
+    let (rx_tx, mut rx) = mpsc::channel(RX_QUEUE);
+    let mut rt = Runtime {
+        nl,
+        opts: ctx.options.clone(),
+        globals: VrrpGlobals::default(),
+        slots: Vec::new(),
+        by_name: HashMap::new(),
+        timers: TimerQueue::default(),
+        socks: HashMap::new(),
+        sock_by_id: HashMap::new(),
+        next_sock_id: 0,
+        garp: HashMap::new(),
+        links: HashMap::new(),
+        rx_tx,
+        unknown_vrids: 0,
+    };
+    rt.apply(&ctx.config.config.vrrp).await;
+    loop {
+        let wake = rt.next_wake();
+        tokio::select! {
+            sig = ctx.signals.recv() => match sig {
+                ChildSignal::Stop => {
+                    rt.stop().await;
+                    conn_task.abort();
+                    return ChildExit::Stopped;
+                }
+                ChildSignal::Reload => {
+                    if let Some(new) = ctx.reload() {
+                        ctx.config = new;
+                        rt.apply(&ctx.config.config.vrrp).await;
+                        tracing::info!("Reload finished");
+                    }
+                }
+                ChildSignal::DumpData => {
+                    tracing::info!("Printing VRRP data for process({}) on signal", std::process::id());
+                    write_dump(&ctx, "keepalived.data", &rt.data_text());
+                }
+                ChildSignal::DumpStats => {
+                    tracing::info!("Printing VRRP stats for process({}) on signal", std::process::id());
+                    write_dump(&ctx, "keepalived.stats", &rt.stats_text());
+                }
+                ChildSignal::DumpStatsClear => {
+                    tracing::info!("Printing and clearing VRRP stats for process({}) on signal", std::process::id());
+                    write_dump(&ctx, "keepalived.stats", &rt.stats_text());
+                    rt.clear_stats();
+                }
+                ChildSignal::DumpJson => {
+                    tracing::info!("Printing VRRP as json for process({}) on signal", std::process::id());
+                    write_dump(&ctx, "keepalived.json", &rt.json_text());
+                }
+            },
+            Some(pkt) = rx.recv() => rt.on_packet(pkt).await,
+            Some(ev) = recv_opt(&mut links_rx) => rt.on_link(ev).await,
+            _ = sleep_until(wake) => rt.on_wake().await,
+        }
+    }
+}
+
+async fn recv_opt<T>(rx: &mut Option<mpsc::UnboundedReceiver<T>>) -> Option<T> {
+    match rx {
+        Some(r) => r.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(tokio::time::Instant::from_std(t)).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn write_dump(ctx: &ChildContext, file: &str, text: &str) {
+    let path = ctx.tmp_dir().join(file);
+    if let Err(e) = std::fs::write(&path, text) {
+        tracing::error!("Unable to write {} - {e}", path.display());
+    }
+}
+
+fn wall_clock() -> Duration {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default()
+}
+
+/// The advert interval in the codec's centiseconds.
+fn centis(d: Duration) -> u16 {
+    u16::try_from(d.as_millis() / 10).unwrap_or(u16::MAX)
+}
+
+fn log_event(e: &crate::vrrp::fsm::LogEvent) {
+    if e.detail_only() {
+        tracing::debug!("{e}");
+    } else {
+        tracing::info!("{e}");
+    }
+}
+
+impl Runtime {
+    fn slot(&self, idx: usize) -> Option<&Slot> {
+        self.slots.get(idx).and_then(Option::as_ref)
+    }
+
+    fn slot_mut(&mut self, idx: usize) -> Option<&mut Slot> {
+        self.slots.get_mut(idx).and_then(Option::as_mut)
+    }
+
+    fn next_wake(&self) -> Option<Instant> {
+        [self.timers.next(), self.next_garp()].into_iter().flatten().min()
+    }
+
+    async fn stop(&mut self) {
+        let idxs: Vec<usize> = (0..self.slots.len()).collect();
+        let keep = self.opts.dont_release_vrrp;
+        for idx in idxs {
+            let mut actions = match self.slot_mut(idx) {
+                Some(s) => s.fsm.handle(Instant::now(), Input::Shutdown),
+                None => continue,
+            };
+            if keep {
+                // `--dont-release-vrrp`: keepalived leaves the interface as it
+                // is, VIPs and all, and does not say goodbye either.
+                actions.retain(|a| match a {
+                    Action::SendAdvert { priority } => *priority != 0,
+                    Action::RemoveVips { .. } => false,
+                    Action::Log(e) => e.kind != LogKind::SentPriorityZero,
+                    _ => true,
+                });
+            }
+            self.execute(idx, actions).await;
+        }
+        for e in self.socks.values() {
+            e.reader.abort();
+        }
+    }
+
+    /// Timers and paced gratuitous messages that are due.
+    async fn on_wake(&mut self) {
+        let now = Instant::now();
+        for idx in self.timers.pop_due(now) {
+            let actions = match self.slot_mut(idx) {
+                Some(s) => s.fsm.handle(now, Input::Timer),
+                None => continue,
+            };
+            self.execute(idx, actions).await;
+        }
+        self.flush_garp(now);
+    }
+
+    /// Executes a state machine's actions in order, then re-arms its timer.
+    async fn execute(&mut self, idx: usize, actions: Vec<Action>) {
+        for a in actions {
+            match a {
+                Action::SendAdvert { priority } => self.send_advert(idx, priority).await,
+                Action::AddVips { .. } => self.set_vips(idx, true).await,
+                Action::RemoveVips { .. } => self.set_vips(idx, false).await,
+                Action::SendGratuitous { repeat, interval } => self.queue_gratuitous(idx, repeat, interval),
+                Action::Transition { from, to } => {
+                    if let Some(s) = self.slot_mut(idx) {
+                        if to == State::Master {
+                            s.stats.became_master = s.stats.became_master.saturating_add(1);
+                        }
+                        if from == State::Master {
+                            s.stats.released_master = s.stats.released_master.saturating_add(1);
+                        }
+                    }
+                }
+                // Notify scripts are not run yet (the config layer says so).
+                Action::MasterRxLowerPriority { .. } | Action::Stopped => {}
+                Action::Log(e) => log_event(&e),
+            }
+        }
+        let deadline = self.slot(idx).and_then(|s| s.fsm.next_deadline());
+        self.timers.set(idx, deadline);
+        self.flush_garp(Instant::now());
+    }
+
+    fn views(&self) -> Vec<InstanceView<'_>> {
+        self.slots
+            .iter()
+            .flatten()
+            .map(|s| {
+                let p = s.fsm.params();
+                InstanceView {
+                    name: &s.spec.name,
+                    version: p.version,
+                    state: s.fsm.state(),
+                    interface: s.spec.interface.as_deref().unwrap_or(""),
+                    src_ip: Some(s.primary),
+                    mcast_dst: s.spec.mcast_dst,
+                    unicast_peers: s.spec.unicast_peers.iter().map(|u| u.addr).collect(),
+                    vrid: p.vrid,
+                    priority: p.priority,
+                    effective_priority: s.fsm.effective_priority(),
+                    advert_interval: p.advert_interval,
+                    master_down: s.fsm.master_down_interval(),
+                    accept: p.accept,
+                    nopreempt: p.nopreempt,
+                    auth: &s.auth.config,
+                    master_router: s.fsm.master_address(),
+                    master_priority: s.fsm.master_priority(),
+                    vips: s.spec.vips.iter().map(VipSpec::describe).collect(),
+                    evips: s.spec.evips.iter().map(VipSpec::describe).collect(),
+                    vips_set: s.fsm.vips_set(),
+                }
+            })
+            .collect()
+    }
+
+    fn data_text(&self) -> String {
+        dump::data(&self.views(), self.unknown_vrids)
+    }
+
+    fn stats_text(&self) -> String {
+        dump::stats(self.slots.iter().flatten().map(|s| (s.spec.name.as_str(), &s.stats)))
+    }
+
+    fn json_text(&self) -> String {
+        dump::json(&self.views(), self.slots.iter().flatten().map(|s| &s.stats))
+    }
+
+    fn clear_stats(&mut self) {
+        for s in self.slots.iter_mut().flatten() {
+            s.stats = Stats::default();
+        }
+        self.unknown_vrids = 0;
+    }
+}

@@ -1,0 +1,431 @@
+//! What the runtime needs of one `vrrp_instance`, taken from the config
+//! model without source positions, so that a reload can tell an unchanged
+//! instance from a changed one by comparing two specs. Pure.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
+
+use crate::config::model::ipcfg::{Broadcast, IpAddress};
+use crate::config::model::vrrp::{self as model, VrrpGlobals, VrrpInstance};
+use crate::netlink::AddrSpec;
+use crate::vrrp::auth::{AUTH_KEY_LEN, AuthConfig, AuthCtx, HmacAuth, HmacKey, HmacMode, ReplayMode};
+use crate::vrrp::fsm::{Family, GarpParams, InitialState, InstanceParams};
+use crate::vrrp::packet::{self, UnicastPeer, VRRP_TTL, WireOptions};
+use crate::vrrp::timer;
+
+impl From<timer::Version> for packet::Version {
+    fn from(v: timer::Version) -> Self {
+        match v {
+            timer::Version::V2 => packet::Version::V2,
+            timer::Version::V3 => packet::Version::V3,
+        }
+    }
+}
+
+impl From<packet::Version> for timer::Version {
+    fn from(v: packet::Version) -> Self {
+        match v {
+            packet::Version::V2 => timer::Version::V2,
+            packet::Version::V3 => timer::Version::V3,
+        }
+    }
+}
+
+/// One virtual address as the runtime adds it: `ip address add` fields with
+/// the interface still by name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct VipSpec {
+    pub addr: IpAddr,
+    pub prefix_len: u8,
+    /// `dev`, else the instance's interface.
+    pub dev: String,
+    pub broadcast: Option<Ipv4Addr>,
+    pub peer: Option<IpAddr>,
+    pub scope: u8,
+    pub label: Option<String>,
+    pub nodad: bool,
+    pub noprefixroute: bool,
+    pub home: bool,
+}
+
+impl VipSpec {
+    fn from_model(a: &IpAddress, default_dev: &str) -> VipSpec {
+        let broadcast = match (a.broadcast, a.addr) {
+            (Some(Broadcast::Addr(b)), _) => Some(b),
+            (Some(Broadcast::SetHostBits), IpAddr::V4(v4)) => Some(Ipv4Addr::from(u32::from(v4) | !mask(a.prefix_len))),
+            (Some(Broadcast::ClearHostBits), IpAddr::V4(v4)) => {
+                Some(Ipv4Addr::from(u32::from(v4) & mask(a.prefix_len)))
+            }
+            _ => None,
+        };
+        let scope = match (a.scope, a.addr) {
+            (Some(s), _) => s.value(),
+            // The kernel would make a link-local IPv6 address scope link anyway.
+            (None, IpAddr::V6(v6)) if is_link_local(&v6) => 253,
+            (None, _) => 0,
+        };
+        VipSpec {
+            addr: a.addr,
+            prefix_len: a.prefix_len,
+            dev: a.dev.as_ref().map_or_else(|| default_dev.to_owned(), |d| d.value.clone()),
+            broadcast,
+            peer: a.peer,
+            scope,
+            label: a.label.clone(),
+            // keepalived adds IPv6 VIPs without duplicate address detection
+            // (VRRP is the arbiter; a VIP must never stick in dadfailed)
+            // unless `-nodad` asks for DAD.
+            nodad: a.addr.is_ipv6() && !a.nodad,
+            noprefixroute: a.noprefixroute,
+            home: a.home,
+        }
+    }
+
+    /// The netlink request for this address on interface `ifindex`.
+    pub fn addr_spec(&self, ifindex: u32) -> AddrSpec {
+        AddrSpec {
+            ifindex,
+            addr: self.addr,
+            prefix_len: self.prefix_len,
+            broadcast: self.broadcast,
+            peer: self.peer,
+            scope: self.scope,
+            label: self.label.clone(),
+            nodad: self.nodad,
+            noprefixroute: self.noprefixroute,
+            home: self.home,
+        }
+    }
+
+    /// `10.0.0.1/24 dev eth0 scope global label eth0:1`, as keepalived's data dump shows it.
+    pub fn describe(&self) -> String {
+        let mut s = format!("{}/{} dev {}", self.addr, self.prefix_len, self.dev);
+        if let Some(b) = self.broadcast {
+            s.push_str(&format!(" brd {b}"));
+        }
+        if let Some(p) = self.peer {
+            s.push_str(&format!(" peer {p}"));
+        }
+        let scope = crate::config::model::ipcfg::Scope::parse(&self.scope.to_string());
+        if let Some(sc) = scope {
+            s.push_str(&format!(" scope {sc}"));
+        }
+        if let Some(l) = &self.label {
+            s.push_str(&format!(" label {l}"));
+        }
+        s
+    }
+}
+
+fn mask(len: u8) -> u32 {
+    match len {
+        0 => 0,
+        l if l >= 32 => u32::MAX,
+        l => u32::MAX << (32 - u32::from(l)),
+    }
+}
+
+/// fe80::/10 (RFC 4291 section 2.5.6).
+pub(crate) fn is_link_local(a: &Ipv6Addr) -> bool {
+    a.segments().first().is_some_and(|s| s & 0xffc0 == 0xfe80)
+}
+
+/// `auth_hmac` without spans.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct HmacSpec {
+    pub keys: Vec<HmacKey>,
+    pub active_key: u8,
+    pub mode: HmacMode,
+    pub replay: ReplayMode,
+}
+
+/// Everything that makes an instance what it is; two equal specs run the same.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct InstanceSpec {
+    pub name: String,
+    /// `interface`; `None` (unicast with `vrf` only) is refused by the runtime.
+    pub interface: Option<String>,
+    pub vrid: u8,
+    pub version: timer::Version,
+    pub family: Family,
+    pub initial_state: InitialState,
+    pub priority: u8,
+    pub advert_interval: Duration,
+    pub nopreempt: bool,
+    pub preempt_delay: Duration,
+    pub accept: bool,
+    pub strict: bool,
+    pub down_timer_adverts: u32,
+    pub skip_check_adv_addr: bool,
+    pub lower_prio_no_advert: bool,
+    pub higher_prio_send_advert: bool,
+    pub garp: GarpParams,
+    pub auth: AuthConfig,
+    pub hmac: Option<HmacSpec>,
+    /// `mcast_src_ip` / `unicast_src_ip`.
+    pub src_ip: Option<IpAddr>,
+    pub mcast_dst: IpAddr,
+    pub unicast_peers: Vec<UnicastPeer>,
+    /// TTL of unicast adverts (`unicast_ttl`, default 255).
+    pub unicast_ttl: u8,
+    pub check_unicast_src: bool,
+    pub v3_checksum_as_v2: bool,
+    pub vips: Vec<VipSpec>,
+    pub evips: Vec<VipSpec>,
+    pub startup_delay: Duration,
+}
+
+fn key8(bytes: &[u8]) -> [u8; AUTH_KEY_LEN] {
+    let mut k = [0u8; AUTH_KEY_LEN];
+    for (d, s) in k.iter_mut().zip(bytes) {
+        *d = *s;
+    }
+    k
+}
+
+impl InstanceSpec {
+    /// The spec of a configured instance with the vrrp globals it inherits.
+    pub fn from_model(inst: &VrrpInstance, globals: &VrrpGlobals) -> InstanceSpec {
+        let interface = inst.interface.as_ref().map(|i| i.value.clone());
+        let default_dev = interface.clone().unwrap_or_else(|| globals.default_interface.clone());
+        let family = if inst.ipv6 { Family::V6 } else { Family::V4 };
+        let auth = match &inst.auth {
+            None => AuthConfig::None,
+            Some(model::Auth::Pass(p)) => AuthConfig::Pass(key8(p)),
+            Some(model::Auth::Ah(p)) => AuthConfig::Ah(key8(p)),
+        };
+        let hmac = inst.auth_hmac.as_ref().map(|h| HmacSpec {
+            keys: h.keys.iter().map(|k| HmacKey { id: k.id, key: k.key.clone() }).collect(),
+            active_key: h.active_key,
+            mode: match h.mode {
+                model::HmacMode::Enforce => HmacMode::Enforce,
+                model::HmacMode::Permissive => HmacMode::Permissive,
+                model::HmacMode::ReceiveOnly => HmacMode::ReceiveOnly,
+            },
+            replay: match h.anti_replay {
+                model::AntiReplay::Time => {
+                    ReplayMode::Time { window: u32::try_from(h.time_window.as_secs()).unwrap_or(u32::MAX) }
+                }
+                model::AntiReplay::Monotonic => ReplayMode::Monotonic,
+            },
+        });
+        let startup_delay = [globals.startup_delay, globals.delay_after_boot].into_iter().flatten().max();
+        InstanceSpec {
+            name: inst.name.clone(),
+            interface,
+            vrid: inst.vrid,
+            version: if inst.version == 3 || inst.ipv6 { timer::Version::V3 } else { timer::Version::V2 },
+            family,
+            initial_state: match inst.state {
+                model::InitialState::Master => InitialState::Master,
+                model::InitialState::Backup => InitialState::Backup,
+            },
+            priority: inst.priority,
+            advert_interval: inst.advert_interval,
+            nopreempt: inst.nopreempt,
+            preempt_delay: inst.preempt_delay,
+            accept: inst.accept,
+            strict: inst.strict,
+            down_timer_adverts: inst.down_timer_adverts,
+            skip_check_adv_addr: inst.skip_check_adv_addr,
+            lower_prio_no_advert: inst.lower_prio_no_advert,
+            higher_prio_send_advert: inst.higher_prio_send_advert,
+            garp: GarpParams {
+                master_delay: inst.garp.master_delay,
+                master_repeat: if globals.min_garp { 1 } else { inst.garp.master_repeat },
+                master_refresh: inst.garp.master_refresh.unwrap_or(Duration::ZERO),
+                master_refresh_repeat: inst.garp.master_refresh_repeat,
+                lower_prio_delay: inst.garp.lower_prio_delay,
+                lower_prio_repeat: inst.garp.lower_prio_repeat,
+                garp_interval: globals.garp_interval,
+                gna_interval: globals.gna_interval,
+            },
+            auth,
+            hmac,
+            src_ip: inst.unicast_src_ip.as_ref().or(inst.mcast_src_ip.as_ref()).map(|s| s.value),
+            mcast_dst: inst.mcast_dst_ip,
+            unicast_peers: inst
+                .unicast_peers
+                .iter()
+                .map(|p| UnicastPeer {
+                    addr: p.addr,
+                    min_ttl: p.min_ttl.unwrap_or(0),
+                    max_ttl: p.max_ttl.unwrap_or(u8::MAX),
+                })
+                .collect(),
+            unicast_ttl: inst.unicast_ttl.unwrap_or(VRRP_TTL),
+            check_unicast_src: inst.check_unicast_src,
+            v3_checksum_as_v2: inst.v3_checksum_as_v2,
+            vips: inst.vips.iter().map(|a| VipSpec::from_model(a, &default_dev)).collect(),
+            evips: inst.evips.iter().map(|a| VipSpec::from_model(a, &default_dev)).collect(),
+            startup_delay: startup_delay.unwrap_or(Duration::ZERO),
+        }
+    }
+
+    pub fn is_unicast(&self) -> bool {
+        !self.unicast_peers.is_empty()
+    }
+
+    /// The IP protocol of the instance's socket: AH (51) or VRRP (112).
+    pub fn protocol(&self) -> u8 {
+        match self.auth {
+            AuthConfig::Ah(_) => packet::IPPROTO_AH,
+            _ => packet::IPPROTO_VRRP,
+        }
+    }
+
+    pub fn wire_options(&self) -> WireOptions {
+        WireOptions { unicast: self.is_unicast(), v3_checksum_as_v2: self.v3_checksum_as_v2 }
+    }
+
+    /// A fresh authentication context.
+    pub fn auth_ctx(&self) -> AuthCtx {
+        let mut a = AuthCtx::new(self.auth.clone());
+        a.hmac = self.hmac.as_ref().map(|h| HmacAuth::new(h.keys.clone(), h.active_key, h.mode, h.replay));
+        a
+    }
+
+    /// The state machine's parameters, with `primary` as our address and
+    /// `start_in_fault` when the interface is down or missing.
+    pub fn params(&self, primary: IpAddr, start_in_fault: bool) -> InstanceParams {
+        let mut p = InstanceParams::new(self.name.clone(), self.vrid, primary);
+        p.version = self.version;
+        p.family = self.family;
+        p.initial_state = self.initial_state;
+        p.priority = self.priority;
+        p.advert_interval = self.advert_interval;
+        p.nopreempt = self.nopreempt;
+        p.preempt_delay = self.preempt_delay;
+        p.accept = self.accept;
+        p.strict_mode = self.strict;
+        p.down_timer_adverts = self.down_timer_adverts;
+        p.vips = self.vips.iter().map(|v| v.addr).collect();
+        p.address_count = self.vips.len() + self.evips.len();
+        p.skip_check_adv_addr = self.skip_check_adv_addr;
+        p.garp = self.garp.clone();
+        p.lower_prio_no_advert = self.lower_prio_no_advert;
+        p.higher_prio_send_advert = self.higher_prio_send_advert;
+        p.start_in_fault = start_in_fault;
+        p.startup_delay = self.startup_delay;
+        p
+    }
+
+    /// Every interface the instance touches: its own and the VIPs' devices.
+    pub fn interfaces(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.interface.iter().cloned().collect();
+        for a in self.vips.iter().chain(&self.evips) {
+            if !v.contains(&a.dev) {
+                v.push(a.dev.clone());
+            }
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ast::Span;
+    use crate::config::build::Spanned;
+    use crate::config::model::ipcfg::Scope;
+
+    fn addr(text: &str, len: u8) -> IpAddress {
+        IpAddress {
+            addr: text.parse().expect("ip"),
+            prefix_len: len,
+            text: text.into(),
+            broadcast: None,
+            dev: None,
+            scope: None,
+            label: None,
+            peer: None,
+            home: false,
+            nodad: false,
+            mngtmpaddr: false,
+            noprefixroute: false,
+            autojoin: false,
+            use_vmac: false,
+            no_track: false,
+            track_group: None,
+            preferred_lft: None,
+            span: Span::default(),
+        }
+    }
+
+    fn instance() -> VrrpInstance {
+        let mut i = VrrpInstance::new("VI_1".into(), Span::default());
+        i.interface = Some(Spanned { value: "eth0".into(), span: Span::default() });
+        i.vrid = 51;
+        i.priority = 150;
+        i.vips = vec![addr("10.0.0.100", 24)];
+        i
+    }
+
+    #[test]
+    fn vip_defaults_to_the_instance_interface_and_global_scope() {
+        let s = InstanceSpec::from_model(&instance(), &VrrpGlobals::default());
+        let v = &s.vips[0];
+        assert_eq!(v.dev, "eth0");
+        assert_eq!(v.scope, 0);
+        assert_eq!(v.describe(), "10.0.0.100/24 dev eth0 scope global");
+        assert_eq!(s.protocol(), 112);
+        assert_eq!(s.version, timer::Version::V2);
+    }
+
+    #[test]
+    fn broadcast_plus_and_minus_and_label() {
+        let mut i = instance();
+        let mut a = addr("10.1.2.3", 16);
+        a.broadcast = Some(Broadcast::SetHostBits);
+        a.label = Some("eth0:1".into());
+        a.scope = Some(Scope::Link);
+        a.dev = Some(Spanned { value: "eth1".into(), span: Span::default() });
+        let mut b = addr("10.1.2.3", 16);
+        b.broadcast = Some(Broadcast::ClearHostBits);
+        i.vips = vec![a, b];
+        let s = InstanceSpec::from_model(&i, &VrrpGlobals::default());
+        assert_eq!(s.vips[0].broadcast, Some(Ipv4Addr::new(10, 1, 255, 255)));
+        assert_eq!(s.vips[1].broadcast, Some(Ipv4Addr::new(10, 1, 0, 0)));
+        assert_eq!(s.vips[0].describe(), "10.1.2.3/16 dev eth1 brd 10.1.255.255 scope link label eth0:1");
+        assert_eq!(s.interfaces(), vec!["eth0".to_string(), "eth1".to_string()]);
+        let spec = s.vips[0].addr_spec(7);
+        assert_eq!((spec.ifindex, spec.scope, spec.label.as_deref()), (7, 253, Some("eth0:1")));
+    }
+
+    #[test]
+    fn spans_do_not_make_specs_differ() {
+        let a = instance();
+        let mut b = instance();
+        b.span = Span { line: 9, col: 1, len: 12, ..Span::default() };
+        b.vips[0].span = Span { line: 3, col: 4, len: 5, ..Span::default() };
+        let g = VrrpGlobals::default();
+        assert_eq!(InstanceSpec::from_model(&a, &g), InstanceSpec::from_model(&b, &g));
+        b.priority = 151;
+        assert_ne!(InstanceSpec::from_model(&a, &g), InstanceSpec::from_model(&b, &g));
+    }
+
+    #[test]
+    fn auth_and_ah_protocol_and_params() {
+        let mut i = instance();
+        i.auth = Some(model::Auth::Ah(b"s3cret".to_vec()));
+        let s = InstanceSpec::from_model(&i, &VrrpGlobals::default());
+        assert_eq!(s.protocol(), 51);
+        assert_eq!(s.auth, AuthConfig::ah("s3cret"));
+        let p = s.params("10.0.0.1".parse().expect("ip"), false);
+        assert_eq!(p.vips, vec!["10.0.0.100".parse::<IpAddr>().expect("ip")]);
+        assert_eq!(p.address_count, 1);
+        assert_eq!(p.priority, 150);
+    }
+
+    #[test]
+    fn ipv6_link_local_vip_gets_link_scope_and_v3() {
+        let mut i = instance();
+        i.ipv6 = true;
+        i.vips = vec![addr("fe80::100", 64)];
+        let s = InstanceSpec::from_model(&i, &VrrpGlobals::default());
+        assert_eq!(s.vips[0].scope, 253);
+        assert!(s.vips[0].nodad, "IPv6 VIPs skip DAD");
+        assert_eq!(s.version, timer::Version::V3);
+        assert_eq!(s.family, Family::V6);
+    }
+}
