@@ -493,7 +493,7 @@ fn includes_follow_the_including_file_with_exact_mapping() {
     // Messages about included lines point into the included file.
     let line = &p.lines[5];
     assert_eq!(p.sources.path(line.file), Some(d.path("conf.d/sub/y.inc").as_path()));
-    assert_eq!(p.sources.line(line.file, line.line), Some("from_y"));
+    assert_eq!(p.sources.line(line.file, line.line).as_deref(), Some("from_y"));
 }
 
 #[test]

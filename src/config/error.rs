@@ -5,8 +5,12 @@
 //! column, the offending line with a caret under it, and a hint such as
 //! "did you mean 'priority'?".
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use super::ast::{FileId, Span};
 
@@ -76,6 +80,11 @@ impl Diagnostic {
 }
 
 /// The files a configuration was read from, kept for messages.
+///
+/// Only the paths are kept for files read from disk: the one line a message
+/// shows is read back when the first message about that file is rendered
+/// (there are few messages, and a large configuration's text would otherwise
+/// be held for the whole run). Text given in memory is kept as it is.
 #[derive(Clone, Debug, Default)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
@@ -85,15 +94,36 @@ pub struct SourceMap {
 struct SourceFile {
     /// The path as it is shown in messages (as given, or as found by include).
     path: PathBuf,
-    /// The file's original lines, for the caret display.
-    lines: Vec<String>,
+    text: SourceText,
 }
 
+#[derive(Clone, Debug)]
+enum SourceText {
+    /// Text given in memory, split in lines.
+    Memory(Vec<String>),
+    /// A file on disk: the byte offset of every [`INDEX_STEP`]th line, built
+    /// when the first message about the file is rendered (empty if it cannot
+    /// be read), so that each later line is found with one short read.
+    Disk(OnceLock<Vec<u64>>),
+}
+
+/// Lines between two entries of a file's line index.
+const INDEX_STEP: usize = 64;
+
 impl SourceMap {
-    /// Registers a file and its text; returns its id.
+    /// Registers a file with its text (held in memory); returns its id.
     pub fn add(&mut self, path: &Path, text: &str) -> FileId {
         let id = FileId(self.files.len() as u32);
-        self.files.push(SourceFile { path: path.to_path_buf(), lines: text.lines().map(str::to_owned).collect() });
+        let lines = text.lines().map(str::to_owned).collect();
+        self.files.push(SourceFile { path: path.to_path_buf(), text: SourceText::Memory(lines) });
+        id
+    }
+
+    /// Registers a file on disk whose text is read again only when a message
+    /// about it is rendered; returns its id.
+    pub fn add_file(&mut self, path: &Path) -> FileId {
+        let id = FileId(self.files.len() as u32);
+        self.files.push(SourceFile { path: path.to_path_buf(), text: SourceText::Disk(OnceLock::new()) });
         id
     }
 
@@ -102,10 +132,20 @@ impl SourceMap {
         self.files.get(id.0 as usize).map(|f| f.path.as_path())
     }
 
-    /// The original text of one line (1-based).
-    pub fn line(&self, id: FileId, line: u32) -> Option<&str> {
+    /// The original text of one line (1-based). For a file on disk it is read
+    /// again (`None` when it can no longer be read), split and decoded as the
+    /// preprocessor did (`str::lines` of the lossy UTF-8 text).
+    pub fn line(&self, id: FileId, line: u32) -> Option<Cow<'_, str>> {
         let f = self.files.get(id.0 as usize)?;
-        f.lines.get((line as usize).checked_sub(1)?).map(String::as_str)
+        let n = (line as usize).checked_sub(1)?;
+        match &f.text {
+            SourceText::Memory(lines) => lines.get(n).map(|l| Cow::Borrowed(l.as_str())),
+            SourceText::Disk(index) => {
+                let index = index.get_or_init(|| line_index(&f.path).unwrap_or_default());
+                let start = *index.get(n / INDEX_STEP)?;
+                read_line_at(&f.path, start, n % INDEX_STEP).map(Cow::Owned)
+            }
+        }
     }
 
     /// All files read, in order.
@@ -153,6 +193,55 @@ impl SourceMap {
         }
         out
     }
+}
+
+/// The byte offsets of lines 1, 1 + INDEX_STEP, 1 + 2 * INDEX_STEP, ... of a file.
+fn line_index(path: &Path) -> std::io::Result<Vec<u64>> {
+    if !std::fs::metadata(path)?.is_file() {
+        // Never open anything else again (a FIFO would block).
+        return Ok(Vec::new());
+    }
+    let mut r = BufReader::new(File::open(path)?);
+    let mut index = Vec::new();
+    let mut buf = Vec::new();
+    let (mut offset, mut n) = (0u64, 0usize);
+    loop {
+        buf.clear();
+        let got = r.read_until(b'\n', &mut buf)?;
+        if got == 0 {
+            return Ok(index);
+        }
+        if n % INDEX_STEP == 0 {
+            index.push(offset);
+        }
+        offset += got as u64;
+        n += 1;
+    }
+}
+
+/// Line `skip` (0-based) after the line starting at byte `start` of a file.
+fn read_line_at(path: &Path, start: u64, skip: usize) -> Option<String> {
+    if !std::fs::metadata(path).ok()?.is_file() {
+        return None;
+    }
+    let mut f = File::open(path).ok()?;
+    f.seek(SeekFrom::Start(start)).ok()?;
+    let mut r = BufReader::new(f);
+    let mut buf = Vec::new();
+    for _ in 0..=skip {
+        buf.clear();
+        if r.read_until(b'\n', &mut buf).ok()? == 0 {
+            return None;
+        }
+    }
+    // As `str::lines`: the `\n` and a `\r` before it are not part of the line.
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+    }
+    Some(String::from_utf8_lossy(&buf).into_owned())
 }
 
 /// The best match for `word` among `candidates`, for "did you mean" hints.
@@ -219,5 +308,39 @@ mod tests {
             r,
             "(k.conf: Line 2) Unknown keyword 'prority'\n --> k.conf:2:5\n  |\n2 |     prority 100\n  |     ^^^^^^^ did you mean 'priority'?"
         );
+    }
+
+    #[test]
+    fn lines_of_files_on_disk_are_read_back_as_the_preprocessor_split_them() {
+        let dir = std::env::temp_dir().join(format!("kr-srcmap-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("k.conf");
+        let mut bytes = Vec::new();
+        for i in 1..=200 {
+            bytes.extend_from_slice(format!("line {i}").as_bytes());
+            bytes.extend_from_slice(match i % 3 {
+                0 => b"\r\n".as_slice(),
+                1 => b" \xff\xfe\n".as_slice(),
+                _ => b"\n".as_slice(),
+            });
+        }
+        bytes.extend_from_slice(b"last without newline");
+        let written = std::fs::write(&path, &bytes);
+        let mut sm = SourceMap::default();
+        let f = sm.add_file(&path);
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let want: Vec<&str> = text.lines().collect();
+        let got: Vec<Option<String>> = (0..=202).map(|n| sm.line(f, n).map(Cow::into_owned)).collect();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(written.is_ok());
+        assert_eq!(got[0], None);
+        assert_eq!(got[202], None);
+        for (i, w) in want.iter().enumerate() {
+            assert_eq!(got[i + 1].as_deref(), Some(*w), "line {}", i + 1);
+        }
+        assert_eq!(want.len(), 201);
+        // A file that is gone: the headline and location are still shown.
+        let d = Diagnostic::new(Severity::Error, Class::Other, Some(Span { file: f, line: 3, col: 1, len: 4 }), "m");
+        assert_eq!(sm.render(&d), format!("({p}: Line 3) m\n --> {p}:3:1", p = path.display()));
     }
 }

@@ -34,109 +34,176 @@ pub struct Parsed {
 
 /// Lexes and builds the statement tree of preprocessed lines.
 pub fn parse_lines(lines: &[SourceLine]) -> Parsed {
-    let mut diags = Vec::new();
-    let mut toks: Vec<(Tok, bool)> = Vec::new(); // (token, first on its line)
+    let mut lexer = Lexer::default();
+    let mut stmts = Vec::new();
     for l in lines {
-        let mut first = true;
-        for t in tokenize_line(l, &mut diags) {
-            toks.push((t, first));
-            first = false;
-        }
+        lexer.push_line(l, &mut |s| stmts.push(s));
     }
-    let mut b = Builder { toks, pos: 0, diags };
-    let (stmts, _) = b.block(None);
-    Parsed { stmts, diags: b.diags }
+    let diags = lexer.finish(&mut |s| stmts.push(s));
+    Parsed { stmts, diags }
 }
 
-struct Builder {
-    toks: Vec<(Tok, bool)>,
-    pos: usize,
+/// An incremental lexer: fed one line at a time, it hands out each top-level
+/// statement (with its whole block) as soon as it is complete, so that only
+/// one top-level block is ever held.
+///
+/// A top-level statement without a block on its line is complete only when
+/// the next token is not `{` (the block may open on the next line); one with
+/// a block is complete at its closing `}`.
+#[derive(Debug, Default)]
+pub struct Lexer {
+    /// The top-level statement being built.
+    pending: Option<Stmt>,
+    /// The blocks open, outermost first.
+    open: Vec<OpenBlock>,
+    /// Tokenizing problems, reported before structure problems.
+    tok_diags: Vec<Diagnostic>,
+    /// Structure problems (braces).
     diags: Vec<Diagnostic>,
+    /// The tokens of the current line (kept to reuse its allocation).
+    toks: Vec<Tok>,
 }
 
-impl Builder {
-    /// Statements until the matching `}` (or the end when `open` is None),
-    /// and the span of that `}`.
-    fn block(&mut self, open: Option<Span>) -> (Vec<Stmt>, Option<Span>) {
-        let mut stmts: Vec<Stmt> = Vec::new();
-        while let Some((tok, first)) = self.toks.get(self.pos).cloned() {
-            self.pos += 1;
+#[derive(Debug)]
+struct OpenBlock {
+    /// The `{`.
+    span: Span,
+    stmts: Vec<Stmt>,
+    /// Whether the block belongs to the statement before it; a block without a
+    /// keyword is reported and its body dropped.
+    owned: bool,
+}
+
+impl Lexer {
+    /// Lexes one line; each top-level statement it completes goes to `emit`.
+    pub fn push_line(&mut self, line: &SourceLine, emit: &mut dyn FnMut(Stmt)) {
+        let mut toks = std::mem::take(&mut self.toks);
+        toks.clear();
+        tokenize_line(line, &mut toks, &mut self.tok_diags);
+        let mut it = toks.drain(..).peekable();
+        while let Some(tok) = it.next() {
             match tok {
-                Tok::Close(span) => {
-                    if open.is_some() {
-                        return (stmts, Some(span));
+                Tok::Word(keyword) => {
+                    // The rest of the line, up to a brace, are the arguments.
+                    let mut args = Vec::new();
+                    while let Some(Tok::Word(_)) = it.peek() {
+                        if let Some(Tok::Word(a)) = it.next() {
+                            args.push(a);
+                        }
                     }
-                    self.diags.push(Diagnostic::new(
-                        Severity::Warning,
-                        Class::Syntax,
-                        Some(span),
-                        "Unexpected '}' - extra '}' ignored",
-                    ));
+                    let stmt = Stmt { keyword, args, block: None };
+                    match self.open.last_mut() {
+                        Some(b) => b.stmts.push(stmt),
+                        None => {
+                            if let Some(done) = self.pending.replace(stmt) {
+                                emit(done);
+                            }
+                        }
+                    }
                 }
                 Tok::Open(span) => {
-                    let (body, close) = self.block(Some(span));
-                    match stmts.last_mut() {
-                        Some(prev) if prev.block.is_none() => {
-                            prev.block = Some(Block { open: span, close: close.unwrap_or(span), stmts: body })
-                        }
-                        _ => {
-                            self.diags.push(Diagnostic::new(
-                                Severity::Warning,
-                                Class::Syntax,
-                                Some(span),
-                                "Unexpected '{' - block without a keyword ignored",
-                            ));
-                        }
-                    }
+                    let owned = match self.open.last() {
+                        Some(b) => b.stmts.last().is_some_and(|s| s.block.is_none()),
+                        None => self.pending.as_ref().is_some_and(|s| s.block.is_none()),
+                    };
+                    self.open.push(OpenBlock { span, stmts: Vec::new(), owned });
                 }
-                Tok::Word(w) => {
-                    let _ = first;
-                    let mut args = Vec::new();
-                    // The rest of the line, up to a brace, are the arguments.
-                    while let Some((Tok::Word(a), false)) = self.toks.get(self.pos) {
-                        args.push(a.clone());
-                        self.pos += 1;
+                Tok::Close(span) => {
+                    if self.open.is_empty() {
+                        self.diags.push(Diagnostic::new(
+                            Severity::Warning,
+                            Class::Syntax,
+                            Some(span),
+                            "Unexpected '}' - extra '}' ignored",
+                        ));
+                    } else {
+                        self.close(Some(span), emit);
                     }
-                    stmts.push(Stmt { keyword: w, args, block: None });
                 }
             }
         }
-        if let Some(span) = open {
+        drop(it);
+        self.toks = toks;
+    }
+
+    /// Closes the innermost open block at `close_span` (`None`: not closed,
+    /// the end of the input), attaching it to its statement.
+    fn close(&mut self, close_span: Option<Span>, emit: &mut dyn FnMut(Stmt)) {
+        let Some(b) = self.open.pop() else { return };
+        if !b.owned {
+            // Reported once its body is read, after what the body said.
+            self.diags.push(Diagnostic::new(
+                Severity::Warning,
+                Class::Syntax,
+                Some(b.span),
+                "Unexpected '{' - block without a keyword ignored",
+            ));
+            return;
+        }
+        let block = Block { open: b.span, close: close_span.unwrap_or(b.span), stmts: b.stmts };
+        match self.open.last_mut() {
+            Some(parent) => {
+                if let Some(s) = parent.stmts.last_mut() {
+                    s.block = Some(block);
+                }
+            }
+            None => {
+                if let Some(mut s) = self.pending.take() {
+                    s.block = Some(block);
+                    emit(s);
+                }
+            }
+        }
+    }
+
+    /// Ends the input: blocks still open are reported (innermost first) and
+    /// kept, the last statement goes to `emit`. Returns the diagnostics.
+    pub fn finish(mut self, emit: &mut dyn FnMut(Stmt)) -> Vec<Diagnostic> {
+        while let Some(b) = self.open.last() {
             self.diags.push(Diagnostic::new(
                 Severity::Error,
                 Class::Syntax,
-                Some(span),
+                Some(b.span),
                 "Missing '}' at end of configuration - block opened here is not closed",
             ));
+            self.close(None, emit);
         }
-        (stmts, None)
+        if let Some(s) = self.pending.take() {
+            emit(s);
+        }
+        let mut diags = self.tok_diags;
+        diags.append(&mut self.diags);
+        diags
     }
 }
 
 /// Splits one line into tokens. Quoting problems are reported and the rest of
 /// the line is still used.
-fn tokenize_line(line: &SourceLine, diags: &mut Vec<Diagnostic>) -> Vec<Tok> {
+fn tokenize_line(line: &SourceLine, out: &mut Vec<Tok>, diags: &mut Vec<Diagnostic>) {
     let text = line.text.as_str();
-    let mut out = Vec::new();
+    // Columns count characters; on an ASCII line (nearly all) they are bytes.
+    let ascii = text.is_ascii();
+    let chars = |s: &str| if ascii { s.len() } else { s.chars().count() };
     let mut rest = text;
     loop {
-        let trimmed = rest.trim_start_matches([' ', '\t', '\r', '\n', '\x0b', '\x0c']);
-        let col = char_col(text, trimmed);
+        let blanks = rest.bytes().take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0b' | b'\x0c')).count();
+        let trimmed = rest.get(blanks..).unwrap_or_default();
+        let col = chars(text.get(..text.len() - trimmed.len()).unwrap_or_default()) as u32 + 1;
         rest = trimmed;
         let span_at = |len: usize| Span { file: line.file, line: line.line, col, len: len as u32 };
-        match rest.chars().next() {
-            None | Some('#') | Some('!') => break,
-            Some('{') => {
+        match rest.as_bytes().first() {
+            None | Some(b'#') | Some(b'!') => break,
+            Some(b'{') => {
                 out.push(Tok::Open(span_at(1)));
-                rest = &rest[1..];
+                rest = rest.get(1..).unwrap_or_default();
             }
-            Some('}') => {
+            Some(b'}') => {
                 out.push(Tok::Close(span_at(1)));
-                rest = &rest[1..];
+                rest = rest.get(1..).unwrap_or_default();
             }
             Some(_) => match word(rest) {
                 Ok((after, (text_out, quoted, unterminated))) => {
-                    let len = rest[..rest.len() - after.len()].chars().count();
+                    let len = chars(rest.get(..rest.len() - after.len()).unwrap_or_default());
                     if unterminated {
                         diags.push(Diagnostic::new(
                             Severity::Warning,
@@ -155,13 +222,10 @@ fn tokenize_line(line: &SourceLine, diags: &mut Vec<Diagnostic>) -> Vec<Tok> {
             },
         }
     }
-    out
 }
 
-/// The 1-based character column of `sub` (a suffix of `full`).
-fn char_col(full: &str, sub: &str) -> u32 {
-    let byte = full.len() - sub.len();
-    full[..byte].chars().count() as u32 + 1
+fn is_plain_byte(b: u8) -> bool {
+    !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0b' | b'\x0c' | b'"' | b'\'' | b'{' | b'}' | b'#' | b'!')
 }
 
 fn is_plain(c: char) -> bool {
@@ -178,6 +242,16 @@ enum Piece {
 /// A word: plain runs and quoted segments up to whitespace, a brace or a comment.
 /// Returns (text, any part quoted, a quote left unterminated).
 fn word(input: &str) -> IResult<&str, (String, bool, bool)> {
+    // Most words are one plain run: scanned bytewise (every byte of a
+    // multi-byte character is plain, and every delimiter is ASCII, so the end
+    // is a character boundary) and taken in one piece, without the
+    // piece-by-piece assembly quoted words need.
+    let end = input.bytes().position(|b| !is_plain_byte(b)).unwrap_or(input.len());
+    if let (Some(run), Some(rest)) = (input.get(..end), input.get(end..)) {
+        if !run.is_empty() && !rest.starts_with(['"', '\'']) {
+            return Ok((rest, (run.to_owned(), false, false)));
+        }
+    }
     let plain = map(take_while1(is_plain), |s: &str| Piece::Plain(s.to_owned()));
     let dq = map((char('"'), quoted_body('"'), opt(char('"'))), |(_, s, end)| Piece::Quoted(s, end.is_some()));
     let sq = map((char('\''), quoted_body('\''), opt(char('\''))), |(_, s, end)| Piece::Quoted(s, end.is_some()));
@@ -307,5 +381,49 @@ mod tests {
         for s in ["\"", "'", "\\", "{{{", "}}}", "\"\\", "a\"\\x", "'\\c", "é\"ü\\xZ", "\u{0}{"] {
             let _ = parse_lines(&lines(s));
         }
+    }
+
+    #[test]
+    fn statements_are_emitted_as_soon_as_complete() {
+        let ls = lines("a 1\nb\n{\n c {\n d\n }\n}\ne 2 { f }\ng\n");
+        let mut lx = Lexer::default();
+        let mut got: Vec<(usize, String)> = Vec::new();
+        for (i, l) in ls.iter().enumerate() {
+            lx.push_line(l, &mut |s| got.push((i, s.keyword.text.clone())));
+        }
+        assert!(lx.finish(&mut |s| got.push((99, s.keyword.text.clone()))).is_empty());
+        // `a` only once `b` starts (a `{` could have followed on line 2), `b`
+        // at its closing brace, `e` on its own line, `g` at the end.
+        let want = [(1, "a"), (6, "b"), (7, "e"), (99, "g")];
+        assert_eq!(got, want.map(|(i, k)| (i, k.to_owned())));
+    }
+
+    #[test]
+    fn incremental_and_whole_agree_on_brace_errors() {
+        let p = parse_lines(&lines("x 1 { } {\n  y 'q\n}\n} z {\n w {\n"));
+        let msgs: Vec<&str> = p.diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "Unterminated quoted string - closing it at the end of the line",
+                "Unexpected '{' - block without a keyword ignored",
+                "Unexpected '}' - extra '}' ignored",
+                "Missing '}' at end of configuration - block opened here is not closed",
+                "Missing '}' at end of configuration - block opened here is not closed",
+            ]
+        );
+        assert_eq!(p.stmts.iter().map(|s| s.keyword.text.as_str()).collect::<Vec<_>>(), ["x", "z"]);
+        assert!(p.stmts[0].children().is_empty());
+        assert_eq!(words(&p.stmts[1].children()[0]), ["w"]);
+        // The innermost unclosed block is reported first.
+        assert_eq!(p.diags[3].span.map(|s| s.line), Some(5));
+    }
+
+    #[test]
+    fn columns_count_characters() {
+        let p = parse_lines(&lines("é 'ü' x"));
+        let s = &p.stmts[0];
+        assert_eq!((s.args[0].span.col, s.args[0].span.len), (3, 3));
+        assert_eq!(s.args[1].span.col, 7);
     }
 }

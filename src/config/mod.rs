@@ -52,35 +52,60 @@ pub fn exit_code(diags: &[Diagnostic]) -> i32 {
     }
 }
 
+/// The top-level keyword tables.
+const TOP_TABLES: &[&[build::Keyword<Config>]] =
+    &[build::global::TOP, build::vrrp::TOP, build::lvs::TOP, build::bfd::TOP];
+
 /// Reads, parses and validates a configuration file.
+///
+/// The stages are streamed: each line leaves the preprocessor for the lexer
+/// as soon as it is complete, and each top-level statement goes into the
+/// model as soon as the lexer has it, then is dropped; so memory holds the
+/// model and one top-level block, never the whole text or syntax tree.
 pub fn load(path: &Path, opts: &preprocess::Options, sys: &validate::SystemView) -> Loaded {
-    build_model(preprocess::preprocess(path, opts), sys)
+    let mut b = Builder::default();
+    let pre = preprocess::preprocess_with(path, opts, &mut |line| b.line(&line));
+    b.finish(pre, sys)
 }
 
 /// Like [`load`], for a configuration held in memory (`name` is used in
 /// messages; includes resolve relative to the current directory).
 pub fn load_str(name: &Path, text: &str, opts: &preprocess::Options, sys: &validate::SystemView) -> Loaded {
-    build_model(preprocess::preprocess_str(name, text, opts), sys)
+    let mut b = Builder::default();
+    let pre = preprocess::preprocess_str_with(name, text, opts, &mut |line| b.line(&line));
+    b.finish(pre, sys)
 }
 
-fn build_model(pre: preprocess::Preprocessed, sys: &validate::SystemView) -> Loaded {
-    let mut diags = pre.diags;
-    let parsed = lexer::parse_lines(&pre.lines);
-    diags.extend(parsed.diags);
-    let mut ctx = build::Ctx::default();
-    let mut config = Config::default();
-    ctx.apply_tables(
-        &mut config,
-        &parsed.stmts,
-        &[build::global::TOP, build::vrrp::TOP, build::lvs::TOP, build::bfd::TOP],
-    );
-    build::global::validate(&mut config, sys, &mut ctx);
-    build::vrrp::validate(&mut config, sys, &mut ctx);
-    build::lvs::validate(&mut config, sys, &mut ctx);
-    build::bfd::validate(&mut config, sys, &mut ctx);
-    check_script_security(&config, &mut ctx);
-    diags.extend(ctx.diags);
-    Loaded { config, sources: pre.sources, diags }
+/// The lexer and the model being built from it.
+#[derive(Default)]
+struct Builder {
+    lexer: lexer::Lexer,
+    ctx: build::Ctx,
+    config: Config,
+}
+
+impl Builder {
+    fn line(&mut self, line: &preprocess::SourceLine) {
+        let Builder { lexer, ctx, config } = self;
+        lexer.push_line(line, &mut |stmt| ctx.apply_tables(config, std::slice::from_ref(&stmt), TOP_TABLES));
+    }
+
+    /// Ends the input and validates. Diagnostics come in stage order:
+    /// preprocessor, lexer, model.
+    fn finish(self, pre: preprocess::Preprocessed, sys: &validate::SystemView) -> Loaded {
+        let Builder { lexer, mut ctx, mut config } = self;
+        let lex_diags =
+            lexer.finish(&mut |stmt| ctx.apply_tables(&mut config, std::slice::from_ref(&stmt), TOP_TABLES));
+        build::global::validate(&mut config, sys, &mut ctx);
+        build::vrrp::validate(&mut config, sys, &mut ctx);
+        build::lvs::validate(&mut config, sys, &mut ctx);
+        build::bfd::validate(&mut config, sys, &mut ctx);
+        check_script_security(&config, &mut ctx);
+        let mut diags = pre.diags;
+        diags.extend(lex_diags);
+        diags.extend(ctx.diags);
+        Loaded { config, sources: pre.sources, diags }
+    }
 }
 
 /// The readable dump of a model (`-d`).

@@ -402,15 +402,52 @@ pub enum Granularity {
     V6Prefix(u8),
 }
 
+/// An optional checker timer, held as whole microseconds in 8 bytes where an
+/// `Option<Duration>` takes 16 (every checker of a large configuration has
+/// several). Checker timers are read with microsecond resolution and are
+/// below `u64::MAX` microseconds, so nothing is lost.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct OptTimer(u64);
+
+impl OptTimer {
+    /// Not set.
+    pub const NONE: OptTimer = OptTimer(u64::MAX);
+
+    /// A set timer (truncated to whole microseconds, saturated below `u64::MAX` of them).
+    pub fn some(d: Duration) -> Self {
+        OptTimer(u64::try_from(d.as_micros()).unwrap_or(u64::MAX).min(u64::MAX - 1))
+    }
+
+    pub fn get(self) -> Option<Duration> {
+        (self.0 != u64::MAX).then(|| Duration::from_micros(self.0))
+    }
+
+    pub fn is_some(self) -> bool {
+        self.0 != u64::MAX
+    }
+}
+
+impl Default for OptTimer {
+    fn default() -> Self {
+        OptTimer::NONE
+    }
+}
+
+impl std::fmt::Debug for OptTimer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
 /// Checker timing defaults that a virtual server passes to its real servers
 /// and a real server to its checkers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct CheckDefaults {
-    pub connect_timeout: Option<Duration>,
+    pub connect_timeout: OptTimer,
     pub retry: Option<u32>,
-    pub delay_before_retry: Option<Duration>,
-    pub warmup: Option<Duration>,
-    pub delay_loop: Option<Duration>,
+    pub delay_before_retry: OptTimer,
+    pub warmup: OptTimer,
+    pub delay_loop: OptTimer,
     pub inhibit_on_failure: Option<bool>,
     pub alpha: Option<bool>,
 }
@@ -597,7 +634,13 @@ impl Checker {
 
     /// delay_loop: the checker's, else the real server's, else the virtual server's, else 60 s.
     pub fn effective_delay_loop(&self, rs: &RealServer, vs: &VirtualServer) -> Duration {
-        self.common.timing.delay_loop.or(rs.check().delay_loop).or(vs.check.delay_loop).unwrap_or(DEFAULT_DELAY_LOOP)
+        self.common
+            .timing
+            .delay_loop
+            .get()
+            .or(rs.check().delay_loop.get())
+            .or(vs.check.delay_loop.get())
+            .unwrap_or(DEFAULT_DELAY_LOOP)
     }
 
     /// connect_timeout: checker, real server, virtual server, else 5 s.
@@ -605,8 +648,9 @@ impl Checker {
         self.common
             .timing
             .connect_timeout
-            .or(rs.check().connect_timeout)
-            .or(vs.check.connect_timeout)
+            .get()
+            .or(rs.check().connect_timeout.get())
+            .or(vs.check.connect_timeout.get())
             .unwrap_or(DEFAULT_CONNECT_TIMEOUT)
     }
 
@@ -622,7 +666,14 @@ impl Checker {
     /// delay_before_retry: checker, real server, virtual server, else delay_loop
     /// for DNS_CHECK, 3 s for HTTP_GET/SSL_GET, 1 s otherwise.
     pub fn effective_delay_before_retry(&self, rs: &RealServer, vs: &VirtualServer) -> Duration {
-        match self.common.timing.delay_before_retry.or(rs.check().delay_before_retry).or(vs.check.delay_before_retry) {
+        match self
+            .common
+            .timing
+            .delay_before_retry
+            .get()
+            .or(rs.check().delay_before_retry.get())
+            .or(vs.check.delay_before_retry.get())
+        {
             Some(d) => d,
             None => match self.kind {
                 CheckerKind::Dns(_) => self.effective_delay_loop(rs, vs),
@@ -634,7 +685,7 @@ impl Checker {
 
     /// warmup: checker, real server, virtual server, else delay_loop (0 disables).
     pub fn effective_warmup(&self, rs: &RealServer, vs: &VirtualServer) -> Duration {
-        match self.common.timing.warmup.or(rs.check().warmup).or(vs.check.warmup) {
+        match self.common.timing.warmup.get().or(rs.check().warmup.get()).or(vs.check.warmup.get()) {
             Some(d) => d,
             None => self.effective_delay_loop(rs, vs),
         }
@@ -869,5 +920,35 @@ pub struct UdpCheck {
 impl Default for UdpCheck {
     fn default() -> Self {
         UdpCheck { payload: None, require_reply: false, reply: None, min_reply_length: 0, max_reply_length: 255 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A large configuration holds one of these per real server: keep them
+    /// from growing unnoticed (keepalived -t on 36,544 real servers must stay
+    /// under half of keepalived 2.2.7's memory).
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn per_real_server_memory_stays_small() {
+        assert!(std::mem::size_of::<Checker>() <= 96, "{}", std::mem::size_of::<Checker>());
+        assert!(std::mem::size_of::<RealServer>() <= 104, "{}", std::mem::size_of::<RealServer>());
+        assert!(std::mem::size_of::<CheckDefaults>() <= 48);
+    }
+
+    #[test]
+    fn timers_round_trip() {
+        assert_eq!(OptTimer::default().get(), None);
+        assert!(!OptTimer::NONE.is_some());
+        for d in
+            [Duration::ZERO, Duration::from_micros(1), Duration::from_millis(1500), Duration::from_micros(u64::MAX - 1)]
+        {
+            assert_eq!(OptTimer::some(d).get(), Some(d));
+        }
+        // Beyond the range checker timers are read in: saturated, still set.
+        assert_eq!(OptTimer::some(Duration::MAX).get(), Some(Duration::from_micros(u64::MAX - 1)));
+        assert_eq!(format!("{:?}", OptTimer::some(Duration::from_secs(3))), "Some(3s)");
     }
 }

@@ -39,13 +39,16 @@ mod text;
 
 pub use system::host_config_id;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use super::ast::{FileId, Span};
 use super::error::{Class, Diagnostic, Severity, SourceMap};
 use expand::{Defs, Facts, SubstError, parse_definition, parse_generator};
-use text::{decomment, expand_braces, has_wildcard, lead, words};
+use text::{decomment, decomment_cow, expand_braces, has_wildcard, lead, trim_lead, words};
 
 /// One logical line after preprocessing.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,12 +103,49 @@ const MAX_DIAGS: usize = 1000;
 /// Reads `path` and preprocesses it. A main file that cannot be read is a fatal
 /// diagnostic.
 pub fn preprocess(path: &Path, opts: &Options) -> Preprocessed {
-    let mut pp = Pp::new(opts);
-    match std::fs::read(path) {
-        Ok(bytes) => {
-            let text = String::from_utf8_lossy(&bytes);
+    let mut lines = Vec::new();
+    let mut out = preprocess_with(path, opts, &mut |l| lines.push(l));
+    out.lines = lines;
+    out
+}
+
+/// Preprocesses in-memory text as if it were the file `name`. Includes in it
+/// are relative to the current directory.
+pub fn preprocess_str(name: &Path, text: &str, opts: &Options) -> Preprocessed {
+    let mut lines = Vec::new();
+    let mut out = preprocess_str_with(name, text, opts, &mut |l| lines.push(l));
+    out.lines = lines;
+    out
+}
+
+/// Like [`preprocess`], handing each finished line to `sink` as soon as it is
+/// complete instead of collecting them (the returned `lines` is empty), so
+/// that a large configuration is never held in memory as a whole: files are
+/// read line by line, and the [`SourceMap`] keeps only their paths.
+pub fn preprocess_with(path: &Path, opts: &Options, sink: &mut dyn FnMut(SourceLine)) -> Preprocessed {
+    let mut pp = Pp::new(opts, sink);
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        // A pipe or device (`-f /dev/stdin`) cannot be read again to show a
+        // line in a message: its text is kept in memory.
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes);
+                pp.stack.push(Pp::key(path));
+                let file = pp.out.sources.add(path, &text);
+                pp.frame(path, file, dir_of(path), &mut text.lines().map(Cow::Borrowed));
+            }
+            Err(e) => pp.diag(
+                Severity::Fatal,
+                None,
+                format!("Configuration file '{}' could not be opened - {e}", path.display()),
+            ),
+        }
+        return pp.finish();
+    }
+    match FileLines::open(path) {
+        Ok(mut lines) => {
             pp.stack.push(Pp::key(path));
-            pp.file(path, dir_of(path), &text);
+            pp.file(path, dir_of(path), &mut lines);
         }
         Err(e) => {
             pp.diag(Severity::Fatal, None, format!("Configuration file '{}' could not be opened - {e}", path.display()))
@@ -114,13 +154,57 @@ pub fn preprocess(path: &Path, opts: &Options) -> Preprocessed {
     pp.finish()
 }
 
-/// Preprocesses in-memory text as if it were the file `name`. Includes in it
-/// are relative to the current directory.
-pub fn preprocess_str(name: &Path, text: &str, opts: &Options) -> Preprocessed {
-    let mut pp = Pp::new(opts);
+/// Like [`preprocess_str`], handing each finished line to `sink` (the
+/// returned `lines` is empty).
+pub fn preprocess_str_with(name: &Path, text: &str, opts: &Options, sink: &mut dyn FnMut(SourceLine)) -> Preprocessed {
+    let mut pp = Pp::new(opts, sink);
     pp.stack.push(name.to_path_buf());
-    pp.file(name, None, text);
+    let file = pp.out.sources.add(name, text);
+    pp.frame(name, file, None, &mut text.lines().map(Cow::Borrowed));
     pp.finish()
+}
+
+/// The lines of a file read from disk, split and decoded as `str::lines` on
+/// its lossy UTF-8 text would split them (a `\n` or `\r\n` ends a line; a
+/// UTF-8 sequence never spans a `\n`, so decoding line by line gives the same
+/// text). A read error ends the file.
+struct FileLines {
+    reader: BufReader<File>,
+    buf: Vec<u8>,
+}
+
+impl FileLines {
+    /// Opens a file and reads its first block, so that a file that cannot be
+    /// read at all (a directory, say) fails here as reading it whole would.
+    fn open(path: &Path) -> std::io::Result<Self> {
+        let mut reader = BufReader::with_capacity(64 * 1024, File::open(path)?);
+        reader.fill_buf()?;
+        Ok(FileLines { reader, buf: Vec::new() })
+    }
+}
+
+impl Iterator for FileLines {
+    type Item = Cow<'static, str>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.buf.clear();
+        match self.reader.read_until(b'\n', &mut self.buf) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => {
+                if self.buf.last() == Some(&b'\n') {
+                    self.buf.pop();
+                    if self.buf.last() == Some(&b'\r') {
+                        self.buf.pop();
+                    }
+                }
+                let text = match std::str::from_utf8(&self.buf) {
+                    Ok(s) => s.to_owned(),
+                    Err(_) => String::from_utf8_lossy(&self.buf).into_owned(),
+                };
+                Some(Cow::Owned(text))
+            }
+        }
+    }
 }
 
 /// The directory includes of `path` are relative to; `None` for the current one.
@@ -182,9 +266,11 @@ struct Frame {
     pwd: String,
 }
 
-struct Pp<'o> {
+struct Pp<'o, 's> {
     opts: &'o Options,
+    /// Everything but the lines, which go to `sink`.
     out: Preprocessed,
+    sink: &'s mut dyn FnMut(SourceLine),
     defs: Defs,
     checks: Checks,
     /// The include chain, for loop detection (canonical paths).
@@ -195,11 +281,12 @@ struct Pp<'o> {
     dropped_diags: usize,
 }
 
-impl<'o> Pp<'o> {
-    fn new(opts: &'o Options) -> Self {
+impl<'o, 's> Pp<'o, 's> {
+    fn new(opts: &'o Options, sink: &'s mut dyn FnMut(SourceLine)) -> Self {
         Pp {
             opts,
             out: Preprocessed::default(),
+            sink,
             defs: Defs::new(opts.random_seed),
             checks: if opts.all_config { Checks::ALL } else { Checks::default() },
             stack: Vec::new(),
@@ -234,9 +321,20 @@ impl<'o> Pp<'o> {
         self.out.diags.push(Diagnostic::new(severity, Class::Preprocess, span, message));
     }
 
-    /// Registers and reads one file's text.
-    fn file(&mut self, path: &Path, dir: Option<PathBuf>, text: &str) {
-        let file = self.out.sources.add(path, text);
+    /// Registers and reads one file from disk.
+    fn file(&mut self, path: &Path, dir: Option<PathBuf>, lines: &mut FileLines) {
+        let file = self.out.sources.add_file(path);
+        self.frame(path, file, dir, lines);
+    }
+
+    /// Reads the lines of one registered file.
+    fn frame<'t>(
+        &mut self,
+        path: &Path,
+        file: FileId,
+        dir: Option<PathBuf>,
+        lines: &mut dyn Iterator<Item = Cow<'t, str>>,
+    ) {
         self.out.files.push(path.to_path_buf());
         let pwd = match (&dir, &self.opts.cwd) {
             (Some(d), Some(cwd)) => cwd.join(d),
@@ -245,7 +343,7 @@ impl<'o> Pp<'o> {
             (None, None) => PathBuf::from("."),
         };
         let frame = Frame { file, dir, pwd: pwd.to_string_lossy().into_owned() };
-        self.text(&frame, text);
+        self.text(&frame, lines);
     }
 
     /// Counts one unit of work; false once the budget is spent.
@@ -268,16 +366,15 @@ impl<'o> Pp<'o> {
 
     /// The physical lines of a file: comments, continuation, multiline
     /// definitions and includes; each logical line then goes to [`Pp::line`].
-    fn text(&mut self, frame: &Frame, text: &str) {
-        let raw: Vec<&str> = text.lines().collect();
-        let mut i = 0;
-        while let Some(first) = raw.get(i) {
+    fn text<'t>(&mut self, frame: &Frame, raw: &mut dyn Iterator<Item = Cow<'t, str>>) {
+        let mut i = 0usize;
+        while let Some(first) = raw.next() {
             if !self.spend() {
                 return;
             }
             let line_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
             i += 1;
-            let d = decomment(first);
+            let d = decomment_cow(first);
             let (mut text, mut cont) = (d.text, d.cont);
             if cont && starts_definition(&text) {
                 // A multiline definition: its lines are kept, without the `\`,
@@ -287,9 +384,9 @@ impl<'o> Pp<'o> {
                 let empty_start = definition_value_empty(&text);
                 let mut pieces: Vec<String> = Vec::new();
                 while cont {
-                    let Some(next) = raw.get(i) else { break };
+                    let Some(next) = raw.next() else { break };
                     i += 1;
-                    let d = decomment(next);
+                    let d = decomment(&next);
                     cont = d.cont;
                     if d.text.trim().is_empty() {
                         if pieces.is_empty() && empty_start && next.trim().is_empty() {
@@ -304,9 +401,9 @@ impl<'o> Pp<'o> {
                 continue;
             }
             while cont {
-                let Some(next) = raw.get(i) else { break };
+                let Some(next) = raw.next() else { break };
                 i += 1;
-                let d = decomment(next);
+                let d = decomment(&next);
                 cont = d.cont;
                 let more = d.text.trim_start();
                 if !more.is_empty() {
@@ -320,16 +417,20 @@ impl<'o> Pp<'o> {
             // (keepalived.conf(5): "include handling will not work if the
             // include line uses conditional configuration or parameter
             // substitution").
-            let w = words(&text);
-            if let (Some(kw), 2) = (w.first(), w.len()) {
-                if let (Some(checks), Some(pattern)) = (Checks::of_keyword(kw), w.get(1)) {
-                    let span = word_span(frame.file, line_no, &text, pattern);
-                    self.include(frame, checks, pattern, span);
-                    continue;
+            // (Only lines that can be one of these are split in words: most
+            // of a large configuration is not.)
+            if trim_lead(&text).starts_with("include") {
+                let w = words(&text);
+                if let (Some(kw), 2) = (w.first(), w.len()) {
+                    if let (Some(checks), Some(pattern)) = (Checks::of_keyword(kw), w.get(1)) {
+                        let span = word_span(frame.file, line_no, &text, pattern);
+                        self.include(frame, checks, pattern, span);
+                        continue;
+                    }
                 }
-            }
-            if w.first().is_some_and(|k| k == "include_check") {
-                self.include_check(w.get(1..).unwrap_or_default(), frame.file, line_no, &text);
+                if w.first().is_some_and(|k| k == "include_check") {
+                    self.include_check(w.get(1..).unwrap_or_default(), frame.file, line_no, &text);
+                }
             }
             self.line(frame, text, None, line_no, 0);
         }
@@ -383,7 +484,7 @@ impl<'o> Pp<'o> {
                     }
                 }
             }
-            let body = text.trim_start();
+            let body = trim_lead(&text);
             if let Some((name, value)) = parse_definition(body) {
                 let mut v = value.to_owned();
                 for piece in multi.take().unwrap_or_default() {
@@ -418,7 +519,7 @@ impl<'o> Pp<'o> {
                 Ok(Some(s)) => {
                     text = s.text;
                     pending.extend(s.rest);
-                    let b = text.trim_start();
+                    let b = trim_lead(&text);
                     if !(b.starts_with('@') || b.starts_with('~') || b.contains('$')) {
                         break;
                     }
@@ -444,15 +545,17 @@ impl<'o> Pp<'o> {
         }
         // The continuation lines of a `$NAME= \` line dropped by its
         // condition go with it (`multi` is simply not used).
-        if !text.trim().is_empty() {
+        if lead(&text) < text.len() {
             // global_defs `random_seed N` makes the following ${_RANDOM}s
             // repeatable; the line itself stays for global_defs.
-            if let [kw, seed] = words(&text).as_slice() {
-                if let (true, Ok(seed)) = (kw == "random_seed", seed.parse::<u32>()) {
-                    self.defs.reseed(u64::from(seed));
+            if text.contains("random_seed") {
+                if let [kw, seed] = words(&text).as_slice() {
+                    if let (true, Ok(seed)) = (kw == "random_seed", seed.parse::<u32>()) {
+                        self.defs.reseed(u64::from(seed));
+                    }
                 }
             }
-            self.out.lines.push(SourceLine { file: frame.file, line: line_no, text });
+            (self.sink)(SourceLine { file: frame.file, line: line_no, text });
         }
         for rest in pending.into_iter().rev() {
             for l in rest {
@@ -689,18 +792,17 @@ impl<'o> Pp<'o> {
             );
             return;
         }
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
+        let mut lines = match FileLines::open(path) {
+            Ok(l) => l,
             Err(e) => {
                 self.diag(sev, Some(span), format!("Configuration file '{shown}' open problem ({e}) - skipping"));
                 return;
             }
         };
-        let text = String::from_utf8_lossy(&bytes);
         // include_check set in an included file does not outlive it.
         let saved = self.checks;
         self.stack.push(key);
-        self.file(path, dir_of(path), &text);
+        self.file(path, dir_of(path), &mut lines);
         self.stack.pop();
         self.checks = saved;
     }

@@ -126,6 +126,9 @@ fn checker<K>(
         ctx.error(s.span(), format!("bindto address {b} does not match address family of connect_ip - skipping"));
         return None;
     }
+    // Room for exactly one more: most real servers have a single checker, and
+    // a Vec's first push would reserve four.
+    r.checkers.reserve_exact(1);
     r.checkers.push(c);
     Some(r.checkers.len() - 1)
 }
@@ -434,6 +437,7 @@ pub(super) fn misc_check(r: &mut RealServer, s: &Stmt, ctx: &mut Ctx) {
         script.supplementary_groups = supp;
     }
     let kind = CheckerKind::Misc(Box::new(MiscCheck { script, timeout: m.timeout, dynamic: m.dynamic }));
+    r.checkers.reserve_exact(1);
     r.checkers.push(Checker { kind, span: s.span(), common });
 }
 

@@ -211,10 +211,10 @@ fn dump_defaults(c: &CheckDefaults, ind: &str, out: &mut String) {
         let _ = writeln!(out, "{ind}alpha = {v}");
     }
     for (k, v) in [
-        ("connect_timeout", c.connect_timeout),
-        ("delay_before_retry", c.delay_before_retry),
-        ("warmup", c.warmup),
-        ("delay_loop", c.delay_loop),
+        ("connect_timeout", c.connect_timeout.get()),
+        ("delay_before_retry", c.delay_before_retry.get()),
+        ("warmup", c.warmup.get()),
+        ("delay_loop", c.delay_loop.get()),
     ] {
         if let Some(v) = v {
             let _ = writeln!(out, "{ind}{k} = {}", secs(v));

@@ -16,8 +16,8 @@ use std::net::{IpAddr, SocketAddr};
 use crate::config::ast::{Stmt, Word};
 use crate::config::model::Config;
 use crate::config::model::lvs::{
-    CheckDefaults, Family, Forwarding, Granularity, Protocol, RealServer, Scheduler, SslConfig, Tunnel, TunnelCsum,
-    TunnelKind, VirtualServer, VirtualServerGroup, VsKey, VsgFwmark, VsgRange,
+    CheckDefaults, Family, Forwarding, Granularity, OptTimer, Protocol, RealServer, Scheduler, SslConfig, Tunnel,
+    TunnelCsum, TunnelKind, VirtualServer, VirtualServerGroup, VsKey, VsgFwmark, VsgRange,
 };
 
 use super::{Ctx, Keyword, parse_bool};
@@ -649,7 +649,7 @@ fn timing_alpha(t: &mut CheckDefaults, s: &Stmt, ctx: &mut Ctx) {
 fn timing_connect_timeout(t: &mut CheckDefaults, s: &Stmt, ctx: &mut Ctx) {
     let Some(w) = ctx.arg(s, 0) else { return };
     match timer(ctx, w, 1, u32::MAX as u64) {
-        Some(d) => t.connect_timeout = Some(d),
+        Some(d) => t.connect_timeout = OptTimer::some(d),
         None => ctx.error(w.span, format!("connect_timeout {} invalid - ignoring", w.text)),
     }
 }
@@ -665,7 +665,7 @@ fn timing_retry(t: &mut CheckDefaults, s: &Stmt, ctx: &mut Ctx, min: i64) {
 fn timing_delay_before_retry(t: &mut CheckDefaults, s: &Stmt, ctx: &mut Ctx) {
     let Some(w) = ctx.arg(s, 0) else { return };
     match timer(ctx, w, 0, u64::MAX - 1) {
-        Some(d) => t.delay_before_retry = Some(d),
+        Some(d) => t.delay_before_retry = OptTimer::some(d),
         None => ctx.error(w.span, format!("delay_before_retry {} invalid - ignoring", w.text)),
     }
 }
@@ -673,7 +673,7 @@ fn timing_delay_before_retry(t: &mut CheckDefaults, s: &Stmt, ctx: &mut Ctx) {
 fn timing_warmup(t: &mut CheckDefaults, s: &Stmt, ctx: &mut Ctx) {
     let Some(w) = ctx.arg(s, 0) else { return };
     match timer(ctx, w, 0, u64::MAX - 1) {
-        Some(d) => t.warmup = Some(d),
+        Some(d) => t.warmup = OptTimer::some(d),
         None => ctx.error(w.span, format!("warmup {} invalid - ignoring", w.text)),
     }
 }
@@ -681,7 +681,7 @@ fn timing_warmup(t: &mut CheckDefaults, s: &Stmt, ctx: &mut Ctx) {
 fn timing_delay_loop(t: &mut CheckDefaults, s: &Stmt, ctx: &mut Ctx, who: &str) {
     let Some(w) = ctx.arg(s, 0) else { return };
     match timer(ctx, w, 1, u64::MAX - 1) {
-        Some(d) => t.delay_loop = Some(d),
+        Some(d) => t.delay_loop = OptTimer::some(d),
         None => ctx.error(w.span, format!("{who} delay loop '{}' invalid - ignoring", w.text)),
     }
 }

@@ -1,0 +1,121 @@
+//! The streamed load pipeline (preprocessor lines -> incremental lexer ->
+//! model, one top-level statement at a time) gives exactly what the
+//! whole-file pipeline (every line, then the whole tree, then the model)
+//! gives: same diagnostics in the same order, same rendering, same model.
+
+use std::path::{Path, PathBuf};
+
+use keepalived_rs::config::build::{self, Ctx};
+use keepalived_rs::config::error::{Class, Diagnostic, SourceMap};
+use keepalived_rs::config::model::Config;
+use keepalived_rs::config::preprocess::{self, Options};
+use keepalived_rs::config::validate::SystemView;
+use keepalived_rs::config::{Loaded, dump, lexer, load, load_str};
+
+/// The pipeline as it was before streaming: all lines, all statements, then the model.
+fn whole(pre: preprocess::Preprocessed) -> (Config, Vec<Diagnostic>, SourceMap) {
+    let sys = SystemView::default();
+    let parsed = lexer::parse_lines(&pre.lines);
+    let mut diags = pre.diags;
+    diags.extend(parsed.diags);
+    let mut ctx = Ctx::default();
+    let mut cfg = Config::default();
+    ctx.apply_tables(
+        &mut cfg,
+        &parsed.stmts,
+        &[build::global::TOP, build::vrrp::TOP, build::lvs::TOP, build::bfd::TOP],
+    );
+    build::global::validate(&mut cfg, &sys, &mut ctx);
+    build::vrrp::validate(&mut cfg, &sys, &mut ctx);
+    build::lvs::validate(&mut cfg, &sys, &mut ctx);
+    build::bfd::validate(&mut cfg, &sys, &mut ctx);
+    // (The script security check is left out: `same` compares the rest.)
+    diags.extend(ctx.diags);
+    (cfg, diags, pre.sources)
+}
+
+fn rendered(sources: &SourceMap, diags: &[Diagnostic]) -> Vec<String> {
+    diags.iter().map(|d| sources.render(d)).collect()
+}
+
+/// Compares, leaving out the script security message (added by `load` only).
+fn same(what: &str, streamed: &Loaded, reference: (Config, Vec<Diagnostic>, SourceMap)) {
+    let (cfg, diags, sources) = reference;
+    let ours: Vec<Diagnostic> = streamed.diags.iter().filter(|d| d.class != Class::ScriptSecurity).cloned().collect();
+    assert_eq!(ours, diags, "{what}: diagnostics differ");
+    assert_eq!(rendered(&streamed.sources, &ours), rendered(&sources, &diags), "{what}: rendering differs");
+    assert_eq!(dump(&streamed.config), dump(&cfg), "{what}: model differs");
+}
+
+fn conf_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let mut entries: Vec<PathBuf> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            conf_files(&p, out);
+        } else if p.file_name().is_some_and(|n| n.to_string_lossy().contains(".conf")) {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn files_load_the_same_streamed_and_whole() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    conf_files(&root.join("tests/data/config"), &mut files);
+    conf_files(&root.join("../shared/conformance/keepalived-samples"), &mut files);
+    assert!(!files.is_empty());
+    let opts = Options::default();
+    for f in &files {
+        let streamed = load(f, &opts, &SystemView::default());
+        same(&f.display().to_string(), &streamed, whole(preprocess::preprocess(f, &opts)));
+    }
+}
+
+#[test]
+fn tricky_texts_load_the_same_streamed_and_whole() {
+    let texts = [
+        "",
+        "}\n}\n{\n",
+        "virtual_server 10.0.0.1 80\n{\n  real_server 10.0.0.2 80\n  {\n    TCP_CHECK\n    {\n    }\n  }\n}\n",
+        "virtual_server 10.0.0.1 80 { real_server 10.0.0.2 80 { weight 2 } } virtual_server 10.0.0.3 80 {\n",
+        "virtual_server 10.0.0.1 80 { } { lb_algo rr }\nvrrp_instance X {\n state 'MASTER\n",
+        "global_defs {\n lvs_flush\n}\nglobal_defs\n\n{\n bogus_keyword 1\n}\nvirtual_server_group G {\n 10.0.0.1 80\n",
+        "$X=virtual_server 10.0.0.9 80 {\n$X\n delay_loop 3\n}\n~SEQ(i, 1, 3) virtual_server 10.0.1.$i 80 { }\n",
+        "real_server 1.2.3.4 80 {\n}\nunknown_top { a { b { c\n",
+    ];
+    let opts = Options::default();
+    for t in texts {
+        let name = Path::new("t.conf");
+        let streamed = load_str(name, t, &opts, &SystemView::default());
+        same(t, &streamed, whole(preprocess::preprocess_str(name, t, &opts)));
+    }
+}
+
+/// A configuration read from a pipe cannot be read again for a message: its
+/// text is kept, and nothing blocks on opening the pipe a second time.
+#[test]
+fn a_pipe_is_read_once_and_its_lines_are_still_shown() {
+    let dir = std::env::temp_dir().join(format!("kr-stream-fifo-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let fifo = dir.join("k.conf");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success());
+    if !made {
+        let _ = std::fs::remove_dir_all(&dir);
+        eprintln!("skipped: mkfifo not available");
+        return;
+    }
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, "global_defs {\n  bogus_kw 1\n}\n"))
+    };
+    let loaded = load(&fifo, &Options::default(), &SystemView::default());
+    let wrote = writer.join();
+    let shown: Vec<String> = loaded.diags.iter().map(|d| loaded.sources.render(d)).collect();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(matches!(wrote, Ok(Ok(()))));
+    let bogus = shown.iter().find(|r| r.contains("Unknown keyword 'bogus_kw'"));
+    assert!(bogus.is_some_and(|r| r.contains("2 |   bogus_kw 1")), "{shown:?}");
+}
