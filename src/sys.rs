@@ -91,3 +91,13 @@ pub fn async_socket(s: socket2::Socket) -> io::Result<tokio::io::unix::AsyncFd<s
     // only happens when the AsyncFd that now owns it is dropped.
     unsafe { tokio::io::unix::AsyncFd::register(s) }.map_err(|e| e.into_parts().1)
 }
+
+/// Gives the heap's free memory back to the system (glibc keeps it otherwise):
+/// called once a large temporary, such as a parsed configuration, is freed.
+pub fn trim_heap() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim only walks the allocator's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}

@@ -46,7 +46,9 @@ struct Supervisor {
     child_args: Vec<OsString>,
     argv0: OsString,
     pids: PidPaths,
-    config: Loaded,
+    /// Which children the configuration needs: all the parent keeps of it,
+    /// so that a large configuration is not held by a process that only supervises.
+    needs: Needs,
     slots: BTreeMap<ChildKind, Slot>,
 }
 
@@ -96,11 +98,16 @@ pub fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
 
     // instance / use_pid_dir / net_namespace are not in the configuration model yet.
     let pids = absolute_pids(PidPaths::new(&opts, None, false, opts.namespace.as_deref()));
-    let running = [Some(&pids.main), wanted(&opts, &config, ChildKind::Vrrp).then_some(&pids.vrrp)]
+    let needs = Needs::of(&config);
+    // The children read the file themselves: free the parsed configuration
+    // and give its memory back to the system.
+    drop(config);
+    crate::sys::trim_heap();
+    let running = [Some(&pids.main), wanted(&opts, &needs, ChildKind::Vrrp).then_some(&pids.vrrp)]
         .into_iter()
         .chain([
-            wanted(&opts, &config, ChildKind::Checker).then_some(&pids.checker),
-            wanted(&opts, &config, ChildKind::Bfd).then_some(&pids.bfd),
+            wanted(&opts, &needs, ChildKind::Checker).then_some(&pids.checker),
+            wanted(&opts, &needs, ChildKind::Bfd).then_some(&pids.bfd),
         ])
         .flatten()
         .any(|p| pidfile::held_by_live_process(p).is_some());
@@ -155,9 +162,9 @@ pub fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
     };
 
     let argv0 = argv.first().cloned().unwrap_or_else(|| "keepalived".into());
-    let mut sup = Supervisor { opts, child_args, argv0, pids, config, slots: BTreeMap::new() };
+    let mut sup = Supervisor { opts, child_args, argv0, pids, needs, slots: BTreeMap::new() };
     for kind in ChildKind::ALL {
-        if wanted(&sup.opts, &sup.config, kind) {
+        if wanted(&sup.opts, &sup.needs, kind) {
             sup.start(kind);
         }
     }
@@ -166,12 +173,27 @@ pub fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
     sup.run(&set)
 }
 
+/// The children a configuration needs.
+#[derive(Clone, Copy, Debug)]
+struct Needs {
+    vrrp: bool,
+    checker: bool,
+    bfd: bool,
+}
+
+impl Needs {
+    fn of(loaded: &Loaded) -> Needs {
+        let c = &loaded.config;
+        Needs { vrrp: c.needs_vrrp(), checker: c.needs_checker(), bfd: c.needs_bfd() }
+    }
+}
+
 /// Whether a child is to run: allowed by -P/-C/-B, and configured or `--all`.
-fn wanted(opts: &Options, config: &Loaded, kind: ChildKind) -> bool {
+fn wanted(opts: &Options, needs: &Needs, kind: ChildKind) -> bool {
     let (allowed, needed) = match kind {
-        ChildKind::Vrrp => (!opts.check_only, config.config.needs_vrrp()),
-        ChildKind::Checker => (!opts.vrrp_only, config.config.needs_checker()),
-        ChildKind::Bfd => (!opts.no_bfd, config.config.needs_bfd()),
+        ChildKind::Vrrp => (!opts.check_only, needs.vrrp),
+        ChildKind::Checker => (!opts.vrrp_only, needs.checker),
+        ChildKind::Bfd => (!opts.no_bfd, needs.bfd),
     };
     allowed && (needed || opts.all)
 }
@@ -359,7 +381,9 @@ impl Supervisor {
             notify("READY=1");
             return;
         }
-        self.config = loaded;
+        self.needs = Needs::of(&loaded);
+        drop(loaded);
+        crate::sys::trim_heap();
         for kind in ChildKind::ALL {
             let live = self.slots.get(&kind).and_then(|s| s.pid);
             let pending = self.slots.get(&kind).is_some_and(|s| s.respawn_at.is_some());
@@ -367,7 +391,7 @@ impl Supervisor {
                 Some(pid) => {
                     let _ = sys::kill(pid, libc::SIGHUP);
                 }
-                None if !pending && wanted(&self.opts, &self.config, kind) => self.start(kind),
+                None if !pending && wanted(&self.opts, &self.needs, kind) => self.start(kind),
                 None => {}
             }
         }

@@ -161,7 +161,12 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
         rx_tx,
         unknown_vrids: 0,
     };
-    rt.apply(&ctx.config.config.vrrp).await;
+    // The specs hold what the instances run: the parsed configuration is
+    // not kept beside them (a reload reads the file again).
+    let loaded = std::mem::take(&mut ctx.config);
+    rt.apply(&loaded.config.vrrp).await;
+    drop(loaded);
+    crate::sys::trim_heap();
     loop {
         let wake = rt.next_wake();
         tokio::select! {
@@ -173,8 +178,9 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
                 }
                 ChildSignal::Reload => {
                     if let Some(new) = ctx.reload() {
-                        ctx.config = new;
-                        rt.apply(&ctx.config.config.vrrp).await;
+                        rt.apply(&new.config.vrrp).await;
+                        drop(new);
+                        crate::sys::trim_heap();
                         tracing::info!("Reload finished");
                     }
                 }
