@@ -123,7 +123,7 @@ bench_init() { # tag binaries...
 }
 
 median() { # values as arguments; NA ignored
-    printf '%s\n' "$@" | grep -E '^-?[0-9.]+$' | sort -g |
+    printf '%s\n' "$@" | awk '/^-?[0-9.]+$/' | sort -g |
         awk '{v[NR] = $1} END {if (!NR) print "NA"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "NA" || b == "NA" || b + 0 == 0) print "NA"; else printf "%.3f", a / b}'; }

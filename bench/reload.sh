@@ -11,12 +11,15 @@
 #              it has been idle for 1 s (every process has finished reloading,
 #              whatever it tells systemd; 10 ms tick resolution).
 # Output: "figure ours=.. theirs=.. ratio=.." lines (medians of RUNS runs).
-# Env: VS=2284 RS=16 RUNS=3 KEEP=1
+# Both daemons run with MODE (default -P, VRRP only: without the ip_vs module,
+# which network namespaces here lack, Debian's health-checker child exits
+# FATAL; MODE= runs every child).
+# Env: VS=2284 RS=16 RUNS=3 MODE=-P WHO="ours theirs" KEEP=1
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 OURS=${1:-$OURS_DEFAULT}
 THEIRS=${2:-$THEIRS_DEFAULT}
-VS=${VS:-2284} RS=${RS:-16} RUNS=${RUNS:-3}
+VS=${VS:-2284} RS=${RS:-16} RUNS=${RUNS:-3} MODE=${MODE--P}
 bench_init reload "$OURS" "$THEIRS" "$(command -v python3 || echo python3)"
 declare -A F=()
 
@@ -76,10 +79,11 @@ run_one() { # who bin
     ip -n "$D" link add eth0 type veth peer name eth1
     ip -n "$D" link set eth0 up
     ip -n "$D" link set eth1 up
+    ip -n "$D" addr add 192.0.2.1/24 dev eth0
     NOTIFY_LOG=$BENCH_W/$who.notify
     python3 "$BENCH_W/listen.py" "$BENCH_W/$who.sock" >"$NOTIFY_LOG" &
     pause 0.3
-    NOTIFY_SOCKET=$BENCH_W/$who.sock daemon_start "$who" "$D" "$bin" "$BENCH_W/reload.conf"
+    NOTIFY_SOCKET=$BENCH_W/$who.sock daemon_start "$who" "$D" "$bin" "$BENCH_W/reload.conf" $MODE
     m=${BENCH_DAEMON[$who]}
     idle_since "$m" >/dev/null
     same_proc "$m" || fail "$who exited (KEEP=1 for the log)"
@@ -104,8 +108,9 @@ run_one() { # who bin
     daemon_stop "$who"
 }
 
-run_one ours "$OURS"
-run_one theirs "$THEIRS"
+for who in ${WHO:-ours theirs}; do
+    if [ "$who" = ours ]; then run_one ours "$OURS"; else run_one theirs "$THEIRS"; fi
+done
 echo "config: $VS virtual servers x $RS real servers, runs: $RUNS"
 for f in notify_ms busy_ms rss_kib; do
     figure "reload_$f" "${F[ours $f]}" "${F[theirs $f]}"

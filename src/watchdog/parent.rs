@@ -370,29 +370,39 @@ impl Supervisor {
         }
     }
 
-    /// SIGHUP: re-read the configuration; forward the reload to the children
-    /// only when it can be run, and start children it newly needs.
+    /// SIGHUP: re-read the configuration and start children it newly needs.
+    /// The running children are told first: each re-reads the file itself
+    /// and keeps what it runs when the file cannot be run, so their parsing
+    /// overlaps ours instead of waiting for it.
     fn reload(&mut self) {
         notify("RELOADING=1");
         tracing::info!("Reloading ...");
-        let loaded = super::load_and_log(&self.opts);
+        let mut told = false;
+        for kind in ChildKind::ALL {
+            if let Some(pid) = self.slots.get(&kind).and_then(|s| s.pid) {
+                let _ = sys::kill(pid, libc::SIGHUP);
+                told = true;
+            }
+        }
+        let loaded = super::load(&self.opts);
         if !loaded.runnable() {
+            // A told child says why it keeps its configuration; say it once.
+            if !told {
+                super::log_diagnostics(&loaded);
+            }
             tracing::error!("Reload failed: the new configuration cannot be run, keeping the running one");
             notify("READY=1");
             return;
         }
+        super::log_diagnostics(&loaded);
         self.needs = Needs::of(&loaded);
         drop(loaded);
         crate::sys::trim_heap();
         for kind in ChildKind::ALL {
             let live = self.slots.get(&kind).and_then(|s| s.pid);
             let pending = self.slots.get(&kind).is_some_and(|s| s.respawn_at.is_some());
-            match live {
-                Some(pid) => {
-                    let _ = sys::kill(pid, libc::SIGHUP);
-                }
-                None if !pending && wanted(&self.opts, &self.needs, kind) => self.start(kind),
-                None => {}
+            if live.is_none() && !pending && wanted(&self.opts, &self.needs, kind) {
+                self.start(kind);
             }
         }
         notify("READY=1");
