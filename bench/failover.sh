@@ -12,8 +12,9 @@
 #   kill: SIGKILL R1's whole process tree; term: SIGTERM R1's main pid;
 # and measure
 #   *_vip_ms: signal -> VIP added on R2 (from `ip -ts monitor address` in R2);
-#   *_wire_ms: on the bridge (tcpdump), R1's last advert before the signal
-#     (kill) or its first priority-0 advert (term) -> R2's first advert;
+#   *_wire_ms: on the bridge (tcpdump), R1's last advert (kill: the last one
+#     before R2's first, which may leave just after the signal was sent) or
+#     its first priority-0 advert (term) -> R2's first advert after the signal;
 #   *_vip_after_wire_ms: R2's first advert on the wire -> VIP added on R2.
 # Output: one "figure ours=.. theirs=.. ratio=.." line per figure (medians over
 # ROUNDS), per-run values on "runs" lines; progress on stderr.
@@ -70,7 +71,7 @@ analyse() {
         awk -v vip=" $VIP/" 'index($0, vip) && !/Deleted/ {
             split(substr($1, 13, 15), a, "[:.]"); printf "M %.0f\n", (a[1] * 3600 + a[2] * 60 + a[3]) * 1e6 + a[4] }' "$MON"
     } | awk -v t0="$t0s" -v k="$2" '
-        $1 == "C" && $5 == "10.77.0.1" && k == "kill" && $2 < t0 { last = $2 }
+        $1 == "C" && $5 == "10.77.0.1" && k == "kill" && !b { last = $2 }
         $1 == "C" && $5 == "10.77.0.1" && k == "term" && $2 >= t0 && / prio 0,/ && !last { last = $2 }
         $1 == "C" && $5 == "10.77.0.2" && $2 >= t0 && !b { b = $2 }
         $1 == "M" && $2 >= t0 && !v { v = $2 }

@@ -22,6 +22,7 @@
 //! helpers: `spec` (config -> what an instance runs), `timers`, `dump`.
 
 mod announce;
+mod clock;
 mod dump;
 mod instances;
 mod net;
@@ -167,6 +168,13 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
     rt.apply(&loaded.config.vrrp).await;
     drop(loaded);
     crate::sys::trim_heap();
+    let mut timer = match clock::WakeTimer::new() {
+        Ok(t) => Some(t),
+        Err(e) => {
+            tracing::warn!("Unable to create the timer fd, timers are rounded to milliseconds - {e}");
+            None
+        }
+    };
     loop {
         let wake = rt.next_wake();
         tokio::select! {
@@ -204,7 +212,7 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
             },
             Some(pkt) = rx.recv() => rt.on_packet(pkt).await,
             Some(ev) = recv_opt(&mut links_rx) => rt.on_link(ev).await,
-            _ = sleep_until(wake) => rt.on_wake().await,
+            _ = wait_until(&mut timer, wake) => rt.on_wake().await,
         }
     }
 }
@@ -214,6 +222,19 @@ async fn recv_opt<T>(rx: &mut Option<mpsc::UnboundedReceiver<T>>) -> Option<T> {
         Some(r) => r.recv().await,
         None => std::future::pending().await,
     }
+}
+
+async fn wait_until(timer: &mut Option<clock::WakeTimer>, at: Option<Instant>) {
+    if let Some(t) = timer {
+        match t.wait(at).await {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::warn!("The timer fd failed, timers are rounded to milliseconds - {e}");
+                *timer = None;
+            }
+        }
+    }
+    sleep_until(at).await;
 }
 
 async fn sleep_until(at: Option<Instant>) {
