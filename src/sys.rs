@@ -91,3 +91,43 @@ pub fn async_socket(s: socket2::Socket) -> io::Result<tokio::io::unix::AsyncFd<s
     // only happens when the AsyncFd that now owns it is dropped.
     unsafe { tokio::io::unix::AsyncFd::register(s) }.map_err(|e| e.into_parts().1)
 }
+
+/// Gives the heap's free memory back to the system (glibc keeps it otherwise):
+/// called once a large temporary, such as a parsed configuration, is freed.
+pub fn trim_heap() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim only walks the allocator's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// A non-blocking, close-on-exec `CLOCK_MONOTONIC` timerfd registered with
+/// the current tokio reactor: nanosecond deadlines, where tokio's own timer
+/// rounds up to whole milliseconds.
+pub fn async_timerfd() -> io::Result<tokio::io::unix::AsyncFd<std::fs::File>> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    // SAFETY: a plain system call without pointers.
+    let fd = check(unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_NONBLOCK | libc::TFD_CLOEXEC) })?;
+    // SAFETY: the kernel just returned `fd`; nothing else owns it.
+    let file = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    // SAFETY: the File owns its descriptor until the AsyncFd that now owns it is dropped.
+    unsafe { tokio::io::unix::AsyncFd::register(file) }.map_err(|e| e.into_parts().1)
+}
+
+/// Arms a timerfd to expire once, `after` from now (at least 1 ns: a zero
+/// value would disarm it), or disarms it with `None`.
+pub fn timerfd_arm(fd: BorrowedFd<'_>, after: Option<std::time::Duration>) -> io::Result<()> {
+    let zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let value = match after {
+        Some(d) => libc::timespec {
+            tv_sec: libc::time_t::try_from(d.as_secs()).unwrap_or(libc::time_t::MAX),
+            tv_nsec: libc::c_long::from(d.subsec_nanos().max(u32::from(d.as_secs() == 0))),
+        },
+        None => zero,
+    };
+    let spec = libc::itimerspec { it_interval: zero, it_value: value };
+    // SAFETY: `spec` lives for the call; the old value is not asked for.
+    check(unsafe { libc::timerfd_settime(fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) })?;
+    Ok(())
+}

@@ -44,7 +44,9 @@ struct Supervisor {
     child_args: Vec<OsString>,
     argv0: OsString,
     pids: PidPaths,
-    config: Loaded,
+    /// Which children the configuration needs: all the parent keeps of it,
+    /// so that a large configuration is not held by a process that only supervises.
+    needs: Needs,
     slots: BTreeMap<ChildKind, Slot>,
 }
 
@@ -116,11 +118,16 @@ pub fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
         global.use_pid_dir,
         opts.namespace.as_deref(),
     ));
-    let running = [Some(&pids.main), wanted(&opts, &config, ChildKind::Vrrp).then_some(&pids.vrrp)]
+    let needs = Needs::of(&config);
+    // The children read the file themselves: free the parsed configuration
+    // and give its memory back to the system.
+    drop(config);
+    crate::sys::trim_heap();
+    let running = [Some(&pids.main), wanted(&opts, &needs, ChildKind::Vrrp).then_some(&pids.vrrp)]
         .into_iter()
         .chain([
-            wanted(&opts, &config, ChildKind::Checker).then_some(&pids.checker),
-            wanted(&opts, &config, ChildKind::Bfd).then_some(&pids.bfd),
+            wanted(&opts, &needs, ChildKind::Checker).then_some(&pids.checker),
+            wanted(&opts, &needs, ChildKind::Bfd).then_some(&pids.bfd),
         ])
         .flatten()
         .any(|p| pidfile::held_by_live_process(p).is_some());
@@ -178,9 +185,9 @@ pub fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
     };
 
     let argv0 = argv.first().cloned().unwrap_or_else(|| "keepalived".into());
-    let mut sup = Supervisor { opts, child_args, argv0, pids, config, slots: BTreeMap::new() };
+    let mut sup = Supervisor { opts, child_args, argv0, pids, needs, slots: BTreeMap::new() };
     for kind in ChildKind::ALL {
-        if wanted(&sup.opts, &sup.config, kind) {
+        if wanted(&sup.opts, &sup.needs, kind) {
             sup.start(kind);
         }
     }
@@ -189,12 +196,41 @@ pub fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
     sup.run(&set)
 }
 
+/// What the parent keeps of a configuration: the children it needs and the
+/// few global settings the parent itself acts on.
+#[derive(Clone, Debug)]
+struct Needs {
+    vrrp: bool,
+    checker: bool,
+    bfd: bool,
+    child_wait_time: std::time::Duration,
+    state_file_location: Option<String>,
+    data_use_instance: bool,
+    instance: Option<String>,
+}
+
+impl Needs {
+    fn of(loaded: &Loaded) -> Needs {
+        let c = &loaded.config;
+        let g = &c.global;
+        Needs {
+            vrrp: c.needs_vrrp(),
+            checker: c.needs_checker(),
+            bfd: c.needs_bfd(),
+            child_wait_time: g.child_wait_time,
+            state_file_location: g.state_file_location.clone(),
+            data_use_instance: g.data_use_instance,
+            instance: g.instance.as_ref().map(|i| i.value.clone()),
+        }
+    }
+}
+
 /// Whether a child is to run: allowed by -P/-C/-B, and configured or `--all`.
-fn wanted(opts: &Options, config: &Loaded, kind: ChildKind) -> bool {
+fn wanted(opts: &Options, needs: &Needs, kind: ChildKind) -> bool {
     let (allowed, needed) = match kind {
-        ChildKind::Vrrp => (!opts.check_only, config.config.needs_vrrp()),
-        ChildKind::Checker => (!opts.vrrp_only, config.config.needs_checker()),
-        ChildKind::Bfd => (!opts.no_bfd, config.config.needs_bfd()),
+        ChildKind::Vrrp => (!opts.check_only, needs.vrrp),
+        ChildKind::Checker => (!opts.vrrp_only, needs.checker),
+        ChildKind::Bfd => (!opts.no_bfd, needs.bfd),
     };
     allowed && (needed || opts.all)
 }
@@ -286,11 +322,10 @@ impl Supervisor {
             };
             out.push_str(&format!(" {} child process = {state}\n", kind.display()));
         }
-        let g = &self.config.config.global;
+        let g = &self.needs;
         let mut path = super::child::dump_path(g.state_file_location.as_deref(), "keepalived_parent.data", "_parent");
         if g.data_use_instance {
-            let instance = g.instance.as_ref().map(|i| i.value.as_str());
-            path = super::child::with_instance(&path, self.opts.namespace.as_deref(), instance);
+            path = super::child::with_instance(&path, self.opts.namespace.as_deref(), g.instance.as_deref());
         }
         let path = path.as_path();
         if let Err(e) = std::fs::write(path, out) {
@@ -378,27 +413,39 @@ impl Supervisor {
         }
     }
 
-    /// SIGHUP: re-read the configuration; forward the reload to the children
-    /// only when it can be run, and start children it newly needs.
+    /// SIGHUP: re-read the configuration and start children it newly needs.
+    /// The running children are told first: each re-reads the file itself
+    /// and keeps what it runs when the file cannot be run, so their parsing
+    /// overlaps ours instead of waiting for it.
     fn reload(&mut self) {
         notify("RELOADING=1");
         tracing::info!("Reloading ...");
-        let loaded = super::load_and_log(&self.opts);
+        let mut told = false;
+        for kind in ChildKind::ALL {
+            if let Some(pid) = self.slots.get(&kind).and_then(|s| s.pid) {
+                let _ = sys::kill(pid, libc::SIGHUP);
+                told = true;
+            }
+        }
+        let loaded = super::load(&self.opts);
         if !loaded.reloadable() {
+            // A told child says why it keeps its configuration; say it once.
+            if !told {
+                super::log_diagnostics(&loaded);
+            }
             tracing::error!("Reload failed: the new configuration has errors, keeping the running one");
             notify("READY=1");
             return;
         }
-        self.config = loaded;
+        super::log_diagnostics(&loaded);
+        self.needs = Needs::of(&loaded);
+        drop(loaded);
+        crate::sys::trim_heap();
         for kind in ChildKind::ALL {
             let live = self.slots.get(&kind).and_then(|s| s.pid);
             let pending = self.slots.get(&kind).is_some_and(|s| s.respawn_at.is_some());
-            match live {
-                Some(pid) => {
-                    let _ = sys::kill(pid, libc::SIGHUP);
-                }
-                None if !pending && wanted(&self.opts, &self.config, kind) => self.start(kind),
-                None => {}
+            if live.is_none() && !pending && wanted(&self.opts, &self.needs, kind) {
+                self.start(kind);
             }
         }
         notify("READY=1");
@@ -417,7 +464,7 @@ impl Supervisor {
                 slot.pid = None;
             }
         }
-        self.wait_children(set, self.config.config.global.child_wait_time);
+        self.wait_children(set, self.needs.child_wait_time);
         let stragglers: Vec<(ChildKind, i32)> = self.slots.iter().filter_map(|(k, s)| s.pid.map(|p| (*k, p))).collect();
         if !stragglers.is_empty() {
             for (kind, pid) in stragglers {

@@ -93,6 +93,9 @@ impl Runtime {
                 _ => self.remove_instance(idx).await,
             }
         }
+        // Room for every instance at once: no doubling leaves a freed copy behind.
+        let free = self.slots.iter().filter(|s| s.is_none()).count();
+        self.slots.reserve_exact(specs.len().saturating_sub(self.by_name.len() + free));
         for s in specs {
             if !self.by_name.contains_key(&s.name) {
                 let carry = carried.remove(&s.name);

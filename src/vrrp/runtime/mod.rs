@@ -22,6 +22,7 @@
 //! helpers: `spec` (config -> what an instance runs), `timers`, `dump`.
 
 mod announce;
+mod clock;
 mod dump;
 mod instances;
 mod net;
@@ -161,7 +162,21 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
         rx_tx,
         unknown_vrids: 0,
     };
-    rt.apply(&ctx.config.config.vrrp).await;
+    // The specs hold what the instances run: the VRRP and LVS parts of the
+    // parsed configuration are not kept beside them (a reload reads the file
+    // again). The small global part stays: dump file locations come from it.
+    let vrrp = std::mem::take(&mut ctx.config.config.vrrp);
+    ctx.config.config.lvs = Default::default();
+    rt.apply(&vrrp).await;
+    drop(vrrp);
+    crate::sys::trim_heap();
+    let mut timer = match clock::WakeTimer::new() {
+        Ok(t) => Some(t),
+        Err(e) => {
+            tracing::warn!("Unable to create the timer fd, timers are rounded to milliseconds - {e}");
+            None
+        }
+    };
     loop {
         let wake = rt.next_wake();
         tokio::select! {
@@ -172,9 +187,13 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
                     return ChildExit::Stopped;
                 }
                 ChildSignal::Reload => {
-                    if let Some(new) = ctx.reload() {
+                    if let Some(mut new) = ctx.reload() {
+                        let vrrp = std::mem::take(&mut new.config.vrrp);
+                        new.config.lvs = Default::default();
+                        rt.apply(&vrrp).await;
+                        drop(vrrp);
                         ctx.config = new;
-                        rt.apply(&ctx.config.config.vrrp).await;
+                        crate::sys::trim_heap();
                         tracing::info!("Reload finished");
                     }
                 }
@@ -198,7 +217,7 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
             },
             Some(pkt) = rx.recv() => rt.on_packet(pkt).await,
             Some(ev) = recv_opt(&mut links_rx) => rt.on_link(ev).await,
-            _ = sleep_until(wake) => rt.on_wake().await,
+            _ = wait_until(&mut timer, wake) => rt.on_wake().await,
         }
     }
 }
@@ -208,6 +227,19 @@ async fn recv_opt<T>(rx: &mut Option<mpsc::UnboundedReceiver<T>>) -> Option<T> {
         Some(r) => r.recv().await,
         None => std::future::pending().await,
     }
+}
+
+async fn wait_until(timer: &mut Option<clock::WakeTimer>, at: Option<Instant>) {
+    if let Some(t) = timer {
+        match t.wait(at).await {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::warn!("The timer fd failed, timers are rounded to milliseconds - {e}");
+                *timer = None;
+            }
+        }
+    }
+    sleep_until(at).await;
 }
 
 async fn sleep_until(at: Option<Instant>) {
