@@ -83,24 +83,9 @@ const IPV4_HDR_LEN: usize = 20;
 /// The v3 Max Advert Int field is 12 bits (RFC 5798 section 5.2.7).
 const V3_INT_MASK: u16 = 0x0fff;
 
-/// VRRP version (the high nibble of the first byte).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Version {
-    /// RFC 3768: interval in seconds, authentication fields, IPv4 only.
-    V2,
-    /// RFC 5798: interval in centiseconds, no authentication, IPv4 and IPv6.
-    V3,
-}
-
-impl Version {
-    /// The wire value.
-    pub fn number(self) -> u8 {
-        match self {
-            Version::V2 => 2,
-            Version::V3 => 3,
-        }
-    }
-}
+/// VRRP version (the high nibble of the first byte): the same type the
+/// timers and the state machine use.
+pub use crate::vrrp::timer::Version;
 
 /// VRRP packet type (the low nibble of the first byte). Advertisement (1) is
 /// the only one either RFC defines (RFC 3768 section 5.3.2, RFC 5798 section

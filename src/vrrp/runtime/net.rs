@@ -152,7 +152,7 @@ impl Runtime {
         let params = slot.fsm.params();
         let exp = InstanceExpectation {
             vrid: params.vrid,
-            version: params.version.into(),
+            version: params.version,
             adver_int: centis(params.advert_interval),
             addresses: &params.vips,
             check_addresses: !(params.skip_check_adv_addr && slot.fsm.master_address() == Some(rx.src)),
@@ -171,7 +171,7 @@ impl Runtime {
         }
         let adv = RxAdvert {
             src: rx.src,
-            version: rx.advert.version.into(),
+            version: rx.advert.version,
             priority: rx.advert.priority,
             adver_int: Duration::from_millis(u64::from(rx.advert.adver_int) * 10),
             addresses: rx.advert.addresses,
@@ -187,7 +187,7 @@ impl Runtime {
         };
         let p = slot.fsm.params();
         let advert = Advert {
-            version: p.version.into(),
+            version: p.version,
             kind: PacketType::Advertisement,
             vrid: p.vrid,
             priority,

@@ -13,24 +13,6 @@ use crate::vrrp::fsm::{Family, GarpParams, InitialState, InstanceParams};
 use crate::vrrp::packet::{self, UnicastPeer, VRRP_TTL, WireOptions};
 use crate::vrrp::timer;
 
-impl From<timer::Version> for packet::Version {
-    fn from(v: timer::Version) -> Self {
-        match v {
-            timer::Version::V2 => packet::Version::V2,
-            timer::Version::V3 => packet::Version::V3,
-        }
-    }
-}
-
-impl From<packet::Version> for timer::Version {
-    fn from(v: packet::Version) -> Self {
-        match v {
-            packet::Version::V2 => timer::Version::V2,
-            packet::Version::V3 => timer::Version::V3,
-        }
-    }
-}
-
 /// One virtual address as the runtime adds it: `ip address add` fields with
 /// the interface still by name.
 #[derive(Clone, Debug, PartialEq, Eq)]
