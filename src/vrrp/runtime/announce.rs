@@ -85,13 +85,13 @@ impl Runtime {
             for v in &addrs {
                 let Some(link) = self.links.get(&v.dev).cloned() else { continue };
                 let Some(mac) = mac6(&link.mac) else { continue };
-                let (v6, frame) = match v.addr {
+                let (v6, frame) = match v.net.addr {
                     IpAddr::V4(a) => (false, garp::gratuitous_arp(mac, a)),
                     IpAddr::V6(a) => (true, garp::unsolicited_na(mac, a, ipv6_forwarding(&v.dev))),
                 };
                 if round == 0 {
                     let what = if v6 { "Unsolicited Neighbour Adverts" } else { "gratuitous ARPs" };
-                    tracing::debug!("({name}) Sending/queueing {what} on {} for {}", v.dev, v.addr);
+                    tracing::debug!("({name}) Sending/queueing {what} on {} for {}", v.dev, v.net.addr);
                 }
                 if !self.garp.contains_key(&v.dev) {
                     match GarpSender::open(&v.dev, link.index, true, true) {
@@ -109,7 +109,7 @@ impl Runtime {
                     }
                 }
                 if let Some(g) = self.garp.get_mut(&v.dev) {
-                    g.queue.push_back(GarpFrame { v6, frame, addr: v.addr, gap: interval });
+                    g.queue.push_back(GarpFrame { v6, frame, addr: v.net.addr, gap: interval });
                 }
                 if round == 0 {
                     // keepalived sends the first of each address as it queues it.

@@ -163,7 +163,7 @@ impl Runtime {
             return Some(a);
         }
         let addrs = self.nl.addresses(ifindex).await.ok()?;
-        let is_vip = |a: &IpAddr| spec.vips.iter().chain(&spec.evips).any(|v| v.addr == *a);
+        let is_vip = |a: &IpAddr| spec.vips.iter().chain(&spec.evips).any(|v| v.net.addr == *a);
         addrs.into_iter().map(|(a, _)| a).find(|a| {
             !is_vip(a)
                 && match (spec.family, a) {

@@ -13,21 +13,15 @@ use crate::vrrp::fsm::{Family, GarpParams, InitialState, InstanceParams};
 use crate::vrrp::packet::{self, UnicastPeer, VRRP_TTL, WireOptions};
 use crate::vrrp::timer;
 
-/// One virtual address as the runtime adds it: `ip address add` fields with
-/// the interface still by name.
+/// One virtual address as the runtime adds it: the `ip address add` request
+/// with the interface still by name (its index is looked up when the
+/// address is added, as interfaces may come and go).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct VipSpec {
-    pub addr: IpAddr,
-    pub prefix_len: u8,
     /// `dev`, else the instance's interface.
     pub dev: String,
-    pub broadcast: Option<Ipv4Addr>,
-    pub peer: Option<IpAddr>,
-    pub scope: u8,
-    pub label: Option<String>,
-    pub nodad: bool,
-    pub noprefixroute: bool,
-    pub home: bool,
+    /// The request; its `ifindex` is filled in by [`VipSpec::addr_spec`].
+    pub net: AddrSpec,
 }
 
 impl VipSpec {
@@ -47,52 +41,45 @@ impl VipSpec {
             (None, _) => 0,
         };
         VipSpec {
-            addr: a.addr,
-            prefix_len: a.prefix_len,
             dev: a.dev.as_ref().map_or_else(|| default_dev.to_owned(), |d| d.value.clone()),
-            broadcast,
-            peer: a.peer,
-            scope,
-            label: a.label.clone(),
-            // keepalived adds IPv6 VIPs without duplicate address detection
-            // (VRRP is the arbiter; a VIP must never stick in dadfailed)
-            // unless `-nodad` asks for DAD.
-            nodad: a.addr.is_ipv6() && !a.nodad,
-            noprefixroute: a.noprefixroute,
-            home: a.home,
+            net: AddrSpec {
+                ifindex: 0,
+                addr: a.addr,
+                prefix_len: a.prefix_len,
+                broadcast,
+                peer: a.peer,
+                scope,
+                label: a.label.clone(),
+                // keepalived adds IPv6 VIPs without duplicate address detection
+                // (VRRP is the arbiter; a VIP must never stick in dadfailed)
+                // unless `-nodad` asks for DAD.
+                nodad: a.addr.is_ipv6() && !a.nodad,
+                noprefixroute: a.noprefixroute,
+                home: a.home,
+            },
         }
     }
 
     /// The netlink request for this address on interface `ifindex`.
     pub fn addr_spec(&self, ifindex: u32) -> AddrSpec {
-        AddrSpec {
-            ifindex,
-            addr: self.addr,
-            prefix_len: self.prefix_len,
-            broadcast: self.broadcast,
-            peer: self.peer,
-            scope: self.scope,
-            label: self.label.clone(),
-            nodad: self.nodad,
-            noprefixroute: self.noprefixroute,
-            home: self.home,
-        }
+        AddrSpec { ifindex, ..self.net.clone() }
     }
 
     /// `10.0.0.1/24 dev eth0 scope global label eth0:1`, as keepalived's data dump shows it.
     pub fn describe(&self) -> String {
-        let mut s = format!("{}/{} dev {}", self.addr, self.prefix_len, self.dev);
-        if let Some(b) = self.broadcast {
+        let n = &self.net;
+        let mut s = format!("{}/{} dev {}", n.addr, n.prefix_len, self.dev);
+        if let Some(b) = n.broadcast {
             s.push_str(&format!(" brd {b}"));
         }
-        if let Some(p) = self.peer {
+        if let Some(p) = n.peer {
             s.push_str(&format!(" peer {p}"));
         }
-        let scope = crate::config::model::ipcfg::Scope::parse(&self.scope.to_string());
+        let scope = crate::config::model::ipcfg::Scope::parse(&n.scope.to_string());
         if let Some(sc) = scope {
             s.push_str(&format!(" scope {sc}"));
         }
-        if let Some(l) = &self.label {
+        if let Some(l) = &n.label {
             s.push_str(&format!(" label {l}"));
         }
         s
@@ -281,7 +268,7 @@ impl InstanceSpec {
         p.accept = self.accept;
         p.strict_mode = self.strict;
         p.down_timer_adverts = self.down_timer_adverts;
-        p.vips = self.vips.iter().map(|v| v.addr).collect();
+        p.vips = self.vips.iter().map(|v| v.net.addr).collect();
         p.address_count = self.vips.len() + self.evips.len();
         p.skip_check_adv_addr = self.skip_check_adv_addr;
         p.garp = self.garp.clone();
@@ -348,7 +335,7 @@ mod tests {
         let s = InstanceSpec::from_model(&instance(), &VrrpGlobals::default());
         let v = &s.vips[0];
         assert_eq!(v.dev, "eth0");
-        assert_eq!(v.scope, 0);
+        assert_eq!(v.net.scope, 0);
         assert_eq!(v.describe(), "10.0.0.100/24 dev eth0 scope global");
         assert_eq!(s.protocol(), 112);
         assert_eq!(s.version, timer::Version::V2);
@@ -366,8 +353,8 @@ mod tests {
         b.broadcast = Some(Broadcast::ClearHostBits);
         i.vips = vec![a, b];
         let s = InstanceSpec::from_model(&i, &VrrpGlobals::default());
-        assert_eq!(s.vips[0].broadcast, Some(Ipv4Addr::new(10, 1, 255, 255)));
-        assert_eq!(s.vips[1].broadcast, Some(Ipv4Addr::new(10, 1, 0, 0)));
+        assert_eq!(s.vips[0].net.broadcast, Some(Ipv4Addr::new(10, 1, 255, 255)));
+        assert_eq!(s.vips[1].net.broadcast, Some(Ipv4Addr::new(10, 1, 0, 0)));
         assert_eq!(s.vips[0].describe(), "10.1.2.3/16 dev eth1 brd 10.1.255.255 scope link label eth0:1");
         assert_eq!(s.interfaces(), vec!["eth0".to_string(), "eth1".to_string()]);
         let spec = s.vips[0].addr_spec(7);
@@ -405,8 +392,8 @@ mod tests {
         i.ipv6 = true;
         i.vips = vec![addr("fe80::100", 64)];
         let s = InstanceSpec::from_model(&i, &VrrpGlobals::default());
-        assert_eq!(s.vips[0].scope, 253);
-        assert!(s.vips[0].nodad, "IPv6 VIPs skip DAD");
+        assert_eq!(s.vips[0].net.scope, 253);
+        assert!(s.vips[0].net.nodad, "IPv6 VIPs skip DAD");
         assert_eq!(s.version, timer::Version::V3);
         assert_eq!(s.family, Family::V6);
     }
