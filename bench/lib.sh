@@ -129,3 +129,22 @@ median() { # values as arguments; NA ignored
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "NA" || b == "NA" || b + 0 == 0) print "NA"; else printf "%.3f", a / b}'; }
 # figure NAME OURS THEIRS: one line per figure with the ratio.
 figure() { printf '%-34s ours=%-10s theirs=%-10s ratio=%s\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
+
+# The large LVS configuration of the parse and reload figures on stdout:
+# one VRRP instance on eth0, then VS virtual servers x RS real servers, each
+# real server with a TCP_CHECK (a size users report, keepalived issue #2318).
+lvs_bench_conf() { # router_id vs rs
+    printf 'global_defs {\n    router_id %s\n}\n' "$1"
+    printf 'vrrp_instance VI_1 {\n    state BACKUP\n    interface eth0\n    virtual_router_id 51\n    priority 100\n'
+    printf '    virtual_ipaddress {\n        192.0.2.100/24\n    }\n}\n'
+    awk -v nvs="$2" -v nrs="$3" 'BEGIN {
+        for (i = 0; i < nvs; i++) {
+            printf "virtual_server 10.%d.%d.%d 80 {\n    delay_loop 6\n    lb_algo wrr\n    lb_kind NAT\n    protocol TCP\n", 1 + int(i / 62500), int(i / 250) % 250, i % 250 + 1
+            for (r = 0; r < nrs; r++) {
+                j = i * nrs + r
+                printf "    real_server 10.%d.%d.%d 8080 {\n        weight 1\n        TCP_CHECK {\n            connect_timeout 3\n        }\n    }\n", 100 + int(j / 62500), int(j / 250) % 250, j % 250 + 1
+            }
+            print "}"
+        }
+    }'
+}

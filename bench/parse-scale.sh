@@ -8,6 +8,8 @@
 set -euo pipefail
 export LC_ALL=C
 here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$here/bench/lib.sh"
 OURS=${1:-$here/target/release/keepalived}
 THEIRS=${2:-/usr/sbin/keepalived}
 VS=${VS:-2284} RS=${RS:-16} RUNS=${RUNS:-5}
@@ -23,20 +25,7 @@ ip netns add "$NS"
 ip -n "$NS" link add eth0 type veth peer name eth0p
 ip -n "$NS" link set eth0 up
 
-{
-    printf 'global_defs {\n    router_id bench\n}\n'
-    printf 'vrrp_instance VI_1 {\n    state BACKUP\n    interface eth0\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        192.0.2.100/24\n    }\n}\n'
-    awk -v nvs="$VS" -v nrs="$RS" 'BEGIN {
-        for (i = 0; i < nvs; i++) {
-            printf "virtual_server 10.%d.%d.%d 80 {\n    delay_loop 6\n    lb_algo wrr\n    lb_kind NAT\n    protocol TCP\n", 1 + int(i / 62500), int(i / 250) % 250, i % 250 + 1
-            for (r = 0; r < nrs; r++) {
-                j = i * nrs + r
-                printf "    real_server 10.%d.%d.%d 8080 {\n        weight 1\n        TCP_CHECK {\n            connect_timeout 3\n        }\n    }\n", 100 + int(j / 62500), int(j / 250) % 250, j % 250 + 1
-            }
-            print "}"
-        }
-    }'
-} > "$W/bench.conf"
+lvs_bench_conf bench "$VS" "$RS" > "$W/bench.conf"
 echo "config: $VS virtual servers x $RS real servers, $(wc -l < "$W/bench.conf") lines"
 
 measure() { # bin -> "wall_s rss_kib exit" per run, on stdout

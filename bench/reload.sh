@@ -23,21 +23,7 @@ VS=${VS:-2284} RS=${RS:-16} RUNS=${RUNS:-3} MODE=${MODE--P}
 bench_init reload "$OURS" "$THEIRS" "$(command -v python3 || echo python3)"
 declare -A F=()
 
-{
-    printf 'global_defs {\n    router_id reload\n}\n'
-    printf 'vrrp_instance VI_1 {\n    state BACKUP\n    interface eth0\n    virtual_router_id 51\n    priority 100\n'
-    printf '    virtual_ipaddress {\n        192.0.2.100/24\n    }\n}\n'
-    awk -v nvs="$VS" -v nrs="$RS" 'BEGIN {
-        for (i = 0; i < nvs; i++) {
-            printf "virtual_server 10.%d.%d.%d 80 {\n    delay_loop 6\n    lb_algo wrr\n    lb_kind NAT\n    protocol TCP\n", 1 + int(i / 62500), int(i / 250) % 250, i % 250 + 1
-            for (r = 0; r < nrs; r++) {
-                j = i * nrs + r
-                printf "    real_server 10.%d.%d.%d 8080 {\n        weight 1\n        TCP_CHECK {\n            connect_timeout 3\n        }\n    }\n", 100 + int(j / 62500), int(j / 250) % 250, j % 250 + 1
-            }
-            print "}"
-        }
-    }'
-} >"$BENCH_W/reload.conf"
+lvs_bench_conf reload "$VS" "$RS" >"$BENCH_W/reload.conf"
 msg "config: $VS virtual servers x $RS real servers, $(wc -l <"$BENCH_W/reload.conf") lines"
 
 cat >"$BENCH_W/listen.py" <<'EOF'

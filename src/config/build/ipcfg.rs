@@ -119,26 +119,7 @@ pub fn parse_address(stmt: &Stmt, origin: Origin, ctx: &mut Ctx) -> Option<IpAdd
     let words = words(stmt);
     let first = &stmt.keyword;
     let p = parse_prefix(first, false, ctx)?;
-    let mut a = IpAddress {
-        addr: p.addr,
-        prefix_len: p.len,
-        text: first.text.clone(),
-        broadcast: None,
-        dev: None,
-        scope: None,
-        label: None,
-        peer: None,
-        home: false,
-        nodad: false,
-        mngtmpaddr: false,
-        noprefixroute: false,
-        autojoin: false,
-        use_vmac: false,
-        no_track: false,
-        track_group: None,
-        preferred_lft: None,
-        span: line_span(stmt),
-    };
+    let mut a = IpAddress::new(p.addr, p.len, first.text.clone(), line_span(stmt));
     let mut i = 1;
     while let Some(w) = words.get(i) {
         let kw = w.text.as_str();

@@ -175,6 +175,30 @@ pub struct IpAddress {
 }
 
 impl IpAddress {
+    /// A bare address line (`ADDR[/LEN]`) with every option unset.
+    pub fn new(addr: std::net::IpAddr, prefix_len: u8, text: String, span: crate::config::ast::Span) -> Self {
+        IpAddress {
+            addr,
+            prefix_len,
+            text,
+            broadcast: None,
+            dev: None,
+            scope: None,
+            label: None,
+            peer: None,
+            home: false,
+            nodad: false,
+            mngtmpaddr: false,
+            noprefixroute: false,
+            autojoin: false,
+            use_vmac: false,
+            no_track: false,
+            track_group: None,
+            preferred_lft: None,
+            span,
+        }
+    }
+
     /// `ADDR/LEN` as upstream names the address in messages.
     pub fn prefix(&self) -> IpPrefix {
         IpPrefix { addr: self.addr, len: self.prefix_len }

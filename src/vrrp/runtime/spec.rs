@@ -299,26 +299,7 @@ mod tests {
     use crate::config::model::ipcfg::Scope;
 
     fn addr(text: &str, len: u8) -> IpAddress {
-        IpAddress {
-            addr: text.parse().expect("ip"),
-            prefix_len: len,
-            text: text.into(),
-            broadcast: None,
-            dev: None,
-            scope: None,
-            label: None,
-            peer: None,
-            home: false,
-            nodad: false,
-            mngtmpaddr: false,
-            noprefixroute: false,
-            autojoin: false,
-            use_vmac: false,
-            no_track: false,
-            track_group: None,
-            preferred_lft: None,
-            span: Span::default(),
-        }
+        IpAddress::new(text.parse().expect("ip"), len, text.into(), Span::default())
     }
 
     fn instance() -> VrrpInstance {
