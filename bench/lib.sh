@@ -7,7 +7,7 @@
 export LC_ALL=C TZ=UTC
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-OURS_DEFAULT=$BENCH_ROOT/target/release/keepalived
+OURS_DEFAULT=$BENCH_ROOT/target/x86_64-unknown-linux-gnu/release/keepalived
 THEIRS_DEFAULT=/usr/sbin/keepalived
 BENCH_NS=()
 declare -A BENCH_DAEMON=()   # key -> main pid

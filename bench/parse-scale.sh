@@ -10,7 +10,7 @@ export LC_ALL=C
 here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=bench/lib.sh
 source "$here/bench/lib.sh"
-OURS=${1:-$here/target/release/keepalived}
+OURS=${1:-$here/target/x86_64-unknown-linux-gnu/release/keepalived}
 THEIRS=${2:-/usr/sbin/keepalived}
 VS=${VS:-2284} RS=${RS:-16} RUNS=${RUNS:-5}
 NS=kbench$$-p

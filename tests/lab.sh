@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "the lab needs root (network namespaces): sudo bash tests/lab.sh"; exit 1; }
 command -v ip >/dev/null || { echo "needs iproute2"; exit 1; }
 cargo build --release --locked --bin keepalived
-BIN=$PWD/target/release/keepalived
+BIN=$PWD/target/x86_64-unknown-linux-gnu/release/keepalived
 P=lab$$
 LAN=$P-lan
 W=$(mktemp -d /tmp/keepalived-rs-lab.XXXXXX)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/packaging.sh - the packaging test of issue #9.
 #
-# Builds the Debian package (dpkg-buildpackage, reusing target/release) and the
+# Builds the Debian package (dpkg-buildpackage, reusing target/x86_64-unknown-linux-gnu/release) and the
 # RPM (rpmbuild on the prebuilt binaries), checks their contents with lintian,
 # dpkg and rpm, installs the .deb into private mount namespaces whose /usr,
 # /etc and /var are overlays on a tmpfs (the real system is never written),
@@ -13,7 +13,7 @@
 #
 # Prints PASS/FAIL (and SKIP/XFAIL, explained where printed) per check, ends
 # with "N passed, M failed" and exits non-zero when anything failed.
-# Needs root (namespaces, dpkg). About a minute when target/release is current.
+# Needs root (namespaces, dpkg). About a minute when target/x86_64-unknown-linux-gnu/release is current.
 #
 # Usage: bash tests/packaging.sh          Env: KEEP=1 keeps the work directory.
 set -uo pipefail
@@ -345,7 +345,7 @@ fi
 # copy pointing at the freshly built binary (the build host need not have
 # /usr/sbin/keepalived).
 verify_unit() {
-    local unit=$1 bin="$ROOT/target/release/keepalived"
+    local unit=$1 bin="$ROOT/target/x86_64-unknown-linux-gnu/release/keepalived"
     [ -x "$bin" ] || bin=/bin/true
     mkdir -p "$W/unit"
     sed "s|^ExecStart=/usr/sbin/keepalived |ExecStart=$bin |" "$unit" >"$W/unit/keepalived.service"
@@ -412,8 +412,8 @@ fi
 
 # --- RPM ---------------------------------------------------------------------
 build_rpm() {
-    [ -x "$ROOT/target/release/keepalived" ] && [ -x "$ROOT/target/release/genhash" ] || {
-        echo "target/release has no binaries"
+    [ -x "$ROOT/target/x86_64-unknown-linux-gnu/release/keepalived" ] && [ -x "$ROOT/target/x86_64-unknown-linux-gnu/release/genhash" ] || {
+        echo "target/x86_64-unknown-linux-gnu/release has no binaries"
         return 1
     }
     rpmbuild -bb --define "srcdir $ROOT" --define "_topdir $W/rpmbuild" \
@@ -470,9 +470,9 @@ if [ -n "$RPM" ]; then
             grep -qx 'EnvironmentFile=-/etc/sysconfig/keepalived' "$W/rpmx/usr/lib/systemd/system/keepalived.service" &&
             ! grep -q '/etc/default/' "$W/rpmx/usr/lib/systemd/system/keepalived.service" &&
             verify_unit "$W/rpmx/usr/lib/systemd/system/keepalived.service" &&
-            same_build_id "$W/rpmx/usr/sbin/keepalived" "$ROOT/target/release/keepalived"
+            same_build_id "$W/rpmx/usr/sbin/keepalived" "$ROOT/target/x86_64-unknown-linux-gnu/release/keepalived"
     }
-    check "rpm unit reads /etc/sysconfig/keepalived and verifies; binary is target/release's (build-id)" rpm_unit
+    check "rpm unit reads /etc/sysconfig/keepalived and verifies; binary is target/x86_64-unknown-linux-gnu/release's (build-id)" rpm_unit
     run_in_overlay rpm
 else
     note FAIL "no .rpm built: rpm checks not run"

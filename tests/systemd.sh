@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/systemd.sh - runs the daemon the way systemd/keepalived.service does,
 # without systemd: the unit's ExecStart= (binary path swapped for
-# target/release/keepalived), its options from conf/keepalived.default plus
+# target/x86_64-unknown-linux-gnu/release/keepalived), its options from conf/keepalived.default plus
 # KEEPALIVED_OPTIONS naming the configuration, a $NOTIFY_SOCKET we listen on,
 # ExecReload= (SIGHUP) and systemd's stop (SIGTERM to the main process only,
 # KillMode=mixed).  Checks the Type=notify protocol (READY=1, RELOADING=1,
@@ -17,7 +17,7 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN="$ROOT/target/release/keepalived"
+BIN="$ROOT/target/x86_64-unknown-linux-gnu/release/keepalived"
 UNIT="$ROOT/systemd/keepalived.service"
 CONF="$ROOT/conf/keepalived.conf"
 VIP=192.0.2.51
