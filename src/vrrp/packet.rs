@@ -403,33 +403,37 @@ impl DropReason {
     }
 }
 
-/// Per-reason drop counts, for a runtime to bump and dump.
+/// Per-reason drop counts, for a runtime to bump and dump. Allocated at the
+/// first drop: most instances never see one, and a thousand instances would
+/// otherwise carry a thousand zeroed tables.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DropCounters {
-    counts: [u64; DROP_REASON_KINDS],
+    counts: Option<Box<[u64; DROP_REASON_KINDS]>>,
 }
 
 impl DropCounters {
     /// Counts one drop.
     pub fn bump(&mut self, reason: &DropReason) {
-        if let Some(c) = self.counts.get_mut(reason.index()) {
+        let counts = self.counts.get_or_insert_with(|| Box::new([0; DROP_REASON_KINDS]));
+        if let Some(c) = counts.get_mut(reason.index()) {
             *c = c.saturating_add(1);
         }
     }
 
     /// The count for `reason`'s kind (its payload is ignored).
     pub fn get(&self, reason: &DropReason) -> u64 {
-        self.counts.get(reason.index()).copied().unwrap_or(0)
+        self.counts.as_ref().and_then(|c| c.get(reason.index()).copied()).unwrap_or(0)
     }
 
     /// Total drops.
     pub fn total(&self) -> u64 {
-        self.counts.iter().fold(0u64, |a, c| a.saturating_add(*c))
+        self.counts.iter().flat_map(|c| c.iter()).fold(0u64, |a, c| a.saturating_add(*c))
     }
 
     /// Non-zero counters as (name, count), in a fixed order.
     pub fn nonzero(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
-        COUNTER_NAMES.iter().zip(self.counts.iter()).filter(|(_, c)| **c > 0).map(|(n, c)| (*n, *c))
+        let counts = self.counts.as_deref().map(|c| c.as_slice()).unwrap_or_default();
+        COUNTER_NAMES.iter().zip(counts.iter()).filter(|(_, c)| **c > 0).map(|(n, c)| (*n, *c))
     }
 }
 
