@@ -41,7 +41,14 @@ fn rendered(sources: &SourceMap, diags: &[Diagnostic]) -> Vec<String> {
 /// Compares, leaving out the script security message (added by `load` only).
 fn same(what: &str, streamed: &Loaded, reference: (Config, Vec<Diagnostic>, SourceMap)) {
     let (cfg, diags, sources) = reference;
-    let ours: Vec<Diagnostic> = streamed.diags.iter().filter(|d| d.class != Class::ScriptSecurity).cloned().collect();
+    let diags: Vec<Diagnostic> = diags.into_iter().map(|d| Diagnostic { part: None, ..d }).collect();
+    // (Which process logs a diagnostic is the streamed load's business.)
+    let ours: Vec<Diagnostic> = streamed
+        .diags
+        .iter()
+        .filter(|d| d.class != Class::ScriptSecurity)
+        .map(|d| Diagnostic { part: None, ..d.clone() })
+        .collect();
     assert_eq!(ours, diags, "{what}: diagnostics differ");
     assert_eq!(rendered(&streamed.sources, &ours), rendered(&sources, &diags), "{what}: rendering differs");
     assert_eq!(dump(&streamed.config), dump(&cfg), "{what}: model differs");
@@ -118,4 +125,55 @@ fn a_pipe_is_read_once_and_its_lines_are_still_shown() {
     assert!(matches!(wrote, Ok(Ok(()))));
     let bogus = shown.iter().find(|r| r.contains("Unknown keyword 'bogus_kw'"));
     assert!(bogus.is_some_and(|r| r.contains("2 |   bogus_kw 1")), "{shown:?}");
+}
+
+/// Each process reads only its parts (`load_parts`): what it says of them,
+/// and of the part every process reads, is what a full read says, and it
+/// knows which children the skipped parts need.
+#[test]
+fn each_part_reads_as_a_full_read_does() {
+    use keepalived_rs::config::model::{Part, Parts};
+    use keepalived_rs::config::{dump_part, load_parts};
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    conf_files(&root.join("tests/data/config"), &mut files);
+    conf_files(&root.join("../shared/conformance/keepalived-samples"), &mut files);
+    let opts = Options::default();
+    let sys = SystemView::default();
+    let (mut skipped_blocks, mut said) = (0, 0);
+    for f in &files {
+        let full = load(f, &opts, &sys);
+        for parts in [Parts::GLOBAL, Parts::VRRP, Parts::CHECKER, Parts::BFD] {
+            let what = format!("{} read as {parts:?}", f.display());
+            let partial = load_parts(f, &opts, &sys, parts);
+            let read = |d: &&Diagnostic| d.part.is_none_or(|p| parts.has(p));
+            // Structure problems inside a skipped block are for its reader to say.
+            let (full_syntax, full_rest): (Vec<&Diagnostic>, Vec<&Diagnostic>) =
+                full.diags.iter().filter(read).partition(|d| d.class == Class::Syntax);
+            let (ours_syntax, ours_rest): (Vec<&Diagnostic>, Vec<&Diagnostic>) =
+                partial.diags.iter().partition(|d| d.class == Class::Syntax);
+            let script = |d: &&&Diagnostic| d.class != Class::ScriptSecurity;
+            assert_eq!(
+                full_rest.iter().filter(script).collect::<Vec<_>>(),
+                ours_rest.iter().filter(script).collect::<Vec<_>>(),
+                "{what}"
+            );
+            assert!(ours_syntax.iter().all(|d| full_syntax.contains(d)), "{what}");
+            assert!(partial.diags.iter().all(|d| d.part.is_none_or(|p| parts.has(p))), "{what}");
+            said += ours_rest.len();
+            for part in [None, Some(Part::Vrrp), Some(Part::Lvs), Some(Part::Bfd)] {
+                if part.is_none_or(|p| parts.has(p)) {
+                    assert_eq!(dump_part(&partial.config, part), dump_part(&full.config, part), "{what}");
+                }
+            }
+            // The parent starts the children a full read would need.
+            assert!(!full.config.needs_vrrp() || partial.config.needs_vrrp(), "{what}");
+            assert!(!full.config.needs_checker() || partial.config.needs_checker(), "{what}");
+            assert!(!full.config.needs_bfd() || partial.config.needs_bfd(), "{what}");
+            let s = partial.config.skipped;
+            skipped_blocks += s.vrrp_instances + s.virtual_servers + s.bfd_instances;
+            assert_eq!(s.vrrp_instances > 0, !parts.vrrp && partial.config.needs_vrrp(), "{what}");
+        }
+    }
+    assert!(skipped_blocks > 100 && said > 100, "{skipped_blocks} blocks skipped, {said} diagnostics compared");
 }

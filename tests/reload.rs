@@ -201,3 +201,23 @@ fn hundred_reloads_leave_rss_and_fds_flat() {
     assert!(lab.has_addr(VIP), "{}", d.log());
     assert_eq!(d.count("Entering MASTER"), 1, "{}", d.log());
 }
+
+/// Each process reads its own part of the file and says what it finds there
+/// once: the parent the global part, the VRRP child its instances; a reload
+/// says it again, once each.
+#[test]
+fn each_process_logs_what_it_reads_once() {
+    if skip() {
+        return;
+    }
+    let lab = Lab::new("rlo");
+    let auth = "    authentication {\n        auth_type PASS\n        auth_pass 123456789\n    }\n";
+    let conf = vrrp_conf("BACKUP", 100, &[VIP], auth)
+        .replace("vrrp_garp_master_delay 1\n", "vrrp_garp_master_delay 1\n    vrrp_iptables\n");
+    let d = master(&lab, &conf, "ours");
+    let (global, instance) = ("iptables not supported, using nftables", "Truncating auth_pass to 8 characters");
+    assert_eq!((d.count(global), d.count(instance)), (1, 1), "{}", d.log());
+    reload(&d, 1);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!((d.count(global), d.count(instance)), (2, 2), "{}", d.log());
+}

@@ -66,11 +66,15 @@ pub struct Diagnostic {
     pub message: String,
     /// An extra hint shown under the caret ("did you mean 'priority'?").
     pub help: Option<String>,
+    /// The part whose reading said it (`None`: the part every process
+    /// reads). A process logs what it reads itself: the parent the common
+    /// part, each child its own.
+    pub part: Option<crate::config::model::Part>,
 }
 
 impl Diagnostic {
     pub fn new(severity: Severity, class: Class, span: Option<Span>, message: impl Into<String>) -> Self {
-        Diagnostic { severity, class, span, message: message.into(), help: None }
+        Diagnostic { severity, class, span, message: message.into(), help: None, part: None }
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {

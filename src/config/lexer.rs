@@ -62,6 +62,19 @@ pub struct Lexer {
     diags: Vec<Diagnostic>,
     /// The tokens of the current line (kept to reuse its allocation).
     toks: Vec<Tok>,
+    /// Top-level keywords whose blocks are skipped (see [`Lexer::skipping`]).
+    skip: Vec<&'static str>,
+    /// The skipped block being read, if any.
+    skipping: Option<Skipping>,
+}
+
+/// A top-level block read without being tokenized.
+#[derive(Debug)]
+struct Skipping {
+    /// The `{`.
+    open: Span,
+    /// Braces open inside it, its own included.
+    depth: u32,
 }
 
 #[derive(Debug)]
@@ -75,11 +88,47 @@ struct OpenBlock {
 }
 
 impl Lexer {
+    /// A lexer that does not tokenize the blocks of the top-level keywords in
+    /// `skip`: their braces are only counted (outside quotes and comments,
+    /// as the tokenizer sees them), and each such statement is handed out
+    /// with an empty block. A process reads the parts of the configuration
+    /// it runs and only notes the others, as keepalived's processes do.
+    pub fn skipping(skip: Vec<&'static str>) -> Lexer {
+        Lexer { skip, ..Lexer::default() }
+    }
+
     /// Lexes one line; each top-level statement it completes goes to `emit`.
     pub fn push_line(&mut self, line: &SourceLine, emit: &mut dyn FnMut(Stmt)) {
+        let mut start = 0;
+        loop {
+            if let Some(sk) = &mut self.skipping {
+                let Some(close) = skip_braces(&line.text, start, &mut sk.depth) else { return };
+                let open = sk.open;
+                self.skipping = None;
+                let col = col_of(&line.text, close);
+                let close_span = Span { file: line.file, line: line.line, col, len: 1 };
+                if let Some(mut s) = self.pending.take() {
+                    s.block = Some(Block { open, close: close_span, stmts: Vec::new() });
+                    emit(s);
+                }
+                start = close + 1;
+            }
+            match self.push_tokens(line, start, emit) {
+                Some(next) => start = next,
+                None => return,
+            }
+        }
+    }
+
+    /// Tokenizes `line` from byte `start` and builds with its tokens. Returns
+    /// the byte after a `{` that opened a skipped block (the rest of the line
+    /// is then read by [`skip_braces`]).
+    fn push_tokens(&mut self, line: &SourceLine, start: usize, emit: &mut dyn FnMut(Stmt)) -> Option<usize> {
         let mut toks = std::mem::take(&mut self.toks);
         toks.clear();
-        tokenize_line(line, &mut toks, &mut self.tok_diags);
+        let mut tok_diags = Vec::new();
+        tokenize_line(line, start, &mut toks, &mut tok_diags);
+        let mut skip_from = None;
         let mut it = toks.drain(..).peekable();
         while let Some(tok) = it.next() {
             match tok {
@@ -106,6 +155,14 @@ impl Lexer {
                         Some(b) => b.stmts.last().is_some_and(|s| s.block.is_none()),
                         None => self.pending.as_ref().is_some_and(|s| s.block.is_none()),
                     };
+                    let skipped = self.open.is_empty()
+                        && owned
+                        && self.pending.as_ref().is_some_and(|s| self.skip.contains(&s.keyword.text.as_str()));
+                    if skipped {
+                        self.skipping = Some(Skipping { open: span, depth: 1 });
+                        skip_from = Some(span);
+                        break;
+                    }
                     self.open.push(OpenBlock { span, stmts: Vec::new(), owned });
                 }
                 Tok::Close(span) => {
@@ -124,6 +181,17 @@ impl Lexer {
         }
         drop(it);
         self.toks = toks;
+        // What the tokenizer said about the skipped rest of the line is not ours to say.
+        match skip_from {
+            Some(open) => {
+                self.tok_diags.extend(tok_diags.into_iter().filter(|d| d.span.is_some_and(|s| s.col < open.col)));
+                Some(byte_of(&line.text, open.col) + 1)
+            }
+            None => {
+                self.tok_diags.append(&mut tok_diags);
+                None
+            }
+        }
     }
 
     /// Closes the innermost open block at `close_span` (`None`: not closed,
@@ -159,6 +227,18 @@ impl Lexer {
     /// Ends the input: blocks still open are reported (innermost first) and
     /// kept, the last statement goes to `emit`. Returns the diagnostics.
     pub fn finish(mut self, emit: &mut dyn FnMut(Stmt)) -> Vec<Diagnostic> {
+        if let Some(sk) = self.skipping.take() {
+            self.diags.push(Diagnostic::new(
+                Severity::Error,
+                Class::Syntax,
+                Some(sk.open),
+                "Missing '}' at end of configuration - block opened here is not closed",
+            ));
+            if let Some(mut s) = self.pending.take() {
+                s.block = Some(Block { open: sk.open, close: sk.open, stmts: Vec::new() });
+                emit(s);
+            }
+        }
         while let Some(b) = self.open.last() {
             self.diags.push(Diagnostic::new(
                 Severity::Error,
@@ -179,12 +259,12 @@ impl Lexer {
 
 /// Splits one line into tokens. Quoting problems are reported and the rest of
 /// the line is still used.
-fn tokenize_line(line: &SourceLine, out: &mut Vec<Tok>, diags: &mut Vec<Diagnostic>) {
+fn tokenize_line(line: &SourceLine, start: usize, out: &mut Vec<Tok>, diags: &mut Vec<Diagnostic>) {
     let text = line.text.as_str();
     // Columns count characters; on an ASCII line (nearly all) they are bytes.
     let ascii = text.is_ascii();
     let chars = |s: &str| if ascii { s.len() } else { s.chars().count() };
-    let mut rest = text;
+    let mut rest = text.get(start..).unwrap_or_default();
     loop {
         let blanks = rest.bytes().take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0b' | b'\x0c')).count();
         let trimmed = rest.get(blanks..).unwrap_or_default();
@@ -222,6 +302,55 @@ fn tokenize_line(line: &SourceLine, out: &mut Vec<Tok>, diags: &mut Vec<Diagnost
             },
         }
     }
+}
+
+/// Counts the braces of `text` from byte `start` into `depth`, as the
+/// tokenizer would see them: not inside quotes (where a backslash escapes the
+/// next character, two after `\c`) and not after a `#` or `!` comment mark.
+/// Returns the byte of the `}` that brings `depth` to zero.
+fn skip_braces(text: &str, start: usize, depth: &mut u32) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut i = start;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'#' | b'!' => return None,
+            b'"' | b'\'' => {
+                i += 1;
+                while let Some(&q) = b.get(i) {
+                    if q == c {
+                        break;
+                    }
+                    i += match (q, b.get(i + 1)) {
+                        (b'\\', Some(b'c')) => 3,
+                        (b'\\', _) => 2,
+                        _ => 1,
+                    };
+                }
+            }
+            b'{' => *depth += 1,
+            b'}' => {
+                *depth = depth.saturating_sub(1);
+                if *depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The column (in characters, from 1) of byte `byte` of `text`.
+fn col_of(text: &str, byte: usize) -> u32 {
+    let before = text.get(..byte).unwrap_or(text);
+    (if before.is_ascii() { before.len() } else { before.chars().count() }) as u32 + 1
+}
+
+/// The byte of column `col` (in characters, from 1) of `text`.
+fn byte_of(text: &str, col: u32) -> usize {
+    let n = col.saturating_sub(1) as usize;
+    if text.is_ascii() { n.min(text.len()) } else { text.char_indices().nth(n).map_or(text.len(), |(i, _)| i) }
 }
 
 fn is_plain_byte(b: u8) -> bool {
@@ -425,5 +554,82 @@ mod tests {
         let s = &p.stmts[0];
         assert_eq!((s.args[0].span.col, s.args[0].span.len), (3, 3));
         assert_eq!(s.args[1].span.col, 7);
+    }
+
+    /// Lexes `text` in full and skipping `skip`'s blocks.
+    fn both(text: &str, skip: &'static [&'static str]) -> (Parsed, Parsed) {
+        let full = parse_lines(&lines(text));
+        let mut lexer = Lexer::skipping(skip.to_vec());
+        let mut stmts = Vec::new();
+        for l in lines(text) {
+            lexer.push_line(&l, &mut |s| stmts.push(s));
+        }
+        let diags = lexer.finish(&mut |s| stmts.push(s));
+        (full, Parsed { stmts, diags })
+    }
+
+    /// Skipping a block leaves everything else as a full read sees it: the
+    /// same statements, the same diagnostics outside the skipped blocks, and
+    /// each skipped statement with its braces where they are, but no body.
+    #[test]
+    fn skipped_blocks_read_like_full_ones() {
+        let cases = [
+            "global_defs {\n router_id a\n}\nvrrp_instance VI_1 {\n state MASTER\n virtual_ipaddress {\n 10.0.0.1\n }\n}\nvirtual_server 1.2.3.4 80 {\n real_server 5.6.7.8 80 {\n TCP_CHECK {\n }\n }\n}\nglobal_defs { x }",
+            "vrrp_instance A { state MASTER } global_defs { y }\nvrrp_instance B\n{\n notify \"/bin/echo }\" # }\n}\nglobal_defs {\n z\n}",
+            "vrrp_instance A {\n a '}' \"{{\" ! }\n b \"\\\"}\" }\n}\nglobal_defs { q \"unterminated\n}\n",
+            "vrrp_instance A {\n b \"\\c\"}\" x\n c \"\\\\\" }\n}\nglobal_defs { ok }",
+            "vrrp_instance A {\n nested { deep { } }\n}} extra\nglobal_defs { é\"{\" }\nvirtual_server é {\n \"unterminated { quote\n}\n}\nvrrp_instance open {\n {",
+            "vrrp_instance\n{\n}\n{\n anonymous\n}\nvrrp_instance X { } vrrp_instance Y { a } global_defs { b }",
+        ];
+        for text in cases {
+            assert_agree(text);
+        }
+    }
+
+    /// Asserts that skipping `SKIP`'s blocks reads `text` as a full read does.
+    fn assert_agree(text: &str) {
+        const SKIP: &[&str] = &["vrrp_instance", "virtual_server"];
+        let (full, skipped) = both(text, SKIP);
+        assert_eq!(full.stmts.len(), skipped.stmts.len(), "{text}");
+        for (f, s) in full.stmts.iter().zip(&skipped.stmts) {
+            assert_eq!(words(f), words(s), "{text}");
+            if SKIP.contains(&f.keyword.text.as_str()) {
+                let (fb, sb) = (f.block.as_ref(), s.block.as_ref());
+                assert_eq!(fb.map(|b| (b.open, b.close)), sb.map(|b| (b.open, b.close)), "{text}");
+                assert!(sb.is_none_or(|b| b.stmts.is_empty()), "{text}");
+            } else {
+                assert_eq!(f, s, "{text}");
+            }
+        }
+        // Diagnostics inside skipped blocks are the reading process's to say.
+        let inside = |d: &Diagnostic| {
+            full.stmts.iter().filter(|s| SKIP.contains(&s.keyword.text.as_str())).filter_map(|s| s.block.as_ref()).any(
+                |b| {
+                    // An unclosed block (closed at its own brace) runs to the end.
+                    let end = if b.close == b.open { (u32::MAX, 0) } else { (b.close.line, b.close.col) };
+                    d.span.is_some_and(|sp| (sp.line, sp.col) > (b.open.line, b.open.col) && (sp.line, sp.col) < end)
+                },
+            )
+        };
+        let expected: Vec<&Diagnostic> = full.diags.iter().filter(|d| !inside(d)).collect();
+        assert_eq!(expected, skipped.diags.iter().collect::<Vec<_>>(), "{text}");
+    }
+
+    /// Skipping is byte-scanning: it must never panic or loop on any input.
+    #[test]
+    fn skipping_survives_any_line() {
+        let alphabet = ['{', '}', '"', '\'', '\\', 'c', '#', '!', ' ', 'v', 'é'];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..3000 {
+            let mut text = String::from("vrrp_instance x {\n");
+            for _ in 0..(seed % 40) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let c = alphabet[(seed % alphabet.len() as u64) as usize];
+                text.push(if seed % 11 == 0 { '\n' } else { c });
+            }
+            assert_agree(&text);
+        }
     }
 }

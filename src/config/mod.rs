@@ -64,6 +64,10 @@ pub fn exit_code(diags: &[Diagnostic]) -> i32 {
 const TOP_TABLES: &[&[build::Keyword<Config>]] =
     &[build::global::TOP, build::vrrp::TOP, build::lvs::TOP, build::bfd::TOP];
 
+/// The top-level keywords of each part a process may skip.
+const PART_TOPS: [(model::Part, &[build::Keyword<Config>]); 3] =
+    [(model::Part::Vrrp, build::vrrp::TOP), (model::Part::Lvs, build::lvs::TOP), (model::Part::Bfd, build::bfd::TOP)];
+
 /// Reads, parses and validates a configuration file.
 ///
 /// The stages are streamed: each line leaves the preprocessor for the lexer
@@ -71,7 +75,15 @@ const TOP_TABLES: &[&[build::Keyword<Config>]] =
 /// model as soon as the lexer has it, then is dropped; so memory holds the
 /// model and one top-level block, never the whole text or syntax tree.
 pub fn load(path: &Path, opts: &preprocess::Options, sys: &validate::SystemView) -> Loaded {
-    let mut b = Builder::default();
+    load_parts(path, opts, sys, model::Parts::ALL)
+}
+
+/// Like [`load`], reading only `parts` (and what every process reads): the
+/// blocks of the other parts are not tokenized, only their braces counted,
+/// and their number noted in [`Config::skipped`]. Each keepalived process
+/// reads what it runs.
+pub fn load_parts(path: &Path, opts: &preprocess::Options, sys: &validate::SystemView, parts: model::Parts) -> Loaded {
+    let mut b = Builder::new(parts);
     let pre = preprocess::preprocess_with(path, opts, &mut |line| b.line(&line));
     b.finish(pre, sys)
 }
@@ -79,9 +91,25 @@ pub fn load(path: &Path, opts: &preprocess::Options, sys: &validate::SystemView)
 /// Like [`load`], for a configuration held in memory (`name` is used in
 /// messages; includes resolve relative to the current directory).
 pub fn load_str(name: &Path, text: &str, opts: &preprocess::Options, sys: &validate::SystemView) -> Loaded {
-    let mut b = Builder::default();
+    load_str_parts(name, text, opts, sys, model::Parts::ALL)
+}
+
+/// [`load_parts`] for a configuration held in memory.
+pub fn load_str_parts(
+    name: &Path,
+    text: &str,
+    opts: &preprocess::Options,
+    sys: &validate::SystemView,
+    parts: model::Parts,
+) -> Loaded {
+    let mut b = Builder::new(parts);
     let pre = preprocess::preprocess_str_with(name, text, opts, &mut |line| b.line(&line));
     b.finish(pre, sys)
+}
+
+/// The top-level keywords of the parts not in `parts`.
+fn skipped_keywords(parts: model::Parts) -> Vec<&'static str> {
+    PART_TOPS.iter().filter(|(p, _)| !parts.has(*p)).flat_map(|(_, t)| t.iter().map(|k| k.name)).collect()
 }
 
 /// The lexer and the model being built from it.
@@ -93,26 +121,63 @@ struct Builder {
 }
 
 impl Builder {
+    fn new(parts: model::Parts) -> Builder {
+        let config = Config { parts, ..Config::default() };
+        Builder { lexer: lexer::Lexer::skipping(skipped_keywords(parts)), ctx: build::Ctx::default(), config }
+    }
+
     fn line(&mut self, line: &preprocess::SourceLine) {
         let Builder { lexer, ctx, config } = self;
-        lexer.push_line(line, &mut |stmt| ctx.apply_tables(config, std::slice::from_ref(&stmt), TOP_TABLES));
+        lexer.push_line(line, &mut |stmt| apply_top(ctx, config, &stmt));
     }
 
     /// Ends the input and validates. Diagnostics come in stage order:
     /// preprocessor, lexer, model.
     fn finish(self, pre: preprocess::Preprocessed, sys: &validate::SystemView) -> Loaded {
         let Builder { lexer, mut ctx, mut config } = self;
-        let lex_diags =
-            lexer.finish(&mut |stmt| ctx.apply_tables(&mut config, std::slice::from_ref(&stmt), TOP_TABLES));
+        let lex_diags = lexer.finish(&mut |stmt| apply_top(&mut ctx, &mut config, &stmt));
+        let parts = config.parts;
         build::global::validate(&mut config, sys, &mut ctx);
-        build::vrrp::validate(&mut config, sys, &mut ctx);
-        build::lvs::validate(&mut config, sys, &mut ctx);
-        build::bfd::validate(&mut config, sys, &mut ctx);
+        if parts.vrrp {
+            tagged(&mut ctx, model::Part::Vrrp, |ctx| build::vrrp::validate(&mut config, sys, ctx));
+        }
+        if parts.lvs {
+            tagged(&mut ctx, model::Part::Lvs, |ctx| build::lvs::validate(&mut config, sys, ctx));
+        }
+        if parts.bfd {
+            tagged(&mut ctx, model::Part::Bfd, |ctx| build::bfd::validate(&mut config, sys, ctx));
+        }
         check_script_security(&config, &mut ctx);
         let mut diags = pre.diags;
         diags.extend(lex_diags);
         diags.extend(ctx.diags);
         Loaded { config, sources: pre.sources, diags }
+    }
+}
+
+/// Builds one top-level statement into the model, or counts it when its part
+/// is not read. What building says is tagged with the statement's part.
+fn apply_top(ctx: &mut build::Ctx, config: &mut Config, stmt: &ast::Stmt) {
+    let name = stmt.keyword.text.as_str();
+    let part = PART_TOPS.iter().find(|(_, t)| t.iter().any(|k| k.name == name)).map(|(p, _)| *p);
+    match part {
+        Some(p) if !config.parts.has(p) => match name {
+            "vrrp_instance" => config.skipped.vrrp_instances += 1,
+            "virtual_server" => config.skipped.virtual_servers += 1,
+            "bfd_instance" => config.skipped.bfd_instances += 1,
+            _ => {}
+        },
+        Some(p) => tagged(ctx, p, |ctx| ctx.apply_tables(config, std::slice::from_ref(stmt), TOP_TABLES)),
+        None => ctx.apply_tables(config, std::slice::from_ref(stmt), TOP_TABLES),
+    }
+}
+
+/// Runs `f`, tagging what it says with `part`.
+fn tagged(ctx: &mut build::Ctx, part: model::Part, f: impl FnOnce(&mut build::Ctx)) {
+    let before = ctx.diags.len();
+    f(ctx);
+    for d in ctx.diags.iter_mut().skip(before) {
+        d.part = Some(part);
     }
 }
 
@@ -123,6 +188,19 @@ pub fn dump(cfg: &Config) -> String {
     build::vrrp::dump(cfg, &mut out);
     build::lvs::dump(cfg, &mut out);
     build::bfd::dump(cfg, &mut out);
+    out
+}
+
+/// The dump of one part (`None`: the part every process reads), for the
+/// process that runs it.
+pub fn dump_part(cfg: &Config, part: Option<model::Part>) -> String {
+    let mut out = String::new();
+    match part {
+        None => build::global::dump(cfg, &mut out),
+        Some(model::Part::Vrrp) => build::vrrp::dump(cfg, &mut out),
+        Some(model::Part::Lvs) => build::lvs::dump(cfg, &mut out),
+        Some(model::Part::Bfd) => build::bfd::dump(cfg, &mut out),
+    }
     out
 }
 
@@ -150,13 +228,22 @@ fn check_script_security(cfg: &Config, ctx: &mut build::Ctx) {
         ));
     }
     let mut others = cfg.scripts().into_iter().filter(|s| !start_stop.iter().any(|t| std::ptr::eq(*t, *s)));
-    if others.any(program_exists) {
-        let d = Diagnostic::new(
+    if let Some(script) = others.find(|s| program_exists(s)) {
+        // Said by the process that runs the script.
+        let part = if cfg.vrrp.scripts().iter().any(|s| std::ptr::eq(*s, script)) {
+            Some(model::Part::Vrrp)
+        } else if cfg.lvs.scripts().iter().any(|s| std::ptr::eq(*s, script)) {
+            Some(model::Part::Lvs)
+        } else {
+            None
+        };
+        let mut d = Diagnostic::new(
             Severity::Warning,
             Class::ScriptSecurity,
             None,
             "SECURITY VIOLATION - scripts are being executed but script_security not enabled.",
         );
+        d.part = part;
         // Upstream checks right after parsing, with the scripts it disables,
         // before completing the configuration (whose messages carry no line).
         match ctx.diags.iter().position(|d| d.span.is_none() && !d.message.starts_with("Disabling ")) {

@@ -154,12 +154,12 @@ impl ChildContext {
     /// the new configuration cannot be run: keep the running one.
     pub fn reload(&self) -> Option<Loaded> {
         tracing::info!("Reloading");
-        // The parent logs the diagnostics; say them here only if we must refuse.
-        let loaded = super::load(&self.options);
+        // The parent logs what is said of the common part, we of ours.
+        let loaded = super::load(&self.options, self.kind.parts());
+        super::log_diagnostics(&loaded, Some(self.kind.part()));
         if loaded.reloadable() {
             Some(loaded)
         } else {
-            super::log_diagnostics(&loaded);
             tracing::error!("Reload failed: the new configuration has errors, keeping the running one");
             None
         }
@@ -293,9 +293,15 @@ pub fn main(opts: Options, kind: ChildKind) -> ExitCode {
         tracing::error!("{e}");
         return ExitCode::from(EXIT_FATAL);
     }
-    let loaded = super::load(&opts);
+    let loaded = super::load(&opts, kind.parts());
+    // The parent has logged what is said of the common part.
+    super::log_diagnostics(&loaded, Some(kind.part()));
+    if opts.dump_conf {
+        for line in crate::config::dump_part(&loaded.config, Some(kind.part())).lines() {
+            tracing::info!("{line}");
+        }
+    }
     if !loaded.runnable() {
-        super::log_diagnostics(&loaded);
         tracing::error!("{} child process: the configuration cannot be run", kind.display());
         return ExitCode::from(EXIT_CONFIG);
     }

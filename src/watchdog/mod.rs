@@ -82,6 +82,27 @@ impl ChildKind {
         }
     }
 
+    /// The parts of the configuration this child reads.
+    pub fn parts(self) -> crate::config::model::Parts {
+        use crate::config::model::Parts;
+        match self {
+            ChildKind::Vrrp => Parts::VRRP,
+            ChildKind::Checker => Parts::CHECKER,
+            ChildKind::Bfd => Parts::BFD,
+        }
+    }
+
+    /// The part of the configuration this child runs: its diagnostics are
+    /// this child's to log.
+    pub fn part(self) -> crate::config::model::Part {
+        use crate::config::model::Part;
+        match self {
+            ChildKind::Vrrp => Part::Vrrp,
+            ChildKind::Checker => Part::Lvs,
+            ChildKind::Bfd => Part::Bfd,
+        }
+    }
+
     /// What `-g FILE` inserts before the file's extension for this process.
     pub fn log_suffix(self) -> &'static str {
         match self {
@@ -154,16 +175,15 @@ pub fn preprocess_options(opts: &Options) -> crate::config::preprocess::Options 
     o
 }
 
-/// Loads the configuration named on the command line.
-pub fn load(opts: &Options) -> crate::config::Loaded {
-    crate::config::load(&opts.use_file, &preprocess_options(opts), &crate::config::validate::SystemView::probe())
-}
-
-/// Loads the configuration and logs every diagnostic at its level.
-pub fn load_and_log(opts: &Options) -> crate::config::Loaded {
-    let loaded = load(opts);
-    log_diagnostics(&loaded);
-    loaded
+/// Loads the configuration named on the command line, reading `parts` of it
+/// (see [`crate::config::load_parts`]).
+pub fn load(opts: &Options, parts: crate::config::model::Parts) -> crate::config::Loaded {
+    crate::config::load_parts(
+        &opts.use_file,
+        &preprocess_options(opts),
+        &crate::config::validate::SystemView::probe(),
+        parts,
+    )
 }
 
 /// `-t/--config-test[=FILE]`: checks the configuration, writes every
@@ -175,7 +195,7 @@ pub fn config_test(opts: &Options) -> ExitCode {
         eprintln!("{e}");
         return ExitCode::from(child::EXIT_FATAL);
     }
-    let mut loaded = load(opts);
+    let mut loaded = load(opts, crate::config::model::Parts::ALL);
     // global_defs net_namespace (without -s): check the interfaces where the
     // daemon would run. When that namespace cannot be entered (not there yet,
     // not root), leave interfaces unchecked, as keepalived 2.2.7's -t does.
@@ -215,11 +235,13 @@ pub fn config_test(opts: &Options) -> ExitCode {
     ExitCode::from(loaded.exit_code().clamp(0, 255) as u8)
 }
 
-/// Logs the diagnostics of a load, one line each as keepalived logs them
-/// (`(FILE: Line N) message`); the caret display is for `-t`.
-pub fn log_diagnostics(loaded: &crate::config::Loaded) {
+/// Logs the diagnostics of a load that belong to `part` (`None`: the part
+/// every process reads), one line each as keepalived logs them
+/// (`(FILE: Line N) message`); the caret display is for `-t`. The parent
+/// logs the common part and each child its own, as each reads them.
+pub fn log_diagnostics(loaded: &crate::config::Loaded, part: Option<crate::config::model::Part>) {
     use crate::config::error::Severity;
-    for d in &loaded.diags {
+    for d in loaded.diags.iter().filter(|d| d.part == part) {
         let mut line = loaded.sources.headline(d);
         if let Some(help) = &d.help {
             line.push_str(" - ");

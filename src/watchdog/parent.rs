@@ -18,6 +18,7 @@ use super::sys::{self, Exit, SignalSet};
 use super::{ChildKind, PARENT_COMM};
 use crate::cli::{self, Options};
 use crate::config::Loaded;
+use crate::config::model::Parts;
 
 /// A child that ran at least this long is restarted at once when it dies.
 const STABLE_RUN: Duration = Duration::from_secs(60);
@@ -83,7 +84,9 @@ pub fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
     }
     tracing::info!("Configuration file {}", opts.use_file.display());
 
-    let mut config = super::load(&opts);
+    // The parent reads only what every process reads, and counts the blocks
+    // of the children's parts to know which children to start.
+    let mut config = super::load(&opts, Parts::GLOBAL);
     // global_defs net_namespace: like `-s`, which wins over it. The file is
     // read again inside the namespace, where its interfaces are checked.
     let config_ns = match (&opts.namespace, &config.config.global.net_namespace) {
@@ -93,20 +96,20 @@ pub fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
     if let Some(ns) = &config_ns {
         opts.namespace = Some(ns.clone());
         if let Err(e) = super::enter_namespace(&opts) {
-            super::log_diagnostics(&config);
+            super::log_diagnostics(&config, None);
             tracing::error!("{e}");
             tracing::info!("Stopped {}", cli::version_string());
             return ExitCode::from(super::child::EXIT_FATAL);
         }
-        config = super::load(&opts);
+        config = super::load(&opts, Parts::GLOBAL);
     }
-    super::log_diagnostics(&config);
+    super::log_diagnostics(&config, None);
     if !config.runnable() {
         tracing::info!("Stopped {}", cli::version_string());
         return ExitCode::from(config.exit_code().clamp(1, 255) as u8);
     }
     if opts.dump_conf {
-        for line in crate::config::dump(&config.config).lines() {
+        for line in crate::config::dump_part(&config.config, None).lines() {
             tracing::info!("{line}");
         }
     }
@@ -427,17 +430,17 @@ impl Supervisor {
                 told = true;
             }
         }
-        let loaded = super::load(&self.opts);
+        let loaded = super::load(&self.opts, Parts::GLOBAL);
         if !loaded.reloadable() {
             // A told child says why it keeps its configuration; say it once.
             if !told {
-                super::log_diagnostics(&loaded);
+                super::log_diagnostics(&loaded, None);
             }
             tracing::error!("Reload failed: the new configuration has errors, keeping the running one");
             notify("READY=1");
             return;
         }
-        super::log_diagnostics(&loaded);
+        super::log_diagnostics(&loaded, None);
         self.needs = Needs::of(&loaded);
         drop(loaded);
         crate::sys::trim_heap();

@@ -23,22 +23,85 @@ pub struct Config {
     pub lvs: lvs::LvsConfig,
     /// bfd_instance blocks (run by the BFD child).
     pub bfd: bfd::BfdConfig,
+    /// The parts that were read; the others were only counted.
+    pub parts: Parts,
+    /// The blocks of the parts not read.
+    pub skipped: Skipped,
+}
+
+/// A part of the configuration that one child process runs. Everything
+/// else (global_defs, static addresses, routes and rules, linkbeat, track
+/// groups, namespaces) is read by every process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Part {
+    /// vrrp_script, vrrp_track_process, track_file, vrrp_sync_group,
+    /// garp_group, vrrp_instance.
+    Vrrp,
+    /// virtual_server, virtual_server_group, SSL.
+    Lvs,
+    /// bfd_instance.
+    Bfd,
+}
+
+/// Which parts a process reads (see [`crate::config::load_parts`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Parts {
+    pub vrrp: bool,
+    pub lvs: bool,
+    pub bfd: bool,
+}
+
+impl Parts {
+    /// Everything: `-t` and the tools.
+    pub const ALL: Parts = Parts { vrrp: true, lvs: true, bfd: true };
+    /// Only what every process reads: keepalived's parent.
+    pub const GLOBAL: Parts = Parts { vrrp: false, lvs: false, bfd: false };
+    /// The VRRP child (track_bfd names BFD instances).
+    pub const VRRP: Parts = Parts { vrrp: true, lvs: false, bfd: true };
+    /// The checker child (BFD_CHECK names BFD instances).
+    pub const CHECKER: Parts = Parts { vrrp: false, lvs: true, bfd: true };
+    /// The BFD child.
+    pub const BFD: Parts = Parts { vrrp: false, lvs: false, bfd: true };
+
+    /// Whether `part` is read.
+    pub fn has(self, part: Part) -> bool {
+        match part {
+            Part::Vrrp => self.vrrp,
+            Part::Lvs => self.lvs,
+            Part::Bfd => self.bfd,
+        }
+    }
+}
+
+impl Default for Parts {
+    fn default() -> Self {
+        Parts::ALL
+    }
+}
+
+/// What was seen of the parts not read: enough for the parent to know which
+/// children to start.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Skipped {
+    pub vrrp_instances: usize,
+    pub virtual_servers: usize,
+    pub bfd_instances: usize,
 }
 
 impl Config {
     /// Whether the VRRP child has anything to do.
     pub fn needs_vrrp(&self) -> bool {
-        self.vrrp.needs_process()
+        self.vrrp.needs_process() || self.skipped.vrrp_instances > 0
     }
 
     /// Whether the checker child has anything to do.
     pub fn needs_checker(&self) -> bool {
-        self.lvs.needs_process()
+        self.lvs.needs_process() || self.skipped.virtual_servers > 0
     }
 
     /// Whether the BFD child has anything to do.
     pub fn needs_bfd(&self) -> bool {
-        self.bfd.needs_process()
+        self.bfd.needs_process() || self.skipped.bfd_instances > 0
     }
 
     /// Every script the configuration would run, for script_security checks.

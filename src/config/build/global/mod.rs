@@ -476,18 +476,12 @@ pub fn validate(cfg: &mut Config, sys: &SystemView, ctx: &mut Ctx) {
             });
         }
     }
-    // Upstream resolves the members once everything is read, and only logs
-    // the ones it cannot find.
-    for tg in &g.track_groups {
-        for m in tg.members.iter().filter(|m| cfg.vrrp.instance(&m.value).is_none()) {
-            info(
-                ctx,
-                m.span,
-                format!(
-                    "Virtual router {} specified in track group {} doesn't exist - ignoring",
-                    m.value, tg.name.value
-                ),
-            );
+    // A VRRP matter: said by whoever reads the VRRP part, where upstream says it.
+    if cfg.parts.vrrp {
+        let before = ctx.diags.len();
+        validate_track_groups(cfg, ctx);
+        for d in ctx.diags.iter_mut().skip(before) {
+            d.part = Some(crate::config::model::Part::Vrrp);
         }
     }
     // Interfaces that do not exist: upstream warns and carries on (they may
@@ -518,6 +512,24 @@ pub fn validate(cfg: &mut Config, sys: &SystemView, ctx: &mut Ctx) {
                 None,
                 "Non-existent interface specified in configuration",
             ));
+        }
+    }
+}
+
+/// Members of track groups that name no vrrp_instance.
+fn validate_track_groups(cfg: &Config, ctx: &mut Ctx) {
+    // Upstream resolves the members once everything is read, and only logs
+    // the ones it cannot find.
+    for tg in &cfg.global.track_groups {
+        for m in tg.members.iter().filter(|m| cfg.vrrp.instance(&m.value).is_none()) {
+            info(
+                ctx,
+                m.span,
+                format!(
+                    "Virtual router {} specified in track group {} doesn't exist - ignoring",
+                    m.value, tg.name.value
+                ),
+            );
         }
     }
 }
