@@ -792,7 +792,7 @@ fn vector_key() -> Vec<u8> {
 
 fn hmac_ctx(mode: HmacMode, replay: ReplayMode) -> AuthCtx {
     let mut ctx = AuthCtx::new(AuthConfig::None);
-    ctx.hmac = Some(HmacAuth::new(vec![HmacKey { id: 1, key: vector_key() }], 1, mode, replay));
+    ctx.hmac = Some(Box::new(HmacAuth::new(vec![HmacKey { id: 1, key: vector_key() }], 1, mode, replay)));
     ctx
 }
 

@@ -204,7 +204,7 @@ pub struct AuthCtx {
     /// The AH sequence counter (unused unless `config` is AH).
     pub ah: AhCounter,
     /// keepalived 2.4's `auth_hmac` block, if configured.
-    pub hmac: Option<HmacAuth>,
+    pub hmac: Option<Box<HmacAuth>>,
 }
 
 impl AuthCtx {

@@ -17,7 +17,7 @@ use crate::vrrp::fsm::{Action, Family, Input, Instance, InstanceParams, LogKind,
 #[derive(Default)]
 pub(super) struct Carry {
     /// The old `authentication` and `auth_hmac` settings with their state.
-    auth: Option<(AuthConfig, Option<spec::HmacSpec>, AuthCtx)>,
+    auth: Option<(AuthConfig, Option<Box<spec::HmacSpec>>, AuthCtx)>,
     ip_id: u16,
     stats: Stats,
     /// The old instance was MASTER and the new one can take over at once.

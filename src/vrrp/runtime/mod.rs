@@ -53,8 +53,11 @@ use crate::watchdog::child::{ChildContext, ChildExit, ChildSignal};
 /// How many received packets may wait for the loop before readers block
 /// (the kernel's socket buffer holds the rest).
 const RX_QUEUE: usize = 4096;
-/// Largest datagram read from a VRRP socket.
-const RX_BUF: usize = 65_536;
+/// Largest datagram read from a VRRP socket. The largest valid advert is an
+/// IPv4 header with options (60), AH (24), the VRRP header (8), 255 IPv6
+/// addresses (4,080) and the v2 password (8): 4,180 bytes. A longer datagram
+/// arrives truncated and fails the decoder's length checks, as it must.
+const RX_BUF: usize = 8_192;
 
 /// The [`crate::watchdog::child::EntryPoint`] of the VRRP child.
 pub fn run(ctx: ChildContext) -> LocalBoxFuture<'static, ChildExit> {

@@ -130,7 +130,7 @@ pub(crate) struct InstanceSpec {
     pub higher_prio_send_advert: bool,
     pub garp: GarpParams,
     pub auth: AuthConfig,
-    pub hmac: Option<HmacSpec>,
+    pub hmac: Option<Box<HmacSpec>>,
     /// `mcast_src_ip` / `unicast_src_ip`.
     pub src_ip: Option<IpAddr>,
     pub mcast_dst: IpAddr,
@@ -210,7 +210,7 @@ impl InstanceSpec {
                 gna_interval: globals.gna_interval,
             },
             auth,
-            hmac,
+            hmac: hmac.map(Box::new),
             src_ip: inst.unicast_src_ip.as_ref().or(inst.mcast_src_ip.as_ref()).map(|s| s.value),
             mcast_dst: inst.mcast_dst_ip,
             unicast_peers: inst
@@ -250,7 +250,7 @@ impl InstanceSpec {
     /// A fresh authentication context.
     pub fn auth_ctx(&self) -> AuthCtx {
         let mut a = AuthCtx::new(self.auth.clone());
-        a.hmac = self.hmac.as_ref().map(|h| HmacAuth::new(h.keys.clone(), h.active_key, h.mode, h.replay));
+        a.hmac = self.hmac.as_ref().map(|h| Box::new(HmacAuth::new(h.keys.clone(), h.active_key, h.mode, h.replay)));
         a
     }
 
