@@ -164,6 +164,9 @@ pub fn preprocess_str_with(name: &Path, text: &str, opts: &Options, sink: &mut d
     pp.finish()
 }
 
+/// Room for a typical line, so that reading one allocates once.
+const LINE_CAPACITY: usize = 80;
+
 /// The lines of a file read from disk, split and decoded as `str::lines` on
 /// its lossy UTF-8 text would split them (a `\n` or `\r\n` ends a line; a
 /// UTF-8 sequence never spans a `\n`, so decoding line by line gives the same
@@ -179,7 +182,7 @@ impl FileLines {
     fn open(path: &Path) -> std::io::Result<Self> {
         let mut reader = BufReader::with_capacity(64 * 1024, File::open(path)?);
         reader.fill_buf()?;
-        Ok(FileLines { reader, buf: Vec::new() })
+        Ok(FileLines { reader, buf: Vec::with_capacity(LINE_CAPACITY) })
     }
 }
 
@@ -187,19 +190,22 @@ impl Iterator for FileLines {
     type Item = Cow<'static, str>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.buf.clear();
-        match self.reader.read_until(b'\n', &mut self.buf) {
+        // Each line is read into its own buffer, which becomes the line's
+        // String without a copy.
+        let mut buf = std::mem::replace(&mut self.buf, Vec::with_capacity(LINE_CAPACITY));
+        buf.clear();
+        match self.reader.read_until(b'\n', &mut buf) {
             Ok(0) | Err(_) => None,
             Ok(_) => {
-                if self.buf.last() == Some(&b'\n') {
-                    self.buf.pop();
-                    if self.buf.last() == Some(&b'\r') {
-                        self.buf.pop();
+                if buf.last() == Some(&b'\n') {
+                    buf.pop();
+                    if buf.last() == Some(&b'\r') {
+                        buf.pop();
                     }
                 }
-                let text = match std::str::from_utf8(&self.buf) {
-                    Ok(s) => s.to_owned(),
-                    Err(_) => String::from_utf8_lossy(&self.buf).into_owned(),
+                let text = match String::from_utf8(buf) {
+                    Ok(s) => s,
+                    Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
                 };
                 Some(Cow::Owned(text))
             }
@@ -440,6 +446,20 @@ impl<'o, 's> Pp<'o, 's> {
     /// what remains is emitted, then the further lines of any multiline
     /// definition it used.
     fn line(&mut self, frame: &Frame, text: String, mut multi: Option<Vec<String>>, line_no: u32, depth: u32) {
+        // Nearly every line of a large file is plain: not blank, no
+        // conditional, definition or generator at its start, no `$` in it,
+        // not `random_seed`. It goes out as it is.
+        if depth == 0 && multi.is_none() {
+            let plain = match text.as_bytes().get(lead(&text)) {
+                None => return,
+                Some(b'@' | b'$' | b'~' | b'r' | b'"' | b'\'') => false,
+                Some(_) => !text.contains('$'),
+            };
+            if plain {
+                (self.sink)(SourceLine { file: frame.file, line: line_no, text });
+                return;
+            }
+        }
         if depth > 0 && !self.spend() {
             return;
         }
