@@ -2,25 +2,31 @@
 //! the earliest and wakes exactly the instances that are due: O(log n) per
 //! change, nothing scanned, no polling. Pure: `now` is passed in.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::time::Instant;
 
 /// Deadline per instance slot.
 #[derive(Debug, Default)]
 pub(crate) struct TimerQueue {
     order: BTreeSet<(Instant, usize)>,
-    current: HashMap<usize, Instant>,
+    /// The deadline of each slot, by slot index (slots are dense).
+    current: Vec<Option<Instant>>,
 }
 
 impl TimerQueue {
     /// Sets (or clears with `None`) the deadline of `slot`.
     pub fn set(&mut self, slot: usize, deadline: Option<Instant>) {
-        if let Some(old) = self.current.remove(&slot) {
+        if let Some(old) = self.current.get_mut(slot).and_then(Option::take) {
             self.order.remove(&(old, slot));
         }
         if let Some(d) = deadline {
             self.order.insert((d, slot));
-            self.current.insert(slot, d);
+            if self.current.len() <= slot {
+                self.current.resize(slot + 1, None);
+            }
+            if let Some(c) = self.current.get_mut(slot) {
+                *c = Some(d);
+            }
         }
     }
 
@@ -37,7 +43,9 @@ impl TimerQueue {
                 break;
             }
             self.order.remove(&(d, slot));
-            self.current.remove(&slot);
+            if let Some(c) = self.current.get_mut(slot) {
+                *c = None;
+            }
             out.push(slot);
         }
         out
