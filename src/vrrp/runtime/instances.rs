@@ -1,7 +1,7 @@
 //! Starting, stopping and replacing instances: the initial configuration,
 //! reloads, and interfaces or addresses that come and go.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
@@ -80,7 +80,8 @@ impl Runtime {
         let specs: Vec<InstanceSpec> =
             cfg.instances.iter().map(|i| InstanceSpec::from_model(i, &cfg.globals)).collect();
         self.refresh_links(&specs).await;
-        let running: Vec<(String, usize)> = self.by_name.iter().map(|(n, i)| (n.clone(), *i)).collect();
+        let running: Vec<(String, usize)> =
+            self.slots.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|s| (s.spec.name.clone(), i))).collect();
         let mut carried: HashMap<String, Carry> = HashMap::new();
         for (name, idx) in running {
             match (specs.iter().find(|s| s.name == name), self.slot(idx)) {
@@ -93,11 +94,12 @@ impl Runtime {
                 _ => self.remove_instance(idx).await,
             }
         }
-        // Room for every instance at once: no doubling leaves a freed copy behind.
-        let free = self.slots.iter().filter(|s| s.is_none()).count();
-        self.slots.reserve_exact(specs.len().saturating_sub(self.by_name.len() + free));
+        // Room for every instance at once: no doubling leaves a freed copy
+        // behind. (The new ones go into free slots first.)
+        self.slots.reserve_exact(specs.len().saturating_sub(self.slots.len()));
+        let kept: HashSet<String> = self.slots.iter().flatten().map(|s| s.spec.name.clone()).collect();
         for s in specs {
-            if !self.by_name.contains_key(&s.name) {
+            if !kept.contains(&s.name) {
                 let carry = carried.remove(&s.name);
                 self.add_instance(s, carry).await;
             }
@@ -143,7 +145,6 @@ impl Runtime {
         }
         self.timers.set(idx, None);
         let Some(slot) = self.slots.get_mut(idx).and_then(Option::take) else { return Carry::default() };
-        self.by_name.remove(&slot.spec.name);
         if let Some(e) = slot.sock.as_ref().and_then(|k| self.socks.get_mut(k)) {
             e.vrids.remove(&slot.spec.vrid);
         }
@@ -240,7 +241,6 @@ impl Runtime {
                 e.vrids.insert(slot.spec.vrid, idx);
             }
         }
-        self.by_name.insert(slot.spec.name.clone(), idx);
         if idx == self.slots.len() {
             self.slots.push(Some(slot));
         } else if let Some(s) = self.slots.get_mut(idx) {
@@ -258,7 +258,6 @@ impl Runtime {
         self.execute(idx, actions).await;
         self.timers.set(idx, None);
         if let Some(slot) = self.slots.get_mut(idx).and_then(Option::take) {
-            self.by_name.remove(&slot.spec.name);
             if let Some(e) = slot.sock.as_ref().and_then(|k| self.socks.get_mut(k)) {
                 e.vrids.remove(&slot.spec.vrid);
             }
