@@ -7,6 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+#[path = "data/ops/harness.rs"]
+mod harness;
+
+use harness::{alive, comm, kill, ppid, read_pid, ready, wait_until};
+
 const KEEPALIVED: &str = env!("CARGO_BIN_EXE_keepalived");
 
 fn is_root() -> bool {
@@ -154,63 +160,6 @@ impl Drop for Daemon {
 
 fn p(dir: &Path, name: &str) -> String {
     dir.join(name).to_string_lossy().into_owned()
-}
-
-fn kill(pid: i32, sig: i32) {
-    if pid > 0 {
-        // SAFETY: signals exactly one process that this test started.
-        unsafe { libc::kill(pid, sig) };
-    }
-}
-
-fn read_pid(path: &Path) -> Option<i32> {
-    std::fs::read_to_string(path).ok()?.trim().parse().ok()
-}
-
-fn comm(pid: i32) -> Option<String> {
-    std::fs::read_to_string(format!("/proc/{pid}/comm")).ok().map(|s| s.trim().to_owned())
-}
-
-fn ppid(pid: i32) -> Option<i32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // "pid (comm) state ppid ...": comm may hold spaces, so split after ')'.
-    stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// A child is ready once it handles SIGHUP and no longer blocks it: it has
-/// loaded its configuration and installed its handlers.
-fn ready(pid: i32) -> bool {
-    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else { return false };
-    let mask = |key: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(key))
-            .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
-            .unwrap_or(0)
-    };
-    let hup = 1u64 << (libc::SIGHUP - 1);
-    mask("SigCgt:") & hup != 0 && mask("SigBlk:") & hup == 0
-}
-
-fn alive(pid: i32) -> bool {
-    // A zombie still has /proc/PID; it is dead for our purpose.
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| s.rsplit_once(')').map(|(_, r)| r.trim_start().starts_with('Z')))
-        .is_some_and(|zombie| !zombie)
-}
-
-fn wait_until<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(v) = f() {
-            return Some(v);
-        }
-        if Instant::now() > deadline {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Collects sd_notify datagrams.
