@@ -12,7 +12,12 @@ fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
 }
 
 /// Sets an integer socket option.
-pub fn setsockopt_int(fd: BorrowedFd<'_>, level: libc::c_int, name: libc::c_int, value: libc::c_int) -> io::Result<()> {
+pub(crate) fn setsockopt_int(
+    fd: BorrowedFd<'_>,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: libc::c_int,
+) -> io::Result<()> {
     // SAFETY: `value` lives for the call and its size is passed.
     let rc = unsafe {
         libc::setsockopt(
@@ -27,7 +32,7 @@ pub fn setsockopt_int(fd: BorrowedFd<'_>, level: libc::c_int, name: libc::c_int,
 }
 
 /// Binds an `AF_PACKET` socket to one interface and Ethernet protocol.
-pub fn bind_packet(fd: BorrowedFd<'_>, ifindex: u32, ethertype: u16) -> io::Result<()> {
+pub(crate) fn bind_packet(fd: BorrowedFd<'_>, ifindex: u32, ethertype: u16) -> io::Result<()> {
     // SAFETY: sockaddr_ll is plain data; all-zero is a valid value.
     let mut sll: libc::sockaddr_ll = unsafe { zeroed() };
     sll.sll_family = libc::AF_PACKET as libc::c_ushort;
@@ -46,7 +51,7 @@ pub fn bind_packet(fd: BorrowedFd<'_>, ifindex: u32, ethertype: u16) -> io::Resu
 
 /// What `recvmsg` gave on an IPv6 socket.
 #[derive(Clone, Copy, Debug)]
-pub struct RecvMeta {
+pub(crate) struct RecvMeta {
     pub len: usize,
     pub src: Option<SocketAddrV6>,
     /// Bytes of ancillary data written into the control buffer.
@@ -54,7 +59,7 @@ pub struct RecvMeta {
 }
 
 /// `recvmsg` into initialized buffers, non-blocking as the socket is.
-pub fn recvmsg_v6(fd: BorrowedFd<'_>, buf: &mut [u8], control: &mut [u8]) -> io::Result<RecvMeta> {
+pub(crate) fn recvmsg_v6(fd: BorrowedFd<'_>, buf: &mut [u8], control: &mut [u8]) -> io::Result<RecvMeta> {
     // SAFETY: all-zero is valid for these plain C structs.
     let mut addr: libc::sockaddr_in6 = unsafe { zeroed() };
     let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
@@ -85,7 +90,7 @@ pub fn recvmsg_v6(fd: BorrowedFd<'_>, buf: &mut [u8], control: &mut [u8]) -> io:
 }
 
 /// Registers an owned socket with the current tokio reactor.
-pub fn async_socket(s: socket2::Socket) -> io::Result<tokio::io::unix::AsyncFd<socket2::Socket>> {
+pub(crate) fn async_socket(s: socket2::Socket) -> io::Result<tokio::io::unix::AsyncFd<socket2::Socket>> {
     // SAFETY: `socket2::Socket` owns its descriptor: it stays open, and
     // `as_raw_fd` returns the same value, until the socket is dropped, which
     // only happens when the AsyncFd that now owns it is dropped.
@@ -94,7 +99,7 @@ pub fn async_socket(s: socket2::Socket) -> io::Result<tokio::io::unix::AsyncFd<s
 
 /// Gives the heap's free memory back to the system (glibc keeps it otherwise):
 /// called once a large temporary, such as a parsed configuration, is freed.
-pub fn trim_heap() {
+pub(crate) fn trim_heap() {
     #[cfg(target_env = "gnu")]
     // SAFETY: malloc_trim only walks the allocator's own free lists.
     unsafe {
@@ -105,7 +110,7 @@ pub fn trim_heap() {
 /// A non-blocking, close-on-exec `CLOCK_MONOTONIC` timerfd registered with
 /// the current tokio reactor: nanosecond deadlines, where tokio's own timer
 /// rounds up to whole milliseconds.
-pub fn async_timerfd() -> io::Result<tokio::io::unix::AsyncFd<std::fs::File>> {
+pub(crate) fn async_timerfd() -> io::Result<tokio::io::unix::AsyncFd<std::fs::File>> {
     use std::os::fd::{FromRawFd, OwnedFd};
     // SAFETY: a plain system call without pointers.
     let fd = check(unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_NONBLOCK | libc::TFD_CLOEXEC) })?;
@@ -117,7 +122,7 @@ pub fn async_timerfd() -> io::Result<tokio::io::unix::AsyncFd<std::fs::File>> {
 
 /// Arms a timerfd to expire once, `after` from now (at least 1 ns: a zero
 /// value would disarm it), or disarms it with `None`.
-pub fn timerfd_arm(fd: BorrowedFd<'_>, after: Option<std::time::Duration>) -> io::Result<()> {
+pub(crate) fn timerfd_arm(fd: BorrowedFd<'_>, after: Option<std::time::Duration>) -> io::Result<()> {
     let zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     let value = match after {
         Some(d) => libc::timespec {

@@ -1,6 +1,8 @@
 //! The `keepalived` binary's command line: options, `-v`/`-h`, `--signum`,
 //! `-t` and the pid-file refusal, run as a user would run them.
 
+#![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assertion is how a test fails
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};

@@ -5,6 +5,8 @@
 //! rendered diagnostics of the lvs part, the exit status and the lvs dump).
 //! `UPDATE_GOLDEN=1 cargo test --test config_lvs` rewrites them.
 
+#![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assertion is how a test fails
+
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;

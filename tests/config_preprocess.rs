@@ -2,6 +2,8 @@
 //! sequence and list blocks, line continuation; exact file/line mapping; and
 //! that no input makes it (or the lexer after it) panic or hang.
 
+#![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assertion is how a test fails
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};

@@ -3,6 +3,8 @@
 //! whole-file pipeline (every line, then the whole tree, then the model)
 //! gives: same diagnostics in the same order, same rendering, same model.
 
+#![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assertion is how a test fails
+
 use std::path::{Path, PathBuf};
 
 use keepalived_rs::config::build::{self, Ctx};

@@ -3,6 +3,8 @@
 //!
 //! `UPDATE_GOLDEN=1 cargo test --test config_vrrp` rewrites the expected files.
 
+#![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assertion is how a test fails
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

@@ -6,6 +6,8 @@
 //! samples name. 2.2.7 exits 5 on warnings and 6 on script security; keepalived
 //! 2.4 (which we follow) renumbered these to 4 and 5.
 
+#![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assertion is how a test fails
+
 mod common;
 
 use std::collections::BTreeMap;

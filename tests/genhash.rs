@@ -2,6 +2,8 @@
 //! keepalived genhash (the oracle, when installed) fetch the same scripted
 //! responses, and their output, exit codes and requests are compared.
 
+#![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assertion is how a test fails
+
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;

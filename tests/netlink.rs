@@ -1,5 +1,7 @@
 //! rtnetlink address management against the real kernel, in a network namespace.
 
+#![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assertion is how a test fails
+
 mod common;
 
 use std::net::IpAddr;

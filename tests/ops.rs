@@ -6,6 +6,8 @@
 //! (unique name, removed on drop even when the test fails) with a private
 //! /tmp; every wait is bounded. Without root the tests say so and pass.
 
+#![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assertion is how a test fails
+
 mod common;
 #[path = "data/ops/harness.rs"]
 mod harness;

@@ -2,6 +2,8 @@
 //! namespace that each test creates with a unique name and removes on drop,
 //! even when the test fails. Every wait is bounded.
 
+#![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assertion is how a test fails
+
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};

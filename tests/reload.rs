@@ -11,6 +11,8 @@
 //! Each test has its own namespace (unique name, removed on drop even on
 //! panic) and its daemon a private /tmp; every wait is bounded.
 
+#![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assertion is how a test fails
+
 mod common;
 #[path = "data/ops/harness.rs"]
 mod harness;

@@ -2,6 +2,8 @@
 //! (tests/capture-fixtures.sh): decode == struct, encode == bytes, every
 //! malformed case, and no panics on arbitrary bytes.
 
+#![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assertion is how a test fails
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 use std::time::Duration;

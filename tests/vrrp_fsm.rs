@@ -19,6 +19,8 @@
 //! `transition FROM TO`, `master-rx-lower-prio FROM`, `stopped`,
 //! `log TEXT` and `log-detail TEXT` (only shown with --log-detail).
 
+#![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assertion is how a test fails
+
 use std::net::IpAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};

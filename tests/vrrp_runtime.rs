@@ -12,6 +12,8 @@
 //! last advert it heard (so within that much of the kill); after a graceful
 //! stop (priority-0 advert) within Skew_Time.
 
+#![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assertion is how a test fails
+
 mod common;
 
 use std::path::{Path, PathBuf};

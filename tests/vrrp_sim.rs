@@ -6,6 +6,8 @@
 //! so every run is reproducible. Every scenario ends by asserting exactly one
 //! MASTER, the right one, holding the VIPs.
 
+#![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assertion is how a test fails
+
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};

@@ -1,5 +1,7 @@
 //! VRRP raw sockets and gratuitous ARP on a veth pair in a network namespace.
 
+#![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assertion is how a test fails
+
 mod common;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

@@ -17,13 +17,13 @@ pub(super) struct WakeTimer {
 }
 
 impl WakeTimer {
-    pub fn new() -> io::Result<WakeTimer> {
+    pub(super) fn new() -> io::Result<WakeTimer> {
         Ok(WakeTimer { fd: crate::sys::async_timerfd()?, armed: None })
     }
 
     /// Waits until `at` (forever with `None`). Cancel-safe: dropped by a
     /// `select!`, the timer stays armed and the next call reuses it.
-    pub async fn wait(&mut self, at: Option<Instant>) -> io::Result<()> {
+    pub(super) async fn wait(&mut self, at: Option<Instant>) -> io::Result<()> {
         if at != self.armed {
             let after = at.map(|t| t.saturating_duration_since(Instant::now()));
             crate::sys::timerfd_arm(self.fd.get_ref().as_fd(), after)?;

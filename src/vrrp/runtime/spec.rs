@@ -61,12 +61,12 @@ impl VipSpec {
     }
 
     /// The netlink request for this address on interface `ifindex`.
-    pub fn addr_spec(&self, ifindex: u32) -> AddrSpec {
+    pub(super) fn addr_spec(&self, ifindex: u32) -> AddrSpec {
         AddrSpec { ifindex, ..self.net.clone() }
     }
 
     /// `10.0.0.1/24 dev eth0 scope global label eth0:1`, as keepalived's data dump shows it.
-    pub fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         let n = &self.net;
         let mut s = format!("{}/{} dev {}", n.addr, n.prefix_len, self.dev);
         if let Some(b) = n.broadcast {
@@ -154,7 +154,7 @@ fn key8(bytes: &[u8]) -> [u8; AUTH_KEY_LEN] {
 
 impl InstanceSpec {
     /// The spec of a configured instance with the vrrp globals it inherits.
-    pub fn from_model(inst: &VrrpInstance, globals: &VrrpGlobals) -> InstanceSpec {
+    pub(super) fn from_model(inst: &VrrpInstance, globals: &VrrpGlobals) -> InstanceSpec {
         let interface = inst.interface.as_ref().map(|i| i.value.clone());
         let default_dev = interface.clone().unwrap_or_else(|| globals.default_interface.clone());
         let family = if inst.ipv6 { Family::V6 } else { Family::V4 };
@@ -231,24 +231,24 @@ impl InstanceSpec {
         }
     }
 
-    pub fn is_unicast(&self) -> bool {
+    pub(super) fn is_unicast(&self) -> bool {
         !self.unicast_peers.is_empty()
     }
 
     /// The IP protocol of the instance's socket: AH (51) or VRRP (112).
-    pub fn protocol(&self) -> u8 {
+    pub(super) fn protocol(&self) -> u8 {
         match self.auth {
             AuthConfig::Ah(_) => packet::IPPROTO_AH,
             _ => packet::IPPROTO_VRRP,
         }
     }
 
-    pub fn wire_options(&self) -> WireOptions {
+    pub(super) fn wire_options(&self) -> WireOptions {
         WireOptions { unicast: self.is_unicast(), v3_checksum_as_v2: self.v3_checksum_as_v2 }
     }
 
     /// A fresh authentication context.
-    pub fn auth_ctx(&self) -> AuthCtx {
+    pub(super) fn auth_ctx(&self) -> AuthCtx {
         let mut a = AuthCtx::new(self.auth.clone());
         a.hmac = self.hmac.as_ref().map(|h| Box::new(HmacAuth::new(h.keys.clone(), h.active_key, h.mode, h.replay)));
         a
@@ -256,7 +256,7 @@ impl InstanceSpec {
 
     /// The state machine's parameters, with `primary` as our address and
     /// `start_in_fault` when the interface is down or missing.
-    pub fn params(&self, primary: IpAddr, start_in_fault: bool) -> InstanceParams {
+    pub(super) fn params(&self, primary: IpAddr, start_in_fault: bool) -> InstanceParams {
         let mut p = InstanceParams::new(self.name.clone(), self.vrid, primary);
         p.version = self.version;
         p.family = self.family;
@@ -280,7 +280,7 @@ impl InstanceSpec {
     }
 
     /// Every interface the instance touches: its own and the VIPs' devices.
-    pub fn interfaces(&self) -> Vec<String> {
+    pub(super) fn interfaces(&self) -> Vec<String> {
         let mut v: Vec<String> = self.interface.iter().cloned().collect();
         for a in self.vips.iter().chain(&self.evips) {
             if !v.contains(&a.dev) {

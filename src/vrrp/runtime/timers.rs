@@ -15,7 +15,7 @@ pub(crate) struct TimerQueue {
 
 impl TimerQueue {
     /// Sets (or clears with `None`) the deadline of `slot`.
-    pub fn set(&mut self, slot: usize, deadline: Option<Instant>) {
+    pub(super) fn set(&mut self, slot: usize, deadline: Option<Instant>) {
         if let Some(old) = self.current.get_mut(slot).and_then(Option::take) {
             self.order.remove(&(old, slot));
         }
@@ -31,12 +31,12 @@ impl TimerQueue {
     }
 
     /// The earliest deadline.
-    pub fn next(&self) -> Option<Instant> {
+    pub(super) fn next(&self) -> Option<Instant> {
         self.order.first().map(|(d, _)| *d)
     }
 
     /// Removes and returns every slot due at `now`, earliest first.
-    pub fn pop_due(&mut self, now: Instant) -> Vec<usize> {
+    pub(super) fn pop_due(&mut self, now: Instant) -> Vec<usize> {
         let mut out = Vec::new();
         while let Some(&(d, slot)) = self.order.first() {
             if d > now {
@@ -53,7 +53,7 @@ impl TimerQueue {
 
     /// How many slots have a deadline.
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.order.len()
     }
 }
