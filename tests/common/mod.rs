@@ -15,6 +15,33 @@ pub fn is_root() -> bool {
         .unwrap_or(false)
 }
 
+/// Whether CI (`CI` set) or `KR_REQUIRE_ALL=1` asks for every prerequisite:
+/// then a test whose prerequisite is missing fails instead of skipping.
+pub fn require_all() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty()) || std::env::var("KR_REQUIRE_ALL").is_ok_and(|v| v == "1")
+}
+
+/// Checks a test's prerequisite (`what`, e.g. "root", "Debian's keepalived
+/// at /usr/sbin/keepalived", "tcpdump"). Present: `true`. Missing: panics
+/// under [`require_all`], else prints why the test is skipped and returns
+/// `false` (the caller returns at once). Use it as
+/// `if !require("root", is_root()) { return; }`.
+pub fn require(what: &str, present: bool) -> bool {
+    if present {
+        return true;
+    }
+    if require_all() {
+        panic!("missing prerequisite: {what} (CI or KR_REQUIRE_ALL=1 requires it)");
+    }
+    eprintln!("SKIPPED: missing prerequisite: {what}");
+    false
+}
+
+/// Whether `program` is found on PATH.
+pub fn have_program(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+}
+
 /// `../shared` beside the checkout.
 pub fn shared_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("shared")
