@@ -19,7 +19,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use super::users::Users;
-use super::{Lines, Stamp, cmd_str, line, yn};
+use super::{Lines, Stamp, line, yn};
 use crate::config::model::Script;
 use crate::config::model::lvs::{
     self, CheckerKind, Forwarding, Granularity, LvsConfig, Protocol, RealServer, TunnelCsum, TunnelKind,
@@ -59,10 +59,6 @@ pub(crate) enum VsgEntryView {
     Fwmark { mark: u32, family: Option<lvs::Family>, alive4: u32, alive6: u32, reloaded: bool },
 }
 
-/// How packets reach a real server.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct FwdView(pub Forwarding);
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ScriptView {
     pub cmd: String,
@@ -73,7 +69,7 @@ pub(crate) struct ScriptView {
 impl ScriptView {
     fn of(s: &Script, users: &Users) -> ScriptView {
         let (uid, gid) = users.script_ids(s);
-        ScriptView { cmd: cmd_str(&s.argv), uid, gid }
+        ScriptView { cmd: users.cmd(s), uid, gid }
     }
 }
 

@@ -7,7 +7,7 @@
 //! lower-priority defaults (the others show them unset).
 
 use super::users::Users;
-use super::{Lines, cmd_str, fmt_g, line, tf};
+use super::{Lines, fmt_g, line, tf};
 use crate::config::model::global::{GlobalConfig, ReloadFile, SmtpHost};
 use crate::config::model::lvs::{FlushOnStop, LvsGlobals};
 use crate::config::model::vrrp::VrrpGlobals;
@@ -36,7 +36,7 @@ pub(crate) struct Host<'a> {
     /// an instance or namespace), for the default reload file's name.
     pub use_pid_dir: bool,
     pub users: &'a Users,
-    /// The process's umask.
+    /// The umask keepalived sets (`-u`, else global_defs `umask`).
     pub umask: u32,
     /// The realtime priority and RLIMIT_RTTIME the process runs with (0: none).
     pub cur_rt_priority: u32,
@@ -177,7 +177,7 @@ pub(crate) fn write(out: &mut Lines, g: Globals<'_>, host: &Host<'_>) {
         line!(
             out,
             " Startup script = {}, uid:gid {u}:{g}, timeout {}",
-            cmd_str(&s.argv),
+            users.cmd(s),
             secs_u(gl.startup_script_timeout)
         );
     }
@@ -186,7 +186,7 @@ pub(crate) fn write(out: &mut Lines, g: Globals<'_>, host: &Host<'_>) {
         line!(
             out,
             " Shutdown script = {}, uid:gid {u}:{g} timeout {}",
-            cmd_str(&s.argv),
+            users.cmd(s),
             secs_u(gl.shutdown_script_timeout)
         );
     }
@@ -246,7 +246,7 @@ pub(crate) fn write(out: &mut Lines, g: Globals<'_>, host: &Host<'_>) {
         line!(out, " Global notify fifo = {}, uid:gid {u}:{g}", f.path);
         if let Some(s) = &gl.notify_fifo.script {
             let (u, g) = users.script_ids(s);
-            line!(out, " Global notify fifo script = {}, uid:gid {u}:{g}", cmd_str(&s.argv));
+            line!(out, " Global notify fifo script = {}, uid:gid {u}:{g}", users.cmd(s));
         }
     }
     if let Some(f) = &v.notify_fifo {
@@ -256,7 +256,7 @@ pub(crate) fn write(out: &mut Lines, g: Globals<'_>, host: &Host<'_>) {
         line!(out, " VRRP notify fifo = {path}, uid:gid {u}:{g}");
         if let Some(s) = &v.notify_fifo_script {
             let (u, g) = users.script_ids(s);
-            line!(out, " VRRP notify fifo script = {}, uid:gid {u}:{g}", cmd_str(&s.argv));
+            line!(out, " VRRP notify fifo script = {}, uid:gid {u}:{g}", users.cmd(s));
         }
     }
     if let Some(f) = &lvs.notify_fifo {
@@ -264,7 +264,7 @@ pub(crate) fn write(out: &mut Lines, g: Globals<'_>, host: &Host<'_>) {
         line!(out, " LVS notify fifo = {}, uid:gid {u}:{g}", f.path);
         if let Some(s) = &lvs.notify_fifo_script {
             let (u, g) = users.script_ids(s);
-            line!(out, " LVS notify fifo script = {}, uid:gid {u}:{g}", cmd_str(&s.argv));
+            line!(out, " LVS notify fifo script = {}, uid:gid {u}:{g}", users.cmd(s));
         }
     }
     line!(out, " FIFO write vrrp states on reload = {}", tf(gl.fifo_write_vrrp_states_on_reload));
@@ -404,4 +404,55 @@ pub(crate) fn write(out: &mut Lines, g: Globals<'_>, host: &Host<'_>) {
 fn vrrp_table(gl: &GlobalConfig, v: &VrrpGlobals) -> Option<String> {
     let name = |s: &str| if s.is_empty() { "keepalived".to_owned() } else { s.to_owned() };
     gl.nftables.as_ref().map(|t| name(&t.value)).or_else(|| v.nftables.as_deref().map(name))
+}
+
+/// The global definitions a process keeps to write its `.data` file after
+/// it has dropped the rest of the configuration (the parent does).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct OwnedGlobals {
+    pub global: GlobalConfig,
+    pub vrrp: VrrpGlobals,
+    pub lvs: LvsGlobals,
+    pub lower_prio_written: (bool, bool),
+}
+
+impl OwnedGlobals {
+    /// Takes the global definitions of a loaded configuration.
+    pub(crate) fn of(cfg: &crate::config::model::Config) -> OwnedGlobals {
+        let w = &cfg.vrrp.globals_written;
+        OwnedGlobals {
+            global: cfg.global.clone(),
+            vrrp: cfg.vrrp.globals.clone(),
+            lvs: cfg.lvs.globals.clone(),
+            lower_prio_written: (w.garp_lower_prio_delay, w.garp_lower_prio_repeat),
+        }
+    }
+
+    pub(crate) fn view(&self) -> Globals<'_> {
+        Globals { global: &self.global, vrrp: &self.vrrp, lvs: &self.lvs, lower_prio_written: self.lower_prio_written }
+    }
+}
+
+/// The host name (router_id's default) and the script users, read now.
+pub(crate) fn host_facts(g: &GlobalConfig) -> (String, Users) {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_owned()).unwrap_or_default();
+    (name, Users::system(g.script_user.as_ref(), g.use_symlink_paths))
+}
+
+/// A `.data` file that holds only the global definitions: the parent's
+/// (`keepalived_parent.data`, as keepalived 2.2.7 writes it).
+/// `umask`: `-u`, which wins over global_defs `umask`.
+pub(crate) fn process_data(g: Globals<'_>, process: Process, namespace: Option<&str>, umask: Option<u32>) -> String {
+    let (local, users) = host_facts(g.global);
+    let host = Host {
+        process,
+        namespace,
+        local_name: &local,
+        use_pid_dir: g.global.use_pid_dir || g.global.instance.is_some() || namespace.is_some(),
+        users: &users,
+        umask: umask.unwrap_or(g.global.umask.value),
+        cur_rt_priority: 0,
+        cur_rlimit_rttime: 0,
+    };
+    render(g, &host)
 }

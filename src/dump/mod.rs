@@ -19,6 +19,29 @@ pub(crate) mod users;
 
 use std::fmt::Write as _;
 
+/// The `.data` file of a child written from its configuration alone: the
+/// checker child's (`keepalived_check.data`, every run-time figure at its
+/// starting value: the hook its runtime replaces, see [`check`]) and the BFD
+/// child's (global definitions, then the BFD part as `-d` shows it).
+pub(crate) fn config_data(
+    process: global::Process,
+    cfg: &crate::config::model::Config,
+    namespace: Option<&str>,
+    umask: Option<u32>,
+) -> String {
+    let owned = global::OwnedGlobals::of(cfg);
+    let head = global::process_data(owned.view(), process, namespace, umask);
+    match process {
+        global::Process::Checker => {
+            let users = users::Users::system(cfg.global.script_user.as_ref(), cfg.global.use_symlink_paths);
+            let view = check::CheckerView::from_config(&cfg.lvs, &users, cfg.global.smtp.alert);
+            check::data(&head, &view)
+        }
+        global::Process::Bfd => head + &crate::config::dump_part(cfg, Some(crate::config::model::Part::Bfd)),
+        global::Process::Parent | global::Process::Vrrp => head,
+    }
+}
+
 /// Lines of a dump file, each ended by a newline as keepalived's
 /// `conf_write` ends them.
 #[derive(Debug, Default)]

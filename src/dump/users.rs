@@ -15,13 +15,45 @@ pub(crate) struct Users {
     /// The default user of scripts: global_defs `script_user`, else
     /// `keepalived_script` when it exists, else root.
     default: (u32, u32),
+    /// global_defs `use_symlink_paths`: show script paths as written.
+    keep_symlinks: bool,
 }
 
 impl Users {
-    /// From the system's files, with `script_user` from global_defs.
-    pub(crate) fn system(script_user: Option<&ScriptUser>) -> Users {
+    /// From the system's files, with `script_user` and `use_symlink_paths`
+    /// from global_defs.
+    pub(crate) fn system(script_user: Option<&ScriptUser>, keep_symlinks: bool) -> Users {
         let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
-        Users::from_files(&read("/etc/passwd"), &read("/etc/group"), script_user)
+        let mut u = Users::from_files(&read("/etc/passwd"), &read("/etc/group"), script_user);
+        u.keep_symlinks = keep_symlinks;
+        u
+    }
+
+    /// A script's command line as keepalived shows it: the program's real
+    /// path (symbolic links resolved unless `use_symlink_paths`, a bare name
+    /// looked up on PATH), each word quoted.
+    pub(crate) fn cmd(&self, script: &Script) -> String {
+        let mut argv = script.argv.clone();
+        if let Some(prog) = argv.first_mut() {
+            *prog = self.program_path(prog);
+        }
+        super::cmd_str(&argv)
+    }
+
+    fn program_path(&self, prog: &str) -> String {
+        if prog.starts_with('<') || prog.starts_with('>') {
+            return prog.to_owned();
+        }
+        let found = if prog.contains('/') {
+            Some(std::path::PathBuf::from(prog))
+        } else {
+            std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join(prog)).find(|f| f.is_file()))
+        };
+        match found {
+            Some(p) if self.keep_symlinks => p.to_string_lossy().into_owned(),
+            Some(p) => std::fs::canonicalize(&p).unwrap_or(p).to_string_lossy().into_owned(),
+            None => prog.to_owned(),
+        }
     }
 
     /// From the text of a passwd and a group file.
@@ -40,7 +72,7 @@ impl Users {
                 Some((f.first()?.to_string(), f.get(2)?.parse().ok()?))
             })
             .collect();
-        let mut u = Users { users, groups, default: (0, 0) };
+        let mut u = Users { users, groups, default: (0, 0), keep_symlinks: false };
         u.default = match script_user {
             Some(su) => u.resolve(&su.user, su.group.as_deref()).unwrap_or((0, 0)),
             None => u.resolve("keepalived_script", None).unwrap_or((0, 0)),

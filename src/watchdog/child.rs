@@ -383,7 +383,13 @@ pub mod basic {
                 },
                 ChildSignal::DumpData => {
                     tracing::info!("Printing {} data for process({}) on signal", name(ctx.kind), std::process::id());
-                    write_dump(&ctx, "data", &config::dump(&ctx.config.config));
+                    let process = match ctx.kind {
+                        ChildKind::Checker => crate::dump::global::Process::Checker,
+                        ChildKind::Bfd => crate::dump::global::Process::Bfd,
+                        ChildKind::Vrrp => crate::dump::global::Process::Vrrp,
+                    };
+                    let ns = ctx.options.namespace.as_deref();
+                    write_dump(&ctx, "data", &crate::dump::config_data(process, &ctx.config.config, ns, ctx.options.umask));
                 }
                 sig @ (ChildSignal::DumpStats | ChildSignal::DumpStatsClear) => {
                     let clear = sig == ChildSignal::DumpStatsClear;

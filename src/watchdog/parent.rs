@@ -210,6 +210,8 @@ struct Needs {
     state_file_location: Option<String>,
     data_use_instance: bool,
     instance: Option<String>,
+    /// For keepalived_parent.data.
+    globals: Box<crate::dump::global::OwnedGlobals>,
 }
 
 impl Needs {
@@ -224,6 +226,7 @@ impl Needs {
             state_file_location: g.state_file_location.clone(),
             data_use_instance: g.data_use_instance,
             instance: g.instance.as_ref().map(|i| i.value.clone()),
+            globals: Box::new(crate::dump::global::OwnedGlobals::of(c)),
         }
     }
 }
@@ -307,24 +310,16 @@ impl Supervisor {
         }
     }
 
-    /// SIGUSR1 in the parent: what it knows, in /tmp/keepalived_parent.data
+    /// SIGUSR1 in the parent: its global definitions, in /tmp/keepalived_parent.data
     /// (or state_file_location, see [`super::child::dump_path`]).
     fn dump_parent_data(&self) {
         tracing::info!("Printing parent data for process({}) on signal", std::process::id());
-        let mut out = String::new();
-        out.push_str("------< Parent process >------\n");
-        out.push_str(&format!(" Version = {}\n", cli::version_string()));
-        out.push_str(&format!(" Pid = {}\n", std::process::id()));
-        out.push_str(&format!(" Configuration file = {}\n", self.opts.use_file.display()));
-        out.push_str(&format!(" Pid file = {}\n", self.pids.main.display()));
-        for (kind, slot) in &self.slots {
-            let state = match (slot.pid, slot.respawn_at) {
-                (Some(pid), _) => format!("pid {pid}, up {} seconds", slot.started.elapsed().as_secs()),
-                (None, Some(_)) => "restart pending".to_owned(),
-                (None, None) => "not running".to_owned(),
-            };
-            out.push_str(&format!(" {} child process = {state}\n", kind.display()));
-        }
+        let out = crate::dump::global::process_data(
+            self.needs.globals.view(),
+            crate::dump::global::Process::Parent,
+            self.opts.namespace.as_deref(),
+            self.opts.umask,
+        );
         let g = &self.needs;
         let mut path = super::child::dump_path(g.state_file_location.as_deref(), "keepalived_parent.data", "_parent");
         if g.data_use_instance {
