@@ -22,8 +22,8 @@ use super::users::Users;
 use super::{Lines, Stamp, line, yn};
 use crate::config::model::Script;
 use crate::config::model::lvs::{
-    self, CheckerKind, Forwarding, Granularity, LvsConfig, Protocol, RealServer, TunnelCsum, TunnelKind,
-    VirtualServer, VsKey,
+    self, CheckerKind, Forwarding, Granularity, LvsConfig, Protocol, RealServer, TunnelCsum, TunnelKind, VirtualServer,
+    VsKey,
 };
 
 /// The whole checker part of the file.
@@ -187,13 +187,30 @@ pub(crate) enum MethodView {
         urls: Vec<UrlView>,
         failed_url: Option<String>,
     },
-    Smtp { helo: String },
-    Dns { qtype: &'static str, name: String },
+    Smtp {
+        helo: String,
+    },
+    Dns {
+        qtype: &'static str,
+        name: String,
+    },
     Misc(MiscView),
-    Udp { payload_len: Option<usize>, require_reply: bool, min_reply: u16, max_reply: u16, reply_len: usize, reply_mask: Option<bool> },
+    Udp {
+        payload_len: Option<usize>,
+        require_reply: bool,
+        min_reply: u16,
+        max_reply: u16,
+        reply_len: usize,
+        reply_mask: Option<bool>,
+    },
     Ping,
-    File { name: String, reloaded: bool },
-    Bfd { name: String },
+    File {
+        name: String,
+        reloaded: bool,
+    },
+    Bfd {
+        name: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -371,11 +388,7 @@ fn rs_view(vs: &VirtualServer, rs: &RealServer, users: &Users, smtp_default: boo
         addr: rs.addr,
         forwarding: vs.effective_forwarding(rs),
         alpha: c.alpha.or(vs.check.alpha).unwrap_or(false),
-        connection_to: c
-            .connect_timeout
-            .get()
-            .or(vs.check.connect_timeout.get())
-            .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+        connection_to: c.connect_timeout.get().or(vs.check.connect_timeout.get()).unwrap_or(DEFAULT_CONNECT_TIMEOUT),
         l_threshold: rs.lthreshold,
         u_threshold: rs.uthreshold,
         delay_loop: c.delay_loop.get().or(vs.check.delay_loop.get()).unwrap_or(DEFAULT_DELAY_LOOP),
@@ -881,8 +894,13 @@ mod tests {
     use crate::config::validate::SystemView;
 
     fn view(conf: &str) -> CheckerView {
-        let loaded = crate::config::load_str(std::path::Path::new("t.conf"), conf, &Default::default(), &SystemView::default());
-        CheckerView::from_config(&loaded.config.lvs, &Users::from_files("root:x:0:0::/:/bin/sh\n", "root:x:0:\n", None), None)
+        let loaded =
+            crate::config::load_str(std::path::Path::new("t.conf"), conf, &Default::default(), &SystemView::default());
+        CheckerView::from_config(
+            &loaded.config.lvs,
+            &Users::from_files("root:x:0:0::/:/bin/sh\n", "root:x:0:\n", None),
+            None,
+        )
     }
 
     const CONF: &str = "virtual_server 10.1.0.100 80 {\n delay_loop 6\n lb_algo rr\n lb_kind NAT\n \

@@ -277,7 +277,8 @@ pub(crate) fn write(out: &mut Lines, g: Globals<'_>, host: &Host<'_>) {
     line!(out, " Gratuitous ARP refresh repeat = {}", v.garp_master_refresh_repeat);
     // Only the VRRP child fills in the defaults that follow the master settings.
     let resolved = host.process == Process::Vrrp;
-    let lp_delay = if resolved || lower_prio_written.0 { secs_u(v.garp_lower_prio_delay) } else { u64::from(PARAMETER_UNSET) };
+    let lp_delay =
+        if resolved || lower_prio_written.0 { secs_u(v.garp_lower_prio_delay) } else { u64::from(PARAMETER_UNSET) };
     let lp_rep = if resolved || lower_prio_written.1 { v.garp_lower_prio_repeat } else { PARAMETER_UNSET };
     line!(out, " Gratuitous ARP lower priority delay = {lp_delay}");
     line!(out, " Gratuitous ARP lower priority repeat = {lp_rep}");
@@ -300,7 +301,11 @@ pub(crate) fn write(out: &mut Lines, g: Globals<'_>, host: &Host<'_>) {
     if let Some(t) = vrrp_table(gl, v) {
         line!(out, " nftables table name = {t}");
         line!(out, " nftables base chain priority = {}", gl.nftables_priority);
-        line!(out, " nftables {}force use ifindex for link local IPv6", if gl.nftables_ifindex { "" } else { "don't " });
+        line!(
+            out,
+            " nftables {}force use ifindex for link local IPv6",
+            if gl.nftables_ifindex { "" } else { "don't " }
+        );
     }
     if let Some(t) = &lvs.nftables_ipvs {
         let t = if t.is_empty() { "keepalived_ipvs" } else { t.as_str() };

@@ -137,7 +137,12 @@ mod tests {
 
     #[test]
     fn script_users_and_groups_by_name_or_number() {
-        let su = ScriptUser { user: "nobody".into(), group: Some("adm".into()), supplementary_groups: false, span: Default::default() };
+        let su = ScriptUser {
+            user: "nobody".into(),
+            group: Some("adm".into()),
+            supplementary_groups: false,
+            span: Default::default(),
+        };
         let u = Users::from_files(PASSWD, GROUP, Some(&su));
         assert_eq!(u.default_ids(), (65534, 4));
         let s = Script { argv: vec!["/x".into()], user: Some("root".into()), ..Script::default() };

@@ -389,7 +389,11 @@ pub mod basic {
                         ChildKind::Vrrp => crate::dump::global::Process::Vrrp,
                     };
                     let ns = ctx.options.namespace.as_deref();
-                    write_dump(&ctx, "data", &crate::dump::config_data(process, &ctx.config.config, ns, ctx.options.umask));
+                    write_dump(
+                        &ctx,
+                        "data",
+                        &crate::dump::config_data(process, &ctx.config.config, ns, ctx.options.umask),
+                    );
                 }
                 sig @ (ChildSignal::DumpStats | ChildSignal::DumpStatsClear) => {
                     let clear = sig == ChildSignal::DumpStatsClear;

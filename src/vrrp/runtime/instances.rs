@@ -253,7 +253,9 @@ impl Runtime {
             stats: carry.stats,
             vip_set: vec![carry.resume_master; spec.vips.len() + spec.evips.len()],
             spec,
-            last_transition: carry.last_transition.unwrap_or_else(|| crate::dump::Stamp::from_epoch(super::wall_clock())),
+            last_transition: carry
+                .last_transition
+                .unwrap_or_else(|| crate::dump::Stamp::from_epoch(super::wall_clock())),
         };
         if let Some(k) = &sock {
             if let Some(e) = self.socks.get_mut(k) {

@@ -83,13 +83,8 @@ impl Runtime {
                     .iter()
                     .filter_map(|(vrid, idx)| self.slot(*idx).map(|s| (*vrid, s.spec.name.clone())))
                     .collect();
-                let unicast_src = e
-                    .vrids
-                    .values()
-                    .next()
-                    .and_then(|idx| self.slot(*idx))
-                    .filter(|_| k.unicast())
-                    .map(|s| s.primary);
+                let unicast_src =
+                    e.vrids.values().next().and_then(|idx| self.slot(*idx)).filter(|_| k.unicast()).map(|s| s.primary);
                 SockView {
                     fd: e.sock.raw_fd(),
                     ifname: k.ifname.clone(),
@@ -210,11 +205,8 @@ impl Runtime {
             .sync_groups
             .iter()
             .map(|sg| {
-                let states: Vec<State> = instances
-                    .iter()
-                    .filter(|i| sg.members.contains(&i.conf.name))
-                    .map(|i| i.state)
-                    .collect();
+                let states: Vec<State> =
+                    instances.iter().filter(|i| sg.members.contains(&i.conf.name)).map(|i| i.state).collect();
                 if states.contains(&State::Fault) {
                     State::Fault
                 } else if states.contains(&State::Master) {

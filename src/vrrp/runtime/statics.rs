@@ -63,7 +63,11 @@ impl Runtime {
             }
         };
         let spec = v.addr_spec(ifindex);
-        let r = if add { self.nl.add_address(&spec).await.map(|_| ()) } else { self.nl.del_address(&spec).await.map(|_| ()) };
+        let r = if add {
+            self.nl.add_address(&spec).await.map(|_| ())
+        } else {
+            self.nl.del_address(&spec).await.map(|_| ())
+        };
         match r {
             Ok(()) => true,
             Err(e) => {

@@ -226,9 +226,12 @@ fn garp_groups(cfg: &VrrpConfig) -> Vec<GarpGroupConf> {
     }
     for i in &cfg.instances {
         let own = i.interface.as_ref().map(|d| d.value.clone());
-        let devs = own.iter().cloned().chain(i.vips.iter().chain(&i.evips).filter_map(|a| {
-            a.dev.as_ref().map(|d| d.value.clone()).or_else(|| own.clone())
-        }));
+        let devs = own.iter().cloned().chain(
+            i.vips
+                .iter()
+                .chain(&i.evips)
+                .filter_map(|a| a.dev.as_ref().map(|d| d.value.clone()).or_else(|| own.clone())),
+        );
         for dev in devs {
             if !groups.iter().any(|g| g.interfaces.contains(&dev)) {
                 groups.push(GarpGroupConf {
@@ -287,11 +290,8 @@ impl VrrpConf {
         };
         let plain = |_: &str| (0, false);
         let global_smtp = global.smtp.alert_vrrp.or(global.smtp.alert);
-        let instances: Vec<InstanceConf> = cfg
-            .instances
-            .iter()
-            .map(|i| InstanceConf::of(i, cfg, global, users, global_smtp))
-            .collect();
+        let instances: Vec<InstanceConf> =
+            cfg.instances.iter().map(|i| InstanceConf::of(i, cfg, global, users, global_smtp)).collect();
         let sync_groups: Vec<SyncGroupConf> = cfg
             .sync_groups
             .iter()
@@ -452,7 +452,8 @@ impl InstanceConf {
             cfg.track_processes.iter().find(|p| p.name == n).map_or((0, false), |p| (p.weight, p.weight_reverse))
         };
         let plain = |_: &str| (0, false);
-        let own = i.interface.as_ref().map(|d| d.value.clone()).unwrap_or_else(|| cfg.globals.default_interface.clone());
+        let own =
+            i.interface.as_ref().map(|d| d.value.clone()).unwrap_or_else(|| cfg.globals.default_interface.clone());
         let addr = |a: &IpAddress| Addr::of(a, a.dev.as_ref().map_or(own.as_str(), |d| d.value.as_str()));
         let unicast = i.is_unicast();
         let _ = global;

@@ -211,7 +211,12 @@ fn instance(out: &mut Lines, i: &InstanceView<'_>) {
     line!(out, "   Gratuitous ARP lower priority repeat = {}", g.lower_prio_repeat);
     line!(out, "   Down timer adverts = {}", i.down_timer_adverts);
     if let Some(x) = &c.vmac_garp {
-        line!(out, "   Gratuitous ARP for each secondary {} = {}", if x.all { "i/f" } else { "VMAC" }, x.interval.as_secs());
+        line!(
+            out,
+            "   Gratuitous ARP for each secondary {} = {}",
+            if x.all { "i/f" } else { "VMAC" },
+            x.interval.as_secs()
+        );
         line!(out, "   Next gratuitous ARP for such secondary = 0.000000 ({}.000000)", epoch_text());
     }
     line!(out, "   Send advert after receive lower priority advert = {}", tf(!i.lower_prio_no_advert));
@@ -321,7 +326,12 @@ fn sync_groups(out: &mut Lines, c: &VrrpConf, states: &[State]) {
     line!(out, "------< VRRP Sync groups >------");
     for (g, st) in c.sync_groups.iter().zip(states.iter().chain(std::iter::repeat(&State::Init))) {
         line!(out, " VRRP Sync Group = {}, {}", g.name, state_name(*st));
-        line!(out, "   Num member fault {}, num member init {}", u8::from(*st == State::Fault), u8::from(*st == State::Init));
+        line!(
+            out,
+            "   Num member fault {}, num member init {}",
+            u8::from(*st == State::Fault),
+            u8::from(*st == State::Init)
+        );
         if !g.members.is_empty() {
             line!(out, "   VRRP member instances :");
             for m in &g.members {

@@ -276,7 +276,10 @@ pub(crate) fn json(instances: &[InstanceView<'_>], conf: &VrrpConf) -> String {
     let v2 = conf.json_version == 2;
     let entries: Vec<Entry<'_>> = instances.iter().map(|i| entry(i, v2)).collect();
     let text = if v2 {
-        serde_json::to_string(&Version2 { vrrp: entries, track_process: conf.track_processes.iter().map(track_process).collect() })
+        serde_json::to_string(&Version2 {
+            vrrp: entries,
+            track_process: conf.track_processes.iter().map(track_process).collect(),
+        })
     } else {
         serde_json::to_string(&entries)
     };

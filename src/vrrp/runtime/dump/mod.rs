@@ -247,5 +247,3 @@ fn auth_text(auth: &AuthConfig) -> Option<String> {
     let end = key.iter().position(|b| *b == 0).unwrap_or(key.len());
     Some(String::from_utf8_lossy(key.get(..end).unwrap_or_default()).into_owned())
 }
-
-
