@@ -157,7 +157,16 @@ impl ChildContext {
         // The parent logs what is said of the common part, we of ours.
         let loaded = super::load(&self.options, self.kind.parts());
         super::log_diagnostics(&loaded, Some(self.kind.part()));
-        if loaded.reloadable() {
+        let blockers = crate::log::reload_blockers(
+            &self.config.config.global,
+            &loaded.config.global,
+            self.options.namespace.as_deref(),
+        );
+        if !blockers.is_empty() {
+            // The parent says why ("Cannot change ... at a reload").
+            tracing::debug!("Keeping the running configuration: {}", blockers.join("; "));
+            None
+        } else if loaded.reloadable() {
             Some(loaded)
         } else {
             tracing::error!("Reload failed: the new configuration has errors, keeping the running one");
@@ -294,6 +303,7 @@ pub fn main(opts: Options, kind: ChildKind) -> ExitCode {
         return ExitCode::from(EXIT_FATAL);
     }
     let loaded = super::load(&opts, kind.parts());
+    crate::log::set_ident(&crate::log::config_ident(kind.ident(), opts.namespace.as_deref(), &loaded.config.global));
     // The parent has logged what is said of the common part.
     super::log_diagnostics(&loaded, Some(kind.part()));
     if opts.dump_conf {

@@ -104,6 +104,12 @@ pub fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
         config = super::load(&opts, Parts::GLOBAL);
     }
     super::log_diagnostics(&config, None);
+    // keepalived opens syslog again with the namespace and instance in its ident.
+    if opts.namespace.is_some() || config.config.global.instance.is_some() {
+        let ident = crate::log::config_ident("Keepalived", opts.namespace.as_deref(), &config.config.global);
+        tracing::info!("Changing syslog ident to {ident}");
+        crate::log::set_ident(&ident);
+    }
     if !config.runnable() {
         tracing::info!("Stopped {}", cli::version_string());
         return ExitCode::from(config.exit_code().clamp(1, 255) as u8);
@@ -436,6 +442,19 @@ impl Supervisor {
             return;
         }
         super::log_diagnostics(&loaded, None);
+        let blockers = crate::log::reload_blockers(
+            &self.needs.globals.global,
+            &loaded.config.global,
+            self.opts.namespace.as_deref(),
+        );
+        if !blockers.is_empty() {
+            // keepalived keeps running as it is (the children refuse too).
+            for b in blockers {
+                tracing::info!("{b}");
+            }
+            notify("READY=1");
+            return;
+        }
         self.needs = Needs::of(&loaded);
         drop(loaded);
         crate::sys::trim_heap();
