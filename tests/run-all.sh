@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine: installs what the tests
 # need, then runs formatting and lint checks, unit and integration tests
-# (including the root / network-namespace tests) and the packaging test.
+# (including the root / network-namespace tests) and the packaging test (with
+# the .deb booted under systemd in a container: tests/systemd-boot.sh; its
+# Debian root is built once, about 80 s, and cached in /var/cache/keepalived-rs-root).
 #
 # Usage: bash tests/run-all.sh          (as root; CI runs exactly this)
 # Env:   SKIP_INSTALL=1  do not apt-get anything
@@ -15,8 +17,10 @@ step() { printf '\n==== %s (%s)\n' "$*" "$(date +%T)"; }
 if [ "${SKIP_INSTALL:-0}" != 1 ] && [ "$(id -u)" = 0 ]; then
     step "installing test prerequisites"
     need=()
+    # debootstrap and systemd-container (systemd-nspawn): tests/systemd-boot.sh,
+    # run by tests/packaging.sh, boots the .deb on a cached Debian root.
     for p in keepalived ipvsadm tcpdump iproute2 iputils-ping libssl-dev pkg-config time \
-             debhelper dpkg-dev fakeroot rpm lintian systemd; do
+             debhelper dpkg-dev fakeroot rpm lintian systemd debootstrap systemd-container; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
     done
     if [ ${#need[@]} -gt 0 ]; then

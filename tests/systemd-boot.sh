@@ -184,7 +184,15 @@ net() {
 }
 check "eth0 in the container's own network namespace" net
 
-has_vip() { ct ip -4 -o addr show dev eth0 | grep -q " $VIP/"; }
+# Output first, then grep: `cmd | grep -q` under pipefail fails when grep
+# quits before cmd has written everything (SIGPIPE).
+out_has() {
+    local pat=$1 out
+    shift
+    out=$("$@" 2>&1)
+    grep -q -- "$pat" <<<"$out"
+}
+has_vip() { out_has " $VIP/" ct ip -4 -o addr show dev eth0; }
 wait_vip() {
     for _ in $(seq 150); do has_vip && return 0; sleep 0.1; done
     return 1
@@ -221,17 +229,19 @@ check "the administrator's /etc/keepalived/keepalived.conf" user_conf
 SUM=$(conf_sum)
 check "apt install Debian's keepalived (offline, from the root's cache)" apt_in install --no-download keepalived
 check "Debian's keepalived runs the configuration (VIP $VIP on eth0)" wait_vip
-deb_running() { ct /usr/sbin/keepalived -v 2>&1 | grep -q '^Keepalived v2\.2\.7'; }
+deb_running() { out_has '^Keepalived v2\.2\.7' ct /usr/sbin/keepalived -v; }
 check "Debian's keepalived 2.2.7 is the one installed" deb_running
 
 # --- ours over it ----------------------------------------------------------------
 check "apt install ./keepalived-rs.deb over Debian's keepalived" apt_in install /mnt/kr/keepalived-rs.deb
 replaced() {
-    ct dpkg-query -W -f='${Status}\n' keepalived keepalived-rs | tee /dev/stderr |
-        tr '\n' '|' | grep -q 'config-files|install ok installed|'
+    local st
+    st=$(ct dpkg-query -W -f='${Status}|' keepalived keepalived-rs)
+    echo "status: $st"
+    [ "$st" = "deinstall ok config-files|install ok installed|" ]
 }
 check "keepalived removed (its conffiles kept), keepalived-rs installed" replaced
-ours_bin() { ct /usr/sbin/keepalived -v 2>&1 | head -n1 | grep -q "^Keepalived-rs v"; }
+ours_bin() { out_has "^Keepalived-rs v" ct /usr/sbin/keepalived -v; }
 check "/usr/sbin/keepalived is ours" ours_bin
 same_conf() { [ "$(conf_sum)" = "$SUM" ]; }
 check "the administrator's keepalived.conf is byte for byte the same" same_conf
@@ -248,7 +258,7 @@ active_ours() {
     pid=$(main_pid)
     exe=$(ct readlink "/proc/$pid/exe")
     echo "main pid $pid runs $exe"
-    ct /proc/"$pid"/exe -v 2>&1 | head -n1 | grep -q "^Keepalived-rs v"
+    out_has "^Keepalived-rs v" ct /proc/"$pid"/exe -v
 }
 check "keepalived.service is active, running ours" active_ours
 
@@ -302,11 +312,11 @@ journal_ours() {
     done
     echo "$j"
     grep -q '(VI_1) Entering MASTER STATE' <<<"$j" &&
-        ct journalctl --no-pager -o cat --since "$TS" _SYSTEMD_UNIT=keepalived.service SYSLOG_IDENTIFIER=Keepalived |
-        grep -q '^Starting Keepalived-rs v'
+        out_has '^Starting Keepalived-rs v' ct journalctl --no-pager -o cat --since "$TS" \
+            _SYSTEMD_UNIT=keepalived.service SYSLOG_IDENTIFIER=Keepalived
 }
 check "journal: our lines under keepalived.service (Keepalived, Keepalived_vrrp)" journal_ours
-journal_unit() { ct journalctl --no-pager -u keepalived -o cat --since "$TS" | grep -q 'Entering MASTER STATE'; }
+journal_unit() { out_has 'Entering MASTER STATE' ct journalctl --no-pager -u keepalived -o cat --since "$TS"; }
 check "journalctl -u keepalived shows them" journal_unit
 
 # --- reload --------------------------------------------------------------------
@@ -330,12 +340,17 @@ reloaded() {
 check "reload: same main pid, still active, VIP kept (never removed)" reloaded
 
 # --- upgrade to a newer build of ours -----------------------------------------
-STARTS=$(ct journalctl --no-pager -o cat -u keepalived | grep -c '^Starting Keepalived-rs v')
+starts() {
+    local j
+    j=$(ct journalctl --no-pager -o cat -u keepalived)
+    grep -c '^Starting Keepalived-rs v' <<<"$j"
+}
+STARTS=$(starts)
 check "apt install ./keepalived-rs-newer.deb (upgrade to $NEWER)" apt_in install /mnt/kr/keepalived-rs-newer.deb
 upgraded() {
     local v n
     v=$(ct dpkg-query -W -f='${Version}' keepalived-rs)
-    n=$(ct journalctl --no-pager -o cat -u keepalived | grep -c '^Starting Keepalived-rs v')
+    n=$(starts)
     echo "version $v, starts $STARTS -> $n, main pid $PID1 -> $(main_pid)"
     [ "$v" = "$NEWER" ] && [ "$n" = $((STARTS + 1)) ] && [ "$(main_pid)" != "$PID1" ] &&
         [ "$(ct systemctl is-active keepalived)" = active ]
@@ -393,7 +408,7 @@ check "fresh: default keepalived.conf copied, service not enabled, not started" 
 check "fresh: systemctl enable --now keepalived" ct systemctl enable --now keepalived
 fresh_runs() {
     [ "$(ct systemctl is-active keepalived)" = active ] &&
-        ct journalctl --no-pager -o cat -u keepalived | grep -q 'Entering BACKUP STATE'
+        out_has 'Entering BACKUP STATE' ct journalctl --no-pager -o cat -u keepalived
 }
 check "fresh: the default configuration runs (VI_1 BACKUP on eth0)" fresh_runs
 check "fresh: systemctl stop keepalived" ct systemctl stop keepalived
