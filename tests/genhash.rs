@@ -531,3 +531,23 @@ fn tls_to_a_plain_server_fails_the_handshake() {
     let o = both(&["-S", "-s", "127.0.0.1", "-p", &port(&s), "-u", "/", "-t", "1"]);
     assert_eq!(stdout(&o), "Timeout connecting\n");
 }
+
+#[test]
+fn tls_verbose_digest_sections_only_after_close_notify() {
+    // keepalived 2.2.7's genhash prints the "HTML hash resulting" sections
+    // over TLS only when the server ends with close_notify; a server that
+    // just closes the connection gets the digest line alone.
+    let small_binary = b"HTTP/1.0 200 OK\r\nX-Bin: \xff\0z\r\n\r\n\x01\x7f\x80";
+    for (steps, sections) in [
+        (vec![send(HELLO_CL)], true),
+        (vec![send(HELLO_CL), Step::Abort], false),
+        (vec![send(small_binary)], true),
+        (vec![send(small_binary), Step::Abort], false),
+    ] {
+        let s = tls_server(steps);
+        let o = both(&["-v", "-S", "-s", "127.0.0.1", "-p", &port(&s), "-u", "/", "-t", "5"]);
+        let out = stdout(&o);
+        assert_eq!(out.contains("HTML hash resulting"), sections, "{out}");
+        assert!(out.contains("HTML Buffer"), "{out}");
+    }
+}

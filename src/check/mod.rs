@@ -11,9 +11,11 @@
 //! they share (bind, fwmark, interface, timeouts), [`tls`] the one TLS
 //! context of the `SSL` block. [`genhash`] is the genhash tool.
 
+pub mod conn;
 pub mod genhash;
 pub mod http;
 pub mod http_probe;
 pub mod misc;
 pub mod server;
 pub mod state;
+pub mod tls;
