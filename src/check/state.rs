@@ -159,6 +159,10 @@ pub enum Outcome {
     Http(HttpVerdict),
     /// MISC_CHECK: how the script ended.
     Misc(MiscExit),
+    /// The probe could not even start (no socket, bind failed): keepalived
+    /// logs this line and tries again one `delay_loop` later, the checker's
+    /// state untouched ("TCP connect fail to create socket. Rescheduling.").
+    Rescheduled(String),
 }
 
 /// What can happen to a checker.
@@ -324,12 +328,17 @@ impl Checker {
     }
 
     fn on_outcome(&mut self, now: Instant, outcome: Outcome, out: &mut Vec<Action>) {
+        if let Outcome::Rescheduled(line) = outcome {
+            out.push(Action::Log(line));
+            self.schedule(now, self.p.timing.delay_loop);
+            return;
+        }
         match (&self.p.kind, outcome) {
             (Kind::Http { .. }, Outcome::Http(v)) => self.http_result(now, v, out),
             (Kind::Http { .. }, Outcome::Success) => {
                 self.http_result(now, HttpVerdict { length_mismatch: None, result: Ok(HttpMatch::StatusCode) }, out)
             }
-            (Kind::Http { .. }, Outcome::Misc(_)) => {
+            (Kind::Http { .. }, Outcome::Misc(_) | Outcome::Rescheduled(_)) => {
                 self.http_result(now, HttpVerdict { length_mismatch: None, result: Err(String::new()) }, out)
             }
             (Kind::Http { .. }, Outcome::Failure(f)) => {
