@@ -21,6 +21,7 @@ pub mod http_check;
 pub mod http_probe;
 pub mod misc;
 pub mod ping;
+pub mod plan;
 pub mod server;
 pub mod smtp;
 pub mod state;
