@@ -33,6 +33,38 @@ impl MiscExit {
     }
 }
 
+impl MiscExit {
+    /// How the shared script runner's outcome counts for MISC_CHECK; `None`
+    /// when the run says nothing about the service: cancelled by a reload or
+    /// shutdown, or its status taken by someone else (upstream logs "Misc
+    /// script ... lost" and waits for the next run). A script that could not
+    /// be started counts as exit 0, as upstream's child exits 0 after
+    /// logging "Error exec-ing command".
+    pub fn from_script(o: &crate::script::Outcome) -> Option<MiscExit> {
+        use crate::script::Outcome as O;
+        match o {
+            O::Exited(s) => Some(MiscExit::Exited(*s)),
+            O::Signalled(sig) => Some(MiscExit::Signaled(*sig)),
+            O::TimedOut => Some(MiscExit::TimedOut),
+            O::SpawnFailed(_) => Some(MiscExit::Exited(0)),
+            O::Cancelled | O::Lost => None,
+        }
+    }
+}
+
+/// Runs a prepared MISC_CHECK script once through the shared runner with
+/// its time limit (`misc_timeout`, else `delay_loop`) and returns what the
+/// state machine takes ([`super::state::Outcome::Misc`]), or `None` (see
+/// [`MiscExit::from_script`]).
+pub async fn run<T: Send + 'static>(
+    runner: &crate::script::ScriptRunner<T>,
+    program: std::sync::Arc<crate::script::Program>,
+    timeout: std::time::Duration,
+) -> Option<super::state::Outcome> {
+    let done = runner.run(crate::script::Request::misc_check(program, timeout)).await;
+    MiscExit::from_script(&done.outcome).map(super::state::Outcome::Misc)
+}
+
 /// The verdict on one run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MiscVerdict {
