@@ -304,6 +304,37 @@ pub fn verbose_digest(digest: &[u8; 16]) -> String {
     format!("\n{DELIM_HASH}{}{DELIM_HASH_FINAL}", hex_dump(digest))
 }
 
+/// The whole tool: `argv[0]` names the program in the usage text
+/// (`genhash`, or `/usr/sbin/keepalived --genhash` for `keepalived -T`).
+/// Returns the exit status.
+pub fn main(argv: &[String]) -> u8 {
+    let opts = match parse_args(argv) {
+        Ok(opts) => opts,
+        Err(e) => {
+            let prog = argv.first().map_or("genhash", String::as_str);
+            eprint!("{}{}", e.messages, usage(prog));
+            return 1;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("genhash: cannot start the runtime: {e}");
+            return 1;
+        }
+    };
+    let (mut out, mut err) = (io::stdout().lock(), io::stderr().lock());
+    match runtime.block_on(run(&opts, &mut out, &mut err)) {
+        Ok(()) => 0,
+        // A closed stdout (genhash | head) is not worth a message.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            let _ = writeln!(err, "genhash: {e}");
+            1
+        }
+    }
+}
+
 /// Runs genhash with parsed options, writing what keepalived writes to
 /// `out` (stdout) and `err` (stderr).
 pub async fn run(opts: &Options, out: &mut (impl Write + ?Sized), err: &mut (impl Write + ?Sized)) -> io::Result<()> {
