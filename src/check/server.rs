@@ -160,6 +160,57 @@ impl Server {
         }
     }
 
+    /// A reload: takes over the state of `old`, the same real server in the
+    /// previous configuration. Checkers are matched in order by their
+    /// parameters (type, timers, names; the caller keeps probes in the same
+    /// order); unmatched ones are new. The server keeps its verdict and its
+    /// dynamic weight unless its configured weight changed, and is not
+    /// re-added or removed unless its checkers' states say so (keepalived's
+    /// clear_diff_rs and migrate_checkers). Returns the verdict to apply
+    /// when it differs from the old one.
+    pub fn carry_over(&mut self, old: &Server, now: Instant) -> Vec<Event> {
+        let mut used = vec![false; old.checkers.len()];
+        let mut any_run = false;
+        for (i, c) in self.checkers.iter_mut().enumerate() {
+            let found = old
+                .checkers
+                .iter()
+                .enumerate()
+                .find(|(j, o)| !used.get(*j).copied().unwrap_or(true) && o.params() == c.params());
+            if let Some((j, o)) = found {
+                if let Some(u) = used.get_mut(j) {
+                    *u = true;
+                }
+                c.carry_over(o, now);
+                if let (Some(slot), Some(os)) = (self.slots.get_mut(i), old.slots.get(j)) {
+                    slot.is_up = c.is_up();
+                    slot.has_run = os.has_run;
+                }
+                any_run |= c.has_run();
+            }
+        }
+        self.num_failed = self.slots.iter().filter(|s| s.has_run && !s.is_up).count() as u32
+            + self.files.iter().filter(|f| f.status(f.last) == WEIGHT_FAULT).count() as u32;
+        if self.num_failed > 0 || (!old.alive && !any_run) {
+            for (c, slot) in self.checkers.iter_mut().zip(self.slots.iter_mut()) {
+                if !c.has_run() {
+                    c.not_run_after_reload();
+                    slot.is_up = c.is_up();
+                }
+            }
+            self.num_failed += self.slots.iter().filter(|s| !s.has_run && !s.is_up).count() as u32;
+        }
+        if self.iweight == old.iweight {
+            self.effective = old.effective;
+        }
+        self.alive = self.num_failed == 0;
+        if self.alive == old.alive && self.weight() == old.weight() {
+            Vec::new()
+        } else {
+            vec![Event::Verdict { alive: self.alive, weight: self.weight() }]
+        }
+    }
+
     /// Whether the server is in the pool.
     pub fn alive(&self) -> bool {
         self.alive
@@ -178,15 +229,21 @@ impl Server {
     /// Starts every checker; `rand` gives each its random warmup share.
     /// Reports the initial verdict (and, with `rs_init_notifies`, the
     /// notify of a server that starts alive).
-    pub fn start(&mut self, now: Instant, mut rand: impl FnMut() -> u32) -> Vec<Event> {
-        for c in &mut self.checkers {
-            c.handle(now, Input::Start { rand: rand() });
-        }
+    pub fn start(&mut self, now: Instant, rand: impl FnMut() -> u32) -> Vec<Event> {
+        self.start_checkers(now, rand);
         let mut out = vec![Event::Verdict { alive: self.alive, weight: self.weight() }];
         if self.alive && self.init_notifies {
             out.push(Event::Notify { up: true });
         }
         out
+    }
+
+    /// Schedules every checker's first probe, without reporting a verdict
+    /// (a reload: then [`Server::carry_over`] the old state).
+    pub fn start_checkers(&mut self, now: Instant, mut rand: impl FnMut() -> u32) {
+        for c in &mut self.checkers {
+            c.handle(now, Input::Start { rand: rand() });
+        }
     }
 
     /// The earliest deadline of any checker.
@@ -342,4 +399,81 @@ impl Server {
 /// keepalived's real_weight: the effective weight clamped to what IPVS takes.
 pub fn real_weight(w: i64) -> u32 {
     u32::try_from(w.clamp(0, WEIGHT_MAX)).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::check::state::{Failure, Kind, Names, Outcome, Params, Timing};
+
+    fn tcp(retry: u32, delay_loop: u64) -> Checker {
+        Checker::new(Params {
+            kind: Kind::Tcp,
+            timing: Timing {
+                delay_loop: Duration::from_secs(delay_loop),
+                retry,
+                delay_before_retry: Duration::from_secs(1),
+                warmup: Duration::from_secs(30),
+                alpha: false,
+                log_all_failures: false,
+            },
+            names: Names {
+                rs: "[127.0.0.1]:tcp:80".into(),
+                vs: "[10.0.0.1]:tcp:80".into(),
+                target: "[127.0.0.1]:80".into(),
+            },
+        })
+    }
+
+    fn server(c: Checker, weight: u32) -> Server {
+        Server::new("[127.0.0.1]:tcp:80".into(), "[10.0.0.1]:tcp:80".into(), weight, vec![c], Vec::new(), false)
+    }
+
+    #[test]
+    fn reload_keeps_a_failed_checker_down_on_its_schedule() {
+        let t0 = Instant::now();
+        let mut old = server(tcp(0, 10), 5);
+        old.start(t0, || 0);
+        let t1 = t0 + Duration::from_secs(1);
+        old.timer(t1);
+        let ev = old.handle(t1, 0, Input::Done(Outcome::Failure(Failure::Failed)));
+        assert!(ev.contains(&Event::Verdict { alive: false, weight: 5 }));
+        let due = old.next_deadline();
+        assert_eq!(due, Some(t1 + Duration::from_secs(10)));
+
+        // Same settings: still down, same deadline, nothing to apply, and no
+        // warmup (the new checker would otherwise wait up to 30 s).
+        let t2 = t1 + Duration::from_secs(3);
+        let mut new = server(tcp(0, 10), 5);
+        new.start_checkers(t2, || u32::MAX);
+        assert_eq!(new.carry_over(&old, t2), Vec::new());
+        assert!(!new.alive());
+        assert_eq!(new.next_deadline(), due);
+        // It comes back with one success, not a first-run confirmation.
+        new.timer(t1 + Duration::from_secs(10));
+        let ev = new.handle(t1 + Duration::from_secs(10), 0, Input::Done(Outcome::Success));
+        assert!(ev.contains(&Event::Verdict { alive: true, weight: 5 }), "{ev:?}");
+        assert!(ev.contains(&Event::Notify { up: true }), "{ev:?}");
+
+        // Changed settings: a new checker, the server up until it runs.
+        let mut changed = server(tcp(0, 20), 5);
+        changed.start_checkers(t2, || 0);
+        assert_eq!(changed.carry_over(&old, t2), vec![Event::Verdict { alive: true, weight: 5 }]);
+    }
+
+    #[test]
+    fn reload_keeps_a_dynamic_weight_unless_the_weight_changed() {
+        let t0 = Instant::now();
+        let mut old = server(tcp(0, 10), 5);
+        old.start(t0, || 0);
+        let mut out = Vec::new();
+        old.set_weight(2, true, &mut out);
+        let mut same = server(tcp(0, 10), 5);
+        assert_eq!(same.carry_over(&old, t0), Vec::new());
+        assert_eq!(same.weight(), 2);
+        let mut reweighted = server(tcp(0, 10), 7);
+        assert_eq!(reweighted.carry_over(&old, t0), vec![Event::Verdict { alive: true, weight: 7 }]);
+    }
 }

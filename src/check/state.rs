@@ -261,6 +261,47 @@ impl Checker {
         }
     }
 
+    /// A reload: takes over the state of `old`, the same checker in the
+    /// previous configuration (the caller matched it: same type, same
+    /// target and settings), so that the checker neither warms up again nor
+    /// flaps (keepalived's migrate_checkers; upstream issue #2318 lost the
+    /// state of failed checkers). The retry counter is capped so that one
+    /// more failure is enough when the old checker had used up the new
+    /// `retry`. A probe the old checker had in flight is lost with it: the
+    /// new one probes at once.
+    pub fn carry_over(&mut self, old: &Checker, now: Instant) {
+        if old.has_run {
+            self.is_up = old.is_up;
+        }
+        self.has_run = old.has_run;
+        let retry = self.p.timing.retry;
+        if old.retry_it > 0 && retry > 0 {
+            self.retry_it = old.retry_it.min(retry - 1);
+        } else if old.has_run {
+            self.retry_it = 0;
+        }
+        self.enabled = old.enabled;
+        self.deadline = if old.in_flight { Some(now) } else { old.deadline };
+        self.started = old.started;
+        if self.len_mismatch.len() == old.len_mismatch.len() {
+            self.url_it = old.url_it;
+            self.failed_url = old.failed_url;
+            self.len_mismatch = old.len_mismatch.clone();
+        }
+        self.last_exit = old.last_exit;
+    }
+
+    /// Before its first run, a checker of a real server that is down after a
+    /// reload needs one failure only, and starts down in alpha mode.
+    pub(crate) fn not_run_after_reload(&mut self) {
+        if !self.has_run {
+            if self.p.timing.alpha {
+                self.is_up = false;
+            }
+            self.retry_it = self.p.timing.retry;
+        }
+    }
+
     /// The configuration.
     pub fn params(&self) -> &Params {
         &self.p
