@@ -238,6 +238,16 @@ impl Server {
         out
     }
 
+    /// The lines keepalived logs when it starts the checkers ("Activating
+    /// healthchecker for service [rs] for VS [vs]", one per probing checker),
+    /// for the runtime to log once the IPVS table is set up.
+    pub fn activation_lines(&self) -> Vec<String> {
+        self.checkers
+            .iter()
+            .map(|_| format!("Activating healthchecker for service {} for VS {}", self.rs_name, self.vs_name))
+            .collect()
+    }
+
     /// Schedules every checker's first probe, without reporting a verdict
     /// (a reload: then [`Server::carry_over`] the old state).
     pub fn start_checkers(&mut self, now: Instant, mut rand: impl FnMut() -> u32) {
@@ -447,6 +457,10 @@ mod tests {
         // warmup (the new checker would otherwise wait up to 30 s).
         let t2 = t1 + Duration::from_secs(3);
         let mut new = server(tcp(0, 10), 5);
+        assert_eq!(
+            new.activation_lines(),
+            vec!["Activating healthchecker for service [127.0.0.1]:tcp:80 for VS [10.0.0.1]:tcp:80".to_owned()]
+        );
         new.start_checkers(t2, || u32::MAX);
         assert_eq!(new.carry_over(&old, t2), Vec::new());
         assert!(!new.alive());
