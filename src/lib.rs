@@ -11,6 +11,7 @@ pub mod config;
 pub(crate) mod dump;
 pub mod log;
 pub mod netlink;
+pub mod script;
 mod sys;
 pub mod vrrp;
 pub mod watchdog;
