@@ -87,6 +87,8 @@ impl Runtime {
         self.apply_statics(global).await;
         let specs: Vec<InstanceSpec> =
             cfg.instances.iter().map(|i| InstanceSpec::from_model(i, &cfg.globals)).collect();
+        // Only what the running instances do not already tell is kept for the dumps.
+        self.dump_conf.compact(|name| specs.iter().find(|s| s.name == name).map(super::report::plain_facts));
         self.refresh_links(&specs).await;
         let running: Vec<(String, usize)> =
             self.slots.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|s| (s.spec.name.clone(), i))).collect();

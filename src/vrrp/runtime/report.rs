@@ -22,16 +22,31 @@ fn wall(at: Instant) -> Stamp {
     Stamp::from_epoch(t)
 }
 
+/// What an instance runs, for the dump configuration of an instance that
+/// keeps no copy of its own (see [`dump::VrrpConf::compact`]).
+pub(super) fn plain_facts(spec: &super::spec::InstanceSpec) -> dump::PlainFacts {
+    let addrs = |l: &[super::spec::VipSpec]| l.iter().map(|v| dump::Addr::of_request(&v.net, &v.dev)).collect();
+    dump::PlainFacts {
+        name: spec.name.clone(),
+        v6: spec.family == crate::vrrp::fsm::Family::V6,
+        unicast: spec.is_unicast(),
+        src_from_config: spec.src_ip.is_some(),
+        unicast_ttl: spec.unicast_ttl,
+        vips: addrs(&spec.vips),
+        evips: addrs(&spec.evips),
+    }
+}
+
 impl Runtime {
     fn views(&self) -> Vec<InstanceView<'_>> {
         let mut out = Vec::new();
-        for conf in &self.dump_conf.instances {
-            let Some(s) = self.slots.iter().flatten().find(|s| s.spec.name == conf.name) else { continue };
+        for entry in &self.dump_conf.instances {
+            let Some(s) = self.slots.iter().flatten().find(|s| s.spec.name == entry.name) else { continue };
+            let conf = self.dump_conf.instance_conf(entry, || plain_facts(&s.spec));
             let p = s.fsm.params();
             let state = s.fsm.state();
             let link = s.spec.interface.as_ref().and_then(|i| self.links.get(i));
             out.push(InstanceView {
-                conf,
                 version: p.version,
                 state,
                 wantstate: state,
@@ -54,6 +69,7 @@ impl Runtime {
                 master_priority: s.fsm.master_priority(),
                 vips: conf.vips.clone(),
                 evips: conf.evips.clone(),
+                conf,
                 vips_set: s.fsm.vips_set(),
                 addr_set: s.vip_set.clone(),
                 last_transition: s.last_transition,
@@ -164,8 +180,9 @@ impl Runtime {
     /// interface, then the interfaces of its addresses.
     fn tracking_of(&self, name: &str) -> Vec<(String, i32, bool)> {
         let mut v = Vec::new();
-        for conf in &self.dump_conf.instances {
-            let Some(s) = self.slots.iter().flatten().find(|s| s.spec.name == conf.name) else { continue };
+        for entry in &self.dump_conf.instances {
+            let Some(s) = self.slots.iter().flatten().find(|s| s.spec.name == entry.name) else { continue };
+            let conf = self.dump_conf.instance_conf(entry, || plain_facts(&s.spec));
             let own = s.spec.interface.as_deref();
             if let Some(t) = conf.track_ifs.iter().find(|t| t.name == name && Some(name) != own) {
                 v.push((conf.name.clone(), t.weight, t.reverse));

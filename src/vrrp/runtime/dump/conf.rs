@@ -246,11 +246,36 @@ fn garp_groups(cfg: &VrrpConfig) -> Vec<GarpGroupConf> {
     groups
 }
 
+/// One instance of [`VrrpConf`]: its dump configuration, or `None` when it
+/// is what [`InstanceConf::plain`] derives from what the instance runs
+/// (most instances: a thousand of them keep no copy).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct InstanceEntry {
+    pub name: String,
+    pub conf: Option<Box<InstanceConf>>,
+}
+
+/// What an instance's dump configuration is when nothing beyond what it
+/// runs was written (see [`InstanceConf::plain`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct PlainFacts {
+    pub name: String,
+    pub v6: bool,
+    pub unicast: bool,
+    pub src_from_config: bool,
+    pub unicast_ttl: u8,
+    pub vips: Vec<Addr>,
+    pub evips: Vec<Addr>,
+}
+
 /// The configuration's part of keepalived.data and keepalived.json.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct VrrpConf {
     /// In configuration order.
-    pub instances: Vec<InstanceConf>,
+    pub instances: Vec<InstanceEntry>,
+    /// Defaults of the instances: smtp_alert, notify priority changes.
+    pub smtp_default: bool,
+    pub notify_priority_changes_default: bool,
     pub static_addresses: Vec<Addr>,
     pub static_routes: Vec<String>,
     pub static_rules: Vec<String>,
@@ -413,7 +438,12 @@ impl VrrpConf {
         }
         let default_dev = cfg.globals.default_interface.clone();
         VrrpConf {
-            instances,
+            instances: instances
+                .into_iter()
+                .map(|c| InstanceEntry { name: c.name.clone(), conf: Some(Box::new(c)) })
+                .collect(),
+            smtp_default: global_smtp.unwrap_or(false),
+            notify_priority_changes_default: cfg.globals.notify_priority_changes,
             static_addresses: global
                 .static_ipaddress
                 .iter()
@@ -437,7 +467,47 @@ impl VrrpConf {
     }
 }
 
+impl VrrpConf {
+    /// Drops the copy of every instance whose dump configuration is the
+    /// plain one; `facts` gives what each instance runs.
+    pub(crate) fn compact(&mut self, facts: impl Fn(&str) -> Option<PlainFacts>) {
+        let (smtp, npc) = (self.smtp_default, self.notify_priority_changes_default);
+        for e in &mut self.instances {
+            let plain = facts(&e.name).map(|f| InstanceConf::plain(f, smtp, npc));
+            if plain.is_some() && e.conf.as_deref() == plain.as_ref() {
+                e.conf = None;
+            }
+        }
+    }
+
+    /// The dump configuration of an instance (rebuilt from `facts` when not kept).
+    pub(crate) fn instance_conf(&self, e: &InstanceEntry, facts: impl FnOnce() -> PlainFacts) -> InstanceConf {
+        match &e.conf {
+            Some(c) => (**c).clone(),
+            None => InstanceConf::plain(facts(), self.smtp_default, self.notify_priority_changes_default),
+        }
+    }
+}
+
 impl InstanceConf {
+    /// The dump configuration of an instance that has nothing written
+    /// beyond what it runs.
+    pub(crate) fn plain(f: PlainFacts, smtp_alert: bool, notify_priority_changes: bool) -> InstanceConf {
+        InstanceConf {
+            name: f.name,
+            native_ipv6: f.v6,
+            unicast: f.unicast,
+            src_from_config: f.src_from_config,
+            unicast_ttl: (f.unicast && !f.v6).then_some(f.unicast_ttl),
+            chksum_compat: "no",
+            vips: f.vips,
+            evips: f.evips,
+            smtp_alert,
+            notify_priority_changes,
+            ..InstanceConf::default()
+        }
+    }
+
     fn of(
         i: &VrrpInstance,
         cfg: &VrrpConfig,

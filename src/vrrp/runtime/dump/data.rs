@@ -127,7 +127,7 @@ fn notify_scripts(out: &mut Lines, n: &NotifyConf) {
 }
 
 fn instance(out: &mut Lines, i: &InstanceView<'_>) {
-    let c = i.conf;
+    let c = &i.conf;
     line!(out, " VRRP Instance = {}", c.name);
     line!(out, "   VRRP Version = {}", i.version.number());
     if let Some(g) = &c.sync_group {

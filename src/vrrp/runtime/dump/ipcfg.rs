@@ -88,6 +88,38 @@ impl Addr {
         Addr { text: s }
     }
 
+    /// The line of an address as the runtime adds it (`dev` resolved), for
+    /// the common options; an address written with others (use_vmac,
+    /// no_track, preferred_lft, a scope the kernel changes...) gives another
+    /// line than [`Addr::of`], which is how callers tell it needs the model.
+    pub(crate) fn of_request(a: &crate::netlink::AddrSpec, dev: &str) -> Addr {
+        let mut s = addr_len(&a.addr, a.prefix_len);
+        if let Some(b) = a.broadcast.filter(|b| !b.is_unspecified()) {
+            s.push_str(&format!(" brd {b}"));
+        }
+        s.push_str(&format!(" dev {dev} scope {}", scope_name(a.scope)));
+        if let Some(l) = &a.label {
+            s.push_str(&format!(" label {l}"));
+        }
+        if let Some(p) = &a.peer {
+            s.push_str(&format!(" peer {p}/{}", a.prefix_len));
+        }
+        if a.home {
+            s.push_str(" home");
+        }
+        // IPv6 VIPs are added without DAD unless `-nodad` was written.
+        if a.addr.is_ipv6() && !a.nodad {
+            s.push_str(" -nodad");
+        }
+        if a.noprefixroute {
+            s.push_str(" noprefixroute");
+        }
+        if a.addr.is_ipv6() {
+            s.push_str(" preferred_lft forever");
+        }
+        Addr { text: s }
+    }
+
     /// The line with ` set` when the address is on its interface.
     pub(crate) fn line(&self, set: bool) -> String {
         if set { format!("{} set", self.text) } else { self.text.clone() }

@@ -185,7 +185,7 @@ fn stats_json(st: &Stats) -> StatsJson {
 }
 
 fn entry<'a>(i: &'a InstanceView<'a>, v2: bool) -> Entry<'a> {
-    let c = i.conf;
+    let c = &i.conf;
     let script = |s: &'a Option<super::conf::ScriptLine>| s.as_ref().map(|s| s.cmd.as_str());
     let n = &c.notify;
     let set = i.vips_set;

@@ -23,8 +23,9 @@ mod tests;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
-pub(crate) use conf::{InstanceConf, VrrpConf};
+pub(crate) use conf::{InstanceConf, PlainFacts, VrrpConf};
 pub(crate) use data::data;
+pub(crate) use ipcfg::Addr;
 pub(crate) use json::json;
 pub(crate) use stats::stats;
 
@@ -57,7 +58,7 @@ impl Stats {
 /// ([`InstanceConf`]) and its state now.
 #[derive(Clone, Debug)]
 pub(crate) struct InstanceView<'a> {
-    pub conf: &'a InstanceConf,
+    pub conf: InstanceConf,
     pub version: timer::Version,
     pub state: State,
     /// The state the instance is heading for (a sync group may hold it back).

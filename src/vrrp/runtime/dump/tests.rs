@@ -9,7 +9,7 @@ use crate::vrrp::fsm::GarpParams;
 
 fn view<'a>(conf: &'a InstanceConf, auth: &'a AuthConfig, stats: &'a Stats, garp: &'a GarpParams) -> InstanceView<'a> {
     InstanceView {
-        conf,
+        conf: conf.clone(),
         version: timer::Version::V2,
         state: State::Master,
         wantstate: State::Master,
@@ -79,7 +79,7 @@ fn instance_block_in_keepalived_order() {
     let auth = AuthConfig::pass("secret1");
     let st = Stats::default();
     let garp = GarpParams::default();
-    let vc = VrrpConf { instances: vec![c.clone()], ..VrrpConf::default() };
+    let vc = VrrpConf::default();
     let v = DataView {
         global: String::new(),
         conf: &vc,
@@ -170,4 +170,30 @@ fn routes_rules_and_addresses_as_keepalived_writes_them() {
     let u: Vec<String> = g.static_rules.iter().map(ipcfg::rule).collect();
     assert_eq!(u[0], "from 10.1.0.80 priority 200 tos 0x0 protocol 18 lookup 100");
     assert_eq!(u[1], "from all to 10.5.0.0/16 priority 5 tos 0x0 protocol 18 lookup 254");
+}
+
+#[test]
+fn plain_instances_keep_no_copy_and_come_back_the_same() {
+    let loaded = crate::config::load_str(
+        std::path::Path::new("t.conf"),
+        "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n 10.0.0.1/24\n 10.0.0.2/24 brd + label eth0:x\n }\n}\n\
+         vrrp_instance B {\n interface eth0\n virtual_router_id 2\n notify_master /bin/true\n virtual_ipaddress {\n 10.0.0.3/24\n }\n}\n",
+        &Default::default(),
+        &crate::config::validate::SystemView::default(),
+    );
+    let cfg = &loaded.config;
+    let users = crate::dump::users::Users::from_files("root:x:0:0::/:/bin/sh\n", "root:x:0:\n", None);
+    let mut vc = VrrpConf::of(&cfg.vrrp, &cfg.global, &users);
+    let full: Vec<InstanceConf> = vc.instances.iter().map(|e| (**e.conf.as_ref().expect("full")).clone()).collect();
+    let specs: Vec<super::super::spec::InstanceSpec> =
+        cfg.vrrp.instances.iter().map(|i| super::super::spec::InstanceSpec::from_model(i, &cfg.vrrp.globals)).collect();
+    let facts = |n: &str| specs.iter().find(|s| s.name == n).map(super::super::report::plain_facts);
+    vc.compact(facts);
+    // A keeps nothing (all of it follows from what it runs); B has a notify script.
+    assert!(vc.instances[0].conf.is_none());
+    assert!(vc.instances[1].conf.is_some());
+    for (e, want) in vc.instances.iter().zip(&full) {
+        let got = vc.instance_conf(e, || facts(&e.name).expect("spec"));
+        assert_eq!(&got, want);
+    }
 }
