@@ -80,15 +80,15 @@ impl Runtime {
     /// Starts, keeps, rebuilds or removes instances to match `cfg`.
     pub(super) async fn apply(&mut self, cfg: &VrrpConfig, global: &GlobalConfig) {
         self.globals = cfg.globals.clone();
-        let users = crate::dump::users::Users::system(global.script_user.as_ref(), global.use_symlink_paths);
-        self.dump_conf = super::dump::VrrpConf::of(cfg, global, &users);
         self.lower_prio_written =
             (cfg.globals_written.garp_lower_prio_delay, cfg.globals_written.garp_lower_prio_repeat);
         self.apply_statics(global).await;
         let specs: Vec<InstanceSpec> =
             cfg.instances.iter().map(|i| InstanceSpec::from_model(i, &cfg.globals)).collect();
         // Only what the running instances do not already tell is kept for the dumps.
-        self.dump_conf.compact(|name| specs.iter().find(|s| s.name == name).map(super::report::plain_facts));
+        let users = crate::dump::users::Users::system(global.script_user.as_ref(), global.use_symlink_paths);
+        let facts = |n: usize| specs.get(n).map(super::report::plain_facts);
+        self.dump_conf = super::dump::VrrpConf::of(cfg, global, &users, &facts);
         self.refresh_links(&specs).await;
         let running: Vec<(String, usize)> =
             self.slots.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|s| (s.spec.name.clone(), i))).collect();

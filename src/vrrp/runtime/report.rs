@@ -23,7 +23,7 @@ fn wall(at: Instant) -> Stamp {
 }
 
 /// What an instance runs, for the dump configuration of an instance that
-/// keeps no copy of its own (see [`dump::VrrpConf::compact`]).
+/// keeps no copy of its own (see [`dump::VrrpConf::of`]).
 pub(super) fn plain_facts(spec: &super::spec::InstanceSpec) -> dump::PlainFacts {
     let addrs = |l: &[super::spec::VipSpec]| l.iter().map(|v| dump::Addr::of_request(&v.net, &v.dev)).collect();
     dump::PlainFacts {

@@ -246,6 +246,15 @@ fn garp_groups(cfg: &VrrpConfig) -> Vec<GarpGroupConf> {
     groups
 }
 
+/// The trackers of one instance, while [`VrrpConf::of`] runs.
+struct Tracked4<'a> {
+    name: &'a str,
+    scripts: Vec<TrackLine>,
+    files: Vec<TrackLine>,
+    processes: Vec<TrackLine>,
+    bfds: Vec<TrackLine>,
+}
+
 /// One instance of [`VrrpConf`]: its dump configuration, or `None` when it
 /// is what [`InstanceConf::plain`] derives from what the instance runs
 /// (most instances: a thousand of them keep no copy).
@@ -305,8 +314,16 @@ fn track_lines(list: &[Tracked], default_weight: impl Fn(&str) -> (i32, bool)) -
 }
 
 impl VrrpConf {
-    /// From the parsed VRRP part and global definitions.
-    pub(crate) fn of(cfg: &VrrpConfig, global: &GlobalConfig, users: &Users) -> VrrpConf {
+    /// From the parsed VRRP part and global definitions. `facts` gives what
+    /// each instance (by its index in `cfg.instances`) runs: an instance whose dump configuration follows
+    /// from it keeps no copy (see [`InstanceConf::plain`]); each is decided
+    /// as it is built, so no copy of every instance is ever made at once.
+    pub(crate) fn of<'c>(
+        cfg: &'c VrrpConfig,
+        global: &GlobalConfig,
+        users: &Users,
+        facts: &dyn Fn(usize) -> Option<PlainFacts>,
+    ) -> VrrpConf {
         let script_w = |n: &str| cfg.script(n).map_or((0, false), |s| (s.weight, s.weight_reverse));
         let file_w =
             |n: &str| cfg.track_files.iter().find(|f| f.name == n).map_or((1, false), |f| (f.weight, f.weight_reverse));
@@ -315,8 +332,31 @@ impl VrrpConf {
         };
         let plain = |_: &str| (0, false);
         let global_smtp = global.smtp.alert_vrrp.or(global.smtp.alert);
-        let instances: Vec<InstanceConf> =
-            cfg.instances.iter().map(|i| InstanceConf::of(i, cfg, global, users, global_smtp)).collect();
+        let smtp_default = global_smtp.unwrap_or(false);
+        let npc_default = cfg.globals.notify_priority_changes;
+        let instances: Vec<InstanceEntry> = cfg
+            .instances
+            .iter()
+            .enumerate()
+            .map(|(n, i)| {
+                let full = InstanceConf::of(i, cfg, global, users, global_smtp);
+                let plain = facts(n).map(|f| InstanceConf::plain(f, smtp_default, npc_default));
+                let conf = if plain.as_ref() == Some(&full) { None } else { Some(Box::new(full)) };
+                InstanceEntry { name: i.name.clone(), conf }
+            })
+            .collect();
+        // The trackers of each instance, from the model (who tracks what).
+        let tracked: Vec<Tracked4<'c>> = cfg
+            .instances
+            .iter()
+            .map(|i| Tracked4 {
+                name: &i.name,
+                scripts: track_lines(&i.tracking.scripts, script_w),
+                files: track_lines(&i.tracking.files, file_w),
+                processes: track_lines(&i.tracking.processes, proc_w),
+                bfds: track_lines(&i.tracking.bfds, plain),
+            })
+            .collect();
         let sync_groups: Vec<SyncGroupConf> = cfg
             .sync_groups
             .iter()
@@ -335,15 +375,15 @@ impl VrrpConf {
             })
             .collect();
         // Who tracks each object: instances in order, then sync group members.
-        let users_of = |pick: &dyn Fn(&InstanceConf) -> &Vec<TrackLine>,
+        let users_of = |pick: &dyn for<'x> Fn(&'x Tracked4<'c>) -> &'x Vec<TrackLine>,
                         pick_sg: &dyn Fn(&SyncGroupConf) -> &Vec<TrackLine>,
                         name: &str|
          -> Vec<TrackLine> {
-            let mut v: Vec<TrackLine> = instances
+            let mut v: Vec<TrackLine> = tracked
                 .iter()
                 .filter_map(|i| {
                     pick(i).iter().find(|t| t.name == name).map(|t| TrackLine {
-                        name: i.name.clone(),
+                        name: i.name.to_owned(),
                         weight: t.weight,
                         reverse: t.reverse,
                     })
@@ -365,7 +405,7 @@ impl VrrpConf {
             .scripts
             .iter()
             .filter_map(|s| {
-                let tracking = users_of(&|i| &i.track_scripts, &|g| &g.track_scripts, &s.name);
+                let tracking = users_of(&|i| &i.scripts, &|g| &g.track_scripts, &s.name);
                 let script = s.script.as_ref()?;
                 if tracking.is_empty() {
                     return None;
@@ -393,7 +433,7 @@ impl VrrpConf {
             .track_files
             .iter()
             .filter_map(|f| {
-                let tracking = users_of(&|i| &i.track_files, &|g| &g.track_files, &f.name);
+                let tracking = users_of(&|i| &i.files, &|g| &g.track_files, &f.name);
                 (!tracking.is_empty()).then(|| TrackFileConf {
                     name: f.name.clone(),
                     path: f.file.clone().unwrap_or_default(),
@@ -407,7 +447,7 @@ impl VrrpConf {
             .track_processes
             .iter()
             .filter_map(|p| {
-                let tracking = users_of(&|i| &i.track_processes, &|g| &g.track_processes, &p.name);
+                let tracking = users_of(&|i| &i.processes, &|g| &g.track_processes, &p.name);
                 let argv = p.process.as_ref()?;
                 (!tracking.is_empty()).then(|| TrackProcessConf {
                     name: p.name.clone(),
@@ -430,20 +470,17 @@ impl VrrpConf {
             })
             .collect();
         let mut bfds: Vec<BfdConf> = Vec::new();
-        for name in instances.iter().flat_map(|i| i.track_bfds.iter().map(|t| t.name.clone())) {
+        for name in tracked.iter().flat_map(|i| i.bfds.iter().map(|t| t.name.clone())) {
             if !bfds.iter().any(|b| b.name == name) {
-                let tracking = users_of(&|i| &i.track_bfds, &|g| &g.track_bfds, &name);
+                let tracking = users_of(&|i| &i.bfds, &|g| &g.track_bfds, &name);
                 bfds.push(BfdConf { name, weight: 0, reverse: false, tracking });
             }
         }
         let default_dev = cfg.globals.default_interface.clone();
         VrrpConf {
-            instances: instances
-                .into_iter()
-                .map(|c| InstanceEntry { name: c.name.clone(), conf: Some(Box::new(c)) })
-                .collect(),
-            smtp_default: global_smtp.unwrap_or(false),
-            notify_priority_changes_default: cfg.globals.notify_priority_changes,
+            instances,
+            smtp_default,
+            notify_priority_changes_default: npc_default,
             static_addresses: global
                 .static_ipaddress
                 .iter()
@@ -468,18 +505,6 @@ impl VrrpConf {
 }
 
 impl VrrpConf {
-    /// Drops the copy of every instance whose dump configuration is the
-    /// plain one; `facts` gives what each instance runs.
-    pub(crate) fn compact(&mut self, facts: impl Fn(&str) -> Option<PlainFacts>) {
-        let (smtp, npc) = (self.smtp_default, self.notify_priority_changes_default);
-        for e in &mut self.instances {
-            let plain = facts(&e.name).map(|f| InstanceConf::plain(f, smtp, npc));
-            if plain.is_some() && e.conf.as_deref() == plain.as_ref() {
-                e.conf = None;
-            }
-        }
-    }
-
     /// The dump configuration of an instance (rebuilt from `facts` when not kept).
     pub(crate) fn instance_conf(&self, e: &InstanceEntry, facts: impl FnOnce() -> PlainFacts) -> InstanceConf {
         match &e.conf {

@@ -183,17 +183,20 @@ fn plain_instances_keep_no_copy_and_come_back_the_same() {
     );
     let cfg = &loaded.config;
     let users = crate::dump::users::Users::from_files("root:x:0:0::/:/bin/sh\n", "root:x:0:\n", None);
-    let mut vc = VrrpConf::of(&cfg.vrrp, &cfg.global, &users);
-    let full: Vec<InstanceConf> = vc.instances.iter().map(|e| (**e.conf.as_ref().expect("full")).clone()).collect();
+    let full: Vec<InstanceConf> = VrrpConf::of(&cfg.vrrp, &cfg.global, &users, &|_| None)
+        .instances
+        .iter()
+        .map(|e| (**e.conf.as_ref().expect("full")).clone())
+        .collect();
     let specs: Vec<super::super::spec::InstanceSpec> =
         cfg.vrrp.instances.iter().map(|i| super::super::spec::InstanceSpec::from_model(i, &cfg.vrrp.globals)).collect();
-    let facts = |n: &str| specs.iter().find(|s| s.name == n).map(super::super::report::plain_facts);
-    vc.compact(facts);
+    let facts = |n: usize| specs.get(n).map(super::super::report::plain_facts);
+    let vc = VrrpConf::of(&cfg.vrrp, &cfg.global, &users, &facts);
     // A keeps nothing (all of it follows from what it runs); B has a notify script.
     assert!(vc.instances[0].conf.is_none());
     assert!(vc.instances[1].conf.is_some());
-    for (e, want) in vc.instances.iter().zip(&full) {
-        let got = vc.instance_conf(e, || facts(&e.name).expect("spec"));
+    for (n, (e, want)) in vc.instances.iter().zip(&full).enumerate() {
+        let got = vc.instance_conf(e, || facts(n).expect("spec"));
         assert_eq!(&got, want);
     }
 }
