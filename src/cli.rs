@@ -384,7 +384,7 @@ const SHORTS: &[(char, &str)] = &[
 /// TDATA/TDUMP exist only in upstream builds with thread dumps, which Debian's
 /// and ours are not, so they are unknown here too.
 pub fn signum(name: &str) -> Option<i32> {
-    use crate::watchdog::signals;
+    use crate::signals;
     match name {
         "STOP" => Some(libc::SIGTERM),
         "RELOAD" => Some(libc::SIGHUP),

@@ -4,7 +4,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::ChildKind;
+use crate::child::ChildKind;
 use crate::cli::Options;
 
 /// The run directory of the default pid files.
@@ -72,7 +72,7 @@ pub fn read(path: &Path) -> Option<i32> {
 /// Whether a pid file names a live process other than us.
 pub fn held_by_live_process(path: &Path) -> Option<i32> {
     let pid = read(path)?;
-    (pid as u32 != std::process::id() && super::sys::process_exists(pid)).then_some(pid)
+    (pid as u32 != std::process::id() && crate::sys::process_exists(pid)).then_some(pid)
 }
 
 /// Writes `pid` to `path`, creating the pid directory when needed.

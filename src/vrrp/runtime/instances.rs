@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::dump::Stats;
 use super::spec::{self, InstanceSpec, VipSpec, is_link_local};
@@ -33,7 +33,7 @@ pub(super) fn resume_as_master(mut params: InstanceParams) -> Option<(Instance, 
     params.startup_delay = Duration::ZERO;
     let p = params.clone().normalized();
     let down = crate::vrrp::timer::master_down_interval(p.version, p.down_timer_adverts, p.priority, p.advert_interval);
-    let now = Instant::now();
+    let now = crate::clock::now();
     let past = now.checked_sub(down + Duration::from_millis(1))?;
     let (mut fsm, _start) = Instance::new(params, past);
     let actions = fsm.handle(now, Input::Timer);
@@ -138,7 +138,7 @@ impl Runtime {
             }
         } else {
             let actions = match self.slot_mut(idx) {
-                Some(s) => s.fsm.handle(Instant::now(), Input::Shutdown),
+                Some(s) => s.fsm.handle(crate::clock::now(), Input::Shutdown),
                 None => return Carry::default(),
             };
             self.execute(idx, actions).await;
@@ -221,7 +221,7 @@ impl Runtime {
         let resumed = if carry.resume_master && !fault { resume_as_master(params.clone()) } else { None };
         let (fsm, actions) = match resumed {
             Some(x) => x,
-            None => Instance::new(params, Instant::now()),
+            None => Instance::new(params, crate::clock::now()),
         };
         let mut auth = spec.auth_ctx();
         if let Some((old_auth, old_hmac, old_ctx)) = carry.auth {
@@ -252,7 +252,7 @@ impl Runtime {
     /// Stops an instance (priority-0 advert if MASTER, VIPs released) and forgets it.
     pub(super) async fn remove_instance(&mut self, idx: usize) {
         let actions = match self.slot_mut(idx) {
-            Some(s) => s.fsm.handle(Instant::now(), Input::Shutdown),
+            Some(s) => s.fsm.handle(crate::clock::now(), Input::Shutdown),
             None => return,
         };
         self.execute(idx, actions).await;
@@ -339,7 +339,7 @@ impl Runtime {
             }
             let up = now_running == Some(true);
             let actions = match self.slot_mut(idx) {
-                Some(s) => s.fsm.handle(Instant::now(), Input::Fault(!up)),
+                Some(s) => s.fsm.handle(crate::clock::now(), Input::Fault(!up)),
                 None => continue,
             };
             self.execute(idx, actions).await;

@@ -22,7 +22,6 @@
 //! helpers: `spec` (config -> what an instance runs), `timers`, `dump`.
 
 mod announce;
-mod clock;
 mod dump;
 mod instances;
 mod net;
@@ -32,7 +31,7 @@ mod timers;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use futures_util::future::LocalBoxFuture;
 use tokio::sync::mpsc;
@@ -42,13 +41,14 @@ use self::announce::GarpIf;
 use self::dump::{InstanceView, Stats};
 use self::spec::{InstanceSpec, VipSpec};
 use self::timers::TimerQueue;
+use crate::child::{ChildContext, ChildExit, ChildSignal};
 use crate::cli::Options;
+use crate::clock::{self, Wake};
 use crate::config::model::vrrp::VrrpGlobals;
 use crate::netlink::{LinkInfo, Netlink};
 use crate::vrrp::auth::AuthCtx;
 use crate::vrrp::fsm::{Action, Input, Instance, LogKind, State};
 use crate::vrrp::socket::VrrpSocket;
-use crate::watchdog::child::{ChildContext, ChildExit, ChildSignal};
 
 /// How many received packets may wait for the loop before readers block
 /// (the kernel's socket buffer holds the rest).
@@ -59,7 +59,7 @@ const RX_QUEUE: usize = 4096;
 /// arrives truncated and fails the decoder's length checks, as it must.
 const RX_BUF: usize = 8_192;
 
-/// The [`crate::watchdog::child::EntryPoint`] of the VRRP child.
+/// The [`crate::child::EntryPoint`] of the VRRP child.
 pub fn run(ctx: ChildContext) -> LocalBoxFuture<'static, ChildExit> {
     Box::pin(main_loop(ctx))
 }
@@ -171,15 +171,9 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
     rt.apply(&vrrp).await;
     drop(vrrp);
     crate::sys::trim_heap();
-    let mut timer = match clock::WakeTimer::new() {
-        Ok(t) => Some(t),
-        Err(e) => {
-            tracing::warn!("Unable to create the timer fd, timers are rounded to milliseconds - {e}");
-            None
-        }
-    };
+    let mut wake = Wake::precise();
     loop {
-        let wake = rt.next_wake();
+        let wake_at = rt.next_wake();
         tokio::select! {
             sig = ctx.signals.recv() => match sig {
                 ChildSignal::Stop => {
@@ -218,7 +212,7 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
             },
             Some(pkt) = rx.recv() => rt.on_packet(pkt).await,
             Some(ev) = recv_opt(&mut links_rx) => rt.on_link(ev).await,
-            _ = wait_until(&mut timer, wake) => rt.on_wake().await,
+            _ = wake.until(wake_at) => rt.on_wake().await,
         }
     }
 }
@@ -230,35 +224,11 @@ async fn recv_opt<T>(rx: &mut Option<mpsc::UnboundedReceiver<T>>) -> Option<T> {
     }
 }
 
-async fn wait_until(timer: &mut Option<clock::WakeTimer>, at: Option<Instant>) {
-    if let Some(t) = timer {
-        match t.wait(at).await {
-            Ok(()) => return,
-            Err(e) => {
-                tracing::warn!("The timer fd failed, timers are rounded to milliseconds - {e}");
-                *timer = None;
-            }
-        }
-    }
-    sleep_until(at).await;
-}
-
-async fn sleep_until(at: Option<Instant>) {
-    match at {
-        Some(t) => tokio::time::sleep_until(tokio::time::Instant::from_std(t)).await,
-        None => std::future::pending().await,
-    }
-}
-
 fn write_dump(ctx: &ChildContext, file: &str, text: &str) {
     let path = ctx.dump_path(file);
     if let Err(e) = std::fs::write(&path, text) {
         tracing::error!("Unable to write {} - {e}", path.display());
     }
-}
-
-fn wall_clock() -> Duration {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default()
 }
 
 /// The advert interval in the codec's centiseconds.
@@ -292,7 +262,7 @@ impl Runtime {
         let keep = self.opts.dont_release_vrrp;
         for idx in idxs {
             let mut actions = match self.slot_mut(idx) {
-                Some(s) => s.fsm.handle(Instant::now(), Input::Shutdown),
+                Some(s) => s.fsm.handle(clock::now(), Input::Shutdown),
                 None => continue,
             };
             if keep {
@@ -314,7 +284,7 @@ impl Runtime {
 
     /// Timers and paced gratuitous messages that are due.
     async fn on_wake(&mut self) {
-        let now = Instant::now();
+        let now = clock::now();
         for idx in self.timers.pop_due(now) {
             let actions = match self.slot_mut(idx) {
                 Some(s) => s.fsm.handle(now, Input::Timer),
@@ -350,7 +320,7 @@ impl Runtime {
         }
         let deadline = self.slot(idx).and_then(|s| s.fsm.next_deadline());
         self.timers.set(idx, deadline);
-        self.flush_garp(Instant::now());
+        self.flush_garp(clock::now());
     }
 
     fn views(&self) -> Vec<InstanceView<'_>> {
