@@ -204,7 +204,7 @@ impl Lan {
     /// Orderly stop (SIGTERM): the instance says goodbye.
     fn shutdown(&mut self, i: usize) {
         let actions = match self.routers[i].inst.as_mut() {
-            Some(inst) => inst.handle(self.now, Input::Shutdown),
+            Some(inst) => inst.handle(self.now, Input::Shutdown { release: true }),
             None => return,
         };
         self.apply(i, actions);

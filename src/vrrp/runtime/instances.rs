@@ -3,7 +3,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::time::Duration;
 
 use super::dump::Stats;
 use super::spec::{self, InstanceSpec, VipSpec, is_link_local};
@@ -11,7 +10,7 @@ use super::{Runtime, Slot, SockKey};
 use crate::config::model::vrrp::VrrpConfig;
 use crate::netlink::{LinkEvent, LinkInfo};
 use crate::vrrp::auth::{AuthConfig, AuthCtx};
-use crate::vrrp::fsm::{Action, Family, Input, Instance, InstanceParams, LogKind, State};
+use crate::vrrp::fsm::{Family, Input, Instance, State};
 
 /// What a changed instance hands to its replacement on reload.
 #[derive(Default)]
@@ -22,33 +21,6 @@ pub(super) struct Carry {
     stats: Stats,
     /// The old instance was MASTER and the new one can take over at once.
     resume_master: bool,
-}
-
-/// A state machine for a changed instance that was MASTER: started as if
-/// Master_Down_Interval had already passed, so it is MASTER straight away,
-/// advertising without a gap. keepalived keeps the state of an instance
-/// across a reload; only the adverts, VIPs and gratuitous ARPs of the
-/// takeover are kept (the VIPs they share are already there).
-pub(super) fn resume_as_master(mut params: InstanceParams) -> Option<(Instance, Vec<Action>)> {
-    params.startup_delay = Duration::ZERO;
-    let p = params.clone().normalized();
-    let down = crate::vrrp::timer::master_down_interval(p.version, p.down_timer_adverts, p.priority, p.advert_interval);
-    let now = crate::clock::now();
-    let past = now.checked_sub(down + Duration::from_millis(1))?;
-    let (mut fsm, _start) = Instance::new(params, past);
-    let actions = fsm.handle(now, Input::Timer);
-    if fsm.state() != State::Master {
-        return None;
-    }
-    let actions = actions
-        .into_iter()
-        .filter(|a| match a {
-            Action::Transition { .. } => false,
-            Action::Log(e) => !matches!(e.kind, LogKind::ReceiveAdvertTimeout | LogKind::EnteringMaster),
-            _ => true,
-        })
-        .collect();
-    Some((fsm, actions))
 }
 
 impl Runtime {
@@ -138,7 +110,7 @@ impl Runtime {
             }
         } else {
             let actions = match self.slot_mut(idx) {
-                Some(s) => s.fsm.handle(crate::clock::now(), Input::Shutdown),
+                Some(s) => s.fsm.handle(crate::clock::now(), Input::Shutdown { release: true }),
                 None => return Carry::default(),
             };
             self.execute(idx, actions).await;
@@ -218,10 +190,10 @@ impl Runtime {
         let primary = primary.unwrap_or(unspecified);
         let carry = carry.unwrap_or_default();
         let params = spec.params(primary, fault);
-        let resumed = if carry.resume_master && !fault { resume_as_master(params.clone()) } else { None };
-        let (fsm, actions) = match resumed {
-            Some(x) => x,
-            None => Instance::new(params, crate::clock::now()),
+        let (fsm, actions) = if carry.resume_master && !fault {
+            Instance::resume_master(params, crate::clock::now())
+        } else {
+            Instance::new(params, crate::clock::now())
         };
         let mut auth = spec.auth_ctx();
         if let Some((old_auth, old_hmac, old_ctx)) = carry.auth {
@@ -252,7 +224,7 @@ impl Runtime {
     /// Stops an instance (priority-0 advert if MASTER, VIPs released) and forgets it.
     pub(super) async fn remove_instance(&mut self, idx: usize) {
         let actions = match self.slot_mut(idx) {
-            Some(s) => s.fsm.handle(crate::clock::now(), Input::Shutdown),
+            Some(s) => s.fsm.handle(crate::clock::now(), Input::Shutdown { release: true }),
             None => return,
         };
         self.execute(idx, actions).await;

@@ -47,7 +47,7 @@ use crate::clock::{self, Wake};
 use crate::config::model::vrrp::VrrpGlobals;
 use crate::netlink::{LinkInfo, Netlink};
 use crate::vrrp::auth::AuthCtx;
-use crate::vrrp::fsm::{Action, Input, Instance, LogKind, State};
+use crate::vrrp::fsm::{Action, Input, Instance, State};
 use crate::vrrp::socket::VrrpSocket;
 
 /// How many received packets may wait for the loop before readers block
@@ -259,22 +259,14 @@ impl Runtime {
 
     async fn stop(&mut self) {
         let idxs: Vec<usize> = (0..self.slots.len()).collect();
-        let keep = self.opts.dont_release_vrrp;
+        // `--dont-release-vrrp`: keepalived leaves the interface as it is,
+        // VIPs and all, and does not say goodbye either.
+        let release = !self.opts.dont_release_vrrp;
         for idx in idxs {
-            let mut actions = match self.slot_mut(idx) {
-                Some(s) => s.fsm.handle(clock::now(), Input::Shutdown),
+            let actions = match self.slot_mut(idx) {
+                Some(s) => s.fsm.handle(clock::now(), Input::Shutdown { release }),
                 None => continue,
             };
-            if keep {
-                // `--dont-release-vrrp`: keepalived leaves the interface as it
-                // is, VIPs and all, and does not say goodbye either.
-                actions.retain(|a| match a {
-                    Action::SendAdvert { priority } => *priority != 0,
-                    Action::RemoveVips { .. } => false,
-                    Action::Log(e) => e.kind != LogKind::SentPriorityZero,
-                    _ => true,
-                });
-            }
             self.execute(idx, actions).await;
         }
         for e in self.socks.values() {
