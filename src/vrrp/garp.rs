@@ -6,7 +6,8 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Ethernet broadcast.
 pub const BROADCAST_MAC: [u8; 6] = [0xff; 6];
-const ETH_P_ARP: u16 = 0x0806;
+/// The ARP ethertype (the frames and the packet socket they leave on).
+pub(crate) const ETH_P_ARP: u16 = 0x0806;
 
 /// A gratuitous ARP as keepalived sends it: an ARP request (RFC 5227 section
 /// 3 "ARP Announcement" shape) broadcast from `mac`, whose sender and target
