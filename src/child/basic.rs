@@ -16,7 +16,7 @@ struct Stats {
 }
 
 /// The [`super::EntryPoint`] of a subsystem without a protocol runtime yet.
-pub fn run(ctx: ChildContext) -> LocalBoxFuture<'static, ChildExit> {
+pub(crate) fn run(ctx: ChildContext) -> LocalBoxFuture<'static, ChildExit> {
     Box::pin(run_loop(ctx))
 }
 

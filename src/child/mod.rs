@@ -41,10 +41,10 @@
 //! - Time comes from [`crate::clock`], so that a test can run the runtime on
 //!   tokio's paused clock.
 
-pub mod basic;
+pub(crate) mod basic;
 mod paths;
 
-pub use paths::{TMP_DIR, dump_path, with_instance};
+pub(crate) use paths::{dump_path, with_instance};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -77,7 +77,7 @@ impl ChildKind {
     }
 
     /// Parses the internal `--child=` value.
-    pub fn from_arg(s: &str) -> Option<Self> {
+    pub(crate) fn from_arg(s: &str) -> Option<Self> {
         ChildKind::ALL.into_iter().find(|k| k.arg() == s)
     }
 
@@ -139,7 +139,7 @@ impl ChildKind {
     }
 
     /// What `-g FILE` inserts before the file's extension for this process.
-    pub fn log_suffix(self) -> &'static str {
+    pub(crate) fn log_suffix(self) -> &'static str {
         match self {
             ChildKind::Vrrp => "vrrp",
             ChildKind::Checker => "healthcheckers",
@@ -161,10 +161,10 @@ pub enum ChildExit {
 
 /// The exit status for a permanent fatal error ("cannot initialise subsystems"
 /// in keepalived(8)); a child exiting with it stops keepalived.
-pub const EXIT_FATAL: u8 = 2;
+pub(crate) const EXIT_FATAL: u8 = 2;
 /// The exit status for a configuration that cannot be run; a child exiting
 /// with it stops keepalived.
-pub const EXIT_CONFIG: u8 = 3;
+pub(crate) const EXIT_CONFIG: u8 = 3;
 
 impl ChildExit {
     /// The process exit status.
@@ -267,11 +267,6 @@ impl ChildContext {
         }
     }
 
-    /// The directory of keepalived.data / .stats / .json (KA_TMP_DIR).
-    pub fn tmp_dir(&self) -> PathBuf {
-        PathBuf::from(TMP_DIR)
-    }
-
     /// Where to write the dump file whose default name is `default_name`
     /// (`keepalived.data`, `keepalived.stats`, `keepalived.json`,
     /// `keepalived_check.data`...): global_defs `state_file_location`,
@@ -309,7 +304,7 @@ pub type EntryPoint = fn(ChildContext) -> LocalBoxFuture<'static, ChildExit>;
 pub type Subsystems = [(ChildKind, EntryPoint)];
 
 /// The entry point of `kind` in `table`.
-pub fn entry_point(table: &Subsystems, kind: ChildKind) -> Option<EntryPoint> {
+pub(crate) fn entry_point(table: &Subsystems, kind: ChildKind) -> Option<EntryPoint> {
     table.iter().find(|(k, _)| *k == kind).map(|(_, e)| *e)
 }
 
@@ -326,7 +321,7 @@ pub fn preprocess_options(opts: &Options) -> crate::config::preprocess::Options 
 
 /// Loads the configuration named on the command line, reading `parts` of it
 /// (see [`crate::config::load_parts`]).
-pub fn load(opts: &Options, parts: crate::config::model::Parts) -> crate::config::Loaded {
+pub(crate) fn load(opts: &Options, parts: crate::config::model::Parts) -> crate::config::Loaded {
     crate::config::load_parts(
         &opts.use_file,
         &preprocess_options(opts),
@@ -339,7 +334,7 @@ pub fn load(opts: &Options, parts: crate::config::model::Parts) -> crate::config
 /// every process reads), one line each as keepalived logs them
 /// (`(FILE: Line N) message`); the caret display is for `-t`. The parent
 /// logs the common part and each child its own, as each reads them.
-pub fn log_diagnostics(loaded: &crate::config::Loaded, part: Option<crate::config::model::Part>) {
+pub(crate) fn log_diagnostics(loaded: &crate::config::Loaded, part: Option<crate::config::model::Part>) {
     use crate::config::error::Severity;
     for d in loaded.diags.iter().filter(|d| d.part == part) {
         let mut line = loaded.sources.headline(d);

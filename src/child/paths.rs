@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 /// alone when the other is unset) goes before the extension of a .data file,
 /// so that several keepalived on one machine do not overwrite each other's
 /// (keepalived 2.2.7 writes `keepalived.blue_lb1.data`).
-pub fn with_instance(path: &Path, namespace: Option<&str>, instance: Option<&str>) -> PathBuf {
+pub(crate) fn with_instance(path: &Path, namespace: Option<&str>, instance: Option<&str>) -> PathBuf {
     let tag: Vec<&str> = [namespace, instance].into_iter().flatten().filter(|s| !s.is_empty()).collect();
     let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
         return path.to_path_buf();
@@ -25,14 +25,14 @@ pub fn with_instance(path: &Path, namespace: Option<&str>, instance: Option<&str
 }
 
 /// keepalived's KA_TMP_DIR: where dump files go by default.
-pub const TMP_DIR: &str = "/tmp";
+pub(crate) const TMP_DIR: &str = "/tmp";
 
 /// Where a dump file goes (keepalived.conf(5), `state_file_location` and
 /// friends): without a location, `default_name` in the tmp dir; a location
 /// ending in `/` is a directory for `default_name`; any other location is
 /// the file itself, a template into which a process other than VRRP puts its
 /// `suffix` (`_checker`, `_bfd`, `_parent`) before the extension.
-pub fn dump_path(location: Option<&str>, default_name: &str, suffix: &str) -> PathBuf {
+pub(crate) fn dump_path(location: Option<&str>, default_name: &str, suffix: &str) -> PathBuf {
     let Some(loc) = location.filter(|l| !l.is_empty()) else {
         return PathBuf::from(TMP_DIR).join(default_name);
     };

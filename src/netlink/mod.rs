@@ -52,7 +52,7 @@ pub enum NetlinkError {
 
 impl NetlinkError {
     /// The kernel's errno, when the kernel refused the request.
-    pub fn errno(&self) -> Option<i32> {
+    pub(crate) fn errno(&self) -> Option<i32> {
         match self {
             NetlinkError::Kernel { errno, .. } => Some(*errno),
             _ => None,
@@ -61,33 +61,23 @@ impl NetlinkError {
 
     /// EEXIST: what was to be added is already there (an address, a route,
     /// an IPVS service or destination).
-    pub fn is_exists(&self) -> bool {
+    pub(crate) fn is_exists(&self) -> bool {
         self.errno() == Some(libc::EEXIST)
     }
 
     /// What was to be changed or removed is not there: ENOENT, ESRCH (routes,
     /// rules, IPVS services and destinations), EADDRNOTAVAIL (addresses),
     /// ENODEV or an interface that was looked up and not found.
-    pub fn is_not_found(&self) -> bool {
+    pub(crate) fn is_not_found(&self) -> bool {
         matches!(self, NetlinkError::NoSuchInterface(_))
             || matches!(self.errno(), Some(libc::ENOENT | libc::ESRCH | libc::EADDRNOTAVAIL | libc::ENODEV))
     }
 
     /// ENODEV, or an interface looked up by name that does not exist.
-    pub fn is_no_device(&self) -> bool {
+    pub(crate) fn is_no_device(&self) -> bool {
         matches!(self, NetlinkError::NoSuchInterface(_)) || self.errno() == Some(libc::ENODEV)
     }
 
-    /// EPERM or EACCES: not allowed (no CAP_NET_ADMIN).
-    pub fn is_permission_denied(&self) -> bool {
-        matches!(self.errno(), Some(libc::EPERM | libc::EACCES))
-    }
-
-    /// EOPNOTSUPP or EAFNOSUPPORT: the kernel lacks the feature (e.g. IPv6
-    /// disabled, a module not loaded).
-    pub fn is_not_supported(&self) -> bool {
-        matches!(self.errno(), Some(libc::EOPNOTSUPP | libc::EAFNOSUPPORT | libc::EPROTONOSUPPORT))
-    }
 }
 
 impl From<rtnetlink::Error> for NetlinkError {
@@ -130,11 +120,9 @@ mod tests {
         }
         assert!(kernel(-libc::ENODEV).is_no_device());
         assert!(!kernel(-libc::ENOENT).is_no_device());
-        assert!(kernel(-libc::EPERM).is_permission_denied() && kernel(-libc::EACCES).is_permission_denied());
-        assert!(kernel(-libc::EOPNOTSUPP).is_not_supported());
         let busy = kernel(-libc::EBUSY);
         assert_eq!(busy.errno(), Some(libc::EBUSY));
-        assert!(!busy.is_exists() && !busy.is_not_found() && !busy.is_permission_denied());
+        assert!(!busy.is_exists() && !busy.is_not_found() && !busy.is_no_device());
     }
 
     #[test]

@@ -359,17 +359,17 @@ impl Instance {
     }
 
     /// Source address of the last advert accepted from a master.
-    pub fn master_address(&self) -> Option<IpAddr> {
+    pub(crate) fn master_address(&self) -> Option<IpAddr> {
         self.master_addr
     }
 
     /// Priority of the last advert accepted from a master.
-    pub fn master_priority(&self) -> u8 {
+    pub(crate) fn master_priority(&self) -> u8 {
         self.master_priority
     }
 
     /// Are the VIPs currently added?
-    pub fn vips_set(&self) -> bool {
+    pub(crate) fn vips_set(&self) -> bool {
         self.vips_set
     }
 

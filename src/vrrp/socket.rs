@@ -49,7 +49,7 @@ impl VrrpSocket {
 
     /// [`VrrpSocket::open_v4`] joining `group` (`vrrp_mcast_group4` /
     /// `mcast_dst_ip`) instead of 224.0.0.18; `None` for a unicast socket.
-    pub fn open_v4_group(ifname: &str, ifindex: u32, proto: i32, group: Option<Ipv4Addr>) -> io::Result<VrrpSocket> {
+    pub(crate) fn open_v4_group(ifname: &str, ifindex: u32, proto: i32, group: Option<Ipv4Addr>) -> io::Result<VrrpSocket> {
         let s = raw(Domain::IPV4, proto)?;
         s.bind_device(Some(ifname.as_bytes()))?;
         s.set_header_included_v4(true)?;
@@ -73,7 +73,7 @@ impl VrrpSocket {
 
     /// [`VrrpSocket::open_v6`] joining `group` (`vrrp_mcast_group6` /
     /// `mcast_dst_ip`) instead of ff02::12; `None` for a unicast socket.
-    pub fn open_v6_group(ifname: &str, ifindex: u32, group: Option<Ipv6Addr>) -> io::Result<VrrpSocket> {
+    pub(crate) fn open_v6_group(ifname: &str, ifindex: u32, group: Option<Ipv6Addr>) -> io::Result<VrrpSocket> {
         let s = raw(Domain::IPV6, i32::from(IPPROTO_VRRP))?;
         s.bind_device(Some(ifname.as_bytes()))?;
         s.set_multicast_hops_v6(u32::from(VRRP_TTL))?;
@@ -159,7 +159,7 @@ impl VrrpSocket {
     /// that an advert leaves from the instance's address (`unicast_src_ip`,
     /// the link-local address) and never from one the kernel would rather
     /// pick, such as a VIP: receivers check the checksum over `src`.
-    pub async fn send_v6_from(&self, payload: &[u8], src: Ipv6Addr, dst: Ipv6Addr) -> io::Result<()> {
+    pub(crate) async fn send_v6_from(&self, payload: &[u8], src: Ipv6Addr, dst: Ipv6Addr) -> io::Result<()> {
         let scope = if dst.is_multicast() || dst.segments()[0] & 0xffc0 == 0xfe80 { self.ifindex } else { 0 };
         let addr = SockAddr::from(SocketAddrV6::new(dst, 0, 0, scope));
         let control = pktinfo_cmsg(src, self.ifindex);

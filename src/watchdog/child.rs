@@ -34,7 +34,7 @@ fn subsystem_span(kind: ChildKind) -> tracing::Span {
 }
 
 /// The child process: set-up, then the subsystem's entry point.
-pub fn main(opts: Options, kind: ChildKind, subsystems: &Subsystems) -> ExitCode {
+pub(crate) fn main(opts: Options, kind: ChildKind, subsystems: &Subsystems) -> ExitCode {
     // The parent's supervision signals arrive here still blocked (the mask
     // survives exec). They stay blocked until our handlers exist, so that an
     // early SIGHUP or SIGTERM waits instead of killing us with the default action.

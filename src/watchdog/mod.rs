@@ -12,20 +12,21 @@
 //! - The `unsafe` calls (fork, setsid, prctl, signal masks, waitpid) are in
 //!   `crate::sys`.
 
-pub mod child;
-pub mod notify;
-pub mod parent;
-pub mod pidfile;
+pub(crate) mod child;
+pub(crate) mod notify;
+pub(crate) mod parent;
+pub(crate) mod pidfile;
 
 use std::process::ExitCode;
 
 use crate::child::{ChildKind, Subsystems};
-pub use crate::child::{load, log_diagnostics, preprocess_options};
+pub use crate::child::preprocess_options;
+pub(crate) use crate::child::{load, log_diagnostics};
 use crate::cli::Options;
 use crate::sys;
 
 /// The process name of the parent.
-pub const PARENT_COMM: &str = "keepalived";
+pub(crate) const PARENT_COMM: &str = "keepalived";
 
 /// Runs the daemon: the parent, or a child when `--child=KIND` is given,
 /// which runs its kind's entry point from `subsystems`.
@@ -43,7 +44,7 @@ pub fn main(opts: Options, argv: Vec<std::ffi::OsString>, subsystems: &Subsystem
 }
 
 /// Where `ip netns` keeps named network namespaces.
-pub const NETNS_DIR: &str = "/run/netns";
+pub(crate) const NETNS_DIR: &str = "/run/netns";
 
 /// `-s/--namespace NAME`: moves this process into the named network
 /// namespace (created beforehand, e.g. with `ip netns add NAME`) and into a
@@ -51,7 +52,7 @@ pub const NETNS_DIR: &str = "/run/netns";
 /// Children inherit both. keepalived also bind-mounts its pid directory
 /// there; we write the pid files where that makes them visible instead (see
 /// [`pidfile::PidPaths::new`]).
-pub fn enter_namespace(opts: &Options) -> Result<(), String> {
+pub(crate) fn enter_namespace(opts: &Options) -> Result<(), String> {
     let Some(name) = opts.namespace.as_deref() else { return Ok(()) };
     if name.is_empty() || name.contains('/') || name == "." || name == ".." {
         return Err(format!("Invalid network namespace name '{name}'"));
@@ -63,7 +64,7 @@ pub fn enter_namespace(opts: &Options) -> Result<(), String> {
 }
 
 /// The log options of a process, from the command line.
-pub fn log_options(opts: &Options, kind: Option<ChildKind>) -> crate::log::LogOptions {
+pub(crate) fn log_options(opts: &Options, kind: Option<ChildKind>) -> crate::log::LogOptions {
     let base = kind.map_or("Keepalived", ChildKind::ident);
     crate::log::LogOptions {
         ident: crate::log::ident(base, opts.namespace.as_deref(), None),

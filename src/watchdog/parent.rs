@@ -52,7 +52,7 @@ struct Supervisor {
 }
 
 /// The parent's main: returns the process exit status.
-pub fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
+pub(crate) fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
     if let Some(mask) = opts.umask {
         sys::umask(mask);
     }
@@ -511,7 +511,7 @@ impl Supervisor {
 
 /// Seconds to wait before a respawn after `quick_deaths` deaths in a row,
 /// each after a short run: 0 for the first, then 1, 2, 4... up to a minute.
-pub fn respawn_delay(quick_deaths: u32) -> u64 {
+pub(crate) fn respawn_delay(quick_deaths: u32) -> u64 {
     match quick_deaths {
         0 | 1 => 0,
         n => 1u64.checked_shl(n - 2).unwrap_or(MAX_RESPAWN_DELAY).min(MAX_RESPAWN_DELAY),

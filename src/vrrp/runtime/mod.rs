@@ -60,7 +60,7 @@ const RX_QUEUE: usize = 4096;
 const RX_BUF: usize = 8_192;
 
 /// The [`crate::child::EntryPoint`] of the VRRP child.
-pub fn run(ctx: ChildContext) -> LocalBoxFuture<'static, ChildExit> {
+pub(crate) fn run(ctx: ChildContext) -> LocalBoxFuture<'static, ChildExit> {
     Box::pin(main_loop(ctx))
 }
 
