@@ -77,7 +77,6 @@ impl NetlinkError {
     pub(crate) fn is_no_device(&self) -> bool {
         matches!(self, NetlinkError::NoSuchInterface(_)) || self.errno() == Some(libc::ENODEV)
     }
-
 }
 
 impl From<rtnetlink::Error> for NetlinkError {

@@ -49,7 +49,12 @@ impl VrrpSocket {
 
     /// [`VrrpSocket::open_v4`] joining `group` (`vrrp_mcast_group4` /
     /// `mcast_dst_ip`) instead of 224.0.0.18; `None` for a unicast socket.
-    pub(crate) fn open_v4_group(ifname: &str, ifindex: u32, proto: i32, group: Option<Ipv4Addr>) -> io::Result<VrrpSocket> {
+    pub(crate) fn open_v4_group(
+        ifname: &str,
+        ifindex: u32,
+        proto: i32,
+        group: Option<Ipv4Addr>,
+    ) -> io::Result<VrrpSocket> {
         let s = raw(Domain::IPV4, proto)?;
         s.bind_device(Some(ifname.as_bytes()))?;
         s.set_header_included_v4(true)?;

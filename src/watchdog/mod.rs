@@ -19,8 +19,8 @@ pub(crate) mod pidfile;
 
 use std::process::ExitCode;
 
-use crate::child::{ChildKind, Subsystems};
 pub use crate::child::preprocess_options;
+use crate::child::{ChildKind, Subsystems};
 pub(crate) use crate::child::{load, log_diagnostics};
 use crate::cli::Options;
 use crate::sys;

@@ -4,9 +4,11 @@
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use tracing::Instrument as _;
+
 use super::dump::Stats;
 use super::spec::{self, InstanceSpec, VipSpec, is_link_local};
-use super::{Runtime, Slot, SockKey};
+use super::{Runtime, Slot, SockKey, instance_span};
 use crate::config::model::vrrp::VrrpConfig;
 use crate::netlink::{LinkEvent, LinkInfo};
 use crate::vrrp::auth::{AuthConfig, AuthCtx};
@@ -148,6 +150,11 @@ impl Runtime {
     }
 
     pub(super) async fn add_instance(&mut self, spec: InstanceSpec, carry: Option<Carry>) {
+        let span = instance_span(&spec.name, spec.vrid);
+        self.add_instance_in(spec, carry, span.clone()).instrument(span).await;
+    }
+
+    async fn add_instance_in(&mut self, spec: InstanceSpec, carry: Option<Carry>, span: tracing::Span) {
         let Some(key) = Self::sock_key(&spec) else {
             tracing::error!("({}) an instance without interface is not supported yet - ignoring it", spec.name);
             return;
@@ -206,8 +213,17 @@ impl Runtime {
             }
         }
         let idx = self.slots.iter().position(Option::is_none).unwrap_or(self.slots.len());
-        let slot =
-            Slot { auth, fsm, ip_id: carry.ip_id, sock: sock.clone(), primary, incomplete, stats: carry.stats, spec };
+        let slot = Slot {
+            auth,
+            fsm,
+            ip_id: carry.ip_id,
+            sock: sock.clone(),
+            primary,
+            incomplete,
+            stats: carry.stats,
+            spec,
+            span,
+        };
         if let Some(k) = &sock {
             if let Some(e) = self.socks.get_mut(k) {
                 e.vrids.insert(slot.spec.vrid, idx);

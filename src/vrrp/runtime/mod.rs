@@ -36,6 +36,7 @@ use std::time::{Duration, Instant};
 use futures_util::future::LocalBoxFuture;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+use tracing::Instrument as _;
 
 use self::announce::GarpIf;
 use self::dump::{InstanceView, Stats};
@@ -110,6 +111,14 @@ struct Slot {
     /// and must be rebuilt once its interface appears.
     incomplete: bool,
     stats: Stats,
+    /// What is logged for the instance is recorded in this span.
+    span: tracing::Span,
+}
+
+/// The span of one instance, with its name and VRID as fields. The log lines
+/// recorded inside keep keepalived's text (the logger ignores spans).
+fn instance_span(name: &str, vrid: u8) -> tracing::Span {
+    tracing::info_span!("instance", name = %name, vrid)
 }
 
 struct Runtime {
@@ -287,8 +296,14 @@ impl Runtime {
         self.flush_garp(now);
     }
 
-    /// Executes a state machine's actions in order, then re-arms its timer.
+    /// Executes a state machine's actions in order, then re-arms its timer,
+    /// inside the instance's span.
     async fn execute(&mut self, idx: usize, actions: Vec<Action>) {
+        let span = self.slot(idx).map_or_else(tracing::Span::none, |s| s.span.clone());
+        self.execute_actions(idx, actions).instrument(span).await;
+    }
+
+    async fn execute_actions(&mut self, idx: usize, actions: Vec<Action>) {
         for a in actions {
             match a {
                 Action::SendAdvert { priority } => self.send_advert(idx, priority).await,
@@ -364,5 +379,73 @@ impl Runtime {
             s.stats = Stats::default();
         }
         self.unknown_vrids = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id};
+    use tracing::{Event, Subscriber};
+    use tracing_subscriber::layer::{Context, Layer};
+    use tracing_subscriber::prelude::*;
+    use tracing_subscriber::registry::LookupSpan;
+
+    use super::instance_span;
+    use crate::log::{KeepalivedLayer, LogOptions};
+
+    /// Records each span's name and fields, and the spans each event is in.
+    #[derive(Clone, Default)]
+    struct Spans(Arc<Mutex<Vec<String>>>);
+
+    struct Fields(String);
+
+    impl Visit for Fields {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            self.0.push_str(&format!(" {}={value:?}", field.name()));
+        }
+    }
+
+    impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Spans {
+        fn on_new_span(&self, attrs: &Attributes<'_>, _id: &Id, _ctx: Context<'_, S>) {
+            let mut f = Fields(String::new());
+            attrs.record(&mut f);
+            self.0.lock().unwrap().push(format!("span {}{}", attrs.metadata().name(), f.0));
+        }
+
+        fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+            let scope: Vec<String> = ctx
+                .event_scope(event)
+                .map(|s| s.from_root().map(|sp| sp.name().to_owned()).collect())
+                .unwrap_or_default();
+            self.0.lock().unwrap().push(format!("event in {}", scope.join("/")));
+        }
+    }
+
+    #[test]
+    fn instance_spans_carry_name_and_vrid_and_leave_the_lines_alone() {
+        let dir = std::env::temp_dir().join(format!("kr-span-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("k.log");
+        let opts = LogOptions { syslog: false, file: Some(file.clone()), flush_file: true, ..LogOptions::default() };
+        let spans = Spans::default();
+        let sub = tracing_subscriber::registry()
+            .with(KeepalivedLayer::with_syslog_socket(&opts, &dir.join("none")))
+            .with(spans.clone());
+        tracing::subscriber::with_default(sub, || {
+            let vrrp = tracing::info_span!("vrrp", pid = 7);
+            let _v = vrrp.enter();
+            let inst = instance_span("VI_1", 51);
+            inst.in_scope(|| tracing::info!("(VI_1) Entering MASTER STATE"));
+        });
+        let seen = spans.0.lock().unwrap().clone();
+        assert_eq!(seen, ["span vrrp pid=7", "span instance name=VI_1 vrid=51", "event in vrrp/instance"]);
+        let text = std::fs::read_to_string(&file).unwrap();
+        // keepalived's line exactly, after the console time stamp: no span field added.
+        let line = text.lines().next().unwrap();
+        assert_eq!(line.split_once(": ").map(|(_, m)| m), Some("(VI_1) Entering MASTER STATE"), "{line}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

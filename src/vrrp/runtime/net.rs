@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+use tracing::Instrument as _;
 
 use super::spec::InstanceSpec;
 use super::{RX_BUF, Runtime, RxPacket, Slot, SockEntry, SockKey, centis};
@@ -128,6 +129,12 @@ impl Runtime {
             return;
         };
         let v6 = key.v6;
+        let span = self.slot(idx).map_or_else(tracing::Span::none, |s| s.span.clone());
+        self.on_instance_packet(idx, pkt, v6).instrument(span).await;
+    }
+
+    /// The receive path of one instance's advert, inside the instance's span.
+    async fn on_instance_packet(&mut self, idx: usize, pkt: RxPacket, v6: bool) {
         let now = crate::clock::now();
         let Some(slot) = self.slot_mut(idx) else { return };
         if matches!(slot.fsm.state(), State::Fault | State::Init) {
