@@ -243,6 +243,31 @@ fn the_seam_is_a_leaf() {
     assert!(bad.is_empty(), "the seam knows no subsystem and no supervisor:\n{}", bad.join("\n"));
 }
 
+/// The runtimes take time from `crate::clock` only, so that a test can run
+/// them on tokio's paused time. Test modules (after `#[cfg(test)]`) may
+/// read the real clock.
+#[test]
+fn runtimes_read_the_one_clock() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut bad = Vec::new();
+    let mut seen = 0;
+    for m in ["vrrp/runtime", "check/runtime", "ipvs/runtime", "bfd/runtime", "child"] {
+        for file in module_files(&src, m) {
+            seen += 1;
+            let text = std::fs::read_to_string(&file).unwrap();
+            let code = code_only(text.split("#[cfg(test)]").next().unwrap_or(""));
+            let compact: String = code.split_whitespace().collect();
+            for call in ["Instant::now(", "SystemTime::now(", "tokio::time::Instant::now("] {
+                if compact.contains(call) {
+                    bad.push(format!("{} calls {call}", file.strip_prefix(&src).unwrap().display()));
+                }
+            }
+        }
+    }
+    assert!(seen >= 8, "the runtime files were not found ({seen})");
+    assert!(bad.is_empty(), "use crate::clock::now() / clock::wall():\n{}", bad.join("\n"));
+}
+
 #[test]
 fn the_checker_finds_every_spelling() {
     let refs = |s: &str, d: usize| referenced_modules(&code_only(s), d);
