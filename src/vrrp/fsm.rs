@@ -359,7 +359,7 @@ impl Instance {
     }
 
     /// Source address of the last advert accepted from a master.
-    pub(crate) fn master_address(&self) -> Option<IpAddr> {
+    pub fn master_address(&self) -> Option<IpAddr> {
         self.master_addr
     }
 
