@@ -14,7 +14,7 @@
 pub mod check;
 pub mod child;
 pub mod cli;
-pub mod clock;
+pub(crate) mod clock;
 pub mod config;
 pub mod daemon;
 pub mod log;
