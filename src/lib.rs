@@ -19,6 +19,7 @@ pub mod config;
 pub mod daemon;
 pub mod log;
 pub mod netlink;
+pub mod script;
 pub(crate) mod signals;
 mod sys;
 pub mod vrrp;
