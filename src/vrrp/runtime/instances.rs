@@ -151,10 +151,10 @@ impl Runtime {
 
     pub(super) async fn add_instance(&mut self, spec: InstanceSpec, carry: Option<Carry>) {
         let span = instance_span(&spec.name, spec.vrid);
-        self.add_instance_in(spec, carry, span.clone()).instrument(span).await;
+        self.add_instance_in(spec, carry).instrument(span).await;
     }
 
-    async fn add_instance_in(&mut self, spec: InstanceSpec, carry: Option<Carry>, span: tracing::Span) {
+    async fn add_instance_in(&mut self, spec: InstanceSpec, carry: Option<Carry>) {
         let Some(key) = Self::sock_key(&spec) else {
             tracing::error!("({}) an instance without interface is not supported yet - ignoring it", spec.name);
             return;
@@ -213,17 +213,8 @@ impl Runtime {
             }
         }
         let idx = self.slots.iter().position(Option::is_none).unwrap_or(self.slots.len());
-        let slot = Slot {
-            auth,
-            fsm,
-            ip_id: carry.ip_id,
-            sock: sock.clone(),
-            primary,
-            incomplete,
-            stats: carry.stats,
-            spec,
-            span,
-        };
+        let slot =
+            Slot { auth, fsm, ip_id: carry.ip_id, sock: sock.clone(), primary, incomplete, stats: carry.stats, spec };
         if let Some(k) = &sock {
             if let Some(e) = self.socks.get_mut(k) {
                 e.vrids.insert(slot.spec.vrid, idx);

@@ -111,12 +111,19 @@ struct Slot {
     /// and must be rebuilt once its interface appears.
     incomplete: bool,
     stats: Stats,
-    /// What is logged for the instance is recorded in this span.
-    span: tracing::Span,
+}
+
+impl Slot {
+    /// The instance's span (see [`instance_span`]).
+    fn span(&self) -> tracing::Span {
+        instance_span(&self.spec.name, self.spec.vrid)
+    }
 }
 
 /// The span of one instance, with its name and VRID as fields. The log lines
-/// recorded inside keep keepalived's text (the logger ignores spans).
+/// recorded inside keep keepalived's text (the logger ignores spans). Made
+/// for each piece of work, not kept: a thousand live spans would cost a
+/// quarter of a megabyte.
 fn instance_span(name: &str, vrid: u8) -> tracing::Span {
     tracing::info_span!("instance", name = %name, vrid)
 }
@@ -299,7 +306,7 @@ impl Runtime {
     /// Executes a state machine's actions in order, then re-arms its timer,
     /// inside the instance's span.
     async fn execute(&mut self, idx: usize, actions: Vec<Action>) {
-        let span = self.slot(idx).map_or_else(tracing::Span::none, |s| s.span.clone());
+        let span = self.slot(idx).map_or_else(tracing::Span::none, Slot::span);
         self.execute_actions(idx, actions).instrument(span).await;
     }
 

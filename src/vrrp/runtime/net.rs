@@ -129,7 +129,7 @@ impl Runtime {
             return;
         };
         let v6 = key.v6;
-        let span = self.slot(idx).map_or_else(tracing::Span::none, |s| s.span.clone());
+        let span = self.slot(idx).map_or_else(tracing::Span::none, Slot::span);
         self.on_instance_packet(idx, pkt, v6).instrument(span).await;
     }
 
