@@ -15,8 +15,11 @@ step() { printf '\n==== %s (%s)\n' "$*" "$(date +%T)"; }
 if [ "${SKIP_INSTALL:-0}" != 1 ] && [ "$(id -u)" = 0 ]; then
     step "installing test prerequisites"
     need=()
+    # nginx-light, dnsmasq-base, python3-aiosmtpd, openssl: real servers for
+    # the checker tests (tests/check_probes.rs).
     for p in keepalived ipvsadm tcpdump iproute2 iputils-ping libssl-dev pkg-config time \
-             debhelper dpkg-dev fakeroot rpm lintian systemd; do
+             debhelper dpkg-dev fakeroot rpm lintian systemd \
+             nginx-light dnsmasq-base python3-aiosmtpd openssl; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
     done
     if [ ${#need[@]} -gt 0 ]; then
