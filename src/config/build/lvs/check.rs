@@ -147,12 +147,10 @@ pub(super) fn ping_check(r: &mut RealServer, s: &Stmt, ctx: &mut Ctx) {
 const HTTP: &[Keyword<Box<HttpCheck>>] = &[
     Keyword::new("http_protocol", |h, s, ctx| {
         let Some(w) = ctx.arg(s, 0) else { return };
-        h.http_protocol = match w.text.as_str() {
-            "1.0" => HttpProtocol::V1_0,
-            "1.0C" | "1.0c" => HttpProtocol::V1_0C,
-            "1.1" => HttpProtocol::V1_1,
-            x => {
-                ctx.error(w.span, format!("Invalid http_protocol version {x}"));
+        h.http_protocol = match HttpProtocol::parse(&w.text) {
+            Some(p) => p,
+            None => {
+                ctx.error(w.span, format!("Invalid http_protocol version {}", w.text));
                 return;
             }
         };

@@ -1,17 +1,19 @@
-//! Signal numbers keepalived uses beyond the classic ones.
+//! Signal numbers keepalived uses beyond the classic ones, and their names:
+//! a leaf shared by the command line (`--signum`), the supervisor and the
+//! children's signal streams.
 
 /// SIGSTATS_CLEAR: write the statistics and clear the counters (SIGRTMAX - 1).
-pub fn stats_clear() -> i32 {
-    super::sys::sigrtmax() - 1
+pub(crate) fn stats_clear() -> i32 {
+    crate::sys::sigrtmax() - 1
 }
 
 /// SIGJSON: write the state as JSON (SIGRTMIN + 2).
-pub fn json() -> i32 {
-    super::sys::sigrtmin() + 2
+pub(crate) fn json() -> i32 {
+    crate::sys::sigrtmin() + 2
 }
 
 /// A signal's name for log lines ("exited due to signal 9 (Killed)").
-pub fn description(sig: i32) -> &'static str {
+pub(crate) fn description(sig: i32) -> &'static str {
     match sig {
         libc::SIGHUP => "Hangup",
         libc::SIGINT => "Interrupt",
