@@ -627,11 +627,17 @@ fn include_after_conditional_or_substitution_is_not_processed() {
 }
 
 #[test]
-fn missing_main_file_is_fatal() {
+fn missing_main_file_is_noted_as_keepalived_does() {
+    // keepalived 2.2.7: `-t` says so and exits 0; the daemon does not start.
     let d = TempDir::new("nomain");
     let p = preprocess(&d.path("none.conf"), &opts(None));
-    assert_eq!(severities(&p), [Severity::Fatal]);
+    assert_eq!(severities(&p), [Severity::Note]);
+    assert_eq!(p.diags[0].class, keepalived_rs::config::error::Class::NoConfig);
+    assert_eq!(messages(&p), [format!("Config files missing '{}'.", d.path("none.conf").display())]);
     assert!(p.lines.is_empty());
+    let p = preprocess(&d.path(""), &opts(None));
+    assert_eq!(p.diags[0].class, keepalived_rs::config::error::Class::NoConfig);
+    assert!(messages(&p)[0].ends_with("/' is a directory - skipping"), "{:?}", messages(&p));
 }
 
 #[test]

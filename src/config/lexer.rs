@@ -66,6 +66,14 @@ pub struct Lexer {
     skip: Vec<&'static str>,
     /// The skipped block being read, if any.
     skipping: Option<Skipping>,
+    /// Every brace counted, ignored ones too, and where the top-level
+    /// statement they belong to starts: keepalived skips the blocks of the
+    /// parts a process does not read by counting braces this way.
+    raw_depth: u32,
+    raw_top: Option<Span>,
+    /// Top-level statements whose braces, counted that way, end after their
+    /// block does (an ignored '{' inside): first keyword and last '}'.
+    extents: Vec<(Span, Span)>,
 }
 
 /// A top-level block read without being tokenized.
@@ -95,6 +103,14 @@ impl Lexer {
     /// it runs and only notes the others, as keepalived's processes do.
     pub fn skipping(skip: Vec<&'static str>) -> Lexer {
         Lexer { skip, ..Lexer::default() }
+    }
+
+    /// The top-level statements whose braces, all counted, reach further than
+    /// their block (a '{' was ignored inside): each from its keyword to the
+    /// '}' that ends it counted that way. What is said inside belongs to the
+    /// statement's part, as keepalived's process for another part skips it.
+    pub fn take_extents(&mut self) -> Vec<(Span, Span)> {
+        std::mem::take(&mut self.extents)
     }
 
     /// Lexes one line; each top-level statement it completes goes to `emit`.
@@ -129,8 +145,24 @@ impl Lexer {
         let mut tok_diags = Vec::new();
         tokenize_line(line, start, &mut toks, &mut tok_diags);
         let mut skip_from = None;
+        // Where the last word ended, when it ended in '$' (see below).
+        let mut dollar_end = None;
         let mut it = toks.drain(..).peekable();
         while let Some(tok) = it.next() {
+            let after_dollar = std::mem::take(&mut dollar_end);
+            match &tok {
+                Tok::Word(w) if self.raw_depth == 0 && self.open.is_empty() => self.raw_top = Some(w.span),
+                Tok::Open(_) => self.raw_depth += 1,
+                Tok::Close(span) if self.raw_depth > 0 => {
+                    self.raw_depth -= 1;
+                    if self.raw_depth == 0 {
+                        if let Some(start) = self.raw_top.take() {
+                            self.extents.push((start, *span));
+                        }
+                    }
+                }
+                _ => {}
+            }
             match tok {
                 Tok::Word(keyword) => {
                     // The rest of the line, up to a brace, are the arguments.
@@ -139,6 +171,10 @@ impl Lexer {
                         if let Some(Tok::Word(a)) = it.next() {
                             args.push(a);
                         }
+                    }
+                    let last = args.last().unwrap_or(&keyword);
+                    if last.text.ends_with('$') && !last.quoted && !NAMED_BLOCKS.contains(&keyword.text.as_str()) {
+                        dollar_end = Some((last.span.line, last.span.col + last.span.len));
                     }
                     let stmt = Stmt { keyword, args, block: None };
                     match self.open.last_mut() {
@@ -149,6 +185,25 @@ impl Lexer {
                             }
                         }
                     }
+                }
+                // A '{' with no statement before it, or the one of a
+                // `${NAME}` whose NAME is not defined (it stays as written), is
+                // ignored as keepalived 2.2.7 ignores it ("Unexpected '{' -
+                // ignoring"): what follows it goes on at the same level, and
+                // its '}' closes the enclosing block.
+                Tok::Open(span)
+                    if after_dollar == Some((span.line, span.col))
+                        || !match self.open.last() {
+                            Some(b) => b.stmts.last().is_some_and(|s| s.block.is_none()),
+                            None => self.pending.as_ref().is_some_and(|s| s.block.is_none()),
+                        } =>
+                {
+                    self.diags.push(Diagnostic::new(
+                        Severity::Warning,
+                        Class::Syntax,
+                        Some(span),
+                        "Unexpected '{' - ignoring",
+                    ));
                 }
                 Tok::Open(span) => {
                     let owned = match self.open.last() {
@@ -227,26 +282,29 @@ impl Lexer {
     /// Ends the input: blocks still open are reported (innermost first) and
     /// kept, the last statement goes to `emit`. Returns the diagnostics.
     pub fn finish(mut self, emit: &mut dyn FnMut(Stmt)) -> Vec<Diagnostic> {
+        // keepalived counts the blocks left open, without a line.
+        let mut unclosed = Vec::new();
         if let Some(sk) = self.skipping.take() {
-            self.diags.push(Diagnostic::new(
-                Severity::Error,
-                Class::Syntax,
-                Some(sk.open),
-                "Missing '}' at end of configuration - block opened here is not closed",
-            ));
+            unclosed.push(sk.open);
             if let Some(mut s) = self.pending.take() {
                 s.block = Some(Block { open: sk.open, close: sk.open, stmts: Vec::new() });
                 emit(s);
             }
         }
         while let Some(b) = self.open.last() {
-            self.diags.push(Diagnostic::new(
-                Severity::Error,
-                Class::Syntax,
-                Some(b.span),
-                "Missing '}' at end of configuration - block opened here is not closed",
-            ));
+            unclosed.push(b.span);
             self.close(None, emit);
+        }
+        if let Some(first) = unclosed.iter().min_by_key(|s| (s.file.0, s.line)) {
+            self.diags.push(
+                Diagnostic::new(
+                    Severity::Error,
+                    Class::Syntax,
+                    None,
+                    format!("There are {} missing '}}'s or extra '{{'s", unclosed.len()),
+                )
+                .with_help(format!("the block opened on line {} is not closed", first.line)),
+            );
         }
         if let Some(s) = self.pending.take() {
             emit(s);
@@ -256,6 +314,22 @@ impl Lexer {
         diags
     }
 }
+
+/// Keywords whose block follows a name or address on the same line: their
+/// '{' opens the block even right after a `$`.
+const NAMED_BLOCKS: &[&str] = &[
+    "vrrp_instance",
+    "vrrp_script",
+    "vrrp_sync_group",
+    "vrrp_track_process",
+    "vrrp_track_file",
+    "track_file",
+    "garp_group",
+    "virtual_server",
+    "virtual_server_group",
+    "real_server",
+    "bfd_instance",
+];
 
 /// Splits one line into tokens. Quoting problems are reported and the rest of
 /// the line is still used.
@@ -284,9 +358,10 @@ fn tokenize_line(line: &SourceLine, start: usize, out: &mut Vec<Tok>, diags: &mu
             Some(_) => match word(rest) {
                 Ok((after, (text_out, quoted, unterminated))) => {
                     let len = chars(rest.get(..rest.len() - after.len()).unwrap_or_default());
+                    // keepalived 2.2.7 says nothing: ours is a note.
                     if unterminated {
                         diags.push(Diagnostic::new(
-                            Severity::Warning,
+                            Severity::Note,
                             Class::Syntax,
                             Some(span_at(len)),
                             "Unterminated quoted string - closing it at the end of the line",
@@ -531,21 +606,47 @@ mod tests {
     fn incremental_and_whole_agree_on_brace_errors() {
         let p = parse_lines(&lines("x 1 { } {\n  y 'q\n}\n} z {\n w {\n"));
         let msgs: Vec<&str> = p.diags.iter().map(|d| d.message.as_str()).collect();
+        // As keepalived 2.2.7: a '{' without a keyword is ignored (what
+        // follows goes on at the same level), blocks left open are counted.
         assert_eq!(
             msgs,
             [
                 "Unterminated quoted string - closing it at the end of the line",
-                "Unexpected '{' - block without a keyword ignored",
+                "Unexpected '{' - ignoring",
                 "Unexpected '}' - extra '}' ignored",
-                "Missing '}' at end of configuration - block opened here is not closed",
-                "Missing '}' at end of configuration - block opened here is not closed",
+                "Unexpected '}' - extra '}' ignored",
+                "There are 2 missing '}'s or extra '{'s",
             ]
         );
-        assert_eq!(p.stmts.iter().map(|s| s.keyword.text.as_str()).collect::<Vec<_>>(), ["x", "z"]);
+        assert_eq!(p.stmts.iter().map(|s| s.keyword.text.as_str()).collect::<Vec<_>>(), ["x", "y", "z"]);
         assert!(p.stmts[0].children().is_empty());
-        assert_eq!(words(&p.stmts[1].children()[0]), ["w"]);
-        // The innermost unclosed block is reported first.
-        assert_eq!(p.diags[3].span.map(|s| s.line), Some(5));
+        assert_eq!(words(&p.stmts[2].children()[0]), ["w"]);
+        assert_eq!(p.diags[1].span.map(|s| (s.line, s.col)), Some((1, 9)));
+        assert_eq!(p.diags[4].span, None);
+        assert_eq!(p.diags[4].help.as_deref(), Some("the block opened on line 4 is not closed"));
+    }
+
+    #[test]
+    fn an_undefined_name_in_braces_does_not_open_a_block() {
+        // `router_id ${name}` with `name` undefined: `$`, then an ignored '{'.
+        let p = parse_lines(&lines("global_defs {\n router_id ${name}\n}\nvrrp_instance V_${n} {\n x\n}\n"));
+        let msgs: Vec<&str> = p.diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "Unexpected '{' - ignoring",
+                "Unexpected '}' - extra '}' ignored",
+                "Unexpected '{' - ignoring",
+                "Unexpected '}' - extra '}' ignored"
+            ]
+        );
+        let kids = p.stmts[0].children();
+        assert_eq!(kids.iter().map(|s| s.keyword.text.as_str()).collect::<Vec<_>>(), ["router_id", "name"]);
+        assert_eq!(words(&kids[0]), ["router_id", "$"]);
+        // A named block opens after the `$` all the same (and `n }` closes it,
+        // leaving the next '{' without a keyword).
+        assert_eq!(words(&p.stmts[1]), ["vrrp_instance", "V_$"]);
+        assert_eq!(words(&p.stmts[1].children()[0]), ["n"]);
     }
 
     #[test]

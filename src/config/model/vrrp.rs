@@ -258,6 +258,12 @@ pub struct VrrpScript {
     pub fall: u32,
     /// `init_fail`.
     pub init_fail: bool,
+    /// The closing brace of the block (keepalived reports a script it
+    /// removes there).
+    pub end: Span,
+    /// The `user` line, and whether the command was known when it was read
+    /// (keepalived names the command so far when the user does not exist).
+    pub user_line: Option<(Span, bool)>,
 }
 
 impl VrrpScript {
@@ -265,6 +271,8 @@ impl VrrpScript {
         VrrpScript {
             name,
             span,
+            end: span,
+            user_line: None,
             script: None,
             interval: Duration::from_secs(1),
             timeout: Duration::ZERO,

@@ -124,34 +124,46 @@ pub fn preprocess_str(name: &Path, text: &str, opts: &Options) -> Preprocessed {
 /// read line by line, and the [`SourceMap`] keeps only their paths.
 pub fn preprocess_with(path: &Path, opts: &Options, sink: &mut dyn FnMut(SourceLine)) -> Preprocessed {
     let mut pp = Pp::new(opts, sink);
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-        // A pipe or device (`-f /dev/stdin`) cannot be read again to show a
-        // line in a message: its text is kept in memory.
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes);
-                pp.stack.push(Pp::key(path));
-                let file = pp.out.sources.add(path, &text);
-                pp.frame(path, file, dir_of(path), &mut text.lines().map(Cow::Borrowed));
-            }
-            Err(e) => pp.diag(
-                Severity::Fatal,
-                None,
-                format!("Configuration file '{}' could not be opened - {e}", path.display()),
-            ),
+    match std::fs::metadata(path) {
+        // keepalived 2.2.7's words; with them `-t` exits 0 and the daemon
+        // does not start.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            pp.no_config(format!("Config files missing '{}'.", path.display()));
+            return pp.finish();
         }
-        return pp.finish();
+        Ok(m) if m.is_dir() => {
+            pp.no_config(format!("Configuration file '{}/' is a directory - skipping", path.display()));
+            return pp.finish();
+        }
+        Ok(m) if !m.is_file() => {
+            // A pipe or device (`-f /dev/stdin`) cannot be read again to show a
+            // line in a message: its text is kept in memory.
+            match std::fs::read(path) {
+                Ok(bytes) => {
+                    let text = String::from_utf8_lossy(&bytes);
+                    pp.stack.push(Pp::key(path));
+                    let file = pp.out.sources.add(path, &text);
+                    pp.frame(path, file, dir_of(path), &mut text.lines().map(Cow::Borrowed));
+                }
+                Err(e) => pp.no_config(open_problem(path, &e)),
+            }
+            return pp.finish();
+        }
+        _ => {}
     }
     match FileLines::open(path) {
         Ok(mut lines) => {
             pp.stack.push(Pp::key(path));
             pp.file(path, dir_of(path), &mut lines);
         }
-        Err(e) => {
-            pp.diag(Severity::Fatal, None, format!("Configuration file '{}' could not be opened - {e}", path.display()))
-        }
+        Err(e) => pp.no_config(open_problem(path, &e)),
     }
     pp.finish()
+}
+
+/// keepalived's message for a configuration file it cannot open.
+fn open_problem(path: &Path, e: &std::io::Error) -> String {
+    format!("Configuration file '{}' open problem ({}) - skipping", path.display(), super::error::io_reason(e))
 }
 
 /// Like [`preprocess_str`], handing each finished line to `sink` (the
@@ -325,6 +337,11 @@ impl<'o, 's> Pp<'o, 's> {
             return;
         }
         self.out.diags.push(Diagnostic::new(severity, Class::Preprocess, span, message));
+    }
+
+    /// No configuration file could be read.
+    fn no_config(&mut self, message: String) {
+        self.out.diags.push(Diagnostic::new(Severity::Note, Class::NoConfig, None, message));
     }
 
     /// Registers and reads one file from disk.
@@ -785,7 +802,11 @@ impl<'o, 's> Pp<'o, 's> {
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
             Err(e) => {
-                self.diag(sev, Some(span), format!("Configuration file '{shown}' open problem ({e}) - skipping"));
+                self.diag(
+                    sev,
+                    Some(span),
+                    format!("Configuration file '{shown}' open problem ({}) - skipping", super::error::io_reason(&e)),
+                );
                 return;
             }
         };
@@ -815,7 +836,11 @@ impl<'o, 's> Pp<'o, 's> {
         let mut lines = match FileLines::open(path) {
             Ok(l) => l,
             Err(e) => {
-                self.diag(sev, Some(span), format!("Configuration file '{shown}' open problem ({e}) - skipping"));
+                self.diag(
+                    sev,
+                    Some(span),
+                    format!("Configuration file '{shown}' open problem ({}) - skipping", super::error::io_reason(&e)),
+                );
                 return;
             }
         };

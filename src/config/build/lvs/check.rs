@@ -428,7 +428,8 @@ pub(super) fn misc_check(r: &mut RealServer, s: &Stmt, ctx: &mut Ctx) {
         script.group = g;
         script.supplementary_groups = supp;
     }
-    let kind = CheckerKind::Misc(Box::new(MiscCheck { script, timeout: m.timeout, dynamic: m.dynamic }));
+    let end = s.block.as_ref().map_or(s.span(), |b| b.close);
+    let kind = CheckerKind::Misc(Box::new(MiscCheck { script, end, timeout: m.timeout, dynamic: m.dynamic }));
     r.checkers.reserve_exact(1);
     r.checkers.push(Checker { kind, span: s.span(), common });
 }

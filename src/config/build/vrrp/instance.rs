@@ -83,6 +83,9 @@ pub(crate) fn tracked_list(
     check_duplicates: bool,
     out: &mut Vec<Tracked>,
 ) {
+    if !st.args.is_empty() {
+        ctx.error(st.span(), format!("Block {} has extra parameters {} ...", st.keyword.text, st.rest()));
+    }
     for line in st.children() {
         let name = &line.keyword;
         if known.is_some_and(|k| !k.contains(&name.text)) {
@@ -266,7 +269,7 @@ fn hmac_key_bytes(text: &str) -> Result<Vec<u8>, String> {
         }
         Ok(out)
     } else if let Some(p) = text.strip_prefix("file:") {
-        let data = std::fs::read(p).map_err(|e| format!("cannot read {p}: {e}"))?;
+        let data = std::fs::read(p).map_err(|e| format!("cannot read {p}: {}", crate::config::error::io_reason(&e)))?;
         let trimmed = data.strip_suffix(b"\n").unwrap_or(&data);
         Ok(trimmed.to_vec())
     } else {

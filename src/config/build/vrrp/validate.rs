@@ -211,10 +211,15 @@ fn own_and_group_trackers(inst: &mut VrrpInstance, w: &Weights, ctx: &mut Ctx) {
 /// Inserts each spanned diagnostic before the first earlier diagnostic of
 /// the same file with a later line.
 fn merge_in_line_order(ctx: &mut Ctx, new: Vec<Diagnostic>) {
-    for d in new {
-        let at = d
-            .span
-            .and_then(|s| ctx.diags.iter().position(|o| o.span.is_none_or(|os| os.file == s.file && os.line > s.line)));
+    for mut d in new {
+        // Among what reading the VRRP part said (inserted here, it would not
+        // be tagged with its part afterwards).
+        d.part = Some(crate::config::model::Part::Vrrp);
+        let at = d.span.and_then(|s| {
+            ctx.diags
+                .iter()
+                .position(|o| o.part == d.part && o.span.is_none_or(|os| os.file == s.file && os.line > s.line))
+        });
         match at {
             Some(i) => ctx.diags.insert(i, d),
             None => ctx.diags.push(d),
