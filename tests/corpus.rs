@@ -9,6 +9,10 @@
 //! The test fails when ours disagrees with 2.2.7 on the exit status, or on
 //! the first line a message names wherever 2.2.7 names one, in more than
 //! 1 % of the files; it prints every disagreement and the agreement figures.
+//!
+//! tests/corpus/kinds holds a few files we wrote, one per kind of difference
+//! seen between keepalived versions (recorded by `record.sh --kinds`): every
+//! one of them must agree.
 
 #![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assertion is how a test fails
 
@@ -117,16 +121,37 @@ fn lab(interfaces: &[String]) -> Netns {
     ns
 }
 
-#[test]
-fn corpus_agrees_with_keepalived_2_2_7() {
-    if !require("root (network namespaces)", is_root()) {
-        return;
-    }
-    let dir = corpus_dir();
-    let configs = dir.join("configs");
-    let verdicts = verdicts(&dir);
-    assert!(verdicts.len() >= 300, "the corpus has {} recorded files, expected at least 300", verdicts.len());
+/// Agreement of our verdicts with the recorded ones.
+struct Agreement {
+    files: usize,
+    accepted: (usize, usize),
+    flagged: (usize, usize),
+    named: (usize, usize),
+    disagreements: Vec<String>,
+}
 
+impl Agreement {
+    fn figures(&self, what: &str) -> String {
+        format!(
+            "{what}: {} files; exit status agrees on {}/{} that 2.2.7 accepts and on {}/{} that it flags; \
+             first named line agrees on {}/{}; {} disagree",
+            self.files,
+            self.accepted.0,
+            self.accepted.1,
+            self.flagged.0,
+            self.flagged.1,
+            self.named.0,
+            self.named.1,
+            self.disagreements.len()
+        )
+    }
+}
+
+/// Runs ours on every recorded file of `dir` (configs/ and expected/) and
+/// compares.
+fn compare(dir: &Path) -> Agreement {
+    let configs = dir.join("configs");
+    let verdicts = verdicts(dir);
     // Files grouped by the interfaces their namespace holds.
     let mut groups: BTreeMap<Vec<String>, Vec<&Verdict>> = BTreeMap::new();
     for v in &verdicts {
@@ -153,31 +178,27 @@ fn corpus_agrees_with_keepalived_2_2_7() {
     });
     let mut results = results.into_inner().unwrap();
     results.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+    assert_eq!(results.len(), verdicts.len());
 
-    let (mut accepted, mut accepted_agree, mut flagged, mut flagged_agree, mut named, mut named_agree) =
-        (0, 0, 0, 0, 0, 0);
-    let mut disagreements = Vec::new();
+    let mut a =
+        Agreement { files: results.len(), accepted: (0, 0), flagged: (0, 0), named: (0, 0), disagreements: Vec::new() };
     for (v, ours) in &results {
         let exit_ok = ours.exit == v.exit;
-        if v.exit == 0 {
-            accepted += 1;
-            accepted_agree += usize::from(exit_ok);
-        } else {
-            flagged += 1;
-            flagged_agree += usize::from(exit_ok);
-        }
+        let count = if v.exit == 0 { &mut a.accepted } else { &mut a.flagged };
+        count.0 += usize::from(exit_ok);
+        count.1 += 1;
         let our_first = first_named_line(&ours.output);
         let first_ok = match v.first {
             Some(n) => {
-                named += 1;
                 let ok = our_first == Some(n);
-                named_agree += usize::from(ok);
+                a.named.0 += usize::from(ok);
+                a.named.1 += 1;
                 ok
             }
             None => true,
         };
         if !exit_ok || !first_ok {
-            disagreements.push(format!(
+            a.disagreements.push(format!(
                 "== {}.conf: ours exit {} first line {}; 2.2.7 exit {} first line {}\n--- 2.2.7:\n{}--- ours:\n{}",
                 v.id,
                 ours.exit,
@@ -189,20 +210,35 @@ fn corpus_agrees_with_keepalived_2_2_7() {
             ));
         }
     }
-    let figures = format!(
-        "corpus: {} files; exit status agrees on {accepted_agree}/{accepted} that 2.2.7 accepts and on \
-         {flagged_agree}/{flagged} that it flags; first named line agrees on {named_agree}/{named}; \
-         {} disagree",
-        results.len(),
-        disagreements.len()
-    );
-    for d in &disagreements {
+    for d in &a.disagreements {
         eprintln!("{d}");
     }
+    a
+}
+
+#[test]
+fn corpus_agrees_with_keepalived_2_2_7() {
+    if !require("root (network namespaces)", is_root()) {
+        return;
+    }
+    let a = compare(&corpus_dir());
+    assert!(a.files >= 300, "the corpus has {} recorded files, expected at least 300", a.files);
+    let figures = a.figures("corpus");
     eprintln!("{figures}");
-    assert_eq!(results.len(), verdicts.len());
     // At most 1 % of the files may disagree.
-    assert!(disagreements.len() * 100 <= results.len(), "{figures}");
+    assert!(a.disagreements.len() * 100 <= a.files, "{figures}");
+}
+
+#[test]
+fn each_kind_of_difference_agrees_with_keepalived_2_2_7() {
+    if !require("root (network namespaces)", is_root()) {
+        return;
+    }
+    let a = compare(&corpus_dir().join("kinds"));
+    assert!(a.files >= 20, "only {} kinds recorded", a.files);
+    let figures = a.figures("kinds");
+    eprintln!("{figures}");
+    assert!(a.disagreements.is_empty(), "{figures}");
 }
 
 #[test]

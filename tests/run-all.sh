@@ -15,8 +15,11 @@ step() { printf '\n==== %s (%s)\n' "$*" "$(date +%T)"; }
 if [ "${SKIP_INSTALL:-0}" != 1 ] && [ "$(id -u)" = 0 ]; then
     step "installing test prerequisites"
     need=()
+    # psmisc curl procps net-tools python3: programs the scripts of the
+    # tests/corpus configurations run, present when keepalived 2.2.7's verdicts
+    # were recorded (it flags script security only for scripts that exist).
     for p in keepalived ipvsadm tcpdump iproute2 iputils-ping libssl-dev pkg-config time \
-             debhelper dpkg-dev fakeroot rpm lintian systemd; do
+             debhelper dpkg-dev fakeroot rpm lintian systemd psmisc curl procps net-tools python3; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
     done
     if [ ${#need[@]} -gt 0 ]; then

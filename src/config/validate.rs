@@ -10,6 +10,9 @@ pub struct SystemView {
     pub interfaces: BTreeSet<String>,
     /// Whether the interface list is known (false: do not report missing interfaces).
     pub interfaces_known: bool,
+    /// Interfaces stacked on another (a macvlan, a VLAN: /sys/class/net/IF/lower_*),
+    /// which may be the private macvlan of a `use_vmac` name.
+    pub stacked: BTreeSet<String>,
     /// The user and group names of the machine (/etc/passwd, /etc/group).
     pub users: BTreeSet<String>,
     pub groups: BTreeSet<String>,
@@ -26,11 +29,20 @@ impl SystemView {
     /// host names are resolved with the system's resolver.
     pub fn probe() -> Self {
         let mut v = match std::fs::read_dir("/sys/class/net") {
-            Ok(dir) => SystemView {
-                interfaces: dir.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect(),
-                interfaces_known: true,
-                ..SystemView::default()
-            },
+            Ok(dir) => {
+                let interfaces: BTreeSet<String> =
+                    dir.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+                let stacked = interfaces
+                    .iter()
+                    .filter(|i| {
+                        std::fs::read_dir(std::path::Path::new("/sys/class/net").join(i)).is_ok_and(|d| {
+                            d.filter_map(|e| e.ok()).any(|e| e.file_name().to_string_lossy().starts_with("lower_"))
+                        })
+                    })
+                    .cloned()
+                    .collect();
+                SystemView { interfaces, interfaces_known: true, stacked, ..SystemView::default() }
+            }
             Err(_) => SystemView::default(),
         };
         if let (Ok(passwd), Ok(group)) = (std::fs::read_to_string("/etc/passwd"), std::fs::read_to_string("/etc/group"))
@@ -46,6 +58,12 @@ impl SystemView {
     /// Whether interface `name` exists (true when unknown).
     pub fn has_interface(&self, name: &str) -> bool {
         !self.interfaces_known || self.interfaces.contains(name)
+    }
+
+    /// Whether `name` is an interface that cannot be the private macvlan of a
+    /// `use_vmac` (false when unknown).
+    pub fn is_plain_interface(&self, name: &str) -> bool {
+        self.interfaces_known && self.interfaces.contains(name) && !self.stacked.contains(name)
     }
 
     /// Whether user `name` exists (true when unknown).

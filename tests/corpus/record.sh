@@ -11,6 +11,9 @@
 #
 #   sudo bash tests/corpus/record.sh            # every configuration
 #   sudo bash tests/corpus/record.sh 0007 0123  # some of them
+#   sudo bash tests/corpus/record.sh --kinds    # the small set we wrote, one
+#                                               # file per kind of difference
+#                                               # (tests/corpus/kinds)
 #
 # To grow the corpus: add NNNN.conf under configs/ with its origin in
 # ORIGINS.tsv, then run this script for it. KEEPALIVED overrides the binary
@@ -18,6 +21,10 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+if [ "${1:-}" = --kinds ]; then
+    here="$here/kinds"
+    shift
+fi
 export KEEPALIVED=${KEEPALIVED:-/usr/sbin/keepalived}
 # The scripts a configuration names are looked up in this PATH (2.2.7 flags
 # scripts that exist when script security is off): the same in the test.

@@ -9,7 +9,8 @@
 //!   ("Unable to set default user keepalived_script for script", once) and
 //!   the scripts without a user of their own are removed.
 //! - A vrrp_script `user` that does not exist: "Unable to set uid/gid for
-//!   script ..." on that line, and the script is removed.
+//!   script ..." on that line, and the script is removed; a MISC_CHECK one:
+//!   "Failed to set uid/gid for misc checker script ... - removing".
 //!
 //! A removed vrrp_script is then "not found" where an instance or a sync
 //! group tracks it; a removed MISC_CHECK is dropped from its real server.
@@ -90,7 +91,19 @@ pub(crate) fn check(cfg: &mut Config, sys: &SystemView, ctx: &mut Ctx) {
         for rs in vs.real_servers.iter_mut().chain(vs.sorry_server.iter_mut()) {
             rs.checkers.retain(|c| {
                 let CheckerKind::Misc(m) = &c.kind else { return true };
-                if m.script.user.is_some() || users.default_ok(m.end, Part::Lvs, &mut out) {
+                if let Some(u) = &m.script.user {
+                    if users.exists(u, m.script.group.as_deref()) {
+                        return true;
+                    }
+                    let args: Vec<String> = m.script.argv.iter().map(|a| format!("'{a}'")).collect();
+                    out.push(diag(
+                        m.user_at.unwrap_or(m.end),
+                        Part::Lvs,
+                        format!("Failed to set uid/gid for misc checker script {} - removing", args.join(" ")),
+                    ));
+                    return false;
+                }
+                if users.default_ok(m.end, Part::Lvs, &mut out) {
                     return true;
                 }
                 out.push(diag(

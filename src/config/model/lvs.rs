@@ -885,8 +885,9 @@ impl Default for DnsCheck {
 pub struct MiscCheck {
     pub script: Script,
     /// The closing brace of the MISC_CHECK block (keepalived reports a script
-    /// it removes there).
+    /// it removes there), and its `user` line.
     pub end: Span,
+    pub user_at: Option<Span>,
     /// misc_timeout; None: delay_loop.
     pub timeout: Option<Duration>,
     pub dynamic: bool,

@@ -536,6 +536,9 @@ pub struct VrrpInstance {
     pub interface: Option<Spanned<String>>,
     /// `vrf` (unicast without interface).
     pub vrf: Option<String>,
+    /// Where `vrf` and `use_vmac` were written.
+    pub vrf_span: Option<Span>,
+    pub use_vmac_span: Option<Span>,
     /// `virtual_router_id` 1..255 (0 only while invalid: such a config is fatal).
     pub vrid: u8,
     /// `priority` 1..255; 255 = address owner. Defaults to 255 for
@@ -637,6 +640,8 @@ impl VrrpInstance {
             span,
             interface: None,
             vrf: None,
+            vrf_span: None,
+            use_vmac_span: None,
             vrid: 0,
             priority: 100,
             priority_given: false,

@@ -191,11 +191,8 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
         ctx.warn(st.span(), IPTABLES_NOT_SUPPORTED);
         c.vrrp.globals.nftables.get_or_insert_with(|| "keepalived".into());
     }),
-    Keyword::not_yet("vrrp_ipsets", |c, st, ctx| {
-        c.vrrp.globals.ipsets = Some(st.args.iter().map(|w| w.text.clone()).collect());
-        ctx.warn(st.span(), IPTABLES_NOT_SUPPORTED);
-        c.vrrp.globals.nftables.get_or_insert_with(|| "keepalived".into());
-    }),
+    // vrrp_ipsets: Debian's keepalived 2.2.7 (built with nftables only) does
+    // not know it: "Unknown keyword 'vrrp_ipsets'", as here.
     Keyword::not_yet("vrrp_nftables", |c, st, _| {
         c.vrrp.globals.nftables = Some(st.arg(0).map(|w| w.text.clone()).unwrap_or_else(|| "keepalived".into()));
     }),
