@@ -8,7 +8,7 @@
 use nom::IResult;
 use nom::Parser;
 use nom::branch::alt;
-use nom::bytes::complete::{take_while, take_while1};
+use nom::bytes::complete::take_while;
 use nom::character::complete::{anychar, char, none_of, one_of};
 use nom::combinator::{map, opt, recognize, value};
 use nom::multi::many0;
@@ -115,6 +115,12 @@ impl Lexer {
 
     /// Lexes one line; each top-level statement it completes goes to `emit`.
     pub fn push_line(&mut self, line: &SourceLine, emit: &mut dyn FnMut(Stmt)) {
+        let quote = unmatched_quote(line);
+        self.push_line_tokens(line, emit);
+        self.tok_diags.extend(quote);
+    }
+
+    fn push_line_tokens(&mut self, line: &SourceLine, emit: &mut dyn FnMut(Stmt)) {
         let mut start = 0;
         loop {
             if let Some(sk) = &mut self.skipping {
@@ -333,6 +339,22 @@ const NAMED_BLOCKS: &[&str] = &[
 
 /// Splits one line into tokens. Quoting problems are reported and the rest of
 /// the line is still used.
+/// keepalived 2.2.7 counts the '"' of every line it reads (an escaped one
+/// too), in every process, whatever block the line is in.
+fn unmatched_quote(line: &SourceLine) -> Option<Diagnostic> {
+    let text = line.text.as_str();
+    if text.bytes().filter(|&b| b == b'"').count() % 2 == 0 {
+        return None;
+    }
+    let col = text.len() - text.trim_start().len();
+    Some(Diagnostic::new(
+        Severity::Warning,
+        Class::Syntax,
+        Some(Span { file: line.file, line: line.line, col: col as u32 + 1, len: 1 }),
+        format!("Unmatched quote: '{}'", text.trim()),
+    ))
+}
+
 fn tokenize_line(line: &SourceLine, start: usize, out: &mut Vec<Tok>, diags: &mut Vec<Diagnostic>) {
     let text = line.text.as_str();
     // Columns count characters; on an ASCII line (nearly all) they are bytes.
@@ -358,14 +380,25 @@ fn tokenize_line(line: &SourceLine, start: usize, out: &mut Vec<Tok>, diags: &mu
             Some(_) => match word(rest) {
                 Ok((after, (text_out, quoted, unterminated))) => {
                     let len = chars(rest.get(..rest.len() - after.len()).unwrap_or_default());
-                    // keepalived 2.2.7 says nothing: ours is a note.
+                    // keepalived 2.2.7 reports a '"' left open with the line;
+                    // a "'" left open only gets our note.
                     if unterminated {
-                        diags.push(Diagnostic::new(
-                            Severity::Note,
-                            Class::Syntax,
-                            Some(span_at(len)),
-                            "Unterminated quoted string - closing it at the end of the line",
-                        ));
+                        let double = rest.trim_start_matches(|c: char| c != '"' && c != '\'').starts_with('"');
+                        diags.push(if double {
+                            Diagnostic::new(
+                                Severity::Warning,
+                                Class::Syntax,
+                                Some(span_at(len)),
+                                format!("Unterminated quote '{}'", text.trim()),
+                            )
+                        } else {
+                            Diagnostic::new(
+                                Severity::Note,
+                                Class::Syntax,
+                                Some(span_at(len)),
+                                "Unterminated quoted string - closing it at the end of the line",
+                            )
+                        });
                     }
                     out.push(Tok::Word(Word { text: text_out, span: span_at(len), quoted }));
                     if after.len() == rest.len() {
@@ -381,7 +414,8 @@ fn tokenize_line(line: &SourceLine, start: usize, out: &mut Vec<Tok>, diags: &mu
 
 /// Counts the braces of `text` from byte `start` into `depth`, as the
 /// tokenizer would see them: not inside quotes (where a backslash escapes the
-/// next character, two after `\c`) and not after a `#` or `!` comment mark.
+/// next character, two after `\c`; outside them `\"` opens no quote) and
+/// not after a `#` or `!` comment mark.
 /// Returns the byte of the `}` that brings `depth` to zero.
 fn skip_braces(text: &str, start: usize, depth: &mut u32) -> Option<usize> {
     let b = text.as_bytes();
@@ -389,6 +423,8 @@ fn skip_braces(text: &str, start: usize, depth: &mut u32) -> Option<usize> {
     while let Some(&c) = b.get(i) {
         match c {
             b'#' | b'!' => return None,
+            // An escaped quote outside quotes opens none (see `word`).
+            b'\\' if matches!(b.get(i + 1), Some(b'"' | b'\'')) => i += 1,
             b'"' | b'\'' => {
                 i += 1;
                 while let Some(&q) = b.get(i) {
@@ -432,8 +468,21 @@ fn is_plain_byte(b: u8) -> bool {
     !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0b' | b'\x0c' | b'"' | b'\'' | b'{' | b'}' | b'#' | b'!')
 }
 
-fn is_plain(c: char) -> bool {
-    !matches!(c, ' ' | '\t' | '\r' | '\n' | '\x0b' | '\x0c' | '"' | '\'' | '{' | '}' | '#' | '!')
+/// A run of plain characters, stopping before a backslash that escapes a
+/// quote (see [`word`]).
+fn plain_run(input: &str) -> IResult<&str, &str> {
+    let b = input.as_bytes();
+    let mut end = 0;
+    while let Some(&c) = b.get(end) {
+        if !is_plain_byte(c) || (c == b'\\' && matches!(b.get(end + 1), Some(b'"' | b'\''))) {
+            break;
+        }
+        end += 1;
+    }
+    match (input.get(end..), input.get(..end)) {
+        (Some(rest), Some(run)) if end > 0 => Ok((rest, run)),
+        _ => Err(nom::Err::Error(nom::error::Error::new(input, nom::error::ErrorKind::TakeWhile1))),
+    }
 }
 
 /// One piece of a word.
@@ -456,10 +505,14 @@ fn word(input: &str) -> IResult<&str, (String, bool, bool)> {
             return Ok((rest, (run.to_owned(), false, false)));
         }
     }
-    let plain = map(take_while1(is_plain), |s: &str| Piece::Plain(s.to_owned()));
+    let plain_to_escape = map(plain_run, |s: &str| Piece::Plain(s.to_owned()));
+    // keepalived 2.2.7 does not open a quote at a `\"` (or `\'`) outside
+    // quotes: both characters stay in the word.
+    let escaped_quote =
+        map(recognize((char('\\'), nom::character::complete::one_of("\"'"))), |s: &str| Piece::Plain(s.to_owned()));
     let dq = map((char('"'), quoted_body('"'), opt(char('"'))), |(_, s, end)| Piece::Quoted(s, end.is_some()));
     let sq = map((char('\''), quoted_body('\''), opt(char('\''))), |(_, s, end)| Piece::Quoted(s, end.is_some()));
-    let (rest, pieces) = nom::multi::many1(alt((plain, dq, sq))).parse(input)?;
+    let (rest, pieces) = nom::multi::many1(alt((escaped_quote, plain_to_escape, dq, sq))).parse(input)?;
     let mut text = String::new();
     let mut quoted = false;
     let mut unterminated = false;
@@ -650,6 +703,23 @@ mod tests {
     }
 
     #[test]
+    fn quotes_are_read_and_reported_as_keepalived_2_2_7_does() {
+        // An escaped '"' outside quotes opens none; a balanced line says nothing.
+        let p = parse_lines(&lines("script \\\"/bin/x.sh\\\"\n"));
+        assert!(p.diags.is_empty(), "{:?}", p.diags);
+        assert_eq!(words(&p.stmts[0]), ["script", "\\\"/bin/x.sh\\\""]);
+        // A '"' left open: both of keepalived's messages, with the line.
+        let p = parse_lines(&lines("  router_id \"x y\n"));
+        let msgs: Vec<&str> = p.diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(msgs, ["Unterminated quote 'router_id \"x y'", "Unmatched quote: 'router_id \"x y'"]);
+        assert!(p.diags.iter().all(|d| d.severity == Severity::Warning));
+        // An odd count alone (an escaped one) is only unmatched.
+        let p = parse_lines(&lines("router_id \\\"x\n"));
+        let msgs: Vec<&str> = p.diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(msgs, ["Unmatched quote: 'router_id \\\"x'"]);
+    }
+
+    #[test]
     fn columns_count_characters() {
         let p = parse_lines(&lines("é 'ü' x"));
         let s = &p.stmts[0];
@@ -712,7 +782,9 @@ mod tests {
                 },
             )
         };
-        let expected: Vec<&Diagnostic> = full.diags.iter().filter(|d| !inside(d)).collect();
+        // (Unmatched quotes are counted on every line by every process.)
+        let expected: Vec<&Diagnostic> =
+            full.diags.iter().filter(|d| !inside(d) || d.message.starts_with("Unmatched quote")).collect();
         assert_eq!(expected, skipped.diags.iter().collect::<Vec<_>>(), "{text}");
     }
 
