@@ -5,8 +5,8 @@
 //! Handled here, before tokenizing (keepalived.conf(5), the start of the page
 //! and "ADVANCED CONFIGURATION"):
 //! - comments (removed here too, so that a `$NAME=value` or `include` in a
-//!   comment does nothing) and line continuation: a line ending in `\` goes
-//!   on on the next line;
+//!   comment does nothing); a line ending in `\` goes on on the next line
+//!   only in a `$NAME=` definition, as in keepalived 2.2.7;
 //! - `include FILE` and its checked variants `includer`/`includem`/`includew`/
 //!   `includeb`/`includea`, the `include_check` setting, globs with csh-style
 //!   braces, relative to the including file's directory, with loop detection;
@@ -22,12 +22,12 @@
 //! ([`Options::from_system`] gathers it for the binary); the only I/O is
 //! reading the configuration files.
 //!
-//! Where keepalived 2.2.7 (the oracle at hand) and the 2.4 man page differ, we
-//! follow the man page: blank and comment lines inside a multiline definition
+//! Wherever keepalived 2.2.7 flags a file we agree with it (see the README);
+//! where it accepts what the 2.4 man page words otherwise, we follow the man
+//! page: blank and comment lines inside a multiline definition
 //! do not end it (2.2.7 ends it at a blank line, except right after
 //! `$NAME= \`), `${_HASH}`/`${_BANG}` give a literal `#`/`!` (2.2.7's became
-//! comments), `${_ENV NAME}` exists (2.4), a line ending in `\` continues on
-//! the next one, and a line whose condition is removed by substitution keeps
+//! comments), `${_ENV NAME}` exists (2.4), and a line whose condition is removed by substitution keeps
 //! its text intact (2.2.7 garbles `$C=@id` / `$C text`). Messages keep
 //! upstream's wording ("Config files missing '...'.", "Invalid ~SEQ values
 //! '...'"); include loops, which upstream follows until it runs out of file
@@ -387,8 +387,8 @@ impl<'o, 's> Pp<'o, 's> {
         true
     }
 
-    /// The physical lines of a file: comments, continuation, multiline
-    /// definitions and includes; each logical line then goes to [`Pp::line`].
+    /// The physical lines of a file: comments, multiline definitions and
+    /// includes; each logical line then goes to [`Pp::line`].
     fn text<'t>(&mut self, frame: &Frame, raw: &mut dyn Iterator<Item = Cow<'t, str>>) {
         let mut i = 0usize;
         while let Some(first) = raw.next() {
@@ -423,18 +423,11 @@ impl<'o, 's> Pp<'o, 's> {
                 self.line(frame, text, Some(pieces), line_no, 0);
                 continue;
             }
-            while cont {
-                let Some(next) = raw.next() else { break };
-                i += 1;
-                let d = decomment(&next);
-                cont = d.cont;
-                let more = d.text.trim_start();
-                if !more.is_empty() {
-                    if !text.is_empty() {
-                        text.push(' ');
-                    }
-                    text.push_str(more);
-                }
+            // Outside a definition keepalived 2.2.7 does not continue a line
+            // ending in `\`: the `\` stays, right after the last word (its
+            // "Unknown keyword 'priority\'").
+            if cont {
+                text.push('\\');
             }
             // Includes are recognised before conditionals and substitution
             // (keepalived.conf(5): "include handling will not work if the
