@@ -58,8 +58,13 @@ pub(crate) fn enter_namespace(opts: &Options) -> Result<(), String> {
         return Err(format!("Invalid network namespace name '{name}'"));
     }
     let path = std::path::Path::new(NETNS_DIR).join(name);
-    sys::enter_netns(&path)
-        .map_err(|e| format!("Unable to enter network namespace {name} ({}) - {e}", path.display()))?;
+    sys::enter_netns(&path).map_err(|e| {
+        format!(
+            "Unable to enter network namespace {name} ({}) - {}",
+            path.display(),
+            crate::config::error::io_reason(&e)
+        )
+    })?;
     sys::private_sysfs().map_err(|e| format!("Unable to set up a mount namespace for {name} - {e}"))
 }
 
@@ -115,7 +120,7 @@ pub fn config_test(opts: &Options) -> ExitCode {
     match opts.config_test.as_ref().and_then(|f| f.as_ref()) {
         Some(file) => {
             if let Err(e) = std::fs::write(file, &text) {
-                eprintln!("Unable to write {} - {e}", file.display());
+                eprintln!("Unable to write {} - {}", file.display(), crate::config::error::io_reason(&e));
                 let _ = std::io::stderr().write_all(text.as_bytes());
             }
         }

@@ -108,7 +108,7 @@ pub(crate) fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
     super::log_diagnostics(&config, None);
     if !config.runnable() {
         tracing::info!("Stopped {}", cli::version_string());
-        return ExitCode::from(config.exit_code().clamp(1, 255) as u8);
+        return ExitCode::from(config.startup_exit_code());
     }
     if opts.dump_conf {
         for line in crate::config::dump_part(&config.config, None).lines() {
@@ -534,7 +534,8 @@ enum AfterExit {
 fn after_exit(exit: Exit, dont_respawn: bool, respawned: bool) -> AfterExit {
     match exit {
         Exit::Code(c) if c == i32::from(EXIT_CONFIG) && respawned && !dont_respawn => AfterExit::RetryConfig,
-        Exit::Code(c) if c == i32::from(EXIT_CONFIG) => AfterExit::Terminate(EXIT_CONFIG, "CONFIG"),
+        // keepalived 2.2.7 exits 2 after either permanent error of a child.
+        Exit::Code(c) if c == i32::from(EXIT_CONFIG) => AfterExit::Terminate(EXIT_FATAL, "CONFIG"),
         Exit::Code(c) if c == i32::from(EXIT_FATAL) => AfterExit::Terminate(EXIT_FATAL, "FATAL"),
         _ if dont_respawn => AfterExit::Exit,
         _ => AfterExit::Respawn,
@@ -598,9 +599,9 @@ mod tests {
 
     #[test]
     fn what_follows_a_child_death() {
-        assert_eq!(after_exit(Exit::Code(3), false, false), AfterExit::Terminate(3, "CONFIG"));
+        assert_eq!(after_exit(Exit::Code(3), false, false), AfterExit::Terminate(2, "CONFIG"));
         assert_eq!(after_exit(Exit::Code(3), false, true), AfterExit::RetryConfig);
-        assert_eq!(after_exit(Exit::Code(3), true, true), AfterExit::Terminate(3, "CONFIG"));
+        assert_eq!(after_exit(Exit::Code(3), true, true), AfterExit::Terminate(2, "CONFIG"));
         assert_eq!(after_exit(Exit::Code(2), true, false), AfterExit::Terminate(2, "FATAL"));
         assert_eq!(after_exit(Exit::Code(2), false, true), AfterExit::Terminate(2, "FATAL"));
         assert_eq!(after_exit(Exit::Signal(libc::SIGKILL), false, false), AfterExit::Respawn);

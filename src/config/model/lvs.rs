@@ -898,6 +898,10 @@ impl Default for DnsCheck {
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct MiscCheck {
     pub script: Script,
+    /// The closing brace of the MISC_CHECK block (keepalived reports a script
+    /// it removes there), and its `user` line.
+    pub end: Span,
+    pub user_at: Option<Span>,
     /// misc_timeout; None: delay_loop.
     pub timeout: Option<Duration>,
     pub dynamic: bool,

@@ -383,6 +383,7 @@ struct MiscBuild {
     timeout: Option<Duration>,
     dynamic: bool,
     user: Option<(String, Option<String>, bool)>,
+    user_at: Option<crate::config::ast::Span>,
 }
 
 const MISC: &[Keyword<MiscBuild>] = &[
@@ -403,6 +404,7 @@ const MISC: &[Keyword<MiscBuild>] = &[
         let Some(u) = ctx.arg(s, 0) else { return };
         let (group, supp) = crate::config::build::script_group(s.arg(1).map(|w| w.text.as_str()));
         m.user = Some((u.text.clone(), group, supp));
+        m.user_at = Some(s.span());
     }),
 ];
 
@@ -426,7 +428,14 @@ pub(super) fn misc_check(r: &mut RealServer, s: &Stmt, ctx: &mut Ctx) {
         script.group = g;
         script.supplementary_groups = supp;
     }
-    let kind = CheckerKind::Misc(Box::new(MiscCheck { script, timeout: m.timeout, dynamic: m.dynamic }));
+    let end = s.block.as_ref().map_or(s.span(), |b| b.close);
+    let kind = CheckerKind::Misc(Box::new(MiscCheck {
+        script,
+        end,
+        user_at: m.user_at,
+        timeout: m.timeout,
+        dynamic: m.dynamic,
+    }));
     r.checkers.reserve_exact(1);
     r.checkers.push(Checker { kind, span: s.span(), common });
 }
