@@ -257,11 +257,11 @@ fn lifecycle() {
 }
 
 /// A subsystem that returns `ChildExit::Config` at start stops keepalived
-/// with keepalived's status 3, the other children stopped cleanly.
+/// with keepalived 2.2.7's status 2, the other children stopped cleanly.
 fn permanent_error_stops_keepalived() {
     let mut lab = Lab::new("config");
     lab.start(&[("KR_FAKE_EXIT_checker", "config")]);
-    assert_eq!(lab.wait_exit(), Some(3), "{}", lab.daemon_output());
+    assert_eq!(lab.wait_exit(), Some(2), "{}", lab.daemon_output());
     let out = lab.daemon_output();
     assert!(out.contains("Keepalived_healthcheckers exited with permanent error CONFIG. Terminating"), "{out}");
     assert_eq!(lab.log("checker").len(), 1, "started once, never respawned");
