@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod log;
 pub mod netlink;
+pub mod script;
 mod sys;
 pub mod vrrp;
 pub mod watchdog;

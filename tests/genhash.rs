@@ -529,3 +529,53 @@ fn tls_to_a_plain_server_fails_the_handshake() {
     let o = both(&["-S", "-s", "127.0.0.1", "-p", &port(&s), "-u", "/", "-t", "1"]);
     assert_eq!(stdout(&o), "Timeout connecting\n");
 }
+
+#[test]
+fn tls_verbose_digest_sections_only_after_close_notify() {
+    // keepalived 2.2.7's genhash prints the "HTML hash resulting" sections
+    // over TLS only when the server ends with close_notify; a server that
+    // just closes the connection gets the digest line alone.
+    let small_binary = b"HTTP/1.0 200 OK\r\nX-Bin: \xff\0z\r\n\r\n\x01\x7f\x80";
+    for (steps, sections) in [
+        (vec![send(HELLO_CL)], true),
+        (vec![send(HELLO_CL), Step::Abort], false),
+        (vec![send(small_binary)], true),
+        (vec![send(small_binary), Step::Abort], false),
+    ] {
+        let s = tls_server(steps);
+        let o = both(&["-v", "-S", "-s", "127.0.0.1", "-p", &port(&s), "-u", "/", "-t", "5"]);
+        let out = stdout(&o);
+        assert_eq!(out.contains("HTML hash resulting"), sections, "{out}");
+        assert!(out.contains("HTML Buffer"), "{out}");
+    }
+}
+
+#[test]
+fn keepalived_dash_t_is_genhash_named_after_keepalived() {
+    // keepalived -T (--genhash) behaves as genhash and names itself
+    // "ARGV0 --genhash" in the usage text, like keepalived 2.2.7.
+    const KEEPALIVED_OURS: &str = env!("CARGO_BIN_EXE_keepalived");
+    let s = Server::plain(vec![send(HELLO_CL)]);
+    let p = port(&s);
+    for args in
+        [&["-T"][..], &["--genhash", "-s", "127.0.0.1"], &["-T", "-s", "127.0.0.1", "-p", &p, "-u", "/", "-t", "5"]]
+    {
+        let run = |bin: &str| {
+            let o = Command::new(bin).arg0("/usr/sbin/keepalived").args(args).output();
+            o.unwrap_or_else(|e| panic!("{bin}: {e}"))
+        };
+        let ours = run(KEEPALIVED_OURS);
+        if args.len() < 4 {
+            assert!(String::from_utf8_lossy(&ours.stderr).starts_with("Usage: /usr/sbin/keepalived --genhash COMMAND"));
+            assert_eq!(ours.status.code(), Some(1));
+        } else {
+            assert_eq!(stdout(&ours), HELLO_MD5);
+        }
+        if common::needs(&[common::Need::DebianKeepalived]) {
+            let theirs = run(&common::daemon::debian_keepalived().to_string_lossy());
+            assert_eq!(ours.stdout, theirs.stdout, "{args:?}");
+            assert_eq!(ours.stderr, theirs.stderr, "{args:?}");
+            assert_eq!(ours.status.code(), theirs.status.code(), "{args:?}");
+        }
+    }
+}

@@ -48,8 +48,11 @@ if [ "$(id -u)" = 0 ]; then
     export KR_REQUIRE_ALL=${KR_REQUIRE_ALL:-1}
     step "test prerequisites (Debian packages)"
     missing_before=$(dpkg-query -W -f='${Status}\n' keepalived 2>/dev/null | grep -c 'install ok installed')
+    # nginx-light, dnsmasq-base, python3-aiosmtpd, openssl: real servers for
+    # the checker tests (tests/check_probes.rs).
     kr_apt_need keepalived ipvsadm tcpdump iproute2 iputils-ping procps psmisc libssl-dev pkg-config gcc \
-        libc6-dev time debhelper dpkg-dev fakeroot rpm lintian systemd
+        libc6-dev time debhelper dpkg-dev fakeroot rpm lintian systemd \
+        nginx-light dnsmasq-base python3-aiosmtpd openssl
     record "prerequisites installed" $?
     if [ "$missing_before" = 0 ]; then
         # keepalived is the interop peer and oracle only: never a service here

@@ -223,7 +223,7 @@ impl Drop for TempDir {
 pub fn run_inner_in(ns: &Netns, inner: &str, env: &[(&str, &str)]) {
     let exe = std::env::current_exe().expect("current test binary");
     let mut c = ns.cmd(exe.to_str().expect("utf-8 path"));
-    c.args([inner, "--exact", "--ignored", "--nocapture", "--test-threads=1"]).env("KR_INNER", "1");
+    c.args([inner, "--exact", "--include-ignored", "--nocapture", "--test-threads=1"]).env("KR_INNER", "1");
     for (k, v) in env {
         c.env(k, v);
     }
