@@ -186,7 +186,14 @@ impl Builder {
     }
 
     pub fn start(self) -> Daemon {
-        let dir = TempDir::new(&format!("d-{}", self.label));
+        // The label without what a path would need quoted: "n1 (Ours)" -> "d-n1-Ours".
+        let tag: String = self
+            .label
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join("-");
+        let dir = TempDir::new(&format!("d-{tag}"));
         let tmp = dir.join("tmp");
         if let Err(e) = std::fs::create_dir_all(&tmp) {
             panic!("cannot create {}: {e}", tmp.display());
