@@ -1,6 +1,17 @@
-//! The few system calls that need `unsafe`, each wrapped in a safe function.
-//! Besides this module, only `watchdog::sys` (process control: fork, signals,
-//! prctl, namespaces) uses `unsafe`.
+//! The few system calls that need `unsafe`, each wrapped in a safe function:
+//! the only `unsafe` of the crate. Every block says why it is sound in a
+//! `// SAFETY:` comment (clippy's `undocumented_unsafe_blocks` is denied).
+//!
+//! - here: sockets (options, `AF_PACKET` bind, `recvmsg`), tokio
+//!   registration, the timerfd, heap trimming;
+//! - [`process`]: fork, setsid, prctl, signal masks, waitpid, namespaces;
+//! - [`time`]: local time for log lines.
+
+mod process;
+mod time;
+
+pub(crate) use process::*;
+pub(crate) use time::local_time;
 
 use std::io;
 use std::mem::{size_of, zeroed};

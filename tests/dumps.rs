@@ -27,13 +27,11 @@
 #![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assertion is how a test fails
 
 mod common;
-#[path = "data/ops/harness.rs"]
-mod harness;
 
-use std::path::Path;
 use std::time::Duration;
 
-use harness::{DEBIAN, Daemon, Lab, OURS};
+use common::daemon::{Daemon, Impl};
+use common::{Need, Netns, TempDir};
 
 /// One configuration run by both.
 struct Case {
@@ -50,10 +48,8 @@ struct Case {
 /// The interfaces of each namespace: eth0 (with a peer end `p0`), eth1 (its
 /// peer `kp1` in the same namespace), fixed MACs so that both runs see the
 /// same interfaces and link-local addresses.
-fn wire(lab: &Lab) {
-    let n = |args: &[&str]| lab.ns.ip(args);
-    // The harness's kr0/kr1 pair is not used here.
-    n(&["link", "del", "kr0"]);
+fn wire(ns: &Netns) {
+    let n = |args: &[&str]| ns.ip(args);
     n(&[
         "link",
         "add",
@@ -90,12 +86,11 @@ fn wire(lab: &Lab) {
     n(&["addr", "add", "10.2.0.1/24", "dev", "eth1"]);
 }
 
-/// Moves p0 into `peer`'s namespace, addressed 10.1.0.2/24.
-fn attach_peer(lab: &Lab, peer: &Lab) {
-    lab.ns.ip(&["link", "set", "p0", "netns", &peer.ns.name]);
-    peer.ns.ip(&["link", "del", "kr0"]);
-    peer.ns.ip(&["addr", "add", "10.1.0.2/24", "dev", "p0"]);
-    peer.ns.ip(&["link", "set", "p0", "up"]);
+/// Moves p0 into `peer`, addressed 10.1.0.2/24.
+fn attach_peer(ns: &Netns, peer: &Netns) {
+    ns.ip(&["link", "set", "p0", "netns", &peer.name]);
+    peer.ip(&["addr", "add", "10.1.0.2/24", "dev", "p0"]);
+    peer.ip(&["link", "set", "p0", "up"]);
 }
 
 /// The four files of one run.
@@ -106,16 +101,17 @@ struct Files {
     parent: String,
 }
 
-/// Starts `bin` on the case, waits until it has settled and takes its files.
-fn run(case: &Case, bin: &str, tag: &str) -> (Files, String) {
-    let lab = Lab::new(tag);
-    wire(&lab);
-    let peer_lab;
+/// Starts `imp` on the case, waits until it has settled and takes its files.
+fn run(case: &Case, imp: Impl, tag: &str) -> (Files, String) {
+    let ns = Netns::new(tag);
+    wire(&ns);
+    let dir = TempDir::new(tag);
+    let peer_ns;
     let _peer = match case.peer {
         Some(conf) => {
-            peer_lab = Lab::new(&format!("{tag}p"));
-            attach_peer(&lab, &peer_lab);
-            let d = Daemon::start(&peer_lab, DEBIAN, "peer", &peer_lab.conf("peer.conf", conf), &[]);
+            peer_ns = Netns::new(&format!("{tag}p"));
+            attach_peer(&ns, &peer_ns);
+            let d = Daemon::build(Impl::Debian, "peer").netns(&peer_ns).conf(&dir.write("peer.conf", conf)).start();
             // MASTER before ours starts, so that ours hears it from the start.
             assert!(d.wait_logged("Entering MASTER STATE", 1, Duration::from_secs(15)), "peer\n{}", d.log());
             Some(d)
@@ -124,20 +120,21 @@ fn run(case: &Case, bin: &str, tag: &str) -> (Files, String) {
     };
     // Link-local addresses appear when the links come up; DAD takes a moment.
     std::thread::sleep(Duration::from_millis(1500));
-    let d = Daemon::start(&lab, bin, "d", &lab.conf("k.conf", case.conf), &[]);
+    let d = Daemon::build(imp, tag).netns(&ns).conf(&dir.write("k.conf", case.conf)).start();
     for line in case.settled {
-        assert!(d.wait_logged(line, 1, Duration::from_secs(15)), "{bin}: no {line:?}\n{}", d.log());
+        assert!(d.wait_logged(line, 1, Duration::from_secs(15)), "{imp:?}: no {line:?}\n{}", d.log());
     }
     // Let the VIP additions and the first gratuitous ARPs finish, and a
     // BACKUP hear its master's adverts.
     std::thread::sleep(Duration::from_millis(2500));
-    let signum = common::run(std::process::Command::new(bin).arg("--signum=JSON"));
+    let bin = imp.bin();
+    let signum = common::run(std::process::Command::new(&bin).arg("--signum=JSON"));
     let json_sig: i32 = String::from_utf8_lossy(&signum.stdout).trim().parse().unwrap_or(0);
-    assert!(json_sig > 0, "{bin} --signum=JSON: {signum:?}");
+    assert!(json_sig > 0, "{imp:?} --signum=JSON: {signum:?}");
     let take = |sig: i32, file: &str| {
-        d.rm_tmp_file(file);
+        d.rm_dump_file(file);
         d.signal(sig);
-        d.tmp_file(file, Duration::from_secs(5)).unwrap_or_else(|| panic!("{bin}: no /tmp/{file}\n{}", d.log()))
+        d.dump_file(file, Duration::from_secs(5)).unwrap_or_else(|| panic!("{imp:?}: no {file}\n{}", d.log()))
     };
     let data = take(libc::SIGUSR1, "keepalived.data");
     let parent = take(libc::SIGUSR1, "keepalived_parent.data");
@@ -250,15 +247,12 @@ fn first_diff(a: &[String], b: &[String]) -> String {
 }
 
 fn compare(case: &Case) {
-    if !common::require("root", common::is_root()) {
-        return;
-    }
-    if !common::require("Debian's keepalived at /usr/sbin/keepalived", Path::new(DEBIAN).exists()) {
+    if !common::needs(&[Need::Root, Need::Program("ip"), Need::DebianKeepalived]) {
         return;
     }
     let (deb, deb_log, ours, ours_log) = std::thread::scope(|s| {
-        let a = s.spawn(|| run(case, DEBIAN, &format!("{}d", case.tag)));
-        let b = s.spawn(|| run(case, OURS, &format!("{}o", case.tag)));
+        let a = s.spawn(|| run(case, Impl::Debian, &format!("{}d", case.tag)));
+        let b = s.spawn(|| run(case, Impl::Ours, &format!("{}o", case.tag)));
         let (deb, dl) = a.join().expect("Debian's run");
         let (ours, ol) = b.join().expect("our run");
         (deb, dl, ours, ol)

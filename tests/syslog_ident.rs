@@ -17,7 +17,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
-const DEBIAN: &str = "/usr/sbin/keepalived";
 
 /// The lines received on a socket standing in for /dev/log.
 struct Syslog {
@@ -168,13 +167,11 @@ fn run(bin: &str, tag: &str) -> (Vec<String>, Vec<String>) {
 
 #[test]
 fn ident_has_namespace_and_instance_and_reload_refuses_a_new_instance() {
-    if !common::require("root", common::is_root()) {
+    if !common::needs(&[common::Need::Root, common::Need::Program("ip"), common::Need::DebianKeepalived]) {
         return;
     }
-    if !common::require("Debian's keepalived at /usr/sbin/keepalived", Path::new(DEBIAN).exists()) {
-        return;
-    }
-    let (deb, deb_lines) = run(DEBIAN, "idd");
+    let debian = common::daemon::debian_keepalived();
+    let (deb, deb_lines) = run(&debian.to_string_lossy(), "idd");
     let (ours, ours_lines) = run(OURS, "ido");
     eprintln!("idents: 2.2.7 {deb:?}, ours {ours:?}");
     // Before the configuration is read the parent logs as plain Keepalived.

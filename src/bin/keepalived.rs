@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 
-use keepalived_rs::{cli, watchdog};
+use keepalived_rs::{cli, daemon, watchdog};
 
 fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().collect();
@@ -28,7 +28,7 @@ fn main() -> ExitCode {
             if opts.config_test.is_some() {
                 return watchdog::config_test(&opts);
             }
-            watchdog::main(*opts, argv)
+            watchdog::main(*opts, argv, daemon::SUBSYSTEMS)
         }
     }
 }

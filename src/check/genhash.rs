@@ -19,9 +19,10 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use super::conn::ConnOpts;
-use super::http::{HttpVersion, c_strtoul, hex, hex_dump};
+use super::http::{c_strtoul, hex, hex_dump};
 use super::http_probe::{ProbeConfig, ReadEvent, TlsOptions, probe};
 use super::tls::client_context;
+use crate::config::model::lvs::HttpProtocol;
 
 /// What the command line asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +44,7 @@ pub struct Options {
     /// `SO_MARK`.
     pub fwmark: Option<u32>,
     /// Request protocol variant.
-    pub protocol: HttpVersion,
+    pub protocol: HttpProtocol,
     /// Per-step timeout.
     pub timeout: Duration,
 }
@@ -200,7 +201,7 @@ fn options_in_order(m: &ArgMatches, err: &mut UsageError) -> Result<Option<Optio
     }
     valued.sort_by_key(|v| v.0);
     let (mut server, mut port, mut url, mut vhost, mut fwmark) = (None, None, None, None, None);
-    let mut protocol = HttpVersion::V10;
+    let mut protocol = HttpProtocol::V1_0;
     let mut timeout_us = DEFAULT_TIMEOUT_US;
     for (_, id, value) in valued {
         match id {
@@ -227,7 +228,7 @@ fn options_in_order(m: &ArgMatches, err: &mut UsageError) -> Result<Option<Optio
                 // keepalived stores it in an unsigned int.
                 fwmark = Some(n as u32);
             }
-            "protocol" => match HttpVersion::parse(value) {
+            "protocol" => match HttpProtocol::parse(value) {
                 Some(v) => protocol = v,
                 None => return Err(fail(err, format!("invalid HTTP protocol version '{value}'\n"))),
             },
@@ -415,14 +416,14 @@ mod tests {
         assert_eq!(o.server, "::1".parse::<IpAddr>().unwrap_or_else(|e| panic!("{e}")));
         assert_eq!((o.port, o.url.as_str(), o.virtualhost.as_deref()), (443, "/x", Some("www")));
         assert!(o.use_ssl && o.use_sni && o.verbose);
-        assert_eq!((o.fwmark, o.protocol, o.timeout), (Some(7), HttpVersion::V11, Duration::from_secs(3)));
+        assert_eq!((o.fwmark, o.protocol, o.timeout), (Some(7), HttpProtocol::V1_1, Duration::from_secs(3)));
     }
 
     #[test]
     fn long_options_prefixes_and_attached_values() {
         let o = parse_args(&args("--serv=127.0.0.1 --port 80 -u/a -u /b --protocol=1.0c"));
         let o = o.unwrap_or_else(|e| panic!("{e:?}"));
-        assert_eq!((o.port, o.url.as_str(), o.protocol), (80, "/b", HttpVersion::V10Close));
+        assert_eq!((o.port, o.url.as_str(), o.protocol), (80, "/b", HttpProtocol::V1_0C));
         assert_eq!(o.timeout, Duration::from_micros(u64::from(u32::MAX)));
         assert_eq!(o.fwmark, None);
     }

@@ -13,7 +13,8 @@ use openssl::ssl::{ErrorCode, HandshakeError, Ssl, SslContext, SslStream};
 use tokio::net::TcpStream;
 
 use super::conn::{ConnOpts, ConnectError, tcp_connect};
-use super::http::{HttpVersion, NoData, Response, ResponseReader, build_request};
+use super::http::{NoData, Response, ResponseReader, build_request};
+use crate::config::model::lvs::HttpProtocol;
 
 /// TLS options for SSL_GET.
 #[derive(Clone)]
@@ -43,7 +44,7 @@ pub struct ProbeConfig {
     /// The URL path requested.
     pub path: String,
     /// Request protocol variant.
-    pub version: HttpVersion,
+    pub version: HttpProtocol,
     /// `Host` header value instead of the server address.
     pub virtualhost: Option<String>,
     /// How many body bytes to keep in [`Response::body`].
@@ -362,7 +363,7 @@ mod tests {
             conn: ConnOpts::new(server, Duration::from_secs(5)),
             tls: None,
             path: "/status".to_owned(),
-            version: HttpVersion::V11,
+            version: HttpProtocol::V1_1,
             virtualhost: Some("vh.example".to_owned()),
             body_limit: 1 << 16,
         }

@@ -17,14 +17,13 @@ use std::time::Duration;
 use openssl::ssl::SslContext;
 
 use super::conn::ConnOpts;
-use super::http::HttpVersion;
 use super::http_check::UrlRule;
 use super::http_probe::{ProbeConfig, TlsOptions};
 use super::server::{Server, TrackedFile};
 use super::state::{Checker, Kind, Names, Outcome, Params, Timing};
 use crate::config::model::Script;
 use crate::config::model::lvs::{
-    CheckerKind, DnsType, HttpCheck, HttpProtocol, LvsConfig, LvsGlobals, RealServer, UdpCheck, VirtualServer,
+    CheckerKind, DnsType, HttpCheck, LvsConfig, LvsGlobals, RealServer, UdpCheck, VirtualServer,
 };
 use crate::config::model::vrrp::TrackFile;
 
@@ -237,11 +236,7 @@ fn http_probe(
         None
     };
     let tls = tls_ctx.map(|ctx| TlsOptions { ctx, sni, close_notify: h.tls_compliant });
-    let version = match h.http_protocol {
-        HttpProtocol::V1_0 => HttpVersion::V10,
-        HttpProtocol::V1_0C => HttpVersion::V10Close,
-        HttpProtocol::V1_1 => HttpVersion::V11,
-    };
+    let version = h.http_protocol;
     let base = ProbeConfig { conn, tls, path: String::new(), version, virtualhost: None, body_limit: 0 };
     (base, urls)
 }

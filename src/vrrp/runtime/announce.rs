@@ -93,7 +93,7 @@ impl Runtime {
         let Some(slot) = self.slot(idx) else { return };
         let name = slot.spec.name.clone();
         let addrs: Vec<VipSpec> = slot.spec.vips.iter().chain(&slot.spec.evips).cloned().collect();
-        let now = Instant::now();
+        let now = crate::clock::now();
         for round in 0..repeat {
             for v in &addrs {
                 let Some(link) = self.links.get(&v.dev).cloned() else { continue };
@@ -102,7 +102,7 @@ impl Runtime {
                     IpAddr::V4(a) => (false, garp::gratuitous_arp(mac, a)),
                     IpAddr::V6(a) => {
                         let router = ipv6_forwarding(&v.dev);
-                        let at = crate::dump::Stamp::from_epoch(super::wall_clock());
+                        let at = crate::dump::Stamp::from_epoch(crate::clock::wall());
                         self.gna_checks.insert(v.dev.clone(), (router, at));
                         (true, garp::unsolicited_na(mac, a, router))
                     }

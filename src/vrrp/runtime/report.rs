@@ -6,18 +6,18 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
+use super::Runtime;
 use super::dump::{self, DataView, InstanceView, InterfaceView, SockView};
 use super::spec::is_link_local;
-use super::{Runtime, wall_clock};
+use crate::child::ChildContext;
 use crate::dump::Stamp;
 use crate::dump::global::{self, Globals, Host, Process};
 use crate::vrrp::fsm::State;
-use crate::watchdog::child::ChildContext;
 
 /// A deadline on the monotonic clock as a wall-clock stamp.
 fn wall(at: Instant) -> Stamp {
-    let now = Instant::now();
-    let wall_now = wall_clock();
+    let now = crate::clock::now();
+    let wall_now = crate::clock::wall();
     let t = if at >= now { wall_now + (at - now) } else { wall_now.saturating_sub(now - at) };
     Stamp::from_epoch(t)
 }

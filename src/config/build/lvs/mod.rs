@@ -486,6 +486,9 @@ fn server_addr(s: &Stmt, first: usize, ctx: &mut Ctx, what: &str) -> Option<Sock
     let p = s.arg(first + 1);
     let port = match p {
         None => Some(0),
+        // Port 0 is taken (keepalived 2.2.7 does: all ports, or fwmark),
+        // though its range message says [1, 65535].
+        Some(w) if w.text == "0" => Some(0),
         Some(w) => num(ctx, w, 1, 65535).map(|p| p as u16),
     };
     match (a.text.parse::<IpAddr>(), port) {
@@ -631,9 +634,13 @@ fn bool_arg(s: &Stmt, ctx: &mut Ctx, what: &str) -> Option<bool> {
     ctx.bool_opt_with(s, 0, |t| format!("Invalid {what} {t}"))
 }
 
-fn timing_alpha(t: &mut CheckDefaults, s: &Stmt, ctx: &mut Ctx) {
-    if let Some(b) = bool_arg(s, ctx, "alpha parameter") {
-        t.alpha = Some(b);
+fn timing_alpha(t: &mut CheckDefaults, s: &Stmt, _ctx: &mut Ctx) {
+    // keepalived 2.2.7 takes `alpha` with any value (`alpha 5`) silently as
+    // on; a yes/no value is honoured.
+    match s.arg(0).map(|w| w.text.to_ascii_lowercase()) {
+        Some(v) if matches!(v.as_str(), "no" | "false" | "off" | "0") => t.alpha = Some(false),
+        Some(v) if matches!(v.as_str(), "yes" | "true" | "on" | "1") => t.alpha = Some(true),
+        _ => t.alpha = Some(true),
     }
 }
 
