@@ -17,6 +17,7 @@ pub mod cli;
 pub(crate) mod clock;
 pub mod config;
 pub mod daemon;
+pub(crate) mod dump;
 pub mod log;
 pub mod netlink;
 pub mod script;

@@ -237,7 +237,8 @@ fn dump_file_locations_from_global_defs() {
     let want = [
         ("state.txt", "------< VRRP Topology >------"),
         ("state_checker.txt", ""),
-        ("state_parent.txt", "------< Parent process >------"),
+        ("state_parent.txt", "------< Global definitions >------"),
+        ("state_checker.txt", "------< LVS Topology >------"),
         ("keepalived.stats", "VRRP Instance: VI_1"),
         ("j.json", "\"iname\":\"VI_1\""),
     ];

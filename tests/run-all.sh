@@ -2,7 +2,9 @@
 # The whole test suite, from a fresh Debian machine: installs what the tests
 # need, then runs formatting and lint checks, unit and integration tests
 # (including the root / network-namespace tests and the interop tests with
-# Debian's keepalived) and the packaging test.
+# Debian's keepalived) and the packaging test (with the .deb booted under
+# systemd in a container: tests/systemd-boot.sh; its Debian root is built
+# once, about 80 s, and cached in /var/cache/keepalived-rs-root).
 #
 # Every step runs even when an earlier one fails; the end prints which
 # passed and which failed, and the exit status is non-zero if any failed.
@@ -53,10 +55,12 @@ if [ "$(id -u)" = 0 ]; then
     # psmisc curl procps net-tools python3: programs the scripts of the
     # tests/corpus configurations run, present when keepalived 2.2.7's verdicts
     # were recorded (it flags script security only for scripts that exist).
+    # debootstrap and systemd-container (systemd-nspawn): tests/systemd-boot.sh,
+    # run by tests/packaging.sh, boots the .deb on a cached Debian root.
     kr_apt_need keepalived ipvsadm tcpdump iproute2 iputils-ping procps psmisc libssl-dev pkg-config gcc \
         libc6-dev time debhelper dpkg-dev fakeroot rpm lintian systemd \
         nginx-light dnsmasq-base python3-aiosmtpd openssl \
-        curl net-tools python3
+        curl net-tools python3 debootstrap systemd-container
     record "prerequisites installed" $?
     if [ "$missing_before" = 0 ]; then
         # keepalived is the interop peer and oracle only: never a service here

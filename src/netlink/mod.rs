@@ -6,10 +6,12 @@
 mod addr;
 mod link;
 mod monitor;
+mod snapshot;
 
 pub use addr::{AddOutcome, AddrSpec, DelOutcome};
 pub use link::LinkInfo;
 pub use monitor::{LinkEvent, link_monitor};
+pub use snapshot::{AddrEntry, LinkDetail};
 
 use std::io;
 

@@ -25,7 +25,9 @@ mod announce;
 mod dump;
 mod instances;
 mod net;
+mod report;
 mod spec;
+mod statics;
 mod timers;
 
 use std::collections::HashMap;
@@ -39,8 +41,8 @@ use tokio::task::JoinHandle;
 use tracing::Instrument as _;
 
 use self::announce::GarpIf;
-use self::dump::{InstanceView, Stats};
-use self::spec::{InstanceSpec, VipSpec};
+use self::dump::Stats;
+use self::spec::InstanceSpec;
 use self::timers::TimerQueue;
 use crate::child::{ChildContext, ChildExit, ChildSignal};
 use crate::cli::Options;
@@ -111,6 +113,10 @@ struct Slot {
     /// and must be rebuilt once its interface appears.
     incomplete: bool,
     stats: Stats,
+    /// When the instance last changed state (or started).
+    last_transition: crate::dump::Stamp,
+    /// Whether each VIP, then each eVIP, is on its interface.
+    vip_set: Vec<bool>,
 }
 
 impl Slot {
@@ -141,6 +147,13 @@ struct Runtime {
     links: HashMap<String, LinkInfo>,
     rx_tx: mpsc::Sender<RxPacket>,
     unknown_vrids: u64,
+    /// The configuration's part of the dump files.
+    dump_conf: dump::VrrpConf,
+    /// Whether `vrrp_garp_lower_prio_delay` / `_repeat` were written.
+    lower_prio_written: (bool, bool),
+    statics: statics::Statics,
+    /// Per interface: IPv6 forwarding when last checked for an unsolicited NA, and when.
+    gna_checks: HashMap<String, (bool, crate::dump::Stamp)>,
 }
 
 async fn main_loop(mut ctx: ChildContext) -> ChildExit {
@@ -178,13 +191,17 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
         links: HashMap::new(),
         rx_tx,
         unknown_vrids: 0,
+        dump_conf: dump::VrrpConf::default(),
+        lower_prio_written: (false, false),
+        statics: statics::Statics::default(),
+        gna_checks: HashMap::new(),
     };
     // The specs hold what the instances run: the VRRP and LVS parts of the
     // parsed configuration are not kept beside them (a reload reads the file
-    // again). The small global part stays: dump file locations come from it.
+    // again). The small global part stays: the dump files show it.
     let vrrp = std::mem::take(&mut ctx.config.config.vrrp);
-    ctx.config.config.lvs = Default::default();
-    rt.apply(&vrrp).await;
+    keep_lvs_globals(&mut ctx.config);
+    rt.apply(&vrrp, &ctx.config.config.global).await;
     drop(vrrp);
     crate::sys::trim_heap();
     let mut wake = Wake::precise();
@@ -200,8 +217,8 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
                 ChildSignal::Reload => {
                     if let Some(mut new) = ctx.reload() {
                         let vrrp = std::mem::take(&mut new.config.vrrp);
-                        new.config.lvs = Default::default();
-                        rt.apply(&vrrp).await;
+                        keep_lvs_globals(&mut new);
+                        rt.apply(&vrrp, &new.config.global).await;
                         drop(vrrp);
                         ctx.config = new;
                         crate::sys::trim_heap();
@@ -210,7 +227,7 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
                 }
                 ChildSignal::DumpData => {
                     tracing::info!("Printing VRRP data for process({}) on signal", std::process::id());
-                    write_dump(&ctx, "keepalived.data", &rt.data_text());
+                    write_dump(&ctx, "keepalived.data", &rt.data_text(&ctx).await);
                 }
                 ChildSignal::DumpStats => {
                     tracing::info!("Printing VRRP stats for process({}) on signal", std::process::id());
@@ -231,6 +248,13 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
             _ = wake.until(wake_at) => rt.on_wake().await,
         }
     }
+}
+
+/// Drops the LVS part of a loaded configuration but its global_defs
+/// keywords, which keepalived.data shows.
+fn keep_lvs_globals(loaded: &mut crate::config::Loaded) {
+    let globals = std::mem::take(&mut loaded.config.lvs.globals);
+    loaded.config.lvs = crate::config::model::lvs::LvsConfig { globals, ..Default::default() };
 }
 
 async fn recv_opt<T>(rx: &mut Option<mpsc::UnboundedReceiver<T>>) -> Option<T> {
@@ -285,6 +309,7 @@ impl Runtime {
             };
             self.execute(idx, actions).await;
         }
+        self.remove_statics().await;
         for e in self.socks.values() {
             e.reader.abort();
         }
@@ -319,6 +344,7 @@ impl Runtime {
                 Action::SendGratuitous { repeat, interval } => self.queue_gratuitous(idx, repeat, interval),
                 Action::Transition { from, to } => {
                     if let Some(s) = self.slot_mut(idx) {
+                        s.last_transition = crate::dump::Stamp::from_epoch(crate::clock::wall());
                         if to == State::Master {
                             s.stats.became_master = s.stats.became_master.saturating_add(1);
                         }
@@ -335,50 +361,6 @@ impl Runtime {
         let deadline = self.slot(idx).and_then(|s| s.fsm.next_deadline());
         self.timers.set(idx, deadline);
         self.flush_garp(clock::now());
-    }
-
-    fn views(&self) -> Vec<InstanceView<'_>> {
-        self.slots
-            .iter()
-            .flatten()
-            .map(|s| {
-                let p = s.fsm.params();
-                InstanceView {
-                    name: &s.spec.name,
-                    version: p.version,
-                    state: s.fsm.state(),
-                    interface: s.spec.interface.as_deref().unwrap_or(""),
-                    src_ip: Some(s.primary),
-                    mcast_dst: s.spec.mcast_dst,
-                    unicast_peers: s.spec.unicast_peers.iter().map(|u| u.addr).collect(),
-                    vrid: p.vrid,
-                    priority: p.priority,
-                    effective_priority: s.fsm.effective_priority(),
-                    advert_interval: p.advert_interval,
-                    master_down: s.fsm.master_down_interval(),
-                    accept: p.accept,
-                    nopreempt: p.nopreempt,
-                    auth: &s.auth.config,
-                    master_router: s.fsm.master_address(),
-                    master_priority: s.fsm.master_priority(),
-                    vips: s.spec.vips.iter().map(VipSpec::describe).collect(),
-                    evips: s.spec.evips.iter().map(VipSpec::describe).collect(),
-                    vips_set: s.fsm.vips_set(),
-                }
-            })
-            .collect()
-    }
-
-    fn data_text(&self) -> String {
-        dump::data(&self.views(), self.unknown_vrids)
-    }
-
-    fn stats_text(&self) -> String {
-        dump::stats(self.slots.iter().flatten().map(|s| (s.spec.name.as_str(), &s.stats)))
-    }
-
-    fn json_text(&self) -> String {
-        dump::json(&self.views(), self.slots.iter().flatten().map(|s| &s.stats))
     }
 
     fn clear_stats(&mut self) {

@@ -25,7 +25,7 @@ pub(crate) struct VipSpec {
 }
 
 impl VipSpec {
-    fn from_model(a: &IpAddress, default_dev: &str) -> VipSpec {
+    pub(super) fn from_model(a: &IpAddress, default_dev: &str) -> VipSpec {
         let broadcast = match (a.broadcast, a.addr) {
             (Some(Broadcast::Addr(b)), _) => Some(b),
             (Some(Broadcast::SetHostBits), IpAddr::V4(v4)) => Some(Ipv4Addr::from(u32::from(v4) | !mask(a.prefix_len))),

@@ -76,7 +76,7 @@ pub const TOP: &[Keyword<Config>] = &[
     Keyword::not_yet("linkbeat_interfaces", linkbeat_interfaces),
     Keyword::not_yet("interface_up_down_delays", interface_up_down_delays),
     Keyword::not_yet("track_group", track_group),
-    Keyword::not_yet("static_ipaddress", |c, s, ctx| {
+    Keyword::new("static_ipaddress", |c, s, ctx| {
         for line in s.children() {
             if let Some(mut a) = ipcfg::parse_address(line, Origin::Static, ctx) {
                 known_track_group(&c.global, &mut a.track_group, ctx);
@@ -418,7 +418,7 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
     Keyword::new("json_file_location", |c, s, ctx| {
         c.global.json_file_location = path_arg(ctx, s).or(c.global.json_file_location.take())
     }),
-    Keyword::not_yet("json_version", |c, s, ctx| {
+    Keyword::new("json_version", |c, s, ctx| {
         if s.arg(0).is_none() {
             return missing(ctx, s, "json_version requires version");
         }

@@ -1,0 +1,81 @@
+//! `static_ipaddress`: addresses the VRRP child puts on their interfaces at
+//! start-up and keeps regardless of VRRP state, as keepalived does: left-over
+//! copies are removed first, a reload removes the ones no longer configured
+//! and adds the new ones, a stop removes them all.
+
+use super::Runtime;
+use super::spec::VipSpec;
+use crate::config::model::global::GlobalConfig;
+
+/// The static addresses and whether each is on its interface.
+#[derive(Debug, Default)]
+pub(super) struct Statics {
+    pub addrs: Vec<(VipSpec, bool)>,
+    /// Whether the first configuration was applied (left-overs cleared).
+    started: bool,
+}
+
+impl Runtime {
+    /// Brings the static addresses in line with `global`.
+    pub(super) async fn apply_statics(&mut self, global: &GlobalConfig) {
+        let dev = self.globals.default_interface.clone();
+        let wanted: Vec<VipSpec> = global.static_ipaddress.iter().map(|a| VipSpec::from_model(a, &dev)).collect();
+        let old = std::mem::take(&mut self.statics.addrs);
+        let first = !self.statics.started;
+        self.statics.started = true;
+        for (v, set) in &old {
+            if *set && !wanted.contains(v) {
+                self.static_address(v, false).await;
+            }
+        }
+        let mut now = Vec::with_capacity(wanted.len());
+        for v in wanted {
+            let was = old.iter().any(|(o, set)| *o == v && *set);
+            if first {
+                // A copy left by a previous run that was killed.
+                self.static_address(&v, false).await;
+            }
+            let set = was || self.static_address(&v, true).await;
+            now.push((v, set));
+        }
+        self.statics.addrs = now;
+    }
+
+    /// Removes every static address (at stop).
+    pub(super) async fn remove_statics(&mut self) {
+        for (v, set) in std::mem::take(&mut self.statics.addrs) {
+            if set {
+                self.static_address(&v, false).await;
+            }
+        }
+    }
+
+    /// Adds or removes one address; whether it is there afterwards (adding)
+    /// or the request went through (removing).
+    async fn static_address(&mut self, v: &VipSpec, add: bool) -> bool {
+        let ifindex = match self.nl.link_by_name(&v.dev).await {
+            Ok(l) => l.index,
+            Err(_) => {
+                if add {
+                    tracing::error!("Unable to add static address {}: interface {} not found", v.describe(), v.dev);
+                }
+                return false;
+            }
+        };
+        let spec = v.addr_spec(ifindex);
+        let r = if add {
+            self.nl.add_address(&spec).await.map(|_| ())
+        } else {
+            self.nl.del_address(&spec).await.map(|_| ())
+        };
+        match r {
+            Ok(()) => true,
+            Err(e) => {
+                if add {
+                    tracing::error!("Unable to add static address {} - {e}", v.describe());
+                }
+                false
+            }
+        }
+    }
+}
