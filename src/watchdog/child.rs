@@ -258,7 +258,7 @@ pub type EntryPoint = fn(ChildContext) -> LocalBoxFuture<'static, ChildExit>;
 pub fn entry_point(kind: ChildKind) -> EntryPoint {
     match kind {
         ChildKind::Vrrp => crate::vrrp::runtime::run,
-        ChildKind::Checker => basic::run,
+        ChildKind::Checker => crate::ipvs::runtime::run,
         ChildKind::Bfd => basic::run,
     }
 }

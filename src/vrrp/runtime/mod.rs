@@ -125,6 +125,9 @@ struct Runtime {
     links: HashMap<String, LinkInfo>,
     rx_tx: mpsc::Sender<RxPacket>,
     unknown_vrids: u64,
+    /// The IPVS sync daemon bound to one of the instances (`lvs_sync_daemon
+    /// IF inst NAME`): it follows that instance's state.
+    syncd: Option<crate::ipvs::syncd::VrrpSyncd>,
 }
 
 async fn main_loop(mut ctx: ChildContext) -> ChildExit {
@@ -162,12 +165,14 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
         links: HashMap::new(),
         rx_tx,
         unknown_vrids: 0,
+        syncd: None,
     };
     // The specs hold what the instances run: the VRRP and LVS parts of the
     // parsed configuration are not kept beside them (a reload reads the file
     // again). The small global part stays: dump file locations come from it.
     let vrrp = std::mem::take(&mut ctx.config.config.vrrp);
-    ctx.config.config.lvs = Default::default();
+    let lvs = std::mem::take(&mut ctx.config.config.lvs);
+    rt.bind_syncd(lvs.globals.sync_daemon.as_ref(), &vrrp);
     rt.apply(&vrrp).await;
     drop(vrrp);
     crate::sys::trim_heap();
@@ -190,8 +195,10 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
                 ChildSignal::Reload => {
                     if let Some(mut new) = ctx.reload() {
                         let vrrp = std::mem::take(&mut new.config.vrrp);
-                        new.config.lvs = Default::default();
+                        let lvs = std::mem::take(&mut new.config.lvs);
+                        rt.bind_syncd(lvs.globals.sync_daemon.as_ref(), &vrrp);
                         rt.apply(&vrrp).await;
+                        rt.follow_syncd();
                         drop(vrrp);
                         ctx.config = new;
                         crate::sys::trim_heap();
@@ -288,6 +295,9 @@ impl Runtime {
     }
 
     async fn stop(&mut self) {
+        if let Some(s) = self.syncd.as_mut() {
+            s.stop();
+        }
         let idxs: Vec<usize> = (0..self.slots.len()).collect();
         let keep = self.opts.dont_release_vrrp;
         for idx in idxs {
@@ -334,6 +344,11 @@ impl Runtime {
                 Action::RemoveVips { .. } => self.set_vips(idx, false).await,
                 Action::SendGratuitous { repeat, interval } => self.queue_gratuitous(idx, repeat, interval),
                 Action::Transition { from, to } => {
+                    if let (Some(sd), Some(s)) = (self.syncd.as_mut(), self.slots.get(idx).and_then(Option::as_ref))
+                        && sd.instance() == s.spec.name
+                    {
+                        sd.follow(to == State::Master);
+                    }
                     if let Some(s) = self.slot_mut(idx) {
                         if to == State::Master {
                             s.stats.became_master = s.stats.became_master.saturating_add(1);
@@ -351,6 +366,53 @@ impl Runtime {
         let deadline = self.slot(idx).and_then(|s| s.fsm.next_deadline());
         self.timers.set(idx, deadline);
         self.flush_garp(Instant::now());
+    }
+
+    /// `lvs_sync_daemon ... inst NAME`: the sync daemon follows instance NAME
+    /// (its VRID is the default sync id). Unbound, the checker child runs it.
+    fn bind_syncd(
+        &mut self,
+        sd: Option<&crate::config::model::lvs::SyncDaemon>,
+        cfg: &crate::config::model::vrrp::VrrpConfig,
+    ) {
+        use crate::ipvs::syncd::{Config, VrrpSyncd};
+        let Some((sd, name)) = sd.and_then(|d| d.instance.as_deref().map(|n| (d, n))) else {
+            if let Some(mut s) = self.syncd.take() {
+                s.stop();
+            }
+            return;
+        };
+        let Some(vrid) = cfg.instances.iter().find(|i| i.name == name).map(|i| i.vrid) else {
+            tracing::info!("Unable to find vrrp instance {name} for lvs_syncd - clearing lvs_syncd config");
+            if let Some(mut s) = self.syncd.take() {
+                s.stop();
+            }
+            return;
+        };
+        let config = Config::from_config(sd);
+        match self.syncd.as_mut() {
+            Some(s) if s.instance() == name => s.reload(config, vrid),
+            _ => {
+                if let Some(mut s) = self.syncd.take() {
+                    s.stop();
+                }
+                match VrrpSyncd::new(config, vrid) {
+                    Ok(s) => self.syncd = Some(s),
+                    Err(e) => tracing::error!("IPVS: Can't initialize ipvs for the sync daemon: {e}"),
+                }
+            }
+        }
+    }
+
+    /// After a reload, the sync daemon runs for its instance's current state.
+    fn follow_syncd(&mut self) {
+        let Some(sd) = self.syncd.as_mut() else { return };
+        let state = self.slots.iter().flatten().find(|s| s.spec.name == sd.instance()).map(|s| s.fsm.state());
+        if let Some(st) = state
+            && st != State::Init
+        {
+            sd.follow(st == State::Master);
+        }
     }
 
     fn views(&self) -> Vec<InstanceView<'_>> {

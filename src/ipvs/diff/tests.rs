@@ -1,0 +1,2 @@
+//! Diff tests.
+use super::*;

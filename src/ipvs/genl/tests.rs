@@ -1,0 +1,2 @@
+//! Codec tests: requests byte for byte, replies captured from a kernel.
+use super::*;

@@ -1,0 +1,2 @@
+//! Director tests.
+use super::*;
