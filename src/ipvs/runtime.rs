@@ -56,7 +56,6 @@ pub(crate) async fn serve(
                     if let Some(new) = ctx.reload() {
                         ctx.config = new;
                         rt.reload(&ctx);
-                        tracing::info!("Reload finished");
                     }
                 }
                 ChildSignal::DumpData => {
@@ -158,6 +157,7 @@ pub(crate) struct Runtime {
 impl Runtime {
     fn start(ctx: &ChildContext) -> Result<Runtime, ChildExit> {
         let lvs = &ctx.config.config.lvs;
+        tracing::debug!("Initializing ipvs");
         let ipvs = match Ipvs::open() {
             Ok(i) => i,
             Err(e) => {
@@ -327,6 +327,7 @@ impl Runtime {
 
     fn reload(&mut self, ctx: &ChildContext) {
         self.reloads = self.reloads.saturating_add(1);
+        tracing::debug!("Reinitializing ipvs");
         let lvs = &ctx.config.config.lvs;
         self.globals = lvs.globals.clone();
         self.set_timeouts();

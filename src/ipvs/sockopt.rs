@@ -250,6 +250,12 @@ pub(crate) fn decode_services(b: &[u8]) -> Result<Vec<(ServiceEntry, u32)>, Deco
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let e = b.get(GET_SERVICES_LEN + i * SERVICE_ENTRY_LEN..).unwrap_or(&[]);
+        // The kernel counts IPv6 services in GET_INFO but lists only IPv4
+        // ones here, leaving the rest of the entries zero: no protocol and
+        // no fwmark is no service.
+        if u32_at(e, 0) & 0xffff == 0 && u32_at(e, 12) == 0 {
+            continue;
+        }
         out.push(decode_service_entry(e));
     }
     Ok(out)

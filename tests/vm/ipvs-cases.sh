@@ -6,26 +6,28 @@
 
 # An interface for the sync daemon and the VRRP instance, and routes that
 # take traffic to the reload case's services.
-ip link add kr0 type veth peer name kr1
-ip link set kr0 up
-ip link set kr1 up
-ip addr add 10.98.0.1/24 dev kr0
-ip route add 10.11.0.0/16 dev kr0
-ip route add 10.12.0.0/16 dev kr0
+$IP link add kr0 type veth peer name kr1
+$IP link set kr0 up
+$IP link set kr1 up
+$IP addr add 10.98.0.1/24 dev kr0
+$IP route add 10.11.0.0/16 dev kr0
+$IP route add 10.12.0.0/16 dev kr0
 
-for c in schedulers methods ipv6 groups quorum syncd syncd_inst twos; do
+for c in schedulers methods ipv6 groups quorum syncd twos; do
     say "case $c"
     run_pair "$c" "/case/$c.conf"
 done
+say "case syncd_inst"
+WAIT_FOR="master sync daemon" run_pair syncd_inst /case/syncd_inst.conf
 
 say "case flush"
-PRE='ipvsadm -A -t 10.50.0.1:80 -s rr' run_pair flush /case/flush.conf
+PRE='$IPVSADM -A -t 10.50.0.1:80 -s rr' run_pair flush /case/flush.conf
 say "case flushvs"
-PRE='ipvsadm -A -t 10.50.0.1:80 -s rr; ipvsadm -a -t 10.50.0.1:80 -r 10.50.1.1 -m' run_pair flushvs /case/flushvs.conf
+PRE='$IPVSADM -A -t 10.50.0.1:80 -s rr; $IPVSADM -a -t 10.50.0.1:80 -r 10.50.1.1 -m' run_pair flushvs /case/flushvs.conf
 say "case keep"
 run_pair keep /case/keep.conf -I
 say "case foreign"
-PRE='ipvsadm -A -t 10.50.0.2:80 -s wlc; ipvsadm -a -t 10.50.0.2:80 -r 10.50.1.2 -g' run_pair foreign /case/keep.conf
+PRE='$IPVSADM -A -t 10.50.0.2:80 -s wlc; $IPVSADM -a -t 10.50.0.2:80 -r 10.50.1.2 -g' run_pair foreign /case/keep.conf
 
 say "case sockopt"
 OURS_ENV=KEEPALIVED_RS_IPVS_SOCKOPT=1 run_pair sockopt /case/sockopt.conf
@@ -74,45 +76,45 @@ reset
 say "case traffic"
 sysctl -qw net.ipv4.ip_forward=1
 for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo 0 >"$f"; done
-ip netns add cli
-ip netns add rs1
-ip netns add rs2
-ip netns add rs3
-ip link add d-cli type veth peer name c0 netns cli
-ip link add d-rs1 type veth peer name r0 netns rs1
-ip link add d-rs2 type veth peer name r0 netns rs2
-ip link add d-rs3 type veth peer name r0 netns rs3
-ip addr add 10.10.0.1/24 dev d-cli
-ip addr add 10.10.0.80/32 dev d-cli
-ip addr add 10.10.0.81/32 dev d-cli
-ip addr add 10.20.1.1/24 dev d-rs1
-ip addr add 10.20.2.1/24 dev d-rs2
-ip addr add 10.30.0.1/24 dev d-rs3
-for l in d-cli d-rs1 d-rs2 d-rs3; do ip link set "$l" up; done
-ip -n cli addr add 10.10.0.2/24 dev c0
-ip -n rs1 addr add 10.20.1.2/24 dev r0
-ip -n rs2 addr add 10.20.2.2/24 dev r0
-ip -n rs3 addr add 10.30.0.2/24 dev r0
-ip -n rs3 addr add 10.10.0.81/32 dev lo
+$IP netns add cli
+$IP netns add rs1
+$IP netns add rs2
+$IP netns add rs3
+$IP link add d-cli type veth peer name c0 netns cli
+$IP link add d-rs1 type veth peer name r0 netns rs1
+$IP link add d-rs2 type veth peer name r0 netns rs2
+$IP link add d-rs3 type veth peer name r0 netns rs3
+$IP addr add 10.10.0.1/24 dev d-cli
+$IP addr add 10.10.0.80/32 dev d-cli
+$IP addr add 10.10.0.81/32 dev d-cli
+$IP addr add 10.20.1.1/24 dev d-rs1
+$IP addr add 10.20.2.1/24 dev d-rs2
+$IP addr add 10.30.0.1/24 dev d-rs3
+for l in d-cli d-rs1 d-rs2 d-rs3; do $IP link set "$l" up; done
+$IP -n cli addr add 10.10.0.2/24 dev c0
+$IP -n rs1 addr add 10.20.1.2/24 dev r0
+$IP -n rs2 addr add 10.20.2.2/24 dev r0
+$IP -n rs3 addr add 10.30.0.2/24 dev r0
+$IP -n rs3 addr add 10.10.0.81/32 dev lo
 for n in cli rs1 rs2 rs3; do
-    ip -n $n link set lo up
-    ip netns exec $n sh -c 'for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo 0 >"$f"; done'
+    $IP -n $n link set lo up
+    $IP netns exec $n sh -c 'for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo 0 >"$f"; done'
 done
-ip netns exec rs3 sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
-ip -n cli link set c0 up
-ip -n cli route add default via 10.10.0.1
+$IP netns exec rs3 sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
+$IP -n cli link set c0 up
+$IP -n cli route add default via 10.10.0.1
 for n in 1 2; do
-    ip -n rs$n link set r0 up
-    ip -n rs$n route add default via 10.20.$n.1
+    $IP -n rs$n link set r0 up
+    $IP -n rs$n route add default via 10.20.$n.1
 done
-ip -n rs3 link set r0 up
-ip -n rs3 route add default via 10.30.0.1
+$IP -n rs3 link set r0 up
+$IP -n rs3 route add default via 10.30.0.1
 for n in 1 2 3; do
     mkdir -p /tmp/www$n
     echo "rs$n" >/tmp/www$n/index.html
-    ip netns exec rs$n httpd -p 80 -h /tmp/www$n
+    $IP netns exec rs$n httpd -p 80 -h /tmp/www$n
 done
-get() { ip netns exec cli wget -q -T 3 -O - "http://$1/" 2>&1 | tr -d '\n'; }
+get() { $IP netns exec cli wget -q -T 3 -O - "http://$1/" 2>&1 | tr -d '\n'; }
 cp /case/traffic_a.conf /tmp/traffic.conf
 start "$OURS" traffic.ours /tmp/traffic.conf
 settle

@@ -174,7 +174,8 @@ copy_bin() {
 }
 for tool in /usr/sbin/ipvsadm /usr/bin/ip; do
     [ -x "$tool" ] || die "missing host tool $tool (install ipvsadm and iproute2)"
-    copy_bin "$tool" "/usr/sbin/$(basename "$tool")"
+    # Ahead of busybox's applets of the same name on PATH.
+    copy_bin "$tool" "/usr/local/bin/$(basename "$tool")"
 done
 if [ -x /usr/sbin/keepalived ]; then
     copy_bin /usr/sbin/keepalived /usr/sbin/keepalived

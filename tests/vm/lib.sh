@@ -3,6 +3,9 @@
 
 OURS=/usr/local/bin/keepalived-rs
 THEIRS=/usr/sbin/keepalived
+# By full path: busybox's shell runs its own applets of these names first.
+IP=/usr/local/bin/ip
+IPVSADM=/usr/local/bin/ipvsadm
 
 # emit NAME FILE: sends FILE back to the host as CASEDIR/out/NAME.
 emit() {
@@ -26,13 +29,13 @@ start() {
 }
 
 # table: the table as ipvsadm lists it, with the sync daemons.
-table() { ipvsadm -Ln 2>&1; ipvsadm -L --daemon 2>&1; }
+table() { $IPVSADM -Ln 2>&1; $IPVSADM -L --daemon 2>&1; }
 
 # settle: waits until the table is not empty (at most 8 s), then until it
 # stays the same for a second.
 settle() {
     _i=0
-    while [ $_i -lt 80 ] && [ "$(ipvsadm -Ln | wc -l)" -le 3 ] && [ -z "$(ipvsadm -L --daemon)" ]; do
+    while [ $_i -lt 80 ] && [ "$($IPVSADM -Ln | wc -l)" -le 3 ] && [ -z "$($IPVSADM -L --daemon)" ]; do
         sleep 0.1
         _i=$((_i + 1))
     done
@@ -55,13 +58,13 @@ settle() {
 # views TAG: every ipvsadm view, into out/TAG.views.
 views() {
     {
-        echo "### -Ln"; ipvsadm -Ln 2>&1
-        echo "### -Ln --stats"; ipvsadm -Ln --stats 2>&1
-        echo "### -Ln --thresholds"; ipvsadm -Ln --thresholds 2>&1
-        echo "### -Ln --persistent-conn"; ipvsadm -Ln --persistent-conn 2>&1
-        echo "### -Ln --tun-info"; ipvsadm -Ln --tun-info 2>&1
-        echo "### -l --daemon"; ipvsadm -l --daemon 2>&1
-        echo "### -L --timeout"; ipvsadm -L --timeout 2>&1
+        echo "### -Ln"; $IPVSADM -Ln 2>&1
+        echo "### -Ln --stats"; $IPVSADM -Ln --stats 2>&1
+        echo "### -Ln --thresholds"; $IPVSADM -Ln --thresholds 2>&1
+        echo "### -Ln --persistent-conn"; $IPVSADM -Ln --persistent-conn 2>&1
+        echo "### -Ln --tun-info"; $IPVSADM -Ln --tun-info 2>&1
+        echo "### -l --daemon"; $IPVSADM -l --daemon 2>&1
+        echo "### -L --timeout"; $IPVSADM -L --timeout 2>&1
     } >"/tmp/$1.views"
     emit "$1.views" "/tmp/$1.views"
 }
@@ -89,16 +92,26 @@ logs() { emit "$1.log" "/tmp/$1.log"; }
 
 # reset: a clean kernel state for the next run.
 reset() {
-    ipvsadm -C
-    ipvsadm --set 900 120 300
-    ipvsadm --stop-daemon master 2>/dev/null
-    ipvsadm --stop-daemon backup 2>/dev/null
+    $IPVSADM -C
+    $IPVSADM --set 900 120 300
+    $IPVSADM --stop-daemon master 2>/dev/null
+    $IPVSADM --stop-daemon backup 2>/dev/null
     true
+}
+
+# wait_for TEXT: waits (at most 20 s) until the table shows TEXT.
+wait_for() {
+    _i=0
+    while [ $_i -lt 200 ] && ! table | grep -q "$1"; do
+        sleep 0.1
+        _i=$((_i + 1))
+    done
 }
 
 # run_pair NAME CONF [ARGS...]: the same configuration under keepalived
 # 2.2.7 then under ours, each: start, settle, views, SIGTERM, views after.
-# $PRE runs before each start; $OURS_ENV (VAR=value) is set for ours only.
+# $PRE runs before each start; $OURS_ENV (VAR=value) is set for ours only;
+# with $WAIT_FOR the table must show that text before the views are taken.
 run_pair() {
     _name=$1 _conf=$2
     shift 2
@@ -113,6 +126,10 @@ run_pair() {
             start "$OURS" "$_name.$_who" "$_conf" "$@"
         fi
         settle || say "$_name.$_who: table did not settle"
+        if [ -n "${WAIT_FOR:-}" ]; then
+            wait_for "$WAIT_FOR"
+            settle
+        fi
         views "$_name.$_who"
         stop "$_name.$_who"
         views "$_name.$_who.after"
