@@ -8,7 +8,7 @@
 pub mod check;
 pub mod cli;
 pub mod config;
-pub(crate) mod ipvs;
+pub mod ipvs;
 pub mod log;
 pub mod netlink;
 mod sys;

@@ -40,7 +40,7 @@ fn children_respawn_and_the_instance_returns_to_master() {
     let lab = Lab::new("resp");
     let conf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ops/vrrp-checker.conf");
     let cap = Capture::start(&lab, "resp");
-    let mut d = Daemon::start(&lab, OURS, "ours", &conf, &[]);
+    let mut d = Daemon::start(&lab, OURS, "ours", &conf, &["--all"]);
 
     let vrrp = d.wait_child("v.pid", "keepalived_vrrp", None, Duration::from_secs(10));
     let vrrp = vrrp.unwrap_or_else(|| panic!("no VRRP child\n{}", d.log()));
@@ -48,8 +48,8 @@ fn children_respawn_and_the_instance_returns_to_master() {
     let checker = checker.unwrap_or_else(|| panic!("no checker child\n{}", d.log()));
     assert_eq!(comm(d.pid()).as_deref(), Some("keepalived"));
     assert_eq!(read_pid(&d.file("k.pid")), Some(d.pid()));
-    // No BFD configured: no BFD child.
-    assert!(!d.file("b.pid").exists(), "{}", d.log());
+    // --all: the BFD child runs too, without configuration.
+    assert!(d.wait_child("b.pid", "keepalived_bfd", None, Duration::from_secs(10)).is_some(), "{}", d.log());
     assert!(d.wait_logged("(VI_1) Entering MASTER STATE", 1, TO_MASTER), "not MASTER\n{}", d.log());
     assert!(harness::wait_until(Duration::from_secs(2), || lab.has_addr(VIP).then_some(())).is_some());
 
@@ -228,7 +228,7 @@ fn dump_file_locations_from_global_defs() {
         "global_defs {{\n    state_file_location {o}/state.txt\n    stats_file_location {o}/\n    \
          json_file_location {o}/j.json\n}}\n{base}"
     );
-    let d = Daemon::start(&lab, OURS, "ours", &lab.conf("k.conf", &text), &[]);
+    let d = Daemon::start(&lab, OURS, "ours", &lab.conf("k.conf", &text), &["--all"]);
     assert!(d.wait_child("v.pid", "keepalived_vrrp", None, Duration::from_secs(10)).is_some(), "{}", d.log());
     assert!(d.wait_child("c.pid", "keepalived_ipvs", None, Duration::from_secs(10)).is_some(), "{}", d.log());
     assert!(!d.log().contains("not yet implemented"), "{}", d.log());

@@ -25,3 +25,30 @@ pub(crate) mod runtime;
 pub(crate) mod sockopt;
 pub(crate) mod syncd;
 pub(crate) mod table;
+
+/// Decodes arbitrary bytes as every kind of kernel reply the runtime reads
+/// (generic netlink with `family` as the IPVS family id, and the socket
+/// options' structs); returns how many items decoded. For the fuzz target
+/// (fuzz/fuzz_targets/ipvs_reply.rs): whatever the bytes, no panic.
+#[doc(hidden)]
+pub fn decode_any(family: u16, data: &[u8]) -> usize {
+    let mut n = 0;
+    for r in genl::replies(family, data) {
+        let Ok(genl::Reply::Data { attrs, .. }) = r else { continue };
+        n += usize::from(genl::decode_service(attrs).is_ok());
+        n += usize::from(genl::decode_dest(attrs, table::AF_INET).is_ok());
+        n += usize::from(genl::decode_dest(attrs, table::AF_INET6).is_ok());
+        n += usize::from(genl::decode_daemon(attrs).is_ok());
+        n += usize::from(genl::decode_timeouts(attrs).is_ok());
+        n += usize::from(genl::decode_info(attrs).is_ok());
+    }
+    if let Some(m) = nla::messages(data).next().and_then(Result::ok) {
+        n += usize::from(genl::family_id(m.payload).is_ok());
+    }
+    n += sockopt::decode_services(data).map(|v| v.len()).unwrap_or(0);
+    n += sockopt::decode_dests(data).map(|v| v.len()).unwrap_or(0);
+    n += sockopt::decode_daemons(data).map(|v| v.len()).unwrap_or(0);
+    n += usize::from(sockopt::decode_info(data).is_ok());
+    n += usize::from(sockopt::decode_timeouts(data).is_ok());
+    n
+}

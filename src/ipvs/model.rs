@@ -399,8 +399,9 @@ fn real_weight(w: i64) -> i32 {
 impl VsState {
     fn new(spec: VsSpec) -> VsState {
         let rs = spec.real_servers.iter().map(|r| RsState { alive: !r.alpha, weight: i64::from(r.weight) }).collect();
-        // keepalived computes this before any real server is in the pool.
-        let quorum_up = 0 >= u64::from(spec.quorum) + u64::from(spec.hysteresis);
+        // keepalived decides this before any real server is in the pool:
+        // up only when nothing at all is needed.
+        let quorum_up = spec.quorum == 0 && spec.hysteresis == 0;
         VsState { spec, quorum_up, sorry_active: false, rs }
     }
 

@@ -55,7 +55,9 @@ pub(crate) async fn serve(
                 ChildSignal::Reload => {
                     if let Some(new) = ctx.reload() {
                         ctx.config = new;
-                        rt.reload(&ctx);
+                        if let Err(exit) = rt.reload(&ctx) {
+                            return exit;
+                        }
                     }
                 }
                 ChildSignal::DumpData => {
@@ -143,7 +145,9 @@ fn log_failure(op: &Op, f: &Failure, iface: Interface) {
 
 /// The checker child's state.
 pub(crate) struct Runtime {
-    ipvs: Ipvs,
+    /// Opened when something needs the kernel's IPVS (keepalived does not
+    /// touch it without virtual servers).
+    ipvs: Option<Ipvs>,
     director: Director,
     /// What the kernel holds of the services we manage.
     current: Table,
@@ -154,54 +158,63 @@ pub(crate) struct Runtime {
     reloads: u64,
 }
 
+/// Whether a configuration needs the kernel's IPVS.
+fn needs_ipvs(lvs: &crate::config::model::lvs::LvsConfig) -> bool {
+    let g = &lvs.globals;
+    !lvs.virtual_servers.is_empty()
+        || g.sync_daemon.as_ref().is_some_and(|d| d.instance.is_none())
+        || g.timeouts.tcp.is_some()
+        || g.timeouts.tcpfin.is_some()
+        || g.timeouts.udp.is_some()
+}
+
 impl Runtime {
     fn start(ctx: &ChildContext) -> Result<Runtime, ChildExit> {
         let lvs = &ctx.config.config.lvs;
-        tracing::debug!("Initializing ipvs");
-        let ipvs = match Ipvs::open() {
-            Ok(i) => i,
-            Err(e) => {
-                tracing::info!("IPVS: Can't initialize ipvs: {}", init_error(&e));
-                return Err(ChildExit::Fatal);
-            }
-        };
-        let globals = lvs.globals.clone();
         let mut rt = Runtime {
-            ipvs,
+            ipvs: None,
             director: Director::default(),
             current: Table::default(),
-            globals,
+            globals: lvs.globals.clone(),
             orig_timeouts: None,
             syncd: None,
             reloads: 0,
         };
+        if !needs_ipvs(lvs) {
+            return Ok(rt);
+        }
+        tracing::debug!("Initializing ipvs");
+        rt.open()?;
         rt.set_timeouts();
-        if let Some(d) = rt.globals.sync_daemon.as_ref().filter(|d| d.instance.is_none()) {
-            rt.syncd = Some(syncd::Both::start(&mut rt.ipvs, syncd::Config::from_config(d)));
+        if let (Some(ipvs), Some(d)) =
+            (rt.ipvs.as_mut(), rt.globals.sync_daemon.as_ref().filter(|d| d.instance.is_none()))
+        {
+            rt.syncd = Some(syncd::Both::start(ipvs, syncd::Config::from_config(d)));
         }
         if rt.globals.flush
-            && let Err(e) = rt.ipvs.flush()
+            && let Some(Err(e)) = rt.ipvs.as_mut().map(Ipvs::flush)
         {
             tracing::info!("IPVS cmd IP_VS_SO_SET_FLUSH({}) error: {e}", super::sockopt::set::FLUSH);
         }
         let specs = model::specs(lvs);
-        check_interface(rt.ipvs.interface(), &specs);
+        let iface = rt.interface();
+        check_interface(iface, &specs);
         let (director, events) = Director::start(specs, rt.globals.rs_init_notifies);
         rt.director = director;
         let managed: HashSet<ServiceKey> = rt.director.services().copied().collect();
-        rt.current = match read_table(&mut rt.ipvs, &managed) {
-            Ok(t) => t,
-            Err(e) => {
+        rt.current = match rt.ipvs.as_mut().map(|i| read_table(i, &managed)) {
+            Some(Ok(t)) => t,
+            Some(Err(e)) => {
                 tracing::error!("IPVS: unable to read the kernel's table - {e}");
                 Table::default()
             }
+            None => Table::default(),
         };
         let desired = rt.director.desired();
         let ops = diff::diff(&rt.current, &desired, &|k| managed.contains(k), Removal::DestsFirst);
         let mut failures = rt.apply(ops);
         // keepalived's order: each virtual server's refused changes, then
         // what it says of its quorum.
-        let iface = rt.ipvs.interface();
         for (i, ev) in events.into_iter().enumerate() {
             let svcs: HashSet<&ServiceKey> = rt.director.services_of(i).iter().collect();
             let (mine, rest): (Vec<_>, Vec<_>) = failures.into_iter().partition(|(op, _)| svcs.contains(op.service()));
@@ -217,20 +230,43 @@ impl Runtime {
         Ok(rt)
     }
 
+    /// Opens the IPVS channel; keepalived's line and a permanent error when
+    /// it cannot (no ip_vs in this kernel).
+    fn open(&mut self) -> Result<(), ChildExit> {
+        if self.ipvs.is_some() {
+            return Ok(());
+        }
+        match Ipvs::open() {
+            Ok(i) => {
+                self.ipvs = Some(i);
+                Ok(())
+            }
+            Err(e) => {
+                tracing::info!("IPVS: Can't initialize ipvs: {}", init_error(&e));
+                Err(ChildExit::Fatal)
+            }
+        }
+    }
+
+    fn interface(&self) -> Interface {
+        self.ipvs.as_ref().map(Ipvs::interface).unwrap_or(Interface::Genl)
+    }
+
     /// lvs_timeouts: set what is configured (keeping the kernel's value for
     /// the others) after saving the originals; without any, restore them.
     fn set_timeouts(&mut self) {
+        let Some(ipvs) = self.ipvs.as_mut() else { return };
         let t = &self.globals.timeouts;
         if t.tcp.is_none() && t.tcpfin.is_none() && t.udp.is_none() {
             if let Some(orig) = self.orig_timeouts
-                && self.ipvs.set_timeouts(&orig).is_err()
+                && ipvs.set_timeouts(&orig).is_err()
             {
                 tracing::info!("Failed to set ipvs timeouts");
             }
             return;
         }
         if self.orig_timeouts.is_none() {
-            match self.ipvs.timeouts() {
+            match ipvs.timeouts() {
                 Ok(o) => self.orig_timeouts = Some(o),
                 Err(_) => tracing::info!("Failed to get IPVS timeouts"),
             }
@@ -241,7 +277,7 @@ impl Runtime {
             tcp_fin: t.tcpfin.unwrap_or(orig.tcp_fin),
             udp: t.udp.unwrap_or(orig.udp),
         };
-        if self.ipvs.set_timeouts(&want).is_err() {
+        if ipvs.set_timeouts(&want).is_err() {
             tracing::info!("Failed to set ipvs timeouts");
         }
     }
@@ -251,7 +287,7 @@ impl Runtime {
     fn sync(&mut self, managed: &HashSet<ServiceKey>, removal: Removal) {
         let desired = self.director.desired();
         let ops = diff::diff(&self.current, &desired, &|k| managed.contains(k), removal);
-        let iface = self.ipvs.interface();
+        let iface = self.interface();
         for (op, f) in self.apply(ops) {
             log_failure(&op, &f, iface);
         }
@@ -263,10 +299,11 @@ impl Runtime {
     /// that already exists is said, then set as wanted.
     fn apply(&mut self, ops: Vec<Op>) -> Vec<(Op, Failure)> {
         let mut report = Vec::new();
+        let Some(ipvs) = self.ipvs.as_mut() else { return report };
         if ops.is_empty() {
             return report;
         }
-        let failed = match self.ipvs.apply(&ops) {
+        let failed = match ipvs.apply(&ops) {
             Ok(f) => f,
             Err(e) => {
                 tracing::error!("IPVS: unable to program the table - {e}; reading it back");
@@ -291,15 +328,18 @@ impl Runtime {
                     retry.push(Op::EditDest(*s, *d, *a));
                     report.push((op, f));
                 }
-                (Op::DelDest(..), Failure::Errno(libc::ENOENT)) | (Op::DelService(_), Failure::Errno(libc::ESRCH)) => {
+                (Op::DelDest(..), Failure::Errno(libc::ENOENT | libc::ESRCH))
+                | (Op::DelService(_), Failure::Errno(libc::ESRCH)) => {
                     diff::record(&mut self.current, &op);
                     report.push((op, f));
                 }
                 _ => report.push((op, f)),
             }
         }
-        if !retry.is_empty() {
-            match self.ipvs.apply(&retry) {
+        if !retry.is_empty()
+            && let Some(ipvs) = self.ipvs.as_mut()
+        {
+            match ipvs.apply(&retry) {
                 Ok(f) => {
                     let mut f: HashMap<usize, Failure> = f.into_iter().collect();
                     for (i, op) in retry.into_iter().enumerate() {
@@ -319,32 +359,41 @@ impl Runtime {
     fn resync(&mut self) {
         let managed: HashSet<ServiceKey> =
             self.current.services().map(|s| s.key).chain(self.director.services().copied()).collect();
-        match read_table(&mut self.ipvs, &managed) {
+        let Some(ipvs) = self.ipvs.as_mut() else { return };
+        match read_table(ipvs, &managed) {
             Ok(t) => self.current = t,
             Err(e) => tracing::error!("IPVS: unable to read the kernel's table - {e}"),
         }
     }
 
-    fn reload(&mut self, ctx: &ChildContext) {
+    /// A new configuration; `Err` when IPVS is needed and cannot be opened
+    /// (keepalived stops then too).
+    fn reload(&mut self, ctx: &ChildContext) -> Result<(), ChildExit> {
         self.reloads = self.reloads.saturating_add(1);
-        tracing::debug!("Reinitializing ipvs");
         let lvs = &ctx.config.config.lvs;
         self.globals = lvs.globals.clone();
+        if needs_ipvs(lvs) || !self.current.is_empty() {
+            tracing::debug!("Reinitializing ipvs");
+            self.open()?;
+        }
         self.set_timeouts();
         let unbound =
             self.globals.sync_daemon.as_ref().filter(|d| d.instance.is_none()).map(syncd::Config::from_config);
-        self.syncd = match self.syncd.take() {
-            Some(b) => b.reload(&mut self.ipvs, unbound),
-            None => unbound.map(|c| syncd::Both::start(&mut self.ipvs, c)),
-        };
+        if let Some(ipvs) = self.ipvs.as_mut() {
+            self.syncd = match self.syncd.take() {
+                Some(b) => b.reload(ipvs, unbound),
+                None => unbound.map(|c| syncd::Both::start(ipvs, c)),
+            };
+        }
         let mut managed: HashSet<ServiceKey> = self.director.services().copied().collect();
         let specs = model::specs(lvs);
-        check_interface(self.ipvs.interface(), &specs);
+        check_interface(self.interface(), &specs);
         let events = self.director.reload(specs);
         managed.extend(self.director.services().copied());
         handle(events);
         let removal = removal_of(release_of(self.globals.flush_on_stop));
         self.sync(&managed, removal);
+        Ok(())
     }
 
     /// A health checker's verdict: the table follows.
@@ -362,7 +411,7 @@ impl Runtime {
                 self.current.services().map(|s| s.key).chain(self.director.services().copied()).collect();
             handle(self.director.shutdown(release));
             if release == Release::Flush {
-                if let Err(e) = self.ipvs.flush() {
+                if let Some(Err(e)) = self.ipvs.as_mut().map(Ipvs::flush) {
                     tracing::info!("IPVS cmd IP_VS_SO_SET_FLUSH({}) error: {e}", super::sockopt::set::FLUSH);
                 }
                 self.current = Table::default();
@@ -370,11 +419,12 @@ impl Runtime {
                 self.sync(&managed, removal_of(release));
             }
         }
+        let Some(ipvs) = self.ipvs.as_mut() else { return };
         if let Some(s) = self.syncd.take() {
-            s.stop(&mut self.ipvs);
+            s.stop(ipvs);
         }
         if let Some(orig) = self.orig_timeouts
-            && self.ipvs.set_timeouts(&orig).is_err()
+            && ipvs.set_timeouts(&orig).is_err()
         {
             tracing::info!("Failed to set ipvs timeouts");
         }
@@ -383,7 +433,8 @@ impl Runtime {
     /// The kernel's counters of our services.
     fn kernel_stats(&mut self) -> (HashMap<ServiceKey, ServiceEntry>, HashMap<ServiceKey, Vec<DestEntry>>) {
         let ours: HashSet<ServiceKey> = self.director.services().copied().collect();
-        let services: HashMap<ServiceKey, ServiceEntry> = match self.ipvs.services() {
+        let Some(ipvs) = self.ipvs.as_mut() else { return (HashMap::new(), HashMap::new()) };
+        let services: HashMap<ServiceKey, ServiceEntry> = match ipvs.services() {
             Ok(v) => v.into_iter().filter(|s| ours.contains(&s.key)).map(|s| (s.key, s)).collect(),
             Err(e) => {
                 tracing::warn!("IPVS: unable to read the counters - {e}");
@@ -392,7 +443,7 @@ impl Runtime {
         };
         let mut dests = HashMap::new();
         for k in services.keys() {
-            if let Ok(d) = self.ipvs.dests(k) {
+            if let Ok(d) = ipvs.dests(k) {
                 dests.insert(*k, d);
             }
         }
@@ -403,12 +454,16 @@ impl Runtime {
         let (s, d) = self.kernel_stats();
         let views = self.director.views();
         let counters = dump::counters(&views, &s, &d);
-        let iface = match self.ipvs.interface() {
-            Interface::Genl => "generic netlink",
-            Interface::Sockopt => "socket options",
+        let (iface, info, daemons) = match self.ipvs.as_mut() {
+            Some(i) => {
+                let name = match i.interface() {
+                    Interface::Genl => "generic netlink",
+                    Interface::Sockopt => "socket options",
+                };
+                (name, i.info().ok(), i.daemons().unwrap_or_default())
+            }
+            None => ("not opened (no virtual server)", None, Vec::new()),
         };
-        let info = self.ipvs.info().ok();
-        let daemons = self.ipvs.daemons().unwrap_or_default();
         dump::data(&views, &counters, iface, info.as_ref(), &daemons)
     }
 

@@ -310,6 +310,10 @@ impl Table {
         self.services.iter()
     }
 
+    pub(crate) fn is_empty(&self) -> bool {
+        self.services.is_empty()
+    }
+
     pub(crate) fn get(&self, key: &ServiceKey) -> Option<&TableService> {
         self.index.get(key).and_then(|&i| self.services.get(i))
     }

@@ -42,14 +42,12 @@ logs sockopt6.ours
 
 # Reload: traffic to every service first, so that the counters of the
 # entries a reload must not touch are not zero.
+# One connection attempt to each service (nothing answers; IPVS counts the
+# connection as it schedules it), one after the other.
 traffic_reload() {
-    _pids=""
     for v in 1 2 3 4 5; do
-        nc -w 1 10.11.0.$v 80 </dev/null >/dev/null 2>&1 &
-        _pids="$_pids $!"
+        nc -w 1 10.11.0.$v 80 </dev/null >/dev/null 2>&1
     done
-    # shellcheck disable=SC2086
-    wait $_pids
 }
 for who in theirs ours; do
     say "case reload $who"
@@ -59,11 +57,14 @@ for who in theirs ours; do
     start "$b" "reload.$who" /tmp/reload.conf
     settle
     traffic_reload
+    # The kernel adds up its counters every 2 s.
+    sleep 2.5
     views "reload.$who.before"
     cp /case/reload_b.conf /tmp/reload.conf
     kill -HUP "$(cat "/tmp/reload.$who.pid")"
     sleep 1
     settle
+    sleep 2.5
     views "reload.$who.reloaded"
     stop "reload.$who"
     views "reload.$who.after"
@@ -76,6 +77,9 @@ reset
 say "case traffic"
 sysctl -qw net.ipv4.ip_forward=1
 for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo 0 >"$f"; done
+# The DR server answers from the VIP through this director, which holds the
+# VIP too: let such packets in.
+sysctl -qw net.ipv4.conf.all.accept_local=1
 $IP netns add cli
 $IP netns add rs1
 $IP netns add rs2
@@ -114,7 +118,9 @@ for n in 1 2 3; do
     echo "rs$n" >/tmp/www$n/index.html
     $IP netns exec rs$n httpd -p 80 -h /tmp/www$n
 done
-get() { $IP netns exec cli wget -q -T 3 -O - "http://$1/" 2>&1 | tr -d '\n'; }
+# The body of http://$1/ from the client namespace (busybox's static wget
+# cannot run here: an HTTP/1.0 request through nc).
+get() { printf 'GET / HTTP/1.0\r\n\r\n' | $IP netns exec cli nc -w 3 "$1" 80 2>&1 | tail -n 1 | tr -d '\r\n'; }
 cp /case/traffic_a.conf /tmp/traffic.conf
 start "$OURS" traffic.ours /tmp/traffic.conf
 settle
@@ -122,12 +128,14 @@ settle
     for i in 1 2 3; do echo "nat-a $(get 10.10.0.80)"; done
     for i in 1 2 3; do echo "dr $(get 10.10.0.81)"; done
 } >/tmp/traffic.result
+sleep 2.5
 views traffic.ours.a
 cp /case/traffic_b.conf /tmp/traffic.conf
 kill -HUP "$(cat /tmp/traffic.ours.pid)"
 sleep 1
 settle
 for i in 1 2 3; do echo "nat-b $(get 10.10.0.80)"; done >>/tmp/traffic.result
+sleep 2.5
 views traffic.ours.b
 stop traffic.ours
 emit traffic.result /tmp/traffic.result

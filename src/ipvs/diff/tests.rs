@@ -22,7 +22,10 @@ fn w(weight: i32) -> DestAttrs {
     DestAttrs { fwd: fwd::MASQ, weight, ..DestAttrs::default() }
 }
 
-fn table(services: &[(ServiceKey, &str, &[(DestKey, DestAttrs)])]) -> Table {
+/// A service, its scheduler and its destinations.
+type Entry<'a> = (ServiceKey, &'a str, &'a [(DestKey, DestAttrs)]);
+
+fn table(services: &[Entry<'_>]) -> Table {
     let mut t = Table::default();
     for (k, sched, dests) in services {
         let s = t.upsert(*k, attrs(sched));
