@@ -31,7 +31,7 @@ pub(crate) fn counters(
             let spec = v.spec;
             let mut c = VsCounters { name: spec.name.clone(), ..VsCounters::default() };
             let servers: Vec<&RsSpec> = spec.real_servers.iter().chain(spec.sorry.iter()).collect();
-            c.rs = servers.iter().map(|r| (r.name.clone(), [0; 3], Stats::default())).collect();
+            c.rs = servers.iter().map(|r| (r.name(), [0; 3], Stats::default())).collect();
             for svc in &spec.services {
                 if let Some(s) = services.get(svc) {
                     c.stats.add(&s.stats);
@@ -141,7 +141,7 @@ pub(crate) fn data(
         }
         let _ = writeln!(out, "   quorum = {}, hysteresis = {}", s.quorum, s.hysteresis);
         if let Some(ss) = &s.sorry {
-            let _ = writeln!(out, "   sorry server = {}", ss.name);
+            let _ = writeln!(out, "   sorry server = {}", ss.name());
             let _ = writeln!(out, "     forwarding method = {}", fwd_line(&ss.attrs));
             let _ = writeln!(out, "     Inhibit on failure is {}", if ss.inhibit { "ON" } else { "OFF" });
             let _ = writeln!(out, "     in use = {}", u8::from(v.sorry_active));

@@ -44,8 +44,8 @@ pub(crate) struct RsSpec {
     /// Address and port (ports resolved as keepalived does: a NAT server
     /// without a port takes the virtual server's).
     pub(crate) addr: SocketAddr,
-    /// keepalived's name for it: `[IP]:proto:PORT`.
-    pub(crate) name: String,
+    /// Its virtual server's protocol (`IPPROTO_*`, 0 for a fwmark), for its name.
+    pub(crate) proto: u16,
     /// The configured weight.
     pub(crate) weight: u32,
     /// Forwarding method, tunnel settings and thresholds (the weight is filled in per state).
@@ -89,6 +89,14 @@ pub(crate) struct VsSpec {
     pub(crate) quorum_down: Option<Script>,
     /// For a group: its name and entries (reload messages).
     pub(crate) group: Option<(String, Vec<GroupEntry>)>,
+}
+
+impl RsSpec {
+    /// keepalived's name for it: `[IP]:proto:PORT` (made when a line says it:
+    /// a large configuration has tens of thousands of real servers).
+    pub(crate) fn name(&self) -> String {
+        trio(&self.addr, self.proto)
+    }
 }
 
 impl VsSpec {
@@ -221,7 +229,7 @@ fn rs_spec(vs: &VirtualServer, rs: &RealServer, proto: u16, inhibit: bool, fixed
     };
     RsSpec {
         addr,
-        name: trio(&addr, proto),
+        proto,
         weight: rs.weight,
         attrs,
         inhibit,
@@ -415,8 +423,8 @@ impl VsState {
         if self.sorry_active { spec.inhibit } else { st.alive || spec.inhibit }
     }
 
-    fn sorry_name(&self) -> &str {
-        self.spec.sorry.as_ref().map(|s| s.name.as_str()).unwrap_or("")
+    fn sorry_name(&self) -> String {
+        self.spec.sorry.as_ref().map(RsSpec::name).unwrap_or_default()
     }
 
     fn quorum_script(&self, out: &mut Vec<Event>) {
@@ -471,7 +479,7 @@ impl VsState {
                 out.push(Event::Log(format!(
                     "{} sorry server {} to VS {name}",
                     if s.inhibit { "Enabling" } else { "Adding" },
-                    s.name
+                    s.name()
                 )));
                 out.push(Event::Log(format!("Removing alive servers from the pool for VS {name}")));
                 self.sorry_active = true;
@@ -569,10 +577,10 @@ impl Director {
     /// that changed are said, and every quorum is decided again).
     pub(crate) fn reload(&mut self, specs: Vec<VsSpec>) -> Vec<Event> {
         let mut out = Vec::new();
-        let new_ids: std::collections::HashSet<&VsId> = specs.iter().map(|s| &s.id).collect();
+        let new_ids: HashMap<&VsId, &VsSpec> = specs.iter().map(|s| (&s.id, s)).collect();
         let mut kept: HashMap<VsId, VsState> = HashMap::new();
         for mut v in std::mem::take(&mut self.vs) {
-            if !new_ids.contains(&v.spec.id) {
+            let Some(next) = new_ids.get(&v.spec.id).copied() else {
                 match &v.spec.group {
                     Some((g, _)) => out.push(Event::Log(format!("Removing Virtual Server Group [{g}]"))),
                     None => out.push(Event::Log(format!("Removing Virtual Server {}", v.spec.name))),
@@ -583,8 +591,7 @@ impl Director {
                 }
                 v.quorum_lost_notify(&mut out);
                 continue;
-            }
-            let Some(next) = specs.iter().find(|s| s.id == v.spec.id) else { continue };
+            };
             if let (Some((g, new_entries)), Some((_, old_entries))) = (&next.group, &v.spec.group) {
                 group_changes(g, v.spec.proto, old_entries, new_entries, &mut out);
             }
@@ -592,7 +599,7 @@ impl Director {
             for i in 0..v.rs.len() {
                 let Some(r) = v.spec.real_servers.get(i) else { continue };
                 if !next.real_servers.iter().any(|n| n.addr == r.addr) {
-                    out.push(Event::Log(format!("service {} no longer exist", r.name)));
+                    out.push(Event::Log(format!("service {} no longer exist", r.name())));
                     remove_rs(&mut v, i, false, &mut out);
                 }
             }
@@ -601,7 +608,7 @@ impl Director {
             match (&v.spec.sorry, &next.sorry) {
                 (Some(o), Some(n)) if o.addr == n.addr => {}
                 (Some(o), _) if v.sorry_active => {
-                    out.push(Event::Log(format!("Removing sorry server {} from VS {}", o.name, v.spec.name)));
+                    out.push(Event::Log(format!("Removing sorry server {} from VS {}", o.name(), v.spec.name)));
                     v.sorry_active = false;
                 }
                 _ => {}
@@ -623,7 +630,7 @@ impl Director {
                         out.push(Event::Log(format!(
                             "Changing weight from {old_w} to {new_w} for {}active service {} of VS {}",
                             if new.alive { "" } else { "in" },
-                            r.name,
+                            r.name(),
                             st.spec.name
                         )));
                     }
@@ -650,7 +657,7 @@ impl Director {
                 real_weight(cur.weight),
                 real_weight(new_weight),
                 if cur.alive { "" } else { "in" },
-                spec.name,
+                spec.name(),
                 st.spec.name
             )));
         }
@@ -671,7 +678,7 @@ impl Director {
             } else {
                 "from"
             };
-            out.push(Event::Log(format!("{verb} service {} {to} VS {}", spec.name, st.spec.name)));
+            out.push(Event::Log(format!("{verb} service {} {to} VS {}", spec.name(), st.spec.name)));
             if let Some(r) = st.rs.get_mut(i) {
                 r.alive = v.up;
             }
@@ -707,7 +714,7 @@ impl Director {
                     out.push(Event::Log(format!(
                         "Shutting down {}service {} from VS {}",
                         if spec.inhibit && !st.alive { "(inhibited) " } else { "" },
-                        spec.name,
+                        spec.name(),
                         v.spec.name
                     )));
                     if st.alive && v.spec.omega {
@@ -763,7 +770,7 @@ fn remove_rs(v: &mut VsState, i: usize, stopping: bool, out: &mut Vec<Event>) {
             "{} {}service {} from VS {}",
             if stopping { "Shutting down" } else { "Removing" },
             if spec.inhibit && !st.alive { "(inhibited) " } else { "" },
-            spec.name,
+            spec.name(),
             v.spec.name
         )));
     }

@@ -230,7 +230,7 @@ mount -t tmpfs tmpfs /run
 mkdir -p /run/netns
 ip link set lo up
 for m in $MODULES; do modprobe \$m 2>/dev/null; done
-echo "@@BOOTED \$(uname -r)"
+echo; echo "@@BOOTED \$(uname -r)"
 cd /case
 sh /case/run.sh
 echo "@@RC \$?"

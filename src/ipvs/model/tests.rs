@@ -106,7 +106,7 @@ fn services_and_destinations_from_the_configuration() {
     );
     // A NAT server without a port takes the service's.
     assert_eq!(s[0].real_servers[1].addr, sa("10.1.0.2:80"));
-    assert_eq!(s[0].real_servers[1].name, "[10.1.0.2]:tcp:80");
+    assert_eq!(s[0].real_servers[1].name(), "[10.1.0.2]:tcp:80");
     assert_eq!(s[1].name, "FWM 7");
     assert_eq!(s[1].proto, 0);
     assert_eq!(s[1].services, vec![ServiceKey::fwmark(Family::Inet, 7)]);
