@@ -12,7 +12,7 @@ use clap::Parser;
 /// The default configuration file.
 pub const DEFAULT_CONFIG_FILE: &str = "/etc/keepalived/keepalived.conf";
 /// Where `-g` without a file name logs to.
-pub const DEFAULT_LOG_FILE: &str = "/tmp/keepalived.log";
+pub(crate) const DEFAULT_LOG_FILE: &str = "/tmp/keepalived.log";
 
 /// Every option of `keepalived`.
 #[derive(Clone, Debug, Parser, PartialEq, Eq)]
@@ -384,7 +384,7 @@ const SHORTS: &[(char, &str)] = &[
 /// TDATA/TDUMP exist only in upstream builds with thread dumps, which Debian's
 /// and ours are not, so they are unknown here too.
 pub fn signum(name: &str) -> Option<i32> {
-    use crate::watchdog::signals;
+    use crate::signals;
     match name {
         "STOP" => Some(libc::SIGTERM),
         "RELOAD" => Some(libc::SIGHUP),
@@ -484,7 +484,7 @@ pub fn usage(prog: &str) -> String {
 impl Options {
     /// Options accepted for compatibility whose subsystem keepalived-rs does not
     /// have yet: one line each, logged at start-up.
-    pub fn not_yet_notes(&self) -> Vec<String> {
+    pub(crate) fn not_yet_notes(&self) -> Vec<String> {
         let mut v = Vec::new();
         let mut note = |on: bool, opt: &str, what: &str| {
             if on {
@@ -507,7 +507,7 @@ impl Options {
 
     /// The log file for a process: `-g FILE` with `_vrrp`, `_healthcheckers` or
     /// `_bfd` inserted before the last '.' of the file name.
-    pub fn log_file_for(&self, suffix: Option<&str>) -> Option<PathBuf> {
+    pub(crate) fn log_file_for(&self, suffix: Option<&str>) -> Option<PathBuf> {
         let base = self.log_file.as_ref()?;
         let Some(suffix) = suffix else { return Some(base.clone()) };
         let name = base.file_name()?.to_string_lossy().into_owned();

@@ -194,7 +194,7 @@ const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Au
 
 /// `Thu Nov 26 12:01:23 2026`, the ctime(3) layout keepalived prefixes console lines with.
 pub fn console_time(secs: i64) -> String {
-    match crate::watchdog::sys::local_time(secs) {
+    match crate::sys::local_time(secs) {
         Some(t) => format!(
             "{} {} {:2} {:02}:{:02}:{:02} {}",
             DAYS.get(t.weekday as usize).unwrap_or(&"???"),
@@ -211,7 +211,7 @@ pub fn console_time(secs: i64) -> String {
 
 /// The RFC 3164 timestamp `Nov 26 12:01:23`.
 fn syslog_time(secs: i64) -> String {
-    match crate::watchdog::sys::local_time(secs) {
+    match crate::sys::local_time(secs) {
         Some(t) => format!(
             "{} {:2} {:02}:{:02}:{:02}",
             MONTHS.get(t.month as usize).unwrap_or(&"???"),

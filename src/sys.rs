@@ -1,6 +1,17 @@
-//! The few system calls that need `unsafe`, each wrapped in a safe function.
-//! Besides this module, only `watchdog::sys` (process control: fork, signals,
-//! prctl, namespaces) uses `unsafe`.
+//! The few system calls that need `unsafe`, each wrapped in a safe function:
+//! the only `unsafe` of the crate. Every block says why it is sound in a
+//! `// SAFETY:` comment (clippy's `undocumented_unsafe_blocks` is denied).
+//!
+//! - here: sockets (options, `AF_PACKET` bind, `recvmsg`), tokio
+//!   registration, the timerfd, heap trimming;
+//! - [`process`]: fork, setsid, prctl, signal masks, waitpid, namespaces;
+//! - [`time`]: local time for log lines.
+
+mod process;
+mod time;
+
+pub(crate) use process::*;
+pub(crate) use time::local_time;
 
 use std::io;
 use std::mem::{size_of, zeroed};
@@ -170,4 +181,129 @@ pub(crate) fn getsockopt_bytes(
     let rc = unsafe { libc::getsockopt(fd.as_raw_fd(), level, name, buf.as_mut_ptr().cast(), &mut len) };
     check(rc)?;
     Ok((len as usize).min(buf.len()))
+}
+
+// ---- Scripts (src/script): credentials in the child, pidfds, process groups ----
+
+/// The effective user and group ids of this process.
+pub(crate) fn effective_ids() -> (u32, u32) {
+    // SAFETY: geteuid and getegid take no arguments and always succeed.
+    unsafe { (libc::geteuid(), libc::getegid()) }
+}
+
+/// Makes a script's child switch to `uid`/`gid` with supplementary `groups`
+/// between fork and exec (setgroups, setgid, setuid, in that order, as
+/// upstream's child does), reset every signal to its default action, and ask
+/// for SIGTERM when the thread that spawned it dies (PR_SET_PDEATHSIG, set
+/// after the id change, which would clear it), and mark inherited
+/// descriptors above 2 close-on-exec. `apply_ids` false leaves the
+/// ids alone (a non-root process that runs scripts as itself cannot call
+/// setgroups).
+pub(crate) fn script_child_setup(
+    cmd: &mut std::process::Command,
+    uid: u32,
+    gid: u32,
+    groups: Vec<u32>,
+    apply_ids: bool,
+) {
+    use std::os::unix::process::CommandExt;
+    let groups: Vec<libc::gid_t> = groups;
+    let last_signal = libc::SIGRTMAX();
+    let setup = move || -> io::Result<()> {
+        if apply_ids {
+            // SAFETY: the pointer and length describe `groups`, allocated before fork.
+            check(unsafe { libc::setgroups(groups.len(), groups.as_ptr()) })?;
+            // SAFETY: plain system calls without pointers.
+            check(unsafe { libc::setgid(gid) })?;
+            // SAFETY: as above.
+            check(unsafe { libc::setuid(uid) })?;
+        }
+        // Every signal to its default action, glibc's own (32, 33) too,
+        // which its wrappers refuse and its posix_spawn leaves ignored in the
+        // programs it starts: through the system call, with an all-zero
+        // action, which is SIG_DFL in every architecture's layout.
+        let dfl = [0u64; 4];
+        for sig in 1..=last_signal {
+            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                // SAFETY: `dfl` is a readable all-zero kernel sigaction of at
+                // least the kernel's size; the old action is not asked for.
+                // Errors are ignored (nothing to reset).
+                unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, dfl.as_ptr(), std::ptr::null::<u64>(), 8usize) };
+            }
+        }
+        // Descriptors inherited without close-on-exec (ours all have it)
+        // are closed by the exec; std's own error pipe stays usable until
+        // then. Linux 5.11+; earlier kernels leave them.
+        // SAFETY: close_range takes numbers and flags; no memory is involved.
+        unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC) };
+        // SAFETY: PR_SET_PDEATHSIG takes a signal number; no memory is involved.
+        check(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM as libc::c_ulong, 0, 0, 0) })?;
+        Ok(())
+    };
+    // SAFETY: the closure runs in the forked child before exec and only makes
+    // async-signal-safe system calls (setgroups, setgid, setuid, signal,
+    // prctl) on data allocated before the fork; it allocates nothing.
+    unsafe { cmd.pre_exec(setup) };
+}
+
+/// A pidfd for child `pid`, registered with the current tokio reactor: it
+/// turns readable when the child exits. `Err` with ENOSYS on kernels before
+/// 5.3.
+pub(crate) fn async_pidfd(pid: u32) -> io::Result<tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let pid = libc::pid_t::try_from(pid).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: pidfd_open takes a pid and flags; no memory is involved.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let fd = libc::c_int::try_from(fd).map_err(|_| io::Error::from(io::ErrorKind::InvalidData))?;
+    // SAFETY: the kernel just returned `fd` (close-on-exec); nothing else owns it.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: the OwnedFd keeps the descriptor open until the AsyncFd that
+    // now owns it is dropped.
+    unsafe { tokio::io::unix::AsyncFd::register(owned) }.map_err(|e| e.into_parts().1)
+}
+
+/// How a child process ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ChildEnd {
+    Exited(i32),
+    Signalled(i32),
+}
+
+/// Whether child `pid` has ended, without blocking: `None` while it runs.
+/// With `reap` false the child stays a zombie (WNOWAIT), so its pid, and the
+/// process group it leads, cannot be reused until it is reaped.
+pub(crate) fn child_ended(pid: u32, reap: bool) -> io::Result<Option<ChildEnd>> {
+    let id = libc::id_t::from(pid);
+    let mut flags = libc::WEXITED | libc::WNOHANG;
+    if !reap {
+        flags |= libc::WNOWAIT;
+    }
+    // SAFETY: siginfo_t is plain data; all-zero is a valid value.
+    let mut info: libc::siginfo_t = unsafe { zeroed() };
+    // SAFETY: `info` is a valid out-pointer for the call.
+    check(unsafe { libc::waitid(libc::P_PID, id, &mut info, flags) })?;
+    // SAFETY: waitid filled `info` for a child (si_pid stays 0 when none
+    // changed state), so the child fields are the ones to read.
+    let (child, status) = unsafe { (info.si_pid(), info.si_status()) };
+    if child == 0 {
+        return Ok(None);
+    }
+    Ok(Some(match info.si_code {
+        libc::CLD_EXITED => ChildEnd::Exited(status),
+        _ => ChildEnd::Signalled(status),
+    }))
+}
+
+/// Sends `sig` to every process of process group `pgid` (kill(-pgid)).
+pub(crate) fn kill_process_group(pgid: u32, sig: i32) -> io::Result<()> {
+    let pgid = libc::pid_t::try_from(pgid).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    if pgid <= 1 {
+        // Never signal our own group (0), init's (1) or every process (-1).
+        return Err(io::Error::from(io::ErrorKind::InvalidInput));
+    }
+    // SAFETY: no memory involved; -pgid (< -1) targets exactly that group.
+    check(unsafe { libc::kill(-pgid, sig) }).map(|_| ())
 }

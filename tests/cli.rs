@@ -113,9 +113,15 @@ fn config_test_exit_codes() {
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(err, "");
 
+    // keepalived 2.2.7: a missing file or a directory is only noted, and
+    // `-t` exits 0 (the daemon does not start: exit status 6).
     let (code, err) = t(&data("does-not-exist.conf"));
-    assert_eq!(code, Some(3), "{err}");
-    assert!(err.contains("could not be opened"), "{err}");
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("Config files missing '") && !err.contains("os error"), "{err}");
+    let dir = data("");
+    let (code, err) = t(dir.parent().unwrap_or(&dir));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("is a directory - skipping"), "{err}");
 
     // The mapping from diagnostics to a status is the config module's; the
     // binary must print each diagnostic and exit with that status.
@@ -215,4 +221,52 @@ fn config_test_with_dump_prints_the_dump() {
     let out = run(&["-t", "-d", "-f", &path.to_string_lossy()]);
     assert_eq!(out.status.code(), Some(loaded.exit_code()));
     assert!(text(&out.stderr).ends_with(&dump), "{}", text(&out.stderr));
+}
+
+#[test]
+fn config_test_of_a_binary_file_echoes_no_control_bytes() {
+    let s = Scratch::new("bin");
+    let conf = s.path("binary.conf");
+    std::fs::write(&conf, b"\x01\x02bin\x1b[2Jary\x7f\n{\n").expect("write binary config");
+    let out = run(&["-t", "-f", &conf]);
+    // keepalived 2.2.7 exits 5 on it (and echoes the bytes raw).
+    assert_eq!(out.status.code(), Some(5));
+    let err = text(&out.stderr);
+    assert!(err.contains("Unknown keyword '^A^Bbin^[[2Jary^?'"), "{err}");
+    assert!(
+        !out.stderr.iter().any(|&b| (b < 0x20 && b != b'\n') || b == 0x7f),
+        "raw control bytes on the terminal: {:?}",
+        err
+    );
+}
+
+#[test]
+fn config_test_statuses_are_keepalived_2_2_7s() {
+    let s = Scratch::new("st");
+    let t = |name: &str, text: &str| {
+        let conf = s.path(name);
+        std::fs::write(&conf, text).expect("write config");
+        let out = run(&["-t", "-f", &conf]);
+        (out.status.code(), text_of(&out.stderr))
+    };
+    // A keyword missing its parameter: keepalived stops reading, exit 2.
+    let (code, err) = t("abort.conf", "global_defs {\n  smtp_server\n  router_id\n}\n");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(
+            "Line 2) *** Configuration line starting `smtp_server` is missing a parameter after keyword `smtp_server` at word position 2"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("Line 3)"), "nothing after it is read: {err}");
+    // Anything else reported: 5, typos and missing braces included.
+    let (code, err) = t("typo.conf", "global_defs {\n  router_idd x\n}\n");
+    assert_eq!(code, Some(5), "{err}");
+    let (code, err) = t("brace.conf", "global_defs {\n  router_id x\n");
+    assert_eq!(code, Some(5), "{err}");
+    assert!(err.contains("There are 1 missing '}'s or extra '{'s"), "{err}");
+}
+
+fn text_of(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
 }

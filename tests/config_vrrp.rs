@@ -15,13 +15,19 @@ use keepalived_rs::config::preprocess::Options;
 use keepalived_rs::config::validate::SystemView;
 use keepalived_rs::config::{Loaded, load};
 
+mod common;
+
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/config/vrrp").join(name)
 }
 
 /// The machine the tests pretend to run on.
 fn system(ifaces: &[&str]) -> SystemView {
-    SystemView { interfaces: ifaces.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>(), interfaces_known: true }
+    SystemView {
+        interfaces: ifaces.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>(),
+        interfaces_known: true,
+        ..SystemView::default()
+    }
 }
 
 fn load_data(name: &str) -> Loaded {
@@ -110,7 +116,7 @@ fn basic_instance_model() {
 #[test]
 fn parse_errors_and_ranges() {
     let l = golden("errors");
-    assert_eq!(l.exit_code(), 4);
+    assert_eq!(l.exit_code(), 5);
     let i = l.config.vrrp.instance("VI_1").expect("VI_1");
     assert_eq!(i.priority, 100, "an invalid priority leaves the default");
     assert_eq!(i.auth, Some(Auth::Pass(b"abcdefgh".to_vec())), "auth_pass truncated to 8 bytes");
@@ -148,7 +154,7 @@ fn completion_rules() {
     assert!(!i.nopreempt && i.preempt_delay.is_zero());
     let i = l.config.vrrp.instance("V3AUTH").expect("instance");
     assert_eq!(i.auth, None);
-    assert_eq!(l.exit_code(), 4);
+    assert_eq!(l.exit_code(), 5);
 }
 
 #[test]
@@ -164,16 +170,16 @@ fn strict_mode() {
 fn missing_vrid_stops_checking() {
     let l = golden("no_vrid");
     // A general configuration error, after which upstream checks nothing more.
-    assert_eq!(l.exit_code(), 4);
+    assert_eq!(l.exit_code(), 5);
     assert_eq!(l.diags.iter().filter(|d| d.span.is_none()).count(), 1);
 }
 
 #[test]
 fn no_vip() {
     let l = golden("no_vip");
-    assert_eq!(l.exit_code(), 4);
+    assert_eq!(l.exit_code(), 5);
     let l = golden("no_vip_v3");
-    assert_eq!(l.exit_code(), 4);
+    assert_eq!(l.exit_code(), 5);
 }
 
 #[test]
@@ -181,7 +187,7 @@ fn sync_groups() {
     let l = golden("sync");
     let names: Vec<&str> = l.config.vrrp.sync_groups.iter().map(|g| g.name.as_str()).collect();
     assert_eq!(names, ["G1", "G3"], "EMPTY and G2 are removed");
-    assert_eq!(l.exit_code(), 4);
+    assert_eq!(l.exit_code(), 5);
 }
 
 #[test]
@@ -200,7 +206,7 @@ fn addresses_routes_rules() {
     assert_eq!(i.vips.len(), 3);
     assert_eq!(i.routes.len(), 5);
     assert_eq!(i.rules.len(), 2);
-    assert_eq!(l.exit_code(), 4);
+    assert_eq!(l.exit_code(), 5);
 }
 
 #[test]
@@ -211,14 +217,14 @@ fn globals() {
     assert_eq!(g.version, 2, "invalid version ignored");
     assert_eq!(g.mcast_group4.to_string(), "224.0.0.18", "non-multicast group ignored");
     assert_eq!(g.mcast_group6.to_string(), "ff02::1");
-    assert_eq!(l.exit_code(), 4);
+    assert_eq!(l.exit_code(), 5);
 }
 
 #[test]
 fn missing_interfaces() {
     let l = golden("interfaces");
-    // keepalived 2.4 cannot run with a missing interface (CONFIG_BAD_IF).
-    assert_eq!(l.exit_code(), 3);
+    // keepalived cannot run with a missing interface; -t exits 5 as 2.2.7 does.
+    assert_eq!(l.exit_code(), 5);
     assert!(!l.runnable());
     assert!(l.diags.iter().any(|d| d.class == Class::Reference && d.span.is_none()));
 }
@@ -236,12 +242,10 @@ fn script_security_counts_existing_programs_only() {
     assert!(!l.diags.iter().any(|d| d.class == Class::ScriptSecurity), "{:?}", messages(&l));
     let l = load_data("security_present.conf");
     assert_eq!(l.diags.iter().filter(|d| d.class == Class::ScriptSecurity).count(), 1);
-    assert_eq!(l.exit_code(), 5);
+    assert_eq!(l.exit_code(), 6);
 }
 
 // ------------------------------------------------------------ sample configs
-
-const SAMPLES: &str = "/work/shared/conformance/keepalived-samples";
 
 /// Messages about keywords of other parts, not ours to judge here.
 fn other_parts(msg: &str) -> bool {
@@ -265,7 +269,7 @@ fn other_parts(msg: &str) -> bool {
 
 /// 2.2.7's messages for one sample, from MESSAGES-2.2.7.txt.
 fn expected_messages(sample: &str) -> Option<Vec<String>> {
-    let text = std::fs::read_to_string(Path::new(SAMPLES).join("MESSAGES-2.2.7.txt")).ok()?;
+    let text = std::fs::read_to_string(common::samples_dir().join("MESSAGES-2.2.7.txt")).ok()?;
     let mut out = Vec::new();
     let mut inside = false;
     for line in text.lines() {
@@ -297,14 +301,15 @@ fn samples_give_upstream_messages() {
         "keepalived.conf.SSL_GET",
         "keepalived.conf.conditional_conf",
     ];
-    let Some(_) = expected_messages("keepalived.conf.vrrp") else {
-        eprintln!("samples not available, skipping");
-        return;
-    };
+    assert!(
+        expected_messages("keepalived.conf.vrrp").is_some(),
+        "{}: no MESSAGES-2.2.7.txt",
+        common::samples_dir().display()
+    );
     let killall =
         std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).any(|d| d.join("killall").is_file());
     for s in samples {
-        let Some(mut expected) = expected_messages(s) else { continue };
+        let Some(mut expected) = expected_messages(s) else { panic!("MESSAGES-2.2.7.txt unreadable") };
         // The static blocks belong to the global part: leave their lines out,
         // and the rule preference they shift.
         let ours = |m: &String| !(s.ends_with("vrrp.rules") && (m.contains("Line 10)") || m.contains("Line 11)")));
@@ -313,7 +318,7 @@ fn samples_give_upstream_messages() {
         if !killall {
             expected.retain(|m| !m.starts_with("SECURITY VIOLATION"));
         }
-        let path = Path::new(SAMPLES).join(s);
+        let path = common::samples_dir().join(s);
         let l = load(&path, &Options::default(), &sys);
         let got: Vec<String> = messages(&l)
             .into_iter()
@@ -321,7 +326,7 @@ fn samples_give_upstream_messages() {
             // Without killall, upstream would disable the scripts using it.
             .filter(|m| killall || !m.starts_with("Disabling track script"))
             // Paths as 2.2.7 printed them (run from the samples directory).
-            .map(|m| m.replace(&format!("{SAMPLES}/"), ""))
+            .map(|m| m.replace(&format!("{}/", common::samples_dir().display()), ""))
             .filter(ours)
             .map(norm)
             .collect();
@@ -344,7 +349,7 @@ fn script_and_tracker_blocks() {
     let p2 = v.track_processes.iter().find(|p| p.name == "p2").expect("p2");
     assert_eq!((p2.quorum, p2.quorum_max), (1, Some(1)), "quorum above quorum_max ignored");
     // /bin/true exists and script_security is off.
-    assert_eq!(l.exit_code(), 5);
+    assert_eq!(l.exit_code(), 6);
 }
 
 #[test]
@@ -423,7 +428,7 @@ fn scripts_whose_program_is_missing_are_disabled() {
     let tracked: Vec<&str> = a.tracking.scripts.iter().map(|t| t.name.value.as_str()).collect();
     assert_eq!(tracked, ["redirect"], "a shell redirection is run unchecked");
     assert!(!l.diags.iter().any(|d| d.class == Class::ScriptSecurity));
-    assert_eq!(l.exit_code(), 4);
+    assert_eq!(l.exit_code(), 5);
 }
 
 #[test]
@@ -463,7 +468,7 @@ fn unicast_peer_options() {
     let peers: Vec<String> = a.unicast_peers.iter().map(|p| p.addr.to_string()).collect();
     assert_eq!(peers, ["10.0.0.2", "10.0.0.3", "10.0.0.4"]);
     assert_eq!(a.unicast_peers.get(2).and_then(|p| p.max_ttl), None, "300 is out of range");
-    assert_eq!(l.exit_code(), 4);
+    assert_eq!(l.exit_code(), 5);
 }
 
 #[test]

@@ -252,6 +252,20 @@ fn quorum_sorry_server_inhibit_and_alpha() {
 }
 
 #[test]
+fn quorum_and_notify_scripts_run_as_keepalived_runs_them() {
+    let Some(vm) = vm() else { return };
+    let (ours, theirs) = (vm.file("scripts.ours.result"), vm.file("scripts.theirs.result"));
+    assert_eq!(ours, theirs, "the scripts that ran differ from keepalived 2.2.7's");
+    // Gained at start, started down with its sorry server, rs_init_notifies,
+    // and omega at shutdown.
+    for line in ["quorum_up vs1", "quorum_down vs2", "notify_up rs1", "notify_down rs1", "quorum_down vs1"] {
+        assert!(ours.contains(line), "{line} did not run:\n{ours}");
+    }
+    let theirs_log = table_lines(&vm.log("scripts.theirs.log"));
+    assert_eq!(table_lines(&vm.log("scripts.ours.log")), theirs_log);
+}
+
+#[test]
 fn sync_daemon_and_timeouts_from_the_checker() {
     same_as_keepalived("syncd");
     if let Some(vm) = vm() {

@@ -7,13 +7,15 @@
 //! ```text
 //! param priority 100            # InstanceParams before `start`
 //! start 0                       # Instance::new at t=0
+//! resume 0                      # or Instance::resume_master (a MASTER across a reload)
 //!   log (VI_1) Entering BACKUP STATE (init)
 //!   transition INIT BACKUP
 //!   state BACKUP
 //!   deadline 3.609375           # next_deadline(), or `none`
 //! advert 1 from 10.0.0.2 prio 150 int 1 [addrs a,b] [version 3]
-//! timer 3.609375 | fault T | up T | priority T N | shutdown T
+//! timer 3.609375 | fault T | up T | priority T N | shutdown T [keep]
 //! ```
+//! `shutdown T keep` is a stop with `--dont-release-vrrp` (`Shutdown { release: false }`).
 //! Actions render as `send-advert P`, `add-vips accept|no-accept`,
 //! `remove-vips accept|no-accept`, `garp REPEAT INTERVAL`,
 //! `transition FROM TO`, `master-rx-lower-prio FROM`, `stopped`,
@@ -181,7 +183,8 @@ fn parse_input(words: &[&str], inst_params: &InstanceParams) -> Result<Input, St
         ["timer", ..] => Ok(Input::Timer),
         ["fault", ..] => Ok(Input::Fault(true)),
         ["up", ..] => Ok(Input::Fault(false)),
-        ["shutdown", ..] => Ok(Input::Shutdown),
+        ["shutdown", _] => Ok(Input::Shutdown { release: true }),
+        ["shutdown", _, "keep"] => Ok(Input::Shutdown { release: false }),
         ["priority", _, n] => Ok(Input::Priority(n.parse().map_err(|e| format!("bad priority: {e}"))?)),
         ["advert", _, rest @ ..] => {
             let mut adv = RxAdvert {
@@ -233,12 +236,13 @@ fn run_file(name: &str) {
         let now = base + at;
         let (i, actions) = match (words.first(), inst.take()) {
             (Some(&"start"), None) => Instance::new(params.clone(), now),
+            (Some(&"resume"), None) => Instance::resume_master(params.clone(), now),
             (Some(_), Some(mut i)) => {
                 let input = parse_input(&words, i.params()).unwrap_or_else(|e| panic!("{name}:{}: {e}", step.line_no));
                 let actions = i.handle(now, input);
                 (i, actions)
             }
-            _ => panic!("{name}:{}: `start` must come first, once", step.line_no),
+            _ => panic!("{name}:{}: `start` or `resume` must come first, once", step.line_no),
         };
         let got = render_step(&i, base, &actions);
         if got != step.expected {
@@ -288,6 +292,10 @@ conformance! {
     shutdown_from_backup => "23-shutdown-backup.txt",
     owner_starting_in_fault_ipv6 => "24-owner-start-fault.txt",
     vrrp_startup_delay => "25-startup-delay.txt",
+    master_resumes_after_reload => "26-resume-master.txt",
+    resumed_v3_master => "27-resume-v3.txt",
+    resume_in_fault_starts_in_fault => "28-resume-fault.txt",
+    shutdown_keeping_the_vips => "29-shutdown-keep.txt",
 }
 
 #[test]
@@ -400,4 +408,57 @@ fn absurd_durations_do_not_overflow() {
     inst.handle(now, Input::Priority(i32::MAX));
     inst.handle(now, Input::Priority(i32::MIN));
     assert_eq!(inst.effective_priority(), 1);
+}
+
+/// `Instance::resume_master` is what the runtime used to do by hand: start
+/// the instance as if Master_Down_Interval had already passed, take it over
+/// with a timer, and drop the state change from the actions.
+#[test]
+fn resume_master_is_a_takeover_without_its_report() {
+    use keepalived_rs::vrrp::fsm::LogKind;
+    use keepalived_rs::vrrp::timer::master_down_interval;
+    let base =
+        InstanceParams::new("VI_1", 51, IpAddr::from([10, 0, 0, 1])).with_vips(vec![IpAddr::from([10, 0, 0, 100])]);
+    let mut variants = vec![base.clone()];
+    let mut p = base.clone();
+    p.version = Version::V3;
+    p.advert_interval = Duration::from_millis(350);
+    variants.push(p);
+    let mut p = base.clone();
+    p.priority = 255;
+    p.initial_state = InitialState::Master;
+    p.garp.master_delay = Duration::ZERO;
+    variants.push(p);
+    let mut p = base.clone();
+    p.startup_delay = Duration::from_secs(30);
+    p.garp.master_refresh = Duration::from_secs(2);
+    p.accept = false;
+    variants.push(p);
+    let now = Instant::now() + Duration::from_secs(1000);
+    for params in variants {
+        let (mut resumed, actions) = Instance::resume_master(params.clone(), now);
+        let mut old_params = params.clone();
+        old_params.startup_delay = Duration::ZERO;
+        let q = old_params.clone().normalized();
+        let down = master_down_interval(q.version, q.down_timer_adverts, q.priority, q.advert_interval);
+        let (mut old, _) = Instance::new(old_params, now - down - Duration::from_millis(1));
+        let old_actions: Vec<Action> = old
+            .handle(now, Input::Timer)
+            .into_iter()
+            .filter(|a| match a {
+                Action::Transition { .. } => false,
+                Action::Log(e) => !matches!(e.kind, LogKind::ReceiveAdvertTimeout | LogKind::EnteringMaster),
+                _ => true,
+            })
+            .collect();
+        assert_eq!(actions, old_actions, "{params:?}");
+        assert_eq!(resumed.state(), State::Master);
+        // Both then run alike, deadline after deadline.
+        let mut t = now;
+        for _ in 0..8 {
+            assert_eq!(resumed.next_deadline(), old.next_deadline(), "{params:?}");
+            t = resumed.next_deadline().unwrap_or(t + Duration::from_secs(1));
+            assert_eq!(resumed.handle(t, Input::Timer), old.handle(t, Input::Timer), "{params:?}");
+        }
+    }
 }

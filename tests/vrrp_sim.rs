@@ -1,10 +1,16 @@
 //! Multi-router simulation on an in-memory LAN: 2-5 routers, each a pure
 //! `Instance`, driven by a deterministic discrete-event scheduler. Adverts
-//! travel as small checksummed byte strings so the corruption hook really
-//! corrupts them (the receiving side's checksum check discards them, as the
-//! codec would). Drop, delay, corrupt and partition hooks use a seeded PRNG,
-//! so every run is reproducible. Every scenario ends by asserting exactly one
-//! MASTER, the right one, holding the VIPs.
+//! travel as the real codec encodes them (`encode_ipv4`: VRRPv2 without
+//! authentication, with PASS or with IPsec-AH, or VRRPv3), and each receiver
+//! decodes them with its own authentication context (`decode_ipv4`,
+//! `validate_for_instance`), as the runtime does, counting every refusal in
+//! its `DropCounters`. The receive path first does what the kernel does
+//! before a raw socket sees a packet: it drops an IPv4 header whose checksum
+//! is wrong. The corruption hook flips a real bit of the real bytes, so the
+//! simulation also proves the decoder's drops: a corrupted advert is dropped
+//! and counted, never taken for another. Drop, delay, corrupt and partition
+//! hooks use a seeded PRNG, so every run is reproducible. Every scenario ends
+//! by asserting exactly one MASTER, the right one, holding the VIPs.
 
 #![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assertion is how a test fails
 
@@ -12,7 +18,12 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
+use keepalived_rs::vrrp::auth::{AuthConfig, AuthCtx, TxAuth};
 use keepalived_rs::vrrp::fsm::{Action, Input, Instance, InstanceParams, RxAdvert, State};
+use keepalived_rs::vrrp::packet::{
+    Advert, DropCounters, DropReason, InstanceExpectation, Ipv4Tx, PacketType, VRRP_GROUP_V4, WireOptions, decode_ipv4,
+    encode_ipv4, next_ip_id, validate_for_instance,
+};
 use keepalived_rs::vrrp::timer::{Version, master_down_interval, skew_time};
 
 const VIP: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 100);
@@ -54,54 +65,105 @@ impl Hooks {
     }
 }
 
-// On-wire form: version, priority, interval in centiseconds (2 bytes),
-// address count, source (4 bytes), addresses (4 bytes each), then an
-// internet checksum over everything before it.
-fn checksum(bytes: &[u8]) -> u16 {
-    let mut sum: u32 = 0;
-    for pair in bytes.chunks(2) {
-        let word = u16::from_be_bytes([pair[0], *pair.get(1).unwrap_or(&0)]);
-        sum += u32::from(word);
+/// How the routers authenticate (VRRPv3 has no authentication).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Auth {
+    None,
+    /// v2 `auth_type PASS`.
+    Pass,
+    /// v2 `auth_type AH` (IPsec-AH, with its anti-replay sequence numbers).
+    Ah,
+}
+
+fn auth_ctx(auth: Auth) -> AuthCtx {
+    AuthCtx::new(match auth {
+        Auth::None => AuthConfig::None,
+        Auth::Pass => AuthConfig::pass("kr-sim"),
+        Auth::Ah => AuthConfig::ah("kr-sim"),
+    })
+}
+
+/// The advert interval in the codec's centiseconds.
+fn centis(d: Duration) -> u16 {
+    u16::try_from(d.as_millis() / 10).unwrap()
+}
+
+/// What the receiving instance should see of an advert (the runtime's
+/// conversion from a decoded packet).
+fn rx_advert(src: IpAddr, a: &Advert) -> RxAdvert {
+    RxAdvert {
+        src,
+        version: a.version,
+        priority: a.priority,
+        adver_int: Duration::from_millis(u64::from(a.adver_int) * 10),
+        addresses: a.addresses.clone(),
     }
+}
+
+/// The kernel drops an IPv4 packet whose header checksum is wrong before any
+/// raw socket sees it (ip_rcv): the ones' complement sum of the header is 0xffff.
+fn kernel_accepts(bytes: &[u8]) -> bool {
+    let Some(&b0) = bytes.first() else { return false };
+    let ihl = usize::from(b0 & 0x0f) * 4;
+    if b0 >> 4 != 4 || ihl < 20 || bytes.len() < ihl {
+        return false;
+    }
+    let mut sum: u32 = bytes[..ihl].chunks(2).map(|w| u32::from(u16::from_be_bytes([w[0], w[1]]))).sum();
     while sum > 0xffff {
         sum = (sum & 0xffff) + (sum >> 16);
     }
-    !(sum as u16)
+    sum == 0xffff
 }
 
-fn encode(version: Version, priority: u8, interval: Duration, src: Ipv4Addr) -> Vec<u8> {
-    let centis = (interval.as_millis() / 10) as u16;
-    let mut b = vec![version.number(), priority];
-    b.extend_from_slice(&centis.to_be_bytes());
-    b.push(1);
-    b.extend_from_slice(&src.octets());
-    b.extend_from_slice(&VIP.octets());
-    let c = checksum(&b);
-    b.extend_from_slice(&c.to_be_bytes());
-    b
-}
-
-fn decode(b: &[u8]) -> Option<RxAdvert> {
-    if b.len() != 15 {
-        return None;
-    }
-    let (body, sum) = b.split_at(13);
-    if checksum(body).to_be_bytes() != [sum[0], sum[1]] {
-        return None;
-    }
-    let version = match body[0] {
-        2 => Version::V2,
-        3 => Version::V3,
-        _ => return None,
+/// Encodes one advert round of `router` as it goes on the wire (its IP id,
+/// its AH sequence number), as the runtime's `send_advert` does.
+fn encode_round(r: &mut Router, priority: u8) -> (Vec<u8>, RxAdvert) {
+    let p = &r.params;
+    let advert = Advert {
+        version: p.version,
+        kind: PacketType::Advertisement,
+        vrid: p.vrid,
+        priority,
+        auth_type: None,
+        adver_int: centis(p.advert_interval),
+        checksum: 0,
+        addresses: p.vips.clone(),
+        auth_data: None,
     };
-    let centis = u16::from_be_bytes([body[2], body[3]]);
-    Some(RxAdvert {
-        src: IpAddr::from([body[5], body[6], body[7], body[8]]),
-        version,
-        priority: body[1],
-        adver_int: Duration::from_millis(u64::from(centis) * 10),
-        addresses: vec![IpAddr::from([body[9], body[10], body[11], body[12]])],
-    })
+    r.ip_id = next_ip_id(r.ip_id);
+    if r.inst.as_ref().is_some_and(|i| i.state() == State::Master) {
+        r.auth.ah.on_become_master();
+    }
+    let ah_seq = if matches!(r.auth.config, AuthConfig::Ah(_)) { r.auth.ah.next_tx() } else { 0 };
+    let ip = Ipv4Tx { src: r.addr, dst: VRRP_GROUP_V4, ttl: 255, id: r.ip_id };
+    let tx = TxAuth { config: &r.auth.config, ah_seq, hmac: None };
+    let bytes = encode_ipv4(&advert, &ip, &WireOptions::default(), &tx).unwrap();
+    (bytes, rx_advert(IpAddr::V4(r.addr), &advert))
+}
+
+/// The receive path of the runtime (`on_packet`): decode with the
+/// receiver's authentication context, then the instance's checks.
+fn receive(r: &mut Router, bytes: &[u8]) -> Result<RxAdvert, DropReason> {
+    let mut auth = std::mem::replace(&mut r.auth, auth_ctx(Auth::None));
+    let decoded = decode_ipv4(bytes, &WireOptions::default(), &mut auth, Duration::ZERO);
+    r.auth = auth;
+    let rx = decoded?;
+    let p = &r.params;
+    let master = r.inst.as_ref().and_then(|i| i.master_address());
+    let exp = InstanceExpectation {
+        vrid: p.vrid,
+        version: p.version,
+        adver_int: centis(p.advert_interval),
+        addresses: &p.vips,
+        check_addresses: !(p.skip_check_adv_addr && master == Some(rx.src)),
+        unicast_peers: &[],
+        check_unicast_src: false,
+    };
+    validate_for_instance(&rx, &exp)?;
+    if rx.ah_seq.is_some() && r.inst.as_ref().is_some_and(|i| i.state() == State::Backup) {
+        r.auth.ah.clear_cycle();
+    }
+    Ok(rx_advert(rx.src, &rx.advert))
 }
 
 struct Router {
@@ -109,6 +171,11 @@ struct Router {
     addr: Ipv4Addr,
     inst: Option<Instance>,
     holds_vips: bool,
+    /// The authentication settings and state (AH sequence numbers).
+    auth: AuthCtx,
+    ip_id: u16,
+    /// What the decoder refused, by reason.
+    drops: DropCounters,
 }
 
 #[derive(Debug, Clone)]
@@ -122,8 +189,8 @@ struct Lan {
     base: Instant,
     now: Instant,
     routers: Vec<Router>,
-    // (delivery time, sequence) -> (receiver, bytes)
-    in_flight: BTreeMap<(Instant, u64), (usize, Vec<u8>)>,
+    // (delivery time, sequence) -> the packet
+    in_flight: BTreeMap<(Instant, u64), InFlight>,
     seq: u64,
     rng: Rng,
     hooks: Hooks,
@@ -134,6 +201,25 @@ struct Lan {
     delivered: Vec<(Duration, usize, IpAddr, u8)>,
     dropped: u32,
     corrupted: u32,
+    auth: Auth,
+    /// Corrupted packets that reached a running router.
+    corrupted_live: u32,
+    /// Corrupted packets the kernel's header check dropped.
+    kernel_drops: u32,
+    /// Corrupted packets the decoder refused (counted in the receiver's `drops`).
+    corrupt_decoder_drops: u32,
+    /// Intact packets the decoder refused (AH replays), with the reason.
+    clean_drops: Vec<DropReason>,
+}
+
+/// A packet on the wire.
+#[derive(Clone)]
+struct InFlight {
+    to: usize,
+    bytes: Vec<u8>,
+    corrupted: bool,
+    /// What the sender sent, as the receiver must see it if it accepts it.
+    sent: RxAdvert,
 }
 
 struct Spec {
@@ -160,7 +246,15 @@ impl Lan {
                 p.priority = s.priority;
                 p.nopreempt = s.nopreempt;
                 p.preempt_delay = s.preempt_delay;
-                Router { params: p, addr, inst: None, holds_vips: false }
+                Router {
+                    params: p,
+                    addr,
+                    inst: None,
+                    holds_vips: false,
+                    auth: auth_ctx(Auth::None),
+                    ip_id: 0,
+                    drops: DropCounters::default(),
+                }
             })
             .collect();
         Lan {
@@ -176,7 +270,50 @@ impl Lan {
             delivered: Vec::new(),
             dropped: 0,
             corrupted: 0,
+            auth: Auth::None,
+            corrupted_live: 0,
+            kernel_drops: 0,
+            corrupt_decoder_drops: 0,
+            clean_drops: Vec::new(),
         }
+    }
+
+    /// Every router authenticates with `auth` (VRRPv2 only).
+    fn with_auth(mut self, auth: Auth) -> Lan {
+        self.auth = auth;
+        for r in &mut self.routers {
+            r.auth = auth_ctx(auth);
+        }
+        self
+    }
+
+    /// Decoder drops over all routers.
+    fn decoder_drops(&self) -> u64 {
+        self.routers.iter().map(|r| r.drops.total()).sum()
+    }
+
+    /// Every corrupted packet was dropped, by the kernel's header check or
+    /// by the decoder (and then counted), and the decoder refused no intact
+    /// packet but AH replays.
+    fn assert_corruption_dropped(&self, what: &str) {
+        assert_eq!(
+            self.kernel_drops + self.corrupt_decoder_drops,
+            self.corrupted_delivered(),
+            "{what}: every corrupted packet dropped"
+        );
+        assert_eq!(
+            self.decoder_drops(),
+            u64::from(self.corrupt_decoder_drops) + self.clean_drops.len() as u64,
+            "{what}: every decoder drop counted"
+        );
+        for d in &self.clean_drops {
+            assert!(matches!(d, DropReason::AhSeqReplay { .. }), "{what}: intact packet dropped: {d}");
+        }
+    }
+
+    /// Corrupted packets that reached a live receiver.
+    fn corrupted_delivered(&self) -> u32 {
+        self.corrupted_live
     }
 
     fn t(&self) -> Duration {
@@ -195,16 +332,20 @@ impl Lan {
         }
     }
 
-    /// The router vanishes without a word (crash, power loss).
+    /// The router vanishes without a word (crash, power loss). Its process
+    /// is gone: a restart begins with fresh counters.
     fn kill(&mut self, i: usize) {
-        self.routers[i].inst = None;
-        self.routers[i].holds_vips = false;
+        let r = &mut self.routers[i];
+        r.inst = None;
+        r.holds_vips = false;
+        r.auth = auth_ctx(self.auth);
+        r.ip_id = 0;
     }
 
     /// Orderly stop (SIGTERM): the instance says goodbye.
     fn shutdown(&mut self, i: usize) {
         let actions = match self.routers[i].inst.as_mut() {
-            Some(inst) => inst.handle(self.now, Input::Shutdown),
+            Some(inst) => inst.handle(self.now, Input::Shutdown { release: true }),
             None => return,
         };
         self.apply(i, actions);
@@ -231,8 +372,8 @@ impl Lan {
     fn broadcast(&mut self, from: usize, priority: u8) {
         let t = self.t();
         self.sent.push((t, from, priority));
-        let p = &self.routers[from].params;
-        let bytes = encode(p.version, priority, p.advert_interval, self.routers[from].addr);
+        // One multicast packet: every receiver gets the same bytes.
+        let (bytes, sent) = encode_round(&mut self.routers[from], priority);
         for to in 0..self.routers.len() {
             if to == from || self.hooks.blocked(from, to) {
                 continue;
@@ -242,7 +383,8 @@ impl Lan {
                 continue;
             }
             let mut copy = bytes.clone();
-            if self.rng.chance(self.hooks.corrupt_per_mille) {
+            let corrupted = self.rng.chance(self.hooks.corrupt_per_mille);
+            if corrupted {
                 let bit = self.rng.below((copy.len() * 8) as u64) as usize;
                 copy[bit / 8] ^= 1 << (bit % 8);
                 self.corrupted += 1;
@@ -250,7 +392,39 @@ impl Lan {
             let jitter = Duration::from_micros(self.rng.below(self.hooks.jitter.as_micros() as u64 + 1));
             let at = self.now + self.hooks.delay + jitter;
             self.seq += 1;
-            self.in_flight.insert((at, self.seq), (to, copy));
+            self.in_flight.insert((at, self.seq), InFlight { to, bytes: copy, corrupted, sent: sent.clone() });
+        }
+    }
+
+    /// Hands a packet to its receiver: the kernel's header check, the
+    /// decoder, then the state machine. `None` when nothing reaches it.
+    fn deliver(&mut self, pkt: &InFlight) -> Option<RxAdvert> {
+        let r = &mut self.routers[pkt.to];
+        r.inst.as_ref()?;
+        if pkt.corrupted {
+            self.corrupted_live += 1;
+        }
+        if !kernel_accepts(&pkt.bytes) {
+            assert!(pkt.corrupted, "the encoder built a bad IPv4 header");
+            self.kernel_drops += 1;
+            return None;
+        }
+        match receive(r, &pkt.bytes) {
+            Ok(adv) => {
+                // A corrupted packet is never taken for another advert.
+                assert!(!pkt.corrupted, "a corrupted advert was accepted: {adv:?}, sent {:?}", pkt.sent);
+                assert_eq!(adv, pkt.sent, "decoded what was sent");
+                Some(adv)
+            }
+            Err(reason) => {
+                r.drops.bump(&reason);
+                if pkt.corrupted {
+                    self.corrupt_decoder_drops += 1;
+                } else {
+                    self.clean_drops.push(reason);
+                }
+                None
+            }
         }
     }
 
@@ -277,9 +451,10 @@ impl Lan {
                 if at > end {
                     break;
                 }
-                let Some((to, bytes)) = self.in_flight.remove(&(at, seq)) else { break };
+                let Some(pkt) = self.in_flight.remove(&(at, seq)) else { break };
                 self.now = at;
-                let Some(adv) = decode(&bytes) else { continue };
+                let Some(adv) = self.deliver(&pkt) else { continue };
+                let to = pkt.to;
                 let t = self.t();
                 let actions = match self.routers[to].inst.as_mut() {
                     Some(inst) => {
@@ -542,19 +717,100 @@ fn lossy_corrupting_lan_converges_for_many_seeds() {
         lan.run_until(secs(31.0));
         lan.assert_sole_master(expected, &format!("seed {seed}, priorities {prios:?}"));
         assert!(lan.dropped > 0 && lan.corrupted > 0, "seed {seed}: hooks fired");
+        lan.assert_corruption_dropped(&format!("seed {seed}"));
         runs += 1;
     }
     assert!(runs >= 30, "only {runs} seeds had distinct priorities");
 }
 
+/// The wire forms the simulation runs: VRRPv2 without authentication, with
+/// PASS and with AH, and VRRPv3.
+const WIRE_FORMS: [(Version, Auth); 4] =
+    [(Version::V2, Auth::None), (Version::V2, Auth::Pass), (Version::V2, Auth::Ah), (Version::V3, Auth::None)];
+
 #[test]
-fn checksum_catches_every_single_bit_flip() {
-    let good = encode(Version::V2, 100, secs(1.0), Ipv4Addr::new(10, 0, 0, 1));
-    assert!(decode(&good).is_some());
-    for bit in 0..good.len() * 8 {
-        let mut bad = good.clone();
-        bad[bit / 8] ^= 1 << (bit % 8);
-        assert!(decode(&bad).is_none(), "bit {bit}");
+fn every_single_bit_flip_is_dropped_and_counted() {
+    for (version, auth) in WIRE_FORMS {
+        let interval = if version == Version::V2 { secs(1.0) } else { secs(0.1) };
+        let mut lan = Lan::new(1, version, interval, &[spec(100), spec(200)], Hooks::default()).with_auth(auth);
+        lan.start_all();
+        let (good, sent) = encode_round(&mut lan.routers[0], 100);
+        let mut reasons = std::collections::BTreeSet::new();
+        let mut kernel = 0;
+        for bit in 0..good.len() * 8 {
+            let mut bad = good.clone();
+            bad[bit / 8] ^= 1 << (bit % 8);
+            if !kernel_accepts(&bad) {
+                kernel += 1;
+                continue;
+            }
+            let r = &mut lan.routers[1];
+            let before = r.drops.total();
+            let reason = receive(r, &bad).expect_err(&format!("{version:?} {auth:?}: bit {bit} accepted"));
+            r.drops.bump(&reason);
+            assert_eq!(r.drops.total(), before + 1);
+            reasons.insert(reason.counter_name());
+        }
+        // The IPv4 header (20 bytes) is the kernel's; everything after it is the decoder's.
+        assert_eq!(kernel, 20 * 8, "{version:?} {auth:?}");
+        let expected: &[&str] = match (version, auth) {
+            (Version::V2, Auth::Ah) => &["ah_icv_mismatch"],
+            (Version::V2, Auth::Pass) => &["auth_failure", "checksum_err"],
+            _ => &["checksum_err"],
+        };
+        for name in expected {
+            assert!(reasons.contains(name), "{version:?} {auth:?}: {reasons:?}");
+        }
+        // The intact packet still decodes to what was sent (the counters did not move).
+        assert_eq!(receive(&mut lan.routers[1], &good), Ok(sent), "{version:?} {auth:?}");
+    }
+}
+
+#[test]
+fn authenticated_lans_elect_fail_over_and_stop() {
+    for auth in [Auth::Pass, Auth::Ah] {
+        let hooks = Hooks { delay: secs(0.002), ..Hooks::default() };
+        let mut lan = Lan::new(13, Version::V2, secs(1.0), &[spec(100), spec(150), spec(200)], hooks).with_auth(auth);
+        lan.start_all();
+        lan.run_until(secs(10.0));
+        lan.assert_sole_master(2, &format!("{auth:?} start"));
+        lan.kill(2);
+        let crash = lan.t();
+        lan.run_until(secs(20.0));
+        lan.assert_sole_master(1, &format!("{auth:?} after crash"));
+        let takeover = lan.became_master_after(crash);
+        let last_heard = lan.last_delivery_from(1, 2).expect("router 1 heard the old master");
+        assert_eq!(takeover[0].at - last_heard, master_down_interval(Version::V2, 3, 150, secs(1.0)));
+        lan.shutdown(1);
+        let stop = lan.t();
+        lan.run_until(secs(30.0));
+        lan.assert_sole_master(0, &format!("{auth:?} after shutdown"));
+        let takeover = lan.became_master_after(stop);
+        assert_eq!(takeover[0].at - stop, secs(0.002) + skew_time(Version::V2, 100, secs(1.0)));
+        // Nothing refused on a clean LAN: the AH sequence numbers of a new
+        // master continue above the old master's.
+        assert_eq!(lan.decoder_drops(), 0, "{auth:?}: {:?}", lan.clean_drops);
+    }
+}
+
+#[test]
+fn corrupted_adverts_are_dropped_and_counted_with_every_wire_form() {
+    for (version, auth) in WIRE_FORMS {
+        let interval = if version == Version::V2 { secs(1.0) } else { secs(0.1) };
+        for seed in 31..=34u64 {
+            let prios = [120u8, 200, 160];
+            let hooks = Hooks { corrupt_per_mille: 100, delay: secs(0.001), jitter: secs(0.005), ..Hooks::default() };
+            let specs: Vec<Spec> = prios.iter().map(|p| spec(*p)).collect();
+            let mut lan = Lan::new(seed, version, interval, &specs, hooks).with_auth(auth);
+            lan.start_all();
+            lan.run_until(interval * 300);
+            lan.hooks.corrupt_per_mille = 0;
+            lan.run_until(interval * 310);
+            let what = format!("{version:?} {auth:?} seed {seed}");
+            lan.assert_sole_master(1, &what);
+            assert!(lan.corrupted > 0 && lan.corrupt_decoder_drops > 0 && lan.kernel_drops > 0, "{what}: hooks fired");
+            lan.assert_corruption_dropped(&what);
+        }
     }
 }
 
@@ -591,5 +847,6 @@ fn lossy_lan_master_crash_fails_over_to_the_next_highest() {
         lan.hooks.corrupt_per_mille = 0;
         lan.run_until(secs(21.0));
         lan.assert_sole_master(3, &format!("seed {seed} after crash"));
+        lan.assert_corruption_dropped(&format!("seed {seed}"));
     }
 }

@@ -4,12 +4,13 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 
-use keepalived_rs::{cli, watchdog};
+use keepalived_rs::{cli, daemon, watchdog};
 
 fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().collect();
     if let Some(rest) = cli::genhash_args(&argv) {
-        return genhash(rest);
+        let argv0 = argv.first().cloned().unwrap_or_else(|| "keepalived".into());
+        return genhash(&argv0, rest);
     }
     match cli::parse(argv.clone()) {
         cli::Parsed::Stdout(text, code) => {
@@ -27,24 +28,15 @@ fn main() -> ExitCode {
             if opts.config_test.is_some() {
                 return watchdog::config_test(&opts);
             }
-            watchdog::main(*opts, argv)
+            watchdog::main(*opts, argv, daemon::SUBSYSTEMS)
         }
     }
 }
 
-/// `keepalived -T ...`: behave as genhash, which ships beside keepalived.
-fn genhash(args: &[OsString]) -> ExitCode {
-    use std::os::unix::process::CommandExt;
-    let exe = std::env::current_exe().map(|p| p.with_file_name("genhash"));
-    match exe {
-        Ok(path) if path.exists() => {
-            let err = std::process::Command::new(&path).arg0("genhash").args(args).exec();
-            eprintln!("Unable to run {} - {err}", path.display());
-            ExitCode::from(1)
-        }
-        _ => {
-            eprintln!("genhash mode needs the genhash program installed beside keepalived");
-            ExitCode::from(1)
-        }
-    }
+/// `keepalived -T ...`: behave as genhash (keepalived 2.2.7 names itself
+/// `ARGV0 --genhash` in the usage text).
+fn genhash(argv0: &OsString, args: &[OsString]) -> ExitCode {
+    let mut argv = vec![format!("{} --genhash", argv0.to_string_lossy())];
+    argv.extend(args.iter().map(|a| a.to_string_lossy().into_owned()));
+    ExitCode::from(keepalived_rs::check::genhash::main(&argv))
 }

@@ -18,8 +18,11 @@ use std::time::{Duration, Instant};
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use super::http::{HttpVersion, c_strtoul, hex, hex_dump};
+use super::conn::ConnOpts;
+use super::http::{c_strtoul, hex, hex_dump};
 use super::http_probe::{ProbeConfig, ReadEvent, TlsOptions, probe};
+use super::tls::client_context;
+use crate::config::model::lvs::HttpProtocol;
 
 /// What the command line asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +44,7 @@ pub struct Options {
     /// `SO_MARK`.
     pub fwmark: Option<u32>,
     /// Request protocol variant.
-    pub protocol: HttpVersion,
+    pub protocol: HttpProtocol,
     /// Per-step timeout.
     pub timeout: Duration,
 }
@@ -198,7 +201,7 @@ fn options_in_order(m: &ArgMatches, err: &mut UsageError) -> Result<Option<Optio
     }
     valued.sort_by_key(|v| v.0);
     let (mut server, mut port, mut url, mut vhost, mut fwmark) = (None, None, None, None, None);
-    let mut protocol = HttpVersion::V10;
+    let mut protocol = HttpProtocol::V1_0;
     let mut timeout_us = DEFAULT_TIMEOUT_US;
     for (_, id, value) in valued {
         match id {
@@ -225,7 +228,7 @@ fn options_in_order(m: &ArgMatches, err: &mut UsageError) -> Result<Option<Optio
                 // keepalived stores it in an unsigned int.
                 fwmark = Some(n as u32);
             }
-            "protocol" => match HttpVersion::parse(value) {
+            "protocol" => match HttpProtocol::parse(value) {
                 Some(v) => protocol = v,
                 None => return Err(fail(err, format!("invalid HTTP protocol version '{value}'\n"))),
             },
@@ -302,22 +305,59 @@ pub fn verbose_digest(digest: &[u8; 16]) -> String {
     format!("\n{DELIM_HASH}{}{DELIM_HASH_FINAL}", hex_dump(digest))
 }
 
+/// The whole tool: `argv[0]` names the program in the usage text
+/// (`genhash`, or `/usr/sbin/keepalived --genhash` for `keepalived -T`).
+/// Returns the exit status.
+pub fn main(argv: &[String]) -> u8 {
+    let opts = match parse_args(argv) {
+        Ok(opts) => opts,
+        Err(e) => {
+            let prog = argv.first().map_or("genhash", String::as_str);
+            eprint!("{}{}", e.messages, usage(prog));
+            return 1;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("genhash: cannot start the runtime: {e}");
+            return 1;
+        }
+    };
+    let (mut out, mut err) = (io::stdout().lock(), io::stderr().lock());
+    match runtime.block_on(run(&opts, &mut out, &mut err)) {
+        Ok(()) => 0,
+        // A closed stdout (genhash | head) is not worth a message.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            let _ = writeln!(err, "genhash: {e}");
+            1
+        }
+    }
+}
+
 /// Runs genhash with parsed options, writing what keepalived writes to
 /// `out` (stdout) and `err` (stderr).
 pub async fn run(opts: &Options, out: &mut (impl Write + ?Sized), err: &mut (impl Write + ?Sized)) -> io::Result<()> {
     let started = Instant::now();
     let virtualhost = opts.virtualhost.clone();
-    let cfg = ProbeConfig {
-        server: SocketAddr::new(opts.server, opts.port),
-        bind: None,
-        fwmark: opts.fwmark,
-        timeout: opts.timeout,
-        tls: opts.use_ssl.then(|| TlsOptions { sni: if opts.use_sni { virtualhost.clone() } else { None } }),
-        path: opts.url.clone(),
-        version: opts.protocol,
-        virtualhost,
-        body_limit: 0,
+    let tls = match opts.use_ssl {
+        false => None,
+        true => match client_context(None) {
+            Ok(ctx) => Some(TlsOptions {
+                ctx,
+                sni: if opts.use_sni { virtualhost.clone() } else { None },
+                close_notify: false,
+            }),
+            Err(e) => {
+                writeln!(err, "Cannot initialize SSL context.")?;
+                return Err(io::Error::other(e.to_string()));
+            }
+        },
     };
+    let mut conn = ConnOpts::new(SocketAddr::new(opts.server, opts.port), opts.timeout);
+    conn.fwmark = opts.fwmark;
+    let cfg = ProbeConfig { conn, tls, path: opts.url.clone(), version: opts.protocol, virtualhost, body_limit: 0 };
     let mut write_err = Ok(());
     let fetch = probe(&cfg, |event| {
         if opts.verbose && write_err.is_ok() {
@@ -335,7 +375,9 @@ pub async fn run(opts: &Options, out: &mut (impl Write + ?Sized), err: &mut (imp
     match result {
         None => {}
         Some(Ok(outcome)) => {
-            if opts.verbose {
+            // Over TLS keepalived 2.2.7 prints the digest sections only when
+            // the server ended with close_notify.
+            if opts.verbose && (!opts.use_ssl || outcome.close_notify) {
                 out.write_all(verbose_digest(&outcome.digest).as_bytes())?;
             }
             match outcome.response {
@@ -374,14 +416,14 @@ mod tests {
         assert_eq!(o.server, "::1".parse::<IpAddr>().unwrap_or_else(|e| panic!("{e}")));
         assert_eq!((o.port, o.url.as_str(), o.virtualhost.as_deref()), (443, "/x", Some("www")));
         assert!(o.use_ssl && o.use_sni && o.verbose);
-        assert_eq!((o.fwmark, o.protocol, o.timeout), (Some(7), HttpVersion::V11, Duration::from_secs(3)));
+        assert_eq!((o.fwmark, o.protocol, o.timeout), (Some(7), HttpProtocol::V1_1, Duration::from_secs(3)));
     }
 
     #[test]
     fn long_options_prefixes_and_attached_values() {
         let o = parse_args(&args("--serv=127.0.0.1 --port 80 -u/a -u /b --protocol=1.0c"));
         let o = o.unwrap_or_else(|e| panic!("{e:?}"));
-        assert_eq!((o.port, o.url.as_str(), o.protocol), (80, "/b", HttpVersion::V10Close));
+        assert_eq!((o.port, o.url.as_str(), o.protocol), (80, "/b", HttpProtocol::V1_0C));
         assert_eq!(o.timeout, Duration::from_micros(u64::from(u32::MAX)));
         assert_eq!(o.fwmark, None);
     }

@@ -16,6 +16,8 @@ use std::net::SocketAddr;
 
 use md5::{Digest as _, Md5};
 
+use crate::config::model::lvs::HttpProtocol;
+
 /// Bytes keepalived reads at most per `read()`, and the largest header it
 /// accepts: its receive buffer is 4096 bytes with one kept for a NUL.
 pub const READ_CHUNK: usize = 4095;
@@ -23,46 +25,24 @@ pub const READ_CHUNK: usize = 4095;
 /// The `User-Agent` keepalived's HTTP_GET and genhash send.
 pub const USER_AGENT: &str = "KeepAliveClient";
 
-/// HTTP protocol variant of `http_protocol` / genhash `-P`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum HttpVersion {
-    /// `HTTP/1.0` without a `Connection` header (keepalived's default).
-    #[default]
-    V10,
-    /// `HTTP/1.0` plus `Connection: close`.
-    V10Close,
-    /// `HTTP/1.1`, which keepalived always sends with `Connection: close`.
-    V11,
+/// The HTTP minor version a variant sends (`HTTP/1.x`).
+fn minor(version: HttpProtocol) -> u8 {
+    match version {
+        HttpProtocol::V1_0 | HttpProtocol::V1_0C => 0,
+        HttpProtocol::V1_1 => 1,
+    }
 }
 
-impl HttpVersion {
-    /// Parses the spellings keepalived accepts: `1.0`, `1.0c`, `1.0C`, `1.1`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "1.0" => Some(Self::V10),
-            "1.0c" | "1.0C" => Some(Self::V10Close),
-            "1.1" => Some(Self::V11),
-            _ => None,
-        }
-    }
-
-    fn minor(self) -> u8 {
-        match self {
-            Self::V10 | Self::V10Close => 0,
-            Self::V11 => 1,
-        }
-    }
-
-    fn sends_close(self) -> bool {
-        !matches!(self, Self::V10)
-    }
+/// Whether a variant sends `Connection: close`.
+fn sends_close(version: HttpProtocol) -> bool {
+    !matches!(version, HttpProtocol::V1_0)
 }
 
 /// Builds the GET request keepalived sends.
 ///
 /// `Host` is the virtual host when one is configured, else the address and
 /// port connected to (an IPv6 literal in brackets, RFC 3986 section 3.2.2).
-pub fn build_request(path: &str, version: HttpVersion, virtualhost: Option<&str>, server: SocketAddr) -> Vec<u8> {
+pub fn build_request(path: &str, version: HttpProtocol, virtualhost: Option<&str>, server: SocketAddr) -> Vec<u8> {
     let host = match virtualhost {
         Some(vhost) => vhost.to_owned(),
         None => match server {
@@ -70,10 +50,10 @@ pub fn build_request(path: &str, version: HttpVersion, virtualhost: Option<&str>
             SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
         },
     };
-    let connection = if version.sends_close() { "Connection: close\r\n" } else { "" };
+    let connection = if sends_close(version) { "Connection: close\r\n" } else { "" };
     format!(
         "GET {path} HTTP/1.{minor}\r\nUser-Agent: {USER_AGENT}\r\n{connection}Host: {host}\r\n\r\n",
-        minor = version.minor()
+        minor = minor(version)
     )
     .into_bytes()
 }
@@ -479,18 +459,18 @@ mod tests {
 
     #[test]
     fn request_http10_default() {
-        let r = build_request("/index.html", HttpVersion::V10, None, addr("127.0.0.1:8080"));
+        let r = build_request("/index.html", HttpProtocol::V1_0, None, addr("127.0.0.1:8080"));
         assert_eq!(r, b"GET /index.html HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: 127.0.0.1:8080\r\n\r\n");
     }
 
     #[test]
     fn request_10c_11_vhost_ipv6() {
-        let r = build_request("/", HttpVersion::V10Close, Some("www.example.com"), addr("[::1]:80"));
+        let r = build_request("/", HttpProtocol::V1_0C, Some("www.example.com"), addr("[::1]:80"));
         assert_eq!(
             r,
             b"GET / HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nConnection: close\r\nHost: www.example.com\r\n\r\n"
         );
-        let r = build_request("/x", HttpVersion::V11, None, addr("[2001:db8::1]:443"));
+        let r = build_request("/x", HttpProtocol::V1_1, None, addr("[2001:db8::1]:443"));
         assert_eq!(
             r,
             b"GET /x HTTP/1.1\r\nUser-Agent: KeepAliveClient\r\nConnection: close\r\nHost: [2001:db8::1]:443\r\n\r\n"
@@ -499,12 +479,12 @@ mod tests {
 
     #[test]
     fn version_spellings() {
-        assert_eq!(HttpVersion::parse("1.0"), Some(HttpVersion::V10));
-        assert_eq!(HttpVersion::parse("1.0c"), Some(HttpVersion::V10Close));
-        assert_eq!(HttpVersion::parse("1.0C"), Some(HttpVersion::V10Close));
-        assert_eq!(HttpVersion::parse("1.1"), Some(HttpVersion::V11));
-        assert_eq!(HttpVersion::parse("2"), None);
-        assert_eq!(HttpVersion::parse("1.1c"), None);
+        assert_eq!(HttpProtocol::parse("1.0"), Some(HttpProtocol::V1_0));
+        assert_eq!(HttpProtocol::parse("1.0c"), Some(HttpProtocol::V1_0C));
+        assert_eq!(HttpProtocol::parse("1.0C"), Some(HttpProtocol::V1_0C));
+        assert_eq!(HttpProtocol::parse("1.1"), Some(HttpProtocol::V1_1));
+        assert_eq!(HttpProtocol::parse("2"), None);
+        assert_eq!(HttpProtocol::parse("1.1c"), None);
     }
 
     fn read_all(chunks: &[&[u8]]) -> (Vec<Fed>, Result<Response, NoData>) {

@@ -3,42 +3,48 @@
 //! digest the body with [`ResponseReader`].
 //!
 //! Each step has its own timeout, as keepalived's `connect_timeout` applies
-//! to the connect, the write and every read separately.
+//! to the connect, the write and every read separately. TLS sessions use the
+//! one shared context of [`super::tls`] and live only for the probe.
 
 use std::io::{self, Read, Write};
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use openssl::ssl::{ErrorCode, HandshakeError, Ssl, SslContext, SslMethod, SslStream, SslVerifyMode};
-use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use openssl::ssl::{ErrorCode, HandshakeError, Ssl, SslContext, SslStream};
 use tokio::net::TcpStream;
 
-use super::http::{HttpVersion, NoData, Response, ResponseReader, build_request};
+use super::conn::{ConnOpts, ConnectError, tcp_connect};
+use super::http::{NoData, Response, ResponseReader, build_request};
+use crate::config::model::lvs::HttpProtocol;
 
 /// TLS options for SSL_GET.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct TlsOptions {
+    /// The shared client context (the `SSL` block, or the auto-generated one).
+    pub ctx: SslContext,
     /// Server name to send in the SNI extension (RFC 6066 section 3), if any.
     pub sni: Option<String>,
+    /// `tls_compliant`: send close_notify at the end (else close quietly).
+    pub close_notify: bool,
+}
+
+impl std::fmt::Debug for TlsOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsOptions").field("sni", &self.sni).field("close_notify", &self.close_notify).finish()
+    }
 }
 
 /// One probe's parameters.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ProbeConfig {
-    /// Where to connect.
-    pub server: SocketAddr,
-    /// Local address (and port, if non-zero) to bind first.
-    pub bind: Option<SocketAddr>,
-    /// `SO_MARK` for the socket.
-    pub fwmark: Option<u32>,
-    /// Timeout of each step (connect, handshake, write, each read).
-    pub timeout: Duration,
+    /// Where to connect, bound how, with which fwmark; its timeout applies to
+    /// each step (connect, handshake, write, each read).
+    pub conn: ConnOpts,
     /// TLS when set (SSL_GET).
     pub tls: Option<TlsOptions>,
     /// The URL path requested.
     pub path: String,
     /// Request protocol variant.
-    pub version: HttpVersion,
+    pub version: HttpProtocol,
     /// `Host` header value instead of the server address.
     pub virtualhost: Option<String>,
     /// How many body bytes to keep in [`Response::body`].
@@ -87,6 +93,18 @@ pub enum ProbeError {
     NoData(#[from] NoData),
 }
 
+impl From<ConnectError> for ProbeError {
+    fn from(e: ConnectError) -> Self {
+        match e {
+            ConnectError::Socket(e) => ProbeError::Socket(e),
+            ConnectError::Bind(e) => ProbeError::Bind(e),
+            ConnectError::Unreachable(e) => ProbeError::Unreachable(e),
+            ConnectError::Failed(e) => ProbeError::ConnectFailed(e),
+            ConnectError::Timeout => ProbeError::ConnectTimeout,
+        }
+    }
+}
+
 impl ProbeError {
     /// The line keepalived's genhash prints for this failure, so scripts that
     /// parse its output see the same words.
@@ -129,21 +147,25 @@ pub struct ProbeOutcome {
     pub digest: [u8; 16],
     /// The response, or [`NoData`].
     pub response: Result<Response, NoData>,
+    /// TLS: the server ended with close_notify (keepalived 2.2.7's genhash
+    /// prints its verbose digest sections only then).
+    pub close_notify: bool,
 }
 
 /// Runs one probe. `on_read` sees every read as it arrives.
 pub async fn probe(cfg: &ProbeConfig, mut on_read: impl FnMut(ReadEvent<'_>)) -> Result<ProbeOutcome, ProbeError> {
-    let tcp = connect(cfg).await?;
+    let timeout = cfg.conn.timeout;
+    let tcp = tcp_connect(&cfg.conn).await?;
     let mut conn = match &cfg.tls {
         None => Conn::Plain(tcp),
-        Some(tls) => Conn::Tls(Box::new(handshake(tcp, tls, cfg.timeout).await?)),
+        Some(tls) => Conn::Tls(Box::new(handshake(tcp, tls, timeout).await?), tls.close_notify),
     };
-    let request = build_request(&cfg.path, cfg.version, cfg.virtualhost.as_deref(), cfg.server);
+    let request = build_request(&cfg.path, cfg.version, cfg.virtualhost.as_deref(), cfg.conn.target);
     // keepalived waits for writability with the timeout; zero never succeeds.
-    if cfg.timeout.is_zero() {
+    if timeout.is_zero() {
         return Err(ProbeError::WriteTimeout);
     }
-    tokio::time::timeout(cfg.timeout, conn.write_all(&request))
+    tokio::time::timeout(timeout, conn.write_all(&request))
         .await
         .map_err(|_| ProbeError::WriteTimeout)?
         .map_err(ProbeError::Write)?;
@@ -158,7 +180,7 @@ pub async fn probe(cfg: &ProbeConfig, mut on_read: impl FnMut(ReadEvent<'_>)) ->
             // keepalived's buffer is full without a header: its read returns 0.
             break;
         }
-        let n = match tokio::time::timeout(cfg.timeout, conn.read(slot)).await {
+        let n = match tokio::time::timeout(timeout, conn.read(slot)).await {
             Err(_) if first => return Err(ProbeError::FirstReadTimeout),
             Err(_) => return Err(ProbeError::ReadTimeout),
             Ok(Err(e)) => return Err(ProbeError::Read(e)),
@@ -184,45 +206,9 @@ pub async fn probe(cfg: &ProbeConfig, mut on_read: impl FnMut(ReadEvent<'_>)) ->
             }
         }
     }
-    conn.shutdown();
+    let close_notify = conn.shutdown();
     let digest = reader.digest_so_far();
-    Ok(ProbeOutcome { digest, response: reader.finish() })
-}
-
-/// Non-blocking connect with bind, fwmark and timeout.
-async fn connect(cfg: &ProbeConfig) -> Result<TcpStream, ProbeError> {
-    let domain = Domain::for_address(cfg.server);
-    let socket = Socket::new(domain, Type::STREAM, Some(Protocol::TCP)).map_err(ProbeError::Socket)?;
-    socket.set_nonblocking(true).map_err(ProbeError::Socket)?;
-    socket.set_cloexec(true).map_err(ProbeError::Socket)?;
-    if let Some(mark) = cfg.fwmark {
-        socket.set_mark(mark).map_err(ProbeError::Socket)?;
-    }
-    if let Some(bind) = cfg.bind {
-        socket.bind(&SockAddr::from(bind)).map_err(ProbeError::Bind)?;
-    }
-    match socket.connect(&SockAddr::from(cfg.server)) {
-        Ok(()) => {}
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-        Err(e) => return Err(ProbeError::Unreachable(e)),
-    }
-    let std_stream: std::net::TcpStream = socket.into();
-    let stream = TcpStream::from_std(std_stream).map_err(ProbeError::Socket)?;
-    let ready = tokio::time::timeout(cfg.timeout, stream.writable()).await;
-    match ready {
-        Err(_) => return Err(ProbeError::ConnectTimeout),
-        Ok(Err(e)) => return Err(ProbeError::ConnectFailed(e)),
-        Ok(Ok(())) => {}
-    }
-    match stream.take_error() {
-        Ok(None) => {}
-        Ok(Some(e)) | Err(e) => return Err(ProbeError::ConnectFailed(e)),
-    }
-    // A refused connect can also show as "not connected" with no pending error.
-    if let Err(e) = stream.peer_addr() {
-        return Err(ProbeError::ConnectFailed(e));
-    }
-    Ok(stream)
+    Ok(ProbeOutcome { digest, response: reader.finish(), close_notify })
 }
 
 /// Adapts a tokio stream to the blocking `Read`/`Write` that openssl drives;
@@ -251,15 +237,11 @@ async fn wait_for(stream: &TcpStream, code: ErrorCode) -> io::Result<()> {
     if code == ErrorCode::WANT_WRITE { stream.writable().await } else { stream.readable().await }
 }
 
-/// TLS client handshake. Like keepalived's SSL_GET without a CA file, the
-/// server certificate is not verified: the check is about the service
-/// answering, and real servers are commonly addressed by IP.
+/// TLS client handshake on the shared context (see [`super::tls`] for what
+/// it verifies).
 async fn handshake(tcp: TcpStream, tls: &TlsOptions, timeout: Duration) -> Result<SslStream<NonBlocking>, ProbeError> {
     let hs = |e: &dyn std::fmt::Display| ProbeError::Handshake(e.to_string());
-    let mut ctx = SslContext::builder(SslMethod::tls_client()).map_err(|e| hs(&e))?;
-    ctx.set_verify(SslVerifyMode::NONE);
-    let ctx = ctx.build();
-    let mut ssl = Ssl::new(&ctx).map_err(|e| hs(&e))?;
+    let mut ssl = Ssl::new(&tls.ctx).map_err(|e| hs(&e))?;
     if let Some(name) = &tls.sni {
         ssl.set_hostname(name).map_err(|e| hs(&e))?;
     }
@@ -282,17 +264,17 @@ async fn handshake(tcp: TcpStream, tls: &TlsOptions, timeout: Duration) -> Resul
     tokio::time::timeout(timeout, fut).await.map_err(|_| ProbeError::ConnectTimeout)?
 }
 
-/// A plain or TLS connection.
+/// A plain or TLS connection (with whether to send close_notify).
 enum Conn {
     Plain(TcpStream),
-    Tls(Box<SslStream<NonBlocking>>),
+    Tls(Box<SslStream<NonBlocking>>, bool),
 }
 
 impl Conn {
     async fn write_all(&mut self, mut data: &[u8]) -> io::Result<()> {
         match self {
             Self::Plain(s) => tokio::io::AsyncWriteExt::write_all(s, data).await,
-            Self::Tls(s) => {
+            Self::Tls(s, _) => {
                 while !data.is_empty() {
                     match s.ssl_write(data) {
                         Ok(n) => data = data.get(n..).unwrap_or_default(),
@@ -312,7 +294,7 @@ impl Conn {
     async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Self::Plain(s) => tokio::io::AsyncReadExt::read(s, buf).await,
-            Self::Tls(s) => loop {
+            Self::Tls(s, _) => loop {
                 match s.ssl_read(buf) {
                     Ok(n) => return Ok(n),
                     Err(e) if e.code() == ErrorCode::ZERO_RETURN => return Ok(0),
@@ -331,10 +313,19 @@ impl Conn {
         }
     }
 
-    /// Best-effort close_notify for TLS; the socket closes on drop.
-    fn shutdown(&mut self) {
-        if let Self::Tls(s) = self {
-            let _ = s.shutdown();
+    /// Ends the connection: close_notify for TLS when `tls_compliant` (else
+    /// quietly, as keepalived does); the socket closes on drop. Returns
+    /// whether the server had sent its close_notify.
+    fn shutdown(&mut self) -> bool {
+        match self {
+            Self::Plain(_) => false,
+            Self::Tls(s, send) => {
+                let received = s.get_shutdown().contains(openssl::ssl::ShutdownState::RECEIVED);
+                if *send {
+                    let _ = s.shutdown();
+                }
+                received
+            }
         }
     }
 }
@@ -342,6 +333,7 @@ impl Conn {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::SocketAddr;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
 
@@ -368,13 +360,10 @@ mod tests {
 
     fn config(server: SocketAddr) -> ProbeConfig {
         ProbeConfig {
-            server,
-            bind: None,
-            fwmark: None,
-            timeout: Duration::from_secs(5),
+            conn: ConnOpts::new(server, Duration::from_secs(5)),
             tls: None,
             path: "/status".to_owned(),
-            version: HttpVersion::V11,
+            version: HttpProtocol::V1_1,
             virtualhost: Some("vh.example".to_owned()),
             body_limit: 1 << 16,
         }
@@ -405,7 +394,7 @@ mod tests {
     async fn binds_the_source_address() {
         let (addr, server) = serve_once(b"HTTP/1.0 200 OK\r\n\r\n").await;
         let mut cfg = config(addr);
-        cfg.bind = Some(SocketAddr::from(([127, 0, 0, 2], 0)));
+        cfg.conn.bind = Some(SocketAddr::from(([127, 0, 0, 2], 0)));
         let out = probe(&cfg, |_| {}).await.unwrap_or_else(|e| panic!("{e}"));
         assert!(out.response.is_ok());
         let (_, peer) = server.await.unwrap_or_else(|e| panic!("{e}"));

@@ -51,6 +51,13 @@ pub enum Class {
     NotImplemented,
     /// Scripts configured without script_security.
     ScriptSecurity,
+    /// No configuration file could be read (missing, a directory,
+    /// unreadable): keepalived 2.2.7 says so, `-t` exits 0 and the daemon
+    /// does not start (exit status 6).
+    NoConfig,
+    /// keepalived 2.2.7 stops reading the configuration here (a keyword
+    /// missing its parameter) and exits 2, with `-t` too.
+    Abort,
     /// Anything else.
     Other,
 }
@@ -167,7 +174,7 @@ impl SourceMap {
 
     /// The first line of a diagnostic as upstream prints it.
     pub fn headline(&self, d: &Diagnostic) -> String {
-        format!("{}{}", self.prefix(d.span), d.message)
+        format!("{}{}", printable(&self.prefix(d.span)), printable(&d.message))
     }
 
     /// A diagnostic in full: upstream's line, then `--> file:line:col`, the source
@@ -176,16 +183,16 @@ impl SourceMap {
         let mut out = self.headline(d);
         let Some(span) = d.span else {
             if let Some(help) = &d.help {
-                let _ = write!(out, "\n  = help: {help}");
+                let _ = write!(out, "\n  = help: {}", printable(help));
             }
             return out;
         };
-        let path = self.path(span.file).map(|p| p.display().to_string()).unwrap_or_default();
+        let path = self.path(span.file).map(|p| printable(&p.display().to_string()).into_owned()).unwrap_or_default();
         let num = span.line.to_string();
         let pad = " ".repeat(num.len());
         let _ = write!(out, "\n{pad}--> {path}:{}:{}", span.line, span.col);
         if let Some(text) = self.line(span.file, span.line) {
-            let text = text.replace('\t', " ");
+            let text = printable(&text).replace('\t', " ");
             let col = (span.col.max(1) - 1) as usize;
             let len = (span.len.max(1)) as usize;
             let _ = write!(out, "\n{pad} |\n{num} | {text}\n{pad} | {}{}", " ".repeat(col), "^".repeat(len));
@@ -246,6 +253,41 @@ fn read_line_at(path: &Path, start: u64, skip: usize) -> Option<String> {
         }
     }
     Some(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// The reason of an I/O error as the C library words it ("No such file or
+/// directory"), without Rust's " (os error N)" suffix: the text users see.
+pub fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(i) if text.ends_with(')') => text[..i].to_owned(),
+        _ => text,
+    }
+}
+
+/// `text` with control characters (and DEL) shown as `^X` and other
+/// unprintable bytes escaped, so that echoing a line of a binary file never
+/// sends raw control bytes to a terminal.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\t') {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\t' => out.push(c),
+            '\x7f' => out.push_str("^?"),
+            c if (c as u32) < 0x20 => {
+                out.push('^');
+                out.push(char::from(b'@' + c as u8));
+            }
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// The best match for `word` among `candidates`, for "did you mean" hints.

@@ -8,7 +8,7 @@
 use nom::IResult;
 use nom::Parser;
 use nom::branch::alt;
-use nom::bytes::complete::{take_while, take_while1};
+use nom::bytes::complete::take_while;
 use nom::character::complete::{anychar, char, none_of, one_of};
 use nom::combinator::{map, opt, recognize, value};
 use nom::multi::many0;
@@ -66,6 +66,14 @@ pub struct Lexer {
     skip: Vec<&'static str>,
     /// The skipped block being read, if any.
     skipping: Option<Skipping>,
+    /// Every brace counted, ignored ones too, and where the top-level
+    /// statement they belong to starts: keepalived skips the blocks of the
+    /// parts a process does not read by counting braces this way.
+    raw_depth: u32,
+    raw_top: Option<Span>,
+    /// Top-level statements whose braces, counted that way, end after their
+    /// block does (an ignored '{' inside): first keyword and last '}'.
+    extents: Vec<(Span, Span)>,
 }
 
 /// A top-level block read without being tokenized.
@@ -97,8 +105,22 @@ impl Lexer {
         Lexer { skip, ..Lexer::default() }
     }
 
+    /// The top-level statements whose braces, all counted, reach further than
+    /// their block (a '{' was ignored inside): each from its keyword to the
+    /// '}' that ends it counted that way. What is said inside belongs to the
+    /// statement's part, as keepalived's process for another part skips it.
+    pub fn take_extents(&mut self) -> Vec<(Span, Span)> {
+        std::mem::take(&mut self.extents)
+    }
+
     /// Lexes one line; each top-level statement it completes goes to `emit`.
     pub fn push_line(&mut self, line: &SourceLine, emit: &mut dyn FnMut(Stmt)) {
+        let quote = unmatched_quote(line);
+        self.push_line_tokens(line, emit);
+        self.tok_diags.extend(quote);
+    }
+
+    fn push_line_tokens(&mut self, line: &SourceLine, emit: &mut dyn FnMut(Stmt)) {
         let mut start = 0;
         loop {
             if let Some(sk) = &mut self.skipping {
@@ -129,8 +151,24 @@ impl Lexer {
         let mut tok_diags = Vec::new();
         tokenize_line(line, start, &mut toks, &mut tok_diags);
         let mut skip_from = None;
+        // Where the last word ended, when it ended in '$' (see below).
+        let mut dollar_end = None;
         let mut it = toks.drain(..).peekable();
         while let Some(tok) = it.next() {
+            let after_dollar = std::mem::take(&mut dollar_end);
+            match &tok {
+                Tok::Word(w) if self.raw_depth == 0 && self.open.is_empty() => self.raw_top = Some(w.span),
+                Tok::Open(_) => self.raw_depth += 1,
+                Tok::Close(span) if self.raw_depth > 0 => {
+                    self.raw_depth -= 1;
+                    if self.raw_depth == 0 {
+                        if let Some(start) = self.raw_top.take() {
+                            self.extents.push((start, *span));
+                        }
+                    }
+                }
+                _ => {}
+            }
             match tok {
                 Tok::Word(keyword) => {
                     // The rest of the line, up to a brace, are the arguments.
@@ -139,6 +177,10 @@ impl Lexer {
                         if let Some(Tok::Word(a)) = it.next() {
                             args.push(a);
                         }
+                    }
+                    let last = args.last().unwrap_or(&keyword);
+                    if last.text.ends_with('$') && !last.quoted && !NAMED_BLOCKS.contains(&keyword.text.as_str()) {
+                        dollar_end = Some((last.span.line, last.span.col + last.span.len));
                     }
                     let stmt = Stmt { keyword, args, block: None };
                     match self.open.last_mut() {
@@ -149,6 +191,25 @@ impl Lexer {
                             }
                         }
                     }
+                }
+                // A '{' with no statement before it, or the one of a
+                // `${NAME}` whose NAME is not defined (it stays as written), is
+                // ignored as keepalived 2.2.7 ignores it ("Unexpected '{' -
+                // ignoring"): what follows it goes on at the same level, and
+                // its '}' closes the enclosing block.
+                Tok::Open(span)
+                    if after_dollar == Some((span.line, span.col))
+                        || !match self.open.last() {
+                            Some(b) => b.stmts.last().is_some_and(|s| s.block.is_none()),
+                            None => self.pending.as_ref().is_some_and(|s| s.block.is_none()),
+                        } =>
+                {
+                    self.diags.push(Diagnostic::new(
+                        Severity::Warning,
+                        Class::Syntax,
+                        Some(span),
+                        "Unexpected '{' - ignoring",
+                    ));
                 }
                 Tok::Open(span) => {
                     let owned = match self.open.last() {
@@ -227,26 +288,29 @@ impl Lexer {
     /// Ends the input: blocks still open are reported (innermost first) and
     /// kept, the last statement goes to `emit`. Returns the diagnostics.
     pub fn finish(mut self, emit: &mut dyn FnMut(Stmt)) -> Vec<Diagnostic> {
+        // keepalived counts the blocks left open, without a line.
+        let mut unclosed = Vec::new();
         if let Some(sk) = self.skipping.take() {
-            self.diags.push(Diagnostic::new(
-                Severity::Error,
-                Class::Syntax,
-                Some(sk.open),
-                "Missing '}' at end of configuration - block opened here is not closed",
-            ));
+            unclosed.push(sk.open);
             if let Some(mut s) = self.pending.take() {
                 s.block = Some(Block { open: sk.open, close: sk.open, stmts: Vec::new() });
                 emit(s);
             }
         }
         while let Some(b) = self.open.last() {
-            self.diags.push(Diagnostic::new(
-                Severity::Error,
-                Class::Syntax,
-                Some(b.span),
-                "Missing '}' at end of configuration - block opened here is not closed",
-            ));
+            unclosed.push(b.span);
             self.close(None, emit);
+        }
+        if let Some(first) = unclosed.iter().min_by_key(|s| (s.file.0, s.line)) {
+            self.diags.push(
+                Diagnostic::new(
+                    Severity::Error,
+                    Class::Syntax,
+                    None,
+                    format!("There are {} missing '}}'s or extra '{{'s", unclosed.len()),
+                )
+                .with_help(format!("the block opened on line {} is not closed", first.line)),
+            );
         }
         if let Some(s) = self.pending.take() {
             emit(s);
@@ -257,8 +321,40 @@ impl Lexer {
     }
 }
 
+/// Keywords whose block follows a name or address on the same line: their
+/// '{' opens the block even right after a `$`.
+const NAMED_BLOCKS: &[&str] = &[
+    "vrrp_instance",
+    "vrrp_script",
+    "vrrp_sync_group",
+    "vrrp_track_process",
+    "vrrp_track_file",
+    "track_file",
+    "garp_group",
+    "virtual_server",
+    "virtual_server_group",
+    "real_server",
+    "bfd_instance",
+];
+
 /// Splits one line into tokens. Quoting problems are reported and the rest of
 /// the line is still used.
+/// keepalived 2.2.7 counts the '"' of every line it reads (an escaped one
+/// too), in every process, whatever block the line is in.
+fn unmatched_quote(line: &SourceLine) -> Option<Diagnostic> {
+    let text = line.text.as_str();
+    if text.bytes().filter(|&b| b == b'"').count() % 2 == 0 {
+        return None;
+    }
+    let col = text.len() - text.trim_start().len();
+    Some(Diagnostic::new(
+        Severity::Warning,
+        Class::Syntax,
+        Some(Span { file: line.file, line: line.line, col: col as u32 + 1, len: 1 }),
+        format!("Unmatched quote: '{}'", text.trim()),
+    ))
+}
+
 fn tokenize_line(line: &SourceLine, start: usize, out: &mut Vec<Tok>, diags: &mut Vec<Diagnostic>) {
     let text = line.text.as_str();
     // Columns count characters; on an ASCII line (nearly all) they are bytes.
@@ -284,13 +380,25 @@ fn tokenize_line(line: &SourceLine, start: usize, out: &mut Vec<Tok>, diags: &mu
             Some(_) => match word(rest) {
                 Ok((after, (text_out, quoted, unterminated))) => {
                     let len = chars(rest.get(..rest.len() - after.len()).unwrap_or_default());
+                    // keepalived 2.2.7 reports a '"' left open with the line;
+                    // a "'" left open only gets our note.
                     if unterminated {
-                        diags.push(Diagnostic::new(
-                            Severity::Warning,
-                            Class::Syntax,
-                            Some(span_at(len)),
-                            "Unterminated quoted string - closing it at the end of the line",
-                        ));
+                        let double = rest.trim_start_matches(|c: char| c != '"' && c != '\'').starts_with('"');
+                        diags.push(if double {
+                            Diagnostic::new(
+                                Severity::Warning,
+                                Class::Syntax,
+                                Some(span_at(len)),
+                                format!("Unterminated quote '{}'", text.trim()),
+                            )
+                        } else {
+                            Diagnostic::new(
+                                Severity::Note,
+                                Class::Syntax,
+                                Some(span_at(len)),
+                                "Unterminated quoted string - closing it at the end of the line",
+                            )
+                        });
                     }
                     out.push(Tok::Word(Word { text: text_out, span: span_at(len), quoted }));
                     if after.len() == rest.len() {
@@ -306,7 +414,8 @@ fn tokenize_line(line: &SourceLine, start: usize, out: &mut Vec<Tok>, diags: &mu
 
 /// Counts the braces of `text` from byte `start` into `depth`, as the
 /// tokenizer would see them: not inside quotes (where a backslash escapes the
-/// next character, two after `\c`) and not after a `#` or `!` comment mark.
+/// next character, two after `\c`; outside them `\"` opens no quote) and
+/// not after a `#` or `!` comment mark.
 /// Returns the byte of the `}` that brings `depth` to zero.
 fn skip_braces(text: &str, start: usize, depth: &mut u32) -> Option<usize> {
     let b = text.as_bytes();
@@ -314,6 +423,8 @@ fn skip_braces(text: &str, start: usize, depth: &mut u32) -> Option<usize> {
     while let Some(&c) = b.get(i) {
         match c {
             b'#' | b'!' => return None,
+            // An escaped quote outside quotes opens none (see `word`).
+            b'\\' if matches!(b.get(i + 1), Some(b'"' | b'\'')) => i += 1,
             b'"' | b'\'' => {
                 i += 1;
                 while let Some(&q) = b.get(i) {
@@ -357,8 +468,21 @@ fn is_plain_byte(b: u8) -> bool {
     !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0b' | b'\x0c' | b'"' | b'\'' | b'{' | b'}' | b'#' | b'!')
 }
 
-fn is_plain(c: char) -> bool {
-    !matches!(c, ' ' | '\t' | '\r' | '\n' | '\x0b' | '\x0c' | '"' | '\'' | '{' | '}' | '#' | '!')
+/// A run of plain characters, stopping before a backslash that escapes a
+/// quote (see [`word`]).
+fn plain_run(input: &str) -> IResult<&str, &str> {
+    let b = input.as_bytes();
+    let mut end = 0;
+    while let Some(&c) = b.get(end) {
+        if !is_plain_byte(c) || (c == b'\\' && matches!(b.get(end + 1), Some(b'"' | b'\''))) {
+            break;
+        }
+        end += 1;
+    }
+    match (input.get(end..), input.get(..end)) {
+        (Some(rest), Some(run)) if end > 0 => Ok((rest, run)),
+        _ => Err(nom::Err::Error(nom::error::Error::new(input, nom::error::ErrorKind::TakeWhile1))),
+    }
 }
 
 /// One piece of a word.
@@ -381,10 +505,14 @@ fn word(input: &str) -> IResult<&str, (String, bool, bool)> {
             return Ok((rest, (run.to_owned(), false, false)));
         }
     }
-    let plain = map(take_while1(is_plain), |s: &str| Piece::Plain(s.to_owned()));
+    let plain_to_escape = map(plain_run, |s: &str| Piece::Plain(s.to_owned()));
+    // keepalived 2.2.7 does not open a quote at a `\"` (or `\'`) outside
+    // quotes: both characters stay in the word.
+    let escaped_quote =
+        map(recognize((char('\\'), nom::character::complete::one_of("\"'"))), |s: &str| Piece::Plain(s.to_owned()));
     let dq = map((char('"'), quoted_body('"'), opt(char('"'))), |(_, s, end)| Piece::Quoted(s, end.is_some()));
     let sq = map((char('\''), quoted_body('\''), opt(char('\''))), |(_, s, end)| Piece::Quoted(s, end.is_some()));
-    let (rest, pieces) = nom::multi::many1(alt((plain, dq, sq))).parse(input)?;
+    let (rest, pieces) = nom::multi::many1(alt((escaped_quote, plain_to_escape, dq, sq))).parse(input)?;
     let mut text = String::new();
     let mut quoted = false;
     let mut unterminated = false;
@@ -531,21 +659,64 @@ mod tests {
     fn incremental_and_whole_agree_on_brace_errors() {
         let p = parse_lines(&lines("x 1 { } {\n  y 'q\n}\n} z {\n w {\n"));
         let msgs: Vec<&str> = p.diags.iter().map(|d| d.message.as_str()).collect();
+        // As keepalived 2.2.7: a '{' without a keyword is ignored (what
+        // follows goes on at the same level), blocks left open are counted.
         assert_eq!(
             msgs,
             [
                 "Unterminated quoted string - closing it at the end of the line",
-                "Unexpected '{' - block without a keyword ignored",
+                "Unexpected '{' - ignoring",
                 "Unexpected '}' - extra '}' ignored",
-                "Missing '}' at end of configuration - block opened here is not closed",
-                "Missing '}' at end of configuration - block opened here is not closed",
+                "Unexpected '}' - extra '}' ignored",
+                "There are 2 missing '}'s or extra '{'s",
             ]
         );
-        assert_eq!(p.stmts.iter().map(|s| s.keyword.text.as_str()).collect::<Vec<_>>(), ["x", "z"]);
+        assert_eq!(p.stmts.iter().map(|s| s.keyword.text.as_str()).collect::<Vec<_>>(), ["x", "y", "z"]);
         assert!(p.stmts[0].children().is_empty());
-        assert_eq!(words(&p.stmts[1].children()[0]), ["w"]);
-        // The innermost unclosed block is reported first.
-        assert_eq!(p.diags[3].span.map(|s| s.line), Some(5));
+        assert_eq!(words(&p.stmts[2].children()[0]), ["w"]);
+        assert_eq!(p.diags[1].span.map(|s| (s.line, s.col)), Some((1, 9)));
+        assert_eq!(p.diags[4].span, None);
+        assert_eq!(p.diags[4].help.as_deref(), Some("the block opened on line 4 is not closed"));
+    }
+
+    #[test]
+    fn an_undefined_name_in_braces_does_not_open_a_block() {
+        // `router_id ${name}` with `name` undefined: `$`, then an ignored '{'.
+        let p = parse_lines(&lines("global_defs {\n router_id ${name}\n}\nvrrp_instance V_${n} {\n x\n}\n"));
+        let msgs: Vec<&str> = p.diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "Unexpected '{' - ignoring",
+                "Unexpected '}' - extra '}' ignored",
+                "Unexpected '{' - ignoring",
+                "Unexpected '}' - extra '}' ignored"
+            ]
+        );
+        let kids = p.stmts[0].children();
+        assert_eq!(kids.iter().map(|s| s.keyword.text.as_str()).collect::<Vec<_>>(), ["router_id", "name"]);
+        assert_eq!(words(&kids[0]), ["router_id", "$"]);
+        // A named block opens after the `$` all the same (and `n }` closes it,
+        // leaving the next '{' without a keyword).
+        assert_eq!(words(&p.stmts[1]), ["vrrp_instance", "V_$"]);
+        assert_eq!(words(&p.stmts[1].children()[0]), ["n"]);
+    }
+
+    #[test]
+    fn quotes_are_read_and_reported_as_keepalived_2_2_7_does() {
+        // An escaped '"' outside quotes opens none; a balanced line says nothing.
+        let p = parse_lines(&lines("script \\\"/bin/x.sh\\\"\n"));
+        assert!(p.diags.is_empty(), "{:?}", p.diags);
+        assert_eq!(words(&p.stmts[0]), ["script", "\\\"/bin/x.sh\\\""]);
+        // A '"' left open: both of keepalived's messages, with the line.
+        let p = parse_lines(&lines("  router_id \"x y\n"));
+        let msgs: Vec<&str> = p.diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(msgs, ["Unterminated quote 'router_id \"x y'", "Unmatched quote: 'router_id \"x y'"]);
+        assert!(p.diags.iter().all(|d| d.severity == Severity::Warning));
+        // An odd count alone (an escaped one) is only unmatched.
+        let p = parse_lines(&lines("router_id \\\"x\n"));
+        let msgs: Vec<&str> = p.diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(msgs, ["Unmatched quote: 'router_id \\\"x'"]);
     }
 
     #[test]
@@ -611,7 +782,9 @@ mod tests {
                 },
             )
         };
-        let expected: Vec<&Diagnostic> = full.diags.iter().filter(|d| !inside(d)).collect();
+        // (Unmatched quotes are counted on every line by every process.)
+        let expected: Vec<&Diagnostic> =
+            full.diags.iter().filter(|d| !inside(d) || d.message.starts_with("Unmatched quote")).collect();
         assert_eq!(expected, skipped.diags.iter().collect::<Vec<_>>(), "{text}");
     }
 

@@ -27,15 +27,23 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    /// The `-t` exit status, as keepalived 2.4 defines it: 0 fine, 3 cannot run,
-    /// 4 errors that keepalived works around, 5 scripts without script_security.
+    /// The `-t` exit status, as keepalived 2.2.7 gives it (see [`exit_code`]).
     pub fn exit_code(&self) -> i32 {
         exit_code(&self.diags)
     }
 
-    /// Whether the configuration can be run (no fatal diagnostic).
+    /// Whether the configuration can be run: a configuration file was read,
+    /// nothing made keepalived stop reading it, and nothing in it is fatal.
     pub fn runnable(&self) -> bool {
-        !self.diags.iter().any(|d| d.severity == Severity::Fatal)
+        !self.diags.iter().any(|d| d.severity == Severity::Fatal || matches!(d.class, Class::NoConfig | Class::Abort))
+    }
+
+    /// The exit status of the daemon when the configuration cannot be run
+    /// ([`runnable`](Self::runnable) is false), as keepalived 2.2.7 exits at
+    /// start-up: 6 when no configuration file could be read, else 2 (its
+    /// "exited with permanent error CONFIG. Terminating").
+    pub fn startup_exit_code(&self) -> u8 {
+        if self.diags.iter().any(|d| d.class == Class::NoConfig) { EXIT_NO_CONFIG } else { EXIT_CONFIG_ERROR }
     }
 
     /// Whether a running daemon may switch to this configuration on SIGHUP:
@@ -43,20 +51,41 @@ impl Loaded {
     /// no fatal diagnostic; warnings and notes are fine). A reload must never
     /// silently lose part of a working configuration.
     pub fn reloadable(&self) -> bool {
-        !self.diags.iter().any(|d| d.severity >= Severity::Error)
+        self.runnable() && !self.diags.iter().any(|d| d.severity >= Severity::Error)
     }
 }
 
-/// The `-t` exit status for a set of diagnostics.
+/// `-t`: the configuration is clean.
+pub const EXIT_OK: i32 = 0;
+/// `-t`: keepalived 2.2.7 stopped reading at a keyword missing its
+/// parameter; the daemon exits with it too when its configuration cannot run.
+pub const EXIT_ABORT: i32 = 2;
+/// `-t`: anything reported about the configuration (keepalived 2.2.7 and
+/// 2.4.3 exit 5, `KEEPALIVED_EXIT_CONFIG_TEST`, on warnings too).
+pub const EXIT_CONFIG_TEST: i32 = 5;
+/// `-t`: scripts would run without script security
+/// (`KEEPALIVED_EXIT_CONFIG_TEST_SECURITY`).
+pub const EXIT_CONFIG_TEST_SECURITY: i32 = 6;
+/// Start-up: the configuration cannot be run.
+pub const EXIT_CONFIG_ERROR: u8 = 2;
+/// Start-up: no configuration file could be read.
+pub const EXIT_NO_CONFIG: u8 = 6;
+
+/// The `-t` exit status for a set of diagnostics, as keepalived 2.2.7 gives
+/// it (its `config_test_exit`, run on the same files): 0 when nothing is
+/// reported (a missing configuration file is only noted), 2 when it stopped
+/// reading at a keyword missing its parameter, 6 for scripts without script
+/// security, 5 for anything else reported, a missing interface included.
+/// Our notes about keywords not acted on yet do not count.
 pub fn exit_code(diags: &[Diagnostic]) -> i32 {
-    if diags.iter().any(|d| d.severity == Severity::Fatal) {
-        3
+    if diags.iter().any(|d| d.class == Class::Abort) {
+        EXIT_ABORT
     } else if diags.iter().any(|d| d.class == Class::ScriptSecurity) {
-        5
+        EXIT_CONFIG_TEST_SECURITY
     } else if diags.iter().any(|d| d.severity >= Severity::Warning) {
-        4
+        EXIT_CONFIG_TEST
     } else {
-        0
+        EXIT_OK
     }
 }
 
@@ -118,24 +147,83 @@ struct Builder {
     lexer: lexer::Lexer,
     ctx: build::Ctx,
     config: Config,
+    /// Where each top-level statement lies and the part it belongs to, to
+    /// give what the lexer says inside it to that part.
+    tops: Vec<TopRange>,
+}
+
+/// The lines of one top-level statement and its part.
+struct TopRange {
+    file: ast::FileId,
+    /// Line and column of the keyword and of the closing brace.
+    first: (u32, u32),
+    last: (u32, u32),
+    part: Option<model::Part>,
 }
 
 impl Builder {
     fn new(parts: model::Parts) -> Builder {
         let config = Config { parts, ..Config::default() };
-        Builder { lexer: lexer::Lexer::skipping(skipped_keywords(parts)), ctx: build::Ctx::default(), config }
+        Builder {
+            lexer: lexer::Lexer::skipping(skipped_keywords(parts)),
+            ctx: build::Ctx::default(),
+            config,
+            tops: Vec::new(),
+        }
     }
 
     fn line(&mut self, line: &preprocess::SourceLine) {
-        let Builder { lexer, ctx, config } = self;
-        lexer.push_line(line, &mut |stmt| apply_top(ctx, config, &stmt));
+        let Builder { lexer, ctx, config, tops } = self;
+        lexer.push_line(line, &mut |stmt| top(ctx, config, tops, &stmt));
     }
 
-    /// Ends the input and validates. Diagnostics come in stage order:
-    /// preprocessor, lexer, model.
+    /// Ends the input and validates. Diagnostics come in the order keepalived
+    /// 2.2.7 prints them with `-t`: it reads the configuration once for each
+    /// part, the common part (global_defs, and everything the reader itself
+    /// says) first, then the checkers', the VRRP and the BFD part, each in
+    /// line order followed by what validating that part says.
     fn finish(self, pre: preprocess::Preprocessed, sys: &validate::SystemView) -> Loaded {
-        let Builder { lexer, mut ctx, mut config } = self;
-        let lex_diags = lexer.finish(&mut |stmt| apply_top(&mut ctx, &mut config, &stmt));
+        let Builder { mut lexer, mut ctx, mut config, mut tops } = self;
+        let extents = lexer.take_extents();
+        let mut lex_diags = lexer.finish(&mut |stmt| top(&mut ctx, &mut config, &mut tops, &stmt));
+        // What the lexer says inside a top-level statement belongs to its part.
+        for d in &mut lex_diags {
+            if let Some(s) = d.span {
+                let at = (s.line, s.col);
+                d.part =
+                    tops.iter().find(|t| t.file == s.file && (t.first..=t.last).contains(&at)).and_then(|t| t.part);
+            }
+        }
+        // keepalived resolves names and checks the users of scripts as it
+        // reads them.
+        build::global::resolve_names(&mut config, sys, &mut ctx);
+        build::script_user::check(&mut config, sys, &mut ctx);
+        let mut parsed = pre.diags;
+        parsed.extend(lex_diags);
+        parsed.append(&mut ctx.diags);
+        // What was said within the braces of a statement of a part, counted
+        // as keepalived counts them to skip it, belongs to that part.
+        for (start, end) in &extents {
+            let Some(part) =
+                tops.iter().find(|t| t.file == start.file && t.first == (start.line, start.col)).and_then(|t| t.part)
+            else {
+                continue;
+            };
+            let range = (start.line, start.col)..=(end.line, end.col);
+            for d in parsed.iter_mut().filter(|d| d.part.is_none()) {
+                if d.span.is_some_and(|s| s.file == start.file && range.contains(&(s.line, s.col))) {
+                    d.part = Some(part);
+                }
+            }
+        }
+        parsed.sort_by_key(|d| (part_rank(d.part), d.span.map_or((u32::MAX, u32::MAX), |s| (s.file.0, s.line))));
+        // keepalived stops at a keyword missing its parameter: nothing after
+        // it is read, and nothing is validated.
+        if let Some(i) = parsed.iter().position(|d| d.class == Class::Abort) {
+            parsed.truncate(i + 1);
+            return Loaded { config, sources: pre.sources, diags: parsed };
+        }
+        ctx.diags = parsed;
         let parts = config.parts;
         build::global::validate(&mut config, sys, &mut ctx);
         if parts.vrrp {
@@ -147,12 +235,44 @@ impl Builder {
         if parts.bfd {
             tagged(&mut ctx, model::Part::Bfd, |ctx| build::bfd::validate(&mut config, sys, ctx));
         }
-        check_script_security(&config, &mut ctx);
-        let mut diags = pre.diags;
-        diags.extend(lex_diags);
-        diags.extend(ctx.diags);
+        check_script_security(&config, sys, &mut ctx);
+        let mut diags = ctx.diags;
+        // Our notes about what keepalived-rs does not act on yet come last.
+        diags.sort_by_key(|d| {
+            (
+                d.severity == Severity::Note && matches!(d.class, Class::NotImplemented | Class::Syntax),
+                part_rank(d.part),
+            )
+        });
         Loaded { config, sources: pre.sources, diags }
     }
+}
+
+/// The order in which keepalived reads the parts.
+fn part_rank(part: Option<model::Part>) -> u8 {
+    match part {
+        None => 0,
+        Some(model::Part::Lvs) => 1,
+        Some(model::Part::Vrrp) => 2,
+        Some(model::Part::Bfd) => 3,
+    }
+}
+
+/// Builds one top-level statement, remembering where it lies.
+fn top(ctx: &mut build::Ctx, config: &mut Config, tops: &mut Vec<TopRange>, stmt: &ast::Stmt) {
+    let start = stmt.span();
+    let end = stmt.block.as_ref().map_or(start, |b| b.close);
+    let name = stmt.keyword.text.as_str();
+    let part = PART_TOPS.iter().find(|(_, t)| t.iter().any(|k| k.name == name)).map(|(p, _)| *p);
+    if end.file == start.file {
+        tops.push(TopRange {
+            file: start.file,
+            first: (start.line, start.col),
+            last: (end.line, end.col).max((start.line, start.col)),
+            part,
+        });
+    }
+    apply_top(ctx, config, stmt);
 }
 
 /// Builds one top-level statement into the model, or counts it when its part
@@ -209,7 +329,7 @@ pub fn dump_part(cfg: &Config, part: Option<model::Part>) -> String {
 /// exists count: upstream checks each script's file while loading and skips
 /// the ones it cannot find (keepalived 2.2.7 flags a `vrrp_script` running
 /// `killall`, but not notify scripts under a missing /usr/local/bin).
-fn check_script_security(cfg: &Config, ctx: &mut build::Ctx) {
+fn check_script_security(cfg: &Config, sys: &validate::SystemView, ctx: &mut build::Ctx) {
     if cfg.global.enable_script_security {
         return;
     }
@@ -219,7 +339,7 @@ fn check_script_security(cfg: &Config, ctx: &mut build::Ctx) {
     }
     // The parent runs startup/shutdown scripts and reports them separately.
     let start_stop = cfg.global.start_stop_scripts();
-    if start_stop.iter().any(|s| program_exists(s)) {
+    if start_stop.iter().any(|s| runs(s, sys)) {
         ctx.diags.push(Diagnostic::new(
             Severity::Warning,
             Class::ScriptSecurity,
@@ -228,7 +348,7 @@ fn check_script_security(cfg: &Config, ctx: &mut build::Ctx) {
         ));
     }
     let mut others = cfg.scripts().into_iter().filter(|s| !start_stop.iter().any(|t| std::ptr::eq(*t, *s)));
-    if let Some(script) = others.find(|s| program_exists(s)) {
+    if let Some(script) = others.find(|s| runs(s, sys)) {
         // Said by the process that runs the script.
         let part = if cfg.vrrp.scripts().iter().any(|s| std::ptr::eq(*s, script)) {
             Some(model::Part::Vrrp)
@@ -241,7 +361,11 @@ fn check_script_security(cfg: &Config, ctx: &mut build::Ctx) {
             Severity::Warning,
             Class::ScriptSecurity,
             None,
-            "SECURITY VIOLATION - scripts are being executed but script_security not enabled.",
+            if part == Some(model::Part::Lvs) {
+                "SECURITY VIOLATION - check scripts are being executed but script_security not enabled."
+            } else {
+                "SECURITY VIOLATION - scripts are being executed but script_security not enabled."
+            },
         );
         d.part = part;
         // Upstream checks right after parsing, with the scripts it disables,
@@ -251,6 +375,15 @@ fn check_script_security(cfg: &Config, ctx: &mut build::Ctx) {
             None => ctx.diags.push(d),
         }
     }
+}
+
+/// Whether keepalived would run a script: its program exists, and so does
+/// the user (and group) given for it (keepalived 2.2.7 silently drops a
+/// notify script whose user does not exist).
+fn runs(s: &model::Script, sys: &validate::SystemView) -> bool {
+    program_exists(s)
+        && s.user.as_deref().is_none_or(|u| sys.has_user(u))
+        && s.group.as_deref().is_none_or(|g| sys.has_group(g))
 }
 
 /// Whether a script's program is an existing file: a path as given, or a

@@ -13,7 +13,9 @@
 //! I/O: [`kernel`] (the channel to the kernel, genl or socket options),
 //! [`runtime`] (the checker child's loop, which owns the table),
 //! [`syncd`] (the connection-sync daemon, run by whichever child keepalived
-//! runs it from), [`dump`] (keepalived_check.data / .stats).
+//! runs it from), [`dump`] (keepalived_check.data / .stats), [`scripts`]
+//! (quorum_up/quorum_down and notify_up/notify_down through the shared
+//! script runner).
 
 pub(crate) mod diff;
 pub(crate) mod dump;
@@ -22,6 +24,7 @@ pub(crate) mod kernel;
 pub(crate) mod model;
 pub(crate) mod nla;
 pub(crate) mod runtime;
+pub(crate) mod scripts;
 pub(crate) mod sockopt;
 pub(crate) mod syncd;
 pub(crate) mod table;

@@ -10,6 +10,9 @@
 //! - Stop: everything we manage is removed (per `lvs_flush_on_stop`) unless
 //!   `-I`/`--dont-release-ipvs`; the timeouts we changed are restored.
 //! - SIGUSR1 writes keepalived_check.data, SIGUSR2 keepalived_check.stats.
+//! - Scripts (quorum_up/quorum_down, notify_up/notify_down) run through
+//!   [`super::scripts`] when the director asks; at shutdown (omega) the
+//!   child waits for them (1 s each at most, as keepalived).
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -20,13 +23,14 @@ use tokio::sync::mpsc;
 use super::diff::{self, Removal};
 use super::dump;
 use super::kernel::{Failure, Interface, Ipvs, IpvsError, Op, libnl_errno, message_for};
-use super::model::{self, Director, Event, Release, Verdict, VsId};
+use super::model::{self, Director, Release, Verdict, VsId};
+use super::scripts::Scripts;
 use super::syncd;
 use super::table::{DestEntry, ServiceEntry, ServiceKey, Table, Timeouts};
+use crate::child::{ChildContext, ChildExit, ChildSignal};
 use crate::config::model::lvs::{FlushOnStop, LvsGlobals};
-use crate::watchdog::child::{ChildContext, ChildExit, ChildSignal};
 
-/// The [`crate::watchdog::child::EntryPoint`] of the checker child.
+/// The [`crate::child::EntryPoint`] of the checker child.
 pub(crate) fn run(ctx: ChildContext) -> LocalBoxFuture<'static, ChildExit> {
     Box::pin(serve(ctx, None))
 }
@@ -49,6 +53,8 @@ pub(crate) async fn serve(
             sig = ctx.signals.recv() => match sig {
                 ChildSignal::Stop => {
                     rt.stop(ctx.options.dont_release_ipvs);
+                    // omega's scripts get 1 s, then their group is killed.
+                    rt.scripts.wait(std::time::Duration::from_millis(1500)).await;
                     tracing::info!("Stopped");
                     return ChildExit::Stopped;
                 }
@@ -109,20 +115,6 @@ fn removal_of(r: Release) -> Removal {
     if r == Release::EachServer { Removal::DestsFirst } else { Removal::ServiceOnly }
 }
 
-/// Logs what the director says; runs (or, until the shared script runner is
-/// there, names) the scripts it asks for.
-fn handle(events: Vec<Event>) {
-    for e in events {
-        match e {
-            Event::Log(line) => tracing::info!("{line}"),
-            Event::Script { keyword, script } => tracing::warn!(
-                "{keyword} script '{}' not run: keepalived-rs has no script runner for the checker process yet",
-                script.command_line()
-            ),
-        }
-    }
-}
-
 /// keepalived's line for a table change the kernel refused (through
 /// generic netlink keepalived sees the errno as libnl passes it on).
 fn log_failure(op: &Op, f: &Failure, iface: Interface) {
@@ -155,6 +147,7 @@ pub(crate) struct Runtime {
     /// The timeouts before we changed them, to restore.
     orig_timeouts: Option<Timeouts>,
     syncd: Option<syncd::Both>,
+    scripts: Scripts,
     reloads: u64,
 }
 
@@ -178,8 +171,10 @@ impl Runtime {
             globals: lvs.globals.clone(),
             orig_timeouts: None,
             syncd: None,
+            scripts: Scripts::new(),
             reloads: 0,
         };
+        rt.scripts.load(&ctx.config.config.global, lvs);
         if !needs_ipvs(lvs) {
             return Ok(rt);
         }
@@ -222,7 +217,7 @@ impl Runtime {
             for (op, f) in &mine {
                 log_failure(op, f, iface);
             }
-            handle(ev);
+            rt.scripts.handle(ev, false);
         }
         for (op, f) in &failures {
             log_failure(op, f, iface);
@@ -388,9 +383,10 @@ impl Runtime {
         let mut managed: HashSet<ServiceKey> = self.director.services().copied().collect();
         let specs = model::specs(lvs);
         check_interface(self.interface(), &specs);
+        self.scripts.load(&ctx.config.config.global, lvs);
         let events = self.director.reload(specs);
         managed.extend(self.director.services().copied());
-        handle(events);
+        self.scripts.handle(events, false);
         let removal = removal_of(release_of(self.globals.flush_on_stop));
         self.sync(&managed, removal);
         Ok(())
@@ -399,7 +395,7 @@ impl Runtime {
     /// A health checker's verdict: the table follows.
     pub(crate) fn on_verdict(&mut self, vs: &VsId, rs: SocketAddr, v: Verdict) {
         let events = self.director.set_verdict(vs, rs, v);
-        handle(events);
+        self.scripts.handle(events, false);
         let managed: HashSet<ServiceKey> = self.director.services().copied().collect();
         self.sync(&managed, Removal::DestsFirst);
     }
@@ -409,7 +405,7 @@ impl Runtime {
             let release = release_of(self.globals.flush_on_stop);
             let managed: HashSet<ServiceKey> =
                 self.current.services().map(|s| s.key).chain(self.director.services().copied()).collect();
-            handle(self.director.shutdown(release));
+            self.scripts.handle(self.director.shutdown(release), true);
             if release == Release::Flush {
                 if let Some(Err(e)) = self.ipvs.as_mut().map(Ipvs::flush) {
                     tracing::info!("IPVS cmd IP_VS_SO_SET_FLUSH({}) error: {e}", super::sockopt::set::FLUSH);

@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use futures_util::TryStreamExt;
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressScope};
 
-use super::{Netlink, NetlinkError, errno};
+use super::{Netlink, NetlinkError};
 
 /// One address to configure, as `ip address add` takes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,21 +88,19 @@ impl Netlink {
     pub async fn add_address(&self, spec: &AddrSpec) -> Result<AddOutcome, NetlinkError> {
         let mut req = self.handle.address().add(spec.ifindex, spec.addr, spec.prefix_len);
         *req.message_mut() = spec.to_message();
-        match req.execute().await {
+        match req.execute().await.map_err(NetlinkError::from) {
             Ok(()) => Ok(AddOutcome::Added),
-            Err(e) if errno(&e) == Some(libc::EEXIST) => Ok(AddOutcome::AlreadyPresent),
-            Err(e) => Err(e.into()),
+            Err(e) if e.is_exists() => Ok(AddOutcome::AlreadyPresent),
+            Err(e) => Err(e),
         }
     }
 
     /// Removes an address; an address that is not there is not an error.
     pub async fn del_address(&self, spec: &AddrSpec) -> Result<DelOutcome, NetlinkError> {
-        match self.handle.address().del(spec.to_message()).execute().await {
+        match self.handle.address().del(spec.to_message()).execute().await.map_err(NetlinkError::from) {
             Ok(()) => Ok(DelOutcome::Removed),
-            Err(e) if matches!(errno(&e), Some(libc::EADDRNOTAVAIL) | Some(libc::ENOENT) | Some(libc::ENODEV)) => {
-                Ok(DelOutcome::NotPresent)
-            }
-            Err(e) => Err(e.into()),
+            Err(e) if e.is_not_found() => Ok(DelOutcome::NotPresent),
+            Err(e) => Err(e),
         }
     }
 

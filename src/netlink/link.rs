@@ -20,7 +20,7 @@ impl Netlink {
     /// Looks an interface up by name.
     pub async fn link_by_name(&self, name: &str) -> Result<LinkInfo, NetlinkError> {
         let mut stream = self.handle.link().get().match_name(name.to_owned()).execute();
-        match stream.try_next().await {
+        match stream.try_next().await.map_err(NetlinkError::from) {
             Ok(Some(m)) => {
                 let mut info = LinkInfo {
                     index: m.header.index,
@@ -36,10 +36,8 @@ impl Netlink {
                 Ok(info)
             }
             Ok(None) => Err(NetlinkError::NoSuchInterface(name.to_owned())),
-            Err(rtnetlink::Error::NetlinkError(e)) if e.code.map(|c| -c.get()) == Some(libc::ENODEV) => {
-                Err(NetlinkError::NoSuchInterface(name.to_owned()))
-            }
-            Err(e) => Err(e.into()),
+            Err(e) if e.is_no_device() => Err(NetlinkError::NoSuchInterface(name.to_owned())),
+            Err(e) => Err(e),
         }
     }
 }

@@ -28,25 +28,110 @@ impl Netlink {
     }
 }
 
-/// Errors from the kernel or the connection.
-#[derive(Debug, thiserror::Error)]
+/// Errors from the kernel or the connection. A refusal by the kernel keeps
+/// its errno, so that callers tell "already there" from "not there" from a
+/// real failure without reading messages ([`NetlinkError::is_exists`],
+/// [`NetlinkError::is_not_found`], ...).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NetlinkError {
     #[error("interface {0} not found")]
     NoSuchInterface(String),
+    /// The kernel answered the request with an error.
+    #[error("netlink: {msg}")]
+    Kernel {
+        /// The positive errno (`libc::EEXIST`...).
+        errno: i32,
+        /// The error as rtnetlink words it.
+        msg: String,
+    },
+    /// Anything else: the connection failed, or an answer was unexpected or
+    /// could not be decoded.
     #[error("netlink: {0}")]
-    Kernel(String),
+    Other(String),
+}
+
+impl NetlinkError {
+    /// The kernel's errno, when the kernel refused the request.
+    pub(crate) fn errno(&self) -> Option<i32> {
+        match self {
+            NetlinkError::Kernel { errno, .. } => Some(*errno),
+            _ => None,
+        }
+    }
+
+    /// EEXIST: what was to be added is already there (an address, a route,
+    /// an IPVS service or destination).
+    pub(crate) fn is_exists(&self) -> bool {
+        self.errno() == Some(libc::EEXIST)
+    }
+
+    /// What was to be changed or removed is not there: ENOENT, ESRCH (routes,
+    /// rules, IPVS services and destinations), EADDRNOTAVAIL (addresses),
+    /// ENODEV or an interface that was looked up and not found.
+    pub(crate) fn is_not_found(&self) -> bool {
+        matches!(self, NetlinkError::NoSuchInterface(_))
+            || matches!(self.errno(), Some(libc::ENOENT | libc::ESRCH | libc::EADDRNOTAVAIL | libc::ENODEV))
+    }
+
+    /// ENODEV, or an interface looked up by name that does not exist.
+    pub(crate) fn is_no_device(&self) -> bool {
+        matches!(self, NetlinkError::NoSuchInterface(_)) || self.errno() == Some(libc::ENODEV)
+    }
 }
 
 impl From<rtnetlink::Error> for NetlinkError {
     fn from(e: rtnetlink::Error) -> Self {
-        NetlinkError::Kernel(e.to_string())
+        match &e {
+            // The kernel sends a negative errno; `None` would be an ACK.
+            rtnetlink::Error::NetlinkError(m) if m.raw_code() != 0 => {
+                NetlinkError::Kernel { errno: m.raw_code().saturating_abs(), msg: e.to_string() }
+            }
+            _ => NetlinkError::Other(e.to_string()),
+        }
     }
 }
 
-/// The kernel's errno of a failed request, if it was one.
-fn errno(e: &rtnetlink::Error) -> Option<i32> {
-    match e {
-        rtnetlink::Error::NetlinkError(m) => m.code.map(|c| -c.get()),
-        _ => None,
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroI32;
+
+    use netlink_packet_core::ErrorMessage;
+
+    use super::*;
+
+    fn kernel(code: i32) -> NetlinkError {
+        let mut m = ErrorMessage::default();
+        m.code = NonZeroI32::new(code);
+        NetlinkError::from(rtnetlink::Error::NetlinkError(m))
+    }
+
+    #[test]
+    fn kernel_errors_keep_their_errno() {
+        let e = kernel(-libc::EEXIST);
+        assert_eq!(e.errno(), Some(libc::EEXIST));
+        assert!(e.is_exists() && !e.is_not_found() && !e.is_no_device());
+        // The text stays what it was (log lines carry it).
+        assert_eq!(e.to_string(), "netlink: Received a netlink error message File exists (os error 17)");
+        for errno in [libc::ENOENT, libc::ESRCH, libc::EADDRNOTAVAIL, libc::ENODEV] {
+            let e = kernel(-errno);
+            assert_eq!(e, NetlinkError::Kernel { errno, msg: e.to_string().replacen("netlink: ", "", 1) });
+            assert!(e.is_not_found() && !e.is_exists(), "{errno}");
+        }
+        assert!(kernel(-libc::ENODEV).is_no_device());
+        assert!(!kernel(-libc::ENOENT).is_no_device());
+        let busy = kernel(-libc::EBUSY);
+        assert_eq!(busy.errno(), Some(libc::EBUSY));
+        assert!(!busy.is_exists() && !busy.is_not_found() && !busy.is_no_device());
+    }
+
+    #[test]
+    fn other_errors_have_no_errno() {
+        let ack = NetlinkError::from(rtnetlink::Error::NetlinkError(ErrorMessage::default()));
+        assert_eq!(ack.errno(), None);
+        let failed = NetlinkError::from(rtnetlink::Error::RequestFailed);
+        assert_eq!(failed, NetlinkError::Other("A netlink request failed".into()));
+        assert!(!failed.is_exists() && !failed.is_not_found());
+        let missing = NetlinkError::NoSuchInterface("eth9".into());
+        assert!(missing.is_not_found() && missing.is_no_device() && missing.errno().is_none());
     }
 }

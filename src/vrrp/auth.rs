@@ -15,18 +15,18 @@ use md5::{Digest, Md5};
 /// Length of the password / key keepalived keeps: `auth_pass` is cut to 8
 /// bytes and zero padded (keepalived.conf(5): "Only the first eight (8)
 /// characters are used").
-pub const AUTH_KEY_LEN: usize = 8;
+pub(crate) const AUTH_KEY_LEN: usize = 8;
 
 /// Length of the AH header keepalived sends: next header, payload length,
 /// reserved, SPI, sequence number and a 96-bit ICV (RFC 2402 section 2).
-pub const AH_HEADER_LEN: usize = 24;
+pub(crate) const AH_HEADER_LEN: usize = 24;
 
 /// The AH "payload length" keepalived writes: the AH length in 32-bit words
 /// minus 2 (RFC 2402 section 2.2): (24 / 4) - 2 = 4.
-pub const AH_PAYLOAD_LEN: u8 = 4;
+pub(crate) const AH_PAYLOAD_LEN: u8 = 4;
 
 /// HMAC-MD5-96: the digest truncated to its first 96 bits (RFC 2403).
-pub const AH_ICV_LEN: usize = 12;
+pub(crate) const AH_ICV_LEN: usize = 12;
 
 /// The v2 "Auth Type" field (RFC 2338 section 5.3.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -41,7 +41,7 @@ pub enum AuthType {
 
 impl AuthType {
     /// The wire value.
-    pub fn to_u8(self) -> u8 {
+    pub(crate) fn to_u8(self) -> u8 {
         match self {
             AuthType::None => 0,
             AuthType::Pass => 1,
@@ -50,7 +50,7 @@ impl AuthType {
     }
 
     /// Parses the wire value; anything else is keepalived's "Invalid auth type".
-    pub fn from_u8(v: u8) -> Option<Self> {
+    pub(crate) fn from_u8(v: u8) -> Option<Self> {
         match v {
             0 => Some(AuthType::None),
             1 => Some(AuthType::Pass),
@@ -105,7 +105,7 @@ impl AuthConfig {
 
     /// The 8 auth data bytes of a v2 advert: the password for PASS, zero
     /// otherwise (keepalived leaves them zero for none and AH).
-    pub fn v2_auth_data(&self) -> [u8; AUTH_KEY_LEN] {
+    pub(crate) fn v2_auth_data(&self) -> [u8; AUTH_KEY_LEN] {
         match self {
             AuthConfig::Pass(p) => *p,
             AuthConfig::None | AuthConfig::Ah(_) => [0; AUTH_KEY_LEN],
@@ -281,11 +281,11 @@ pub fn ah_icv(key: &[u8; AUTH_KEY_LEN], ip_hdr: &[u8], ah_hdr: &[u8], vrrp: &[u8
 
 /// Length of keepalived 2.4's `auth_hmac` trailer: type, key id, 2 reserved
 /// bytes, 32-bit seconds, 16-bit fraction, 16-bit counter, 128-bit HMAC.
-pub const HMAC_TRAILER_LEN: usize = 28;
+pub(crate) const HMAC_TRAILER_LEN: usize = 28;
 /// The only trailer type keepalived defines: HMAC-SHA256 truncated to 128 bits.
-pub const HMAC_TYPE_SHA256: u8 = 1;
+pub(crate) const HMAC_TYPE_SHA256: u8 = 1;
 /// Truncated HMAC length in the trailer.
-pub const HMAC_LEN: usize = 16;
+pub(crate) const HMAC_LEN: usize = 16;
 /// Length of the pseudo header bound into the HMAC.
 const HMAC_PSEUDO_LEN: usize = 20;
 /// Offset of the HMAC inside the trailer.

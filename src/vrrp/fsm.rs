@@ -109,8 +109,14 @@ pub enum Input {
     /// New total priority (base priority plus tracking weights); clamped to
     /// 1..=254 and ignored for the address owner, as keepalived does.
     Priority(i32),
-    /// The daemon is stopping (SIGTERM): a MASTER says goodbye with priority 0.
-    Shutdown,
+    /// The instance stops (SIGTERM, or removed by a reload). With `release`
+    /// a MASTER says goodbye with priority 0 and removes its VIPs (RFC 3768 /
+    /// RFC 5798 section 6.4.3); without (`--dont-release-vrrp` at SIGTERM)
+    /// it leaves the interface as it is, VIPs and all, and sends nothing.
+    Shutdown {
+        /// Send the priority-0 advert and remove the VIPs.
+        release: bool,
+    },
 }
 
 /// What the runtime must do, in order.
@@ -209,30 +215,8 @@ impl Instance {
     /// Starts an instance at `now` (RFC 3768/5798 section 6.4.1, keepalived's
     /// `vrrp_init_state`). `params` are normalized first.
     pub fn new(params: InstanceParams, now: Instant) -> (Instance, Vec<Action>) {
-        let p = params.normalized();
-        let priority = p.priority;
-        let mut inst = Instance {
-            want_master: p.initial_state == InitialState::Master,
-            base_priority: priority,
-            effective_priority: priority,
-            master_adver_int: p.advert_interval,
-            ms_down_timer: Duration::ZERO,
-            state: State::Init,
-            stopped: false,
-            faulted: p.start_in_fault,
-            sands: None,
-            preempt_time: None,
-            master_addr: None,
-            master_priority: 0,
-            vips_set: false,
-            garp_delay_at: None,
-            garp_lower_prio_at: Vec::new(),
-            garp_refresh_due: None,
-            startup_until: if p.startup_delay.is_zero() { None } else { Some(now + p.startup_delay) },
-            p,
-        };
+        let mut inst = Instance::init(params, now);
         let mut out = Vec::new();
-        inst.ms_down_timer = inst.down_interval();
         if !(inst.want_master && inst.is_owner() && !inst.faulted) {
             // keepalived clears any VIPs a previous run may have left behind
             // before entering BACKUP or FAULT at start-up ("removing VIPs.").
@@ -257,6 +241,55 @@ impl Instance {
         (inst, out)
     }
 
+    /// A MASTER that continues across a reload: an instance whose
+    /// configuration changed while it was MASTER, on the same interface,
+    /// resumes as MASTER at `now` instead of starting over in BACKUP, as
+    /// keepalived keeps an instance's state across a reload. It advertises at
+    /// once, without a gap, and (re-)adds its VIPs and announces them; there
+    /// is no state change to report or log (it was MASTER already), and no
+    /// start-up delay. An instance that starts in FAULT (`params.start_in_fault`)
+    /// starts as [`Instance::new`] does.
+    pub fn resume_master(params: InstanceParams, now: Instant) -> (Instance, Vec<Action>) {
+        if params.start_in_fault {
+            return Instance::new(params, now);
+        }
+        let mut params = params;
+        params.startup_delay = Duration::ZERO;
+        let mut inst = Instance::init(params, now);
+        let mut out = Vec::new();
+        inst.state = State::Backup;
+        inst.take_over(now, false, &mut out);
+        (inst, out)
+    }
+
+    /// The instance before its first state: not started, timers unset.
+    fn init(params: InstanceParams, now: Instant) -> Instance {
+        let p = params.normalized();
+        let priority = p.priority;
+        let mut inst = Instance {
+            want_master: p.initial_state == InitialState::Master,
+            base_priority: priority,
+            effective_priority: priority,
+            master_adver_int: p.advert_interval,
+            ms_down_timer: Duration::ZERO,
+            state: State::Init,
+            stopped: false,
+            faulted: p.start_in_fault,
+            sands: None,
+            preempt_time: None,
+            master_addr: None,
+            master_priority: 0,
+            vips_set: false,
+            garp_delay_at: None,
+            garp_lower_prio_at: Vec::new(),
+            garp_refresh_due: None,
+            startup_until: if p.startup_delay.is_zero() { None } else { Some(now + p.startup_delay) },
+            p,
+        };
+        inst.ms_down_timer = inst.down_interval();
+        inst
+    }
+
     /// Feeds one input that happened at `now`; returns what to do, in order.
     pub fn handle(&mut self, now: Instant, input: Input) -> Vec<Action> {
         let mut out = Vec::new();
@@ -269,7 +302,7 @@ impl Instance {
             Input::Fault(true) => self.on_down(now, &mut out),
             Input::Fault(false) => self.on_up(now, &mut out),
             Input::Priority(total) => self.on_priority(total, &mut out),
-            Input::Shutdown => self.on_shutdown(&mut out),
+            Input::Shutdown { release } => self.on_shutdown(release, &mut out),
         }
         out
     }
@@ -331,12 +364,12 @@ impl Instance {
     }
 
     /// Priority of the last advert accepted from a master.
-    pub fn master_priority(&self) -> u8 {
+    pub(crate) fn master_priority(&self) -> u8 {
         self.master_priority
     }
 
     /// Are the VIPs currently added?
-    pub fn vips_set(&self) -> bool {
+    pub(crate) fn vips_set(&self) -> bool {
         self.vips_set
     }
 
@@ -594,12 +627,20 @@ impl Instance {
     /// Transition to MASTER (RFC 3768 / RFC 5798 section 6.4.1/6.4.2):
     /// advert first, so the old master drops the VIPs before our GARPs.
     fn goto_master(&mut self, now: Instant, out: &mut Vec<Action>) {
+        self.take_over(now, true, out);
+    }
+
+    /// What becoming MASTER does; `announce`: the state change is logged and
+    /// reported (not when a MASTER resumes after a reload).
+    fn take_over(&mut self, now: Instant, announce: bool, out: &mut Vec<Action>) {
         let from = self.state;
         self.state = State::Master;
         self.want_master = true;
         self.sands = Some(now + self.p.advert_interval);
         out.push(Action::SendAdvert { priority: self.effective_priority });
-        self.log(out, LogKind::EnteringMaster);
+        if announce {
+            self.log(out, LogKind::EnteringMaster);
+        }
         if self.p.version == Version::V3 && self.master_adver_int != self.p.advert_interval {
             // A master advertises its own configured interval.
             self.log(out, LogKind::AdvertIntervalLocal { from: self.master_adver_int, to: self.p.advert_interval });
@@ -611,7 +652,9 @@ impl Instance {
         if !self.p.garp.master_refresh.is_zero() {
             self.garp_refresh_due = Some(now + self.p.garp.master_refresh);
         }
-        out.push(Action::Transition { from, to: State::Master });
+        if announce {
+            out.push(Action::Transition { from, to: State::Master });
+        }
         if !self.p.garp.master_delay.is_zero() {
             self.garp_delay_at = Some(now + self.p.garp.master_delay);
         }
@@ -725,8 +768,8 @@ impl Instance {
         }
     }
 
-    fn on_shutdown(&mut self, out: &mut Vec<Action>) {
-        if self.state == State::Master {
+    fn on_shutdown(&mut self, release: bool, out: &mut Vec<Action>) {
+        if self.state == State::Master && release {
             // RFC 3768 / RFC 5798 section 6.4.3 Shutdown event.
             self.restore_interface(true, out);
         }

@@ -5,8 +5,9 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Ethernet broadcast.
-pub const BROADCAST_MAC: [u8; 6] = [0xff; 6];
-const ETH_P_ARP: u16 = 0x0806;
+pub(crate) const BROADCAST_MAC: [u8; 6] = [0xff; 6];
+/// The ARP ethertype (the frames and the packet socket they leave on).
+pub(crate) const ETH_P_ARP: u16 = 0x0806;
 
 /// A gratuitous ARP as keepalived sends it: an ARP request (RFC 5227 section
 /// 3 "ARP Announcement" shape) broadcast from `mac`, whose sender and target
@@ -30,7 +31,7 @@ pub fn gratuitous_arp(mac: [u8; 6], vip: Ipv4Addr) -> Vec<u8> {
 }
 
 /// The all-nodes multicast group, destination of unsolicited advertisements.
-pub const ALL_NODES: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
+pub(crate) const ALL_NODES: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
 
 /// An unsolicited neighbour advertisement (RFC 4861 section 7.2.6) for `vip`:
 /// the ICMPv6 message only (type 136), with the Override flag (and the Router

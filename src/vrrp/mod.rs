@@ -8,6 +8,6 @@ pub mod auth;
 pub mod fsm;
 pub mod garp;
 pub mod packet;
-pub mod runtime;
+pub(crate) mod runtime;
 pub mod socket;
 pub mod timer;

@@ -60,19 +60,19 @@ use super::auth::{
 };
 
 /// IP protocol number of VRRP (RFC 5798 section 5.1.1.4).
-pub const IPPROTO_VRRP: u8 = 112;
+pub(crate) const IPPROTO_VRRP: u8 = 112;
 /// IP protocol number of the Authentication Header (RFC 2402).
-pub const IPPROTO_AH: u8 = 51;
+pub(crate) const IPPROTO_AH: u8 = 51;
 /// The TTL / hop limit every VRRP advert is sent with and must arrive with
 /// (RFC 3768 section 5.2.3, RFC 5798 sections 5.1.1.3 and 7.1).
-pub const VRRP_TTL: u8 = 255;
+pub(crate) const VRRP_TTL: u8 = 255;
 /// The IPv4 multicast group (RFC 5798 section 5.1.1.2).
 pub const VRRP_GROUP_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
 /// The IPv6 multicast group (RFC 5798 section 5.1.2.2).
 pub const VRRP_GROUP_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
 /// The IPv4 TOS keepalived sends with (internetwork control, DSCP CS6); it
 /// sets the same value as the IPv6 traffic class.
-pub const KEEPALIVED_TOS: u8 = 0xc0;
+pub(crate) const KEEPALIVED_TOS: u8 = 0xc0;
 
 /// The fixed VRRP header (the 8 bytes before the address list).
 const VRRP_HDR_LEN: usize = 8;
@@ -325,7 +325,7 @@ impl From<HmacError> for DropReason {
 }
 
 /// Number of [`DropReason`] kinds (the length of [`DropCounters`]).
-pub const DROP_REASON_KINDS: usize = 29;
+pub(crate) const DROP_REASON_KINDS: usize = 29;
 
 /// Counter names, indexed by [`DropReason::index`].
 const COUNTER_NAMES: [&str; DROP_REASON_KINDS] = [

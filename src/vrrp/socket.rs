@@ -12,15 +12,7 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use tokio::io::unix::AsyncFd;
 
 use crate::sys;
-
-/// IP protocol number of VRRP.
-pub const IPPROTO_VRRP: i32 = 112;
-/// IP protocol number of the IPsec authentication header.
-pub const IPPROTO_AH: i32 = 51;
-/// VRRP's IPv4 multicast group (RFC 5798 section 5.1.1.2).
-pub const VRRP_GROUP_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
-/// VRRP's IPv6 multicast group (RFC 5798 section 5.1.2.2).
-pub const VRRP_GROUP_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
+use crate::vrrp::packet::{IPPROTO_VRRP, KEEPALIVED_TOS, VRRP_GROUP_V4, VRRP_GROUP_V6, VRRP_TTL};
 
 /// A received datagram.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,12 +49,17 @@ impl VrrpSocket {
 
     /// [`VrrpSocket::open_v4`] joining `group` (`vrrp_mcast_group4` /
     /// `mcast_dst_ip`) instead of 224.0.0.18; `None` for a unicast socket.
-    pub fn open_v4_group(ifname: &str, ifindex: u32, proto: i32, group: Option<Ipv4Addr>) -> io::Result<VrrpSocket> {
+    pub(crate) fn open_v4_group(
+        ifname: &str,
+        ifindex: u32,
+        proto: i32,
+        group: Option<Ipv4Addr>,
+    ) -> io::Result<VrrpSocket> {
         let s = raw(Domain::IPV4, proto)?;
         s.bind_device(Some(ifname.as_bytes()))?;
         s.set_header_included_v4(true)?;
         s.set_multicast_loop_v4(false)?;
-        s.set_multicast_ttl_v4(255)?;
+        s.set_multicast_ttl_v4(u32::from(VRRP_TTL))?;
         if let Some(group) = group {
             s.join_multicast_v4_n(&group, &socket2::InterfaceIndexOrAddress::Index(ifindex))?;
             if let Some(idx) = NonZeroU32::new(ifindex) {
@@ -81,17 +78,17 @@ impl VrrpSocket {
 
     /// [`VrrpSocket::open_v6`] joining `group` (`vrrp_mcast_group6` /
     /// `mcast_dst_ip`) instead of ff02::12; `None` for a unicast socket.
-    pub fn open_v6_group(ifname: &str, ifindex: u32, group: Option<Ipv6Addr>) -> io::Result<VrrpSocket> {
-        let s = raw(Domain::IPV6, IPPROTO_VRRP)?;
+    pub(crate) fn open_v6_group(ifname: &str, ifindex: u32, group: Option<Ipv6Addr>) -> io::Result<VrrpSocket> {
+        let s = raw(Domain::IPV6, i32::from(IPPROTO_VRRP))?;
         s.bind_device(Some(ifname.as_bytes()))?;
-        s.set_multicast_hops_v6(255)?;
-        s.set_unicast_hops_v6(255)?;
+        s.set_multicast_hops_v6(u32::from(VRRP_TTL))?;
+        s.set_unicast_hops_v6(u32::from(VRRP_TTL))?;
         s.set_multicast_loop_v6(false)?;
         s.set_multicast_if_v6(ifindex)?;
         s.set_recv_hoplimit_v6(true)?;
         sys::setsockopt_int(s.as_fd(), libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, 1)?;
         // Traffic class 0xc0 (network control), as keepalived sends.
-        sys::setsockopt_int(s.as_fd(), libc::IPPROTO_IPV6, libc::IPV6_TCLASS, 0xc0)?;
+        sys::setsockopt_int(s.as_fd(), libc::IPPROTO_IPV6, libc::IPV6_TCLASS, i32::from(KEEPALIVED_TOS))?;
         if let Some(group) = group {
             s.join_multicast_v6(&group, ifindex)?;
         }
@@ -167,7 +164,7 @@ impl VrrpSocket {
     /// that an advert leaves from the instance's address (`unicast_src_ip`,
     /// the link-local address) and never from one the kernel would rather
     /// pick, such as a VIP: receivers check the checksum over `src`.
-    pub async fn send_v6_from(&self, payload: &[u8], src: Ipv6Addr, dst: Ipv6Addr) -> io::Result<()> {
+    pub(crate) async fn send_v6_from(&self, payload: &[u8], src: Ipv6Addr, dst: Ipv6Addr) -> io::Result<()> {
         let scope = if dst.is_multicast() || dst.segments()[0] & 0xffc0 == 0xfe80 { self.ifindex } else { 0 };
         let addr = SockAddr::from(SocketAddrV6::new(dst, 0, 0, scope));
         let control = pktinfo_cmsg(src, self.ifindex);
@@ -248,7 +245,7 @@ impl GarpSender {
             let s = Socket::new(Domain::from(libc::AF_PACKET), Type::RAW, Some(Protocol::from(0)))?;
             s.set_nonblocking(true)?;
             s.set_cloexec(true)?;
-            sys::bind_packet(s.as_fd(), ifindex, 0x0806)?;
+            sys::bind_packet(s.as_fd(), ifindex, crate::vrrp::garp::ETH_P_ARP)?;
             Some(s)
         } else {
             None

@@ -72,7 +72,7 @@ pub fn master_down_interval(
 /// keepalived does after reading the config: v2 to whole seconds (1..=255),
 /// v3 to centiseconds (0.01..=40.95 s), halves rounding up, zero becoming the
 /// smallest unit.
-pub fn normalize_advert_interval(version: Version, configured: Duration) -> Duration {
+pub(crate) fn normalize_advert_interval(version: Version, configured: Duration) -> Duration {
     let us = micros(configured);
     let (unit, max_units) = match version {
         Version::V2 => (MICROS_PER_SEC, 255),

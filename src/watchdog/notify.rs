@@ -4,7 +4,7 @@
 use std::os::unix::net::UnixDatagram;
 
 /// Sends `state` (e.g. "READY=1") when run under systemd; otherwise does nothing.
-pub fn notify(state: &str) {
+pub(crate) fn notify(state: &str) {
     let Some(path) = std::env::var_os("NOTIFY_SOCKET") else { return };
     if let Err(e) = send(&path.to_string_lossy(), state) {
         tracing::debug!("sd_notify {state} failed: {e}");
@@ -12,7 +12,7 @@ pub fn notify(state: &str) {
 }
 
 /// Sends one notification to the socket at `path` ('@' starts an abstract name).
-pub fn send(path: &str, state: &str) -> std::io::Result<()> {
+pub(crate) fn send(path: &str, state: &str) -> std::io::Result<()> {
     let sock = UnixDatagram::unbound()?;
     if let Some(abs) = path.strip_prefix('@') {
         use std::os::linux::net::SocketAddrExt;

@@ -11,14 +11,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
-use super::child::{EXIT_CONFIG, EXIT_FATAL};
+use super::PARENT_COMM;
 use super::notify::notify;
 use super::pidfile::{self, PidPaths};
-use super::sys::{self, Exit, SignalSet};
-use super::{ChildKind, PARENT_COMM};
+use crate::child::{ChildKind, EXIT_CONFIG, EXIT_FATAL};
 use crate::cli::{self, Options};
 use crate::config::Loaded;
 use crate::config::model::Parts;
+use crate::sys::{self, Exit, SignalSet};
 
 /// A child that ran at least this long is restarted at once when it dies.
 const STABLE_RUN: Duration = Duration::from_secs(60);
@@ -52,7 +52,7 @@ struct Supervisor {
 }
 
 /// The parent's main: returns the process exit status.
-pub fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
+pub(crate) fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
     if let Some(mask) = opts.umask {
         sys::umask(mask);
     }
@@ -67,6 +67,8 @@ pub fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
         opts.start_dir = std::env::current_dir().ok();
     }
     crate::log::init(&super::log_options(&opts, None));
+    let span = tracing::info_span!("parent", pid = std::process::id());
+    let _entered = span.enter();
 
     tracing::info!("Starting {}", cli::version_string());
     tracing::info!("Running on {}", running_on());
@@ -80,7 +82,7 @@ pub fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
     if let Err(e) = super::enter_namespace(&opts) {
         tracing::error!("{e}");
         tracing::info!("Stopped {}", cli::version_string());
-        return ExitCode::from(super::child::EXIT_FATAL);
+        return ExitCode::from(EXIT_FATAL);
     }
     tracing::info!("Configuration file {}", opts.use_file.display());
 
@@ -99,14 +101,14 @@ pub fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
             super::log_diagnostics(&config, None);
             tracing::error!("{e}");
             tracing::info!("Stopped {}", cli::version_string());
-            return ExitCode::from(super::child::EXIT_FATAL);
+            return ExitCode::from(EXIT_FATAL);
         }
         config = super::load(&opts, Parts::GLOBAL);
     }
     super::log_diagnostics(&config, None);
     if !config.runnable() {
         tracing::info!("Stopped {}", cli::version_string());
-        return ExitCode::from(config.exit_code().clamp(1, 255) as u8);
+        return ExitCode::from(config.startup_exit_code());
     }
     if opts.dump_conf {
         for line in crate::config::dump_part(&config.config, None).lines() {
@@ -125,7 +127,7 @@ pub fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
     // The children read the file themselves: free the parsed configuration
     // and give its memory back to the system.
     drop(config);
-    crate::sys::trim_heap();
+    sys::trim_heap();
     let running = [Some(&pids.main), wanted(&opts, &needs, ChildKind::Vrrp).then_some(&pids.vrrp)]
         .into_iter()
         .chain([
@@ -172,8 +174,8 @@ pub fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
         libc::SIGUSR1,
         libc::SIGUSR2,
         libc::SIGCHLD,
-        super::signals::stats_clear(),
-        super::signals::json(),
+        crate::signals::stats_clear(),
+        crate::signals::json(),
     ];
     if !opts.ignore_sigint {
         handled.push(libc::SIGINT);
@@ -307,8 +309,8 @@ impl Supervisor {
         }
     }
 
-    /// SIGUSR1 in the parent: what it knows, in /tmp/keepalived_parent.data
-    /// (or state_file_location, see [`super::child::dump_path`]).
+    /// SIGUSR1 in the parent: what it knows, in $TMPDIR (or /tmp)/keepalived_parent.data
+    /// (or state_file_location, see [`crate::child::dump_path`]).
     fn dump_parent_data(&self) {
         tracing::info!("Printing parent data for process({}) on signal", std::process::id());
         let mut out = String::new();
@@ -326,9 +328,9 @@ impl Supervisor {
             out.push_str(&format!(" {} child process = {state}\n", kind.display()));
         }
         let g = &self.needs;
-        let mut path = super::child::dump_path(g.state_file_location.as_deref(), "keepalived_parent.data", "_parent");
+        let mut path = crate::child::dump_path(g.state_file_location.as_deref(), "keepalived_parent.data", "_parent");
         if g.data_use_instance {
-            path = super::child::with_instance(&path, self.opts.namespace.as_deref(), g.instance.as_deref());
+            path = crate::child::with_instance(&path, self.opts.namespace.as_deref(), g.instance.as_deref());
         }
         let path = path.as_path();
         if let Err(e) = std::fs::write(path, out) {
@@ -443,7 +445,7 @@ impl Supervisor {
         super::log_diagnostics(&loaded, None);
         self.needs = Needs::of(&loaded);
         drop(loaded);
-        crate::sys::trim_heap();
+        sys::trim_heap();
         for kind in ChildKind::ALL {
             let live = self.slots.get(&kind).and_then(|s| s.pid);
             let pending = self.slots.get(&kind).is_some_and(|s| s.respawn_at.is_some());
@@ -509,7 +511,7 @@ impl Supervisor {
 
 /// Seconds to wait before a respawn after `quick_deaths` deaths in a row,
 /// each after a short run: 0 for the first, then 1, 2, 4... up to a minute.
-pub fn respawn_delay(quick_deaths: u32) -> u64 {
+pub(crate) fn respawn_delay(quick_deaths: u32) -> u64 {
     match quick_deaths {
         0 | 1 => 0,
         n => 1u64.checked_shl(n - 2).unwrap_or(MAX_RESPAWN_DELAY).min(MAX_RESPAWN_DELAY),
@@ -532,7 +534,8 @@ enum AfterExit {
 fn after_exit(exit: Exit, dont_respawn: bool, respawned: bool) -> AfterExit {
     match exit {
         Exit::Code(c) if c == i32::from(EXIT_CONFIG) && respawned && !dont_respawn => AfterExit::RetryConfig,
-        Exit::Code(c) if c == i32::from(EXIT_CONFIG) => AfterExit::Terminate(EXIT_CONFIG, "CONFIG"),
+        // keepalived 2.2.7 exits 2 after either permanent error of a child.
+        Exit::Code(c) if c == i32::from(EXIT_CONFIG) => AfterExit::Terminate(EXIT_FATAL, "CONFIG"),
         Exit::Code(c) if c == i32::from(EXIT_FATAL) => AfterExit::Terminate(EXIT_FATAL, "FATAL"),
         _ if dont_respawn => AfterExit::Exit,
         _ => AfterExit::Respawn,
@@ -544,7 +547,7 @@ fn report_exit(pid: i32, exit: Exit) {
     match exit {
         Exit::Code(0) => {}
         Exit::Signal(sig) => {
-            tracing::info!("pid {pid} exited due to signal {sig} ({})", super::signals::description(sig))
+            tracing::info!("pid {pid} exited due to signal {sig} ({})", crate::signals::description(sig))
         }
         Exit::Code(c) => tracing::info!("pid {pid} exited with status {c}"),
     }
@@ -596,9 +599,9 @@ mod tests {
 
     #[test]
     fn what_follows_a_child_death() {
-        assert_eq!(after_exit(Exit::Code(3), false, false), AfterExit::Terminate(3, "CONFIG"));
+        assert_eq!(after_exit(Exit::Code(3), false, false), AfterExit::Terminate(2, "CONFIG"));
         assert_eq!(after_exit(Exit::Code(3), false, true), AfterExit::RetryConfig);
-        assert_eq!(after_exit(Exit::Code(3), true, true), AfterExit::Terminate(3, "CONFIG"));
+        assert_eq!(after_exit(Exit::Code(3), true, true), AfterExit::Terminate(2, "CONFIG"));
         assert_eq!(after_exit(Exit::Code(2), true, false), AfterExit::Terminate(2, "FATAL"));
         assert_eq!(after_exit(Exit::Code(2), false, true), AfterExit::Terminate(2, "FATAL"));
         assert_eq!(after_exit(Exit::Signal(libc::SIGKILL), false, false), AfterExit::Respawn);

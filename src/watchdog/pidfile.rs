@@ -4,21 +4,21 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::ChildKind;
+use crate::child::ChildKind;
 use crate::cli::Options;
 
 /// The run directory of the default pid files.
-pub const RUN_DIR: &str = "/run";
+pub(crate) const RUN_DIR: &str = "/run";
 /// The directory used with `use_pid_dir`, an instance name or a namespace.
-pub const PID_DIR: &str = "/run/keepalived";
+pub(crate) const PID_DIR: &str = "/run/keepalived";
 
 /// The pid files of one keepalived.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PidPaths {
-    pub main: PathBuf,
-    pub vrrp: PathBuf,
-    pub checker: PathBuf,
-    pub bfd: PathBuf,
+pub(crate) struct PidPaths {
+    pub(crate) main: PathBuf,
+    pub(crate) vrrp: PathBuf,
+    pub(crate) checker: PathBuf,
+    pub(crate) bfd: PathBuf,
 }
 
 impl PidPaths {
@@ -29,7 +29,7 @@ impl PidPaths {
     /// `use_pid_dir` or an instance name they move to `/run/keepalived/`, with
     /// a namespace to `/run/keepalived/keepalived_NAMESPACE/`, and an instance
     /// name is added before `.pid` (`keepalived_vrrp_NAME.pid`).
-    pub fn new(opts: &Options, instance: Option<&str>, use_pid_dir: bool, namespace: Option<&str>) -> Self {
+    pub(crate) fn new(opts: &Options, instance: Option<&str>, use_pid_dir: bool, namespace: Option<&str>) -> Self {
         let dir = match namespace {
             // keepalived mounts this directory on /run/keepalived in its own mount
             // namespace; without one, write there directly.
@@ -55,7 +55,7 @@ impl PidPaths {
     }
 
     /// The pid file of a child.
-    pub fn child(&self, kind: ChildKind) -> &Path {
+    pub(crate) fn child(&self, kind: ChildKind) -> &Path {
         match kind {
             ChildKind::Vrrp => &self.vrrp,
             ChildKind::Checker => &self.checker,
@@ -65,18 +65,18 @@ impl PidPaths {
 }
 
 /// The pid recorded in a pid file, if it holds one.
-pub fn read(path: &Path) -> Option<i32> {
+pub(crate) fn read(path: &Path) -> Option<i32> {
     std::fs::read_to_string(path).ok()?.trim().parse::<i32>().ok().filter(|p| *p > 0)
 }
 
 /// Whether a pid file names a live process other than us.
-pub fn held_by_live_process(path: &Path) -> Option<i32> {
+pub(crate) fn held_by_live_process(path: &Path) -> Option<i32> {
     let pid = read(path)?;
-    (pid as u32 != std::process::id() && super::sys::process_exists(pid)).then_some(pid)
+    (pid as u32 != std::process::id() && crate::sys::process_exists(pid)).then_some(pid)
 }
 
 /// Writes `pid` to `path`, creating the pid directory when needed.
-pub fn write(path: &Path, pid: u32) -> io::Result<()> {
+pub(crate) fn write(path: &Path, pid: u32) -> io::Result<()> {
     if let Some(dir) = path.parent()
         && dir.starts_with(PID_DIR)
     {
@@ -89,7 +89,7 @@ pub fn write(path: &Path, pid: u32) -> io::Result<()> {
 }
 
 /// Removes a pid file; a missing file is fine.
-pub fn remove(path: &Path) {
+pub(crate) fn remove(path: &Path) {
     if let Err(e) = std::fs::remove_file(path)
         && e.kind() != io::ErrorKind::NotFound
     {

@@ -40,6 +40,26 @@ stop sockopt6.ours
 views sockopt6.ours.after
 logs sockopt6.ours
 
+# Notify scripts: what ran at start, then what ran at shutdown (sorted:
+# scripts run side by side).
+for who in theirs ours; do
+    say "case scripts $who"
+    reset
+    rm -f /tmp/scripts.log
+    if [ $who = theirs ]; then b=$THEIRS; else b=$OURS; fi
+    start "$b" "scripts.$who" /case/scripts.conf
+    settle
+    sleep 0.5
+    { echo "@start"; sort /tmp/scripts.log 2>/dev/null; } >/tmp/scripts.result
+    rm -f /tmp/scripts.log
+    stop "scripts.$who"
+    sleep 0.5
+    { echo "@stop"; sort /tmp/scripts.log 2>/dev/null; } >>/tmp/scripts.result
+    emit "scripts.$who.result" /tmp/scripts.result
+    logs "scripts.$who"
+done
+reset
+
 # Reload: traffic to every service first, so that the counters of the
 # entries a reload must not touch are not zero.
 # One connection attempt to each service (nothing answers; IPVS counts the

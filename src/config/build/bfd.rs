@@ -254,10 +254,11 @@ fn bfd_instance(c: &mut Config, s: &Stmt, ctx: &mut Ctx) {
     let iname = b.inst.name.value.clone();
     let nword = b.neighbor_word();
     let Some(nbr) = b.inst.neighbor.clone() else {
+        // On the line of the closing brace, as keepalived.
         return ctx.push(
             Severity::Error,
             Class::Missing,
-            s.span(),
+            s.block.as_ref().map_or(s.span(), |b| b.close),
             format!("Configuration error: BFD instance {iname} has no {nword} address set, disabling instance"),
         );
     };

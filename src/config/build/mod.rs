@@ -9,6 +9,7 @@ pub mod bfd;
 pub mod global;
 pub mod ipcfg;
 pub mod lvs;
+pub(crate) mod script_user;
 mod value;
 pub mod vrrp;
 
@@ -166,13 +167,33 @@ impl Ctx {
         self.push(Severity::Fatal, Class::Other, span, msg);
     }
 
-    /// Argument `i`, or an error naming the keyword when it is missing.
+    /// Argument `i`. When it is missing keepalived stops reading the
+    /// configuration (`-t` exits 2) with this message, and so do we.
     pub fn arg<'s>(&mut self, stmt: &'s Stmt, i: usize) -> Option<&'s Word> {
         let w = stmt.arg(i);
         if w.is_none() {
-            self.push(Severity::Error, Class::Missing, stmt.span(), format!("{} requires a value", stmt.keyword.text));
+            self.missing_parameter(stmt, i);
         }
         w
+    }
+
+    /// keepalived's message for a keyword whose argument `i` is missing, at
+    /// which it stops reading the configuration.
+    pub fn missing_parameter(&mut self, stmt: &Stmt, i: usize) {
+        let before = match i.checked_sub(1).and_then(|j| stmt.arg(j)) {
+            Some(w) => w.text.as_str(),
+            None => stmt.keyword.text.as_str(),
+        };
+        self.push(
+            Severity::Fatal,
+            Class::Abort,
+            stmt.span(),
+            format!(
+                "*** Configuration line starting `{}` is missing a parameter after keyword `{before}` at word position {}",
+                stmt.keyword.text,
+                i + 2
+            ),
+        );
     }
 
     /// An integer argument within `[min, max]`; upstream's "invalid" wording otherwise.

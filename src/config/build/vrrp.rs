@@ -95,10 +95,19 @@ fn block_end(st: &Stmt) -> crate::config::ast::Span {
 }
 
 /// The name of a named block (`vrrp_script NAME {`), or upstream's message.
+/// keepalived 2.2.7 stops reading at a vrrp_script, vrrp_track_file or
+/// vrrp_track_process without a name, and skips a nameless instance or sync
+/// group with a message.
 fn block_name<'s>(ctx: &mut Ctx, stmt: &'s Stmt) -> Option<&'s Word> {
     let w = stmt.arg(0);
     if w.is_none() {
-        ctx.push(Severity::Error, Class::Missing, stmt.span(), format!("{} must have a name", stmt.keyword.text));
+        match stmt.keyword.text.as_str() {
+            "vrrp_instance" => ctx.push(Severity::Error, Class::Missing, stmt.span(), "vrrp_instance must have a name"),
+            "vrrp_sync_group" => {
+                ctx.push(Severity::Error, Class::Missing, stmt.span(), "vrrp_sync_group must have a name - skipping")
+            }
+            _ => ctx.missing_parameter(stmt, 0),
+        }
     }
     w
 }
@@ -139,6 +148,7 @@ const SCRIPT: &[Keyword<VrrpScript>] = &[
     Keyword::new("fall", |s, st, ctx| s.fall = rise_fall(ctx, st, &s.name)),
     Keyword::new("user", |s, st, ctx| {
         let Some(u) = value(ctx, st) else { return };
+        s.user_line = Some((st.span(), s.script.as_ref().is_some_and(|sc| !sc.argv.is_empty())));
         let sc = s.script.get_or_insert_with(Script::default);
         sc.user = Some(u.text.clone());
         if let Some(g) = st.arg(1).map(|g| g.text.as_str()) {
@@ -157,10 +167,11 @@ const SCRIPT: &[Keyword<VrrpScript>] = &[
 
 use crate::config::model::Script;
 
-/// vrrp_script `interval`/`timeout`: positive seconds up to 4294 (0 becomes 1 s).
+/// vrrp_script `interval`/`timeout`: whole seconds up to 4294 (0 becomes
+/// 1 s). keepalived 2.2.7 refuses a fraction ("invalid number '0.5'").
 fn script_seconds(ctx: &mut Ctx, st: &Stmt, name: &str) -> Option<Duration> {
     let w = value(ctx, st)?;
-    let Some(d) = read_decimal(ctx, w, 0.0, 4294.0) else {
+    let Some(d) = read_int(ctx, w, 0, 4294).map(|n| Duration::from_secs(n as u64)) else {
         // Upstream words the two differently.
         let why = if st.keyword.text == "interval" { "must be between 1 and 4294" } else { "invalid" };
         ctx.error(w.span, format!("({name}): vrrp script {} '{}' {why} - ignoring", st.keyword.text, w.text));
@@ -191,6 +202,7 @@ fn rise_fall(ctx: &mut Ctx, st: &Stmt, name: &str) -> u32 {
 fn vrrp_script(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
     let Some(name) = block_name(ctx, st) else { return };
     let mut s = VrrpScript::new(name.text.clone(), st.span());
+    s.end = block_end(st);
     ctx.apply(&mut s, st.children(), SCRIPT);
     // A `user` line alone creates a Script with no command.
     if s.script.as_ref().is_some_and(|sc| sc.argv.is_empty()) {

@@ -767,17 +767,31 @@ impl CheckerKind {
     }
 }
 
-/// HTTP versions of http_protocol.
+/// The HTTP protocol variant of `http_protocol` (HTTP_GET / SSL_GET) and of
+/// genhash's `-P`: one type for the configuration and the HTTP probe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum HttpProtocol {
+    /// `HTTP/1.0` without a `Connection` header (keepalived's default).
     #[default]
     V1_0,
-    /// 1.0 with "Connection: close".
+    /// `HTTP/1.0` plus `Connection: close`.
     V1_0C,
+    /// `HTTP/1.1`, which keepalived always sends with `Connection: close`.
     V1_1,
 }
 
 impl HttpProtocol {
+    /// Parses the spellings keepalived accepts: `1.0`, `1.0c`, `1.0C`, `1.1`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "1.0" => Some(HttpProtocol::V1_0),
+            "1.0C" | "1.0c" => Some(HttpProtocol::V1_0C),
+            "1.1" => Some(HttpProtocol::V1_1),
+            _ => None,
+        }
+    }
+
+    /// The value as the configuration dump shows it.
     pub fn name(self) -> &'static str {
         match self {
             HttpProtocol::V1_0 => "1.0",
@@ -884,6 +898,10 @@ impl Default for DnsCheck {
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct MiscCheck {
     pub script: Script,
+    /// The closing brace of the MISC_CHECK block (keepalived reports a script
+    /// it removes there), and its `user` line.
+    pub end: Span,
+    pub user_at: Option<Span>,
     /// misc_timeout; None: delay_loop.
     pub timeout: Option<Duration>,
     pub dynamic: bool,

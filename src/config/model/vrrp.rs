@@ -258,6 +258,12 @@ pub struct VrrpScript {
     pub fall: u32,
     /// `init_fail`.
     pub init_fail: bool,
+    /// The closing brace of the block (keepalived reports a script it
+    /// removes there).
+    pub end: Span,
+    /// The `user` line, and whether the command was known when it was read
+    /// (keepalived names the command so far when the user does not exist).
+    pub user_line: Option<(Span, bool)>,
 }
 
 impl VrrpScript {
@@ -265,6 +271,8 @@ impl VrrpScript {
         VrrpScript {
             name,
             span,
+            end: span,
+            user_line: None,
             script: None,
             interval: Duration::from_secs(1),
             timeout: Duration::ZERO,
@@ -528,6 +536,9 @@ pub struct VrrpInstance {
     pub interface: Option<Spanned<String>>,
     /// `vrf` (unicast without interface).
     pub vrf: Option<String>,
+    /// Where `vrf` and `use_vmac` were written.
+    pub vrf_span: Option<Span>,
+    pub use_vmac_span: Option<Span>,
     /// `virtual_router_id` 1..255 (0 only while invalid: such a config is fatal).
     pub vrid: u8,
     /// `priority` 1..255; 255 = address owner. Defaults to 255 for
@@ -629,6 +640,8 @@ impl VrrpInstance {
             span,
             interface: None,
             vrf: None,
+            vrf_span: None,
+            use_vmac_span: None,
             vrid: 0,
             priority: 100,
             priority_given: false,

@@ -5,8 +5,8 @@
 //! Handled here, before tokenizing (keepalived.conf(5), the start of the page
 //! and "ADVANCED CONFIGURATION"):
 //! - comments (removed here too, so that a `$NAME=value` or `include` in a
-//!   comment does nothing) and line continuation: a line ending in `\` goes
-//!   on on the next line;
+//!   comment does nothing); a line ending in `\` goes on on the next line
+//!   only in a `$NAME=` definition, as in keepalived 2.2.7;
 //! - `include FILE` and its checked variants `includer`/`includem`/`includew`/
 //!   `includeb`/`includea`, the `include_check` setting, globs with csh-style
 //!   braces, relative to the including file's directory, with loop detection;
@@ -22,12 +22,12 @@
 //! ([`Options::from_system`] gathers it for the binary); the only I/O is
 //! reading the configuration files.
 //!
-//! Where keepalived 2.2.7 (the oracle at hand) and the 2.4 man page differ, we
-//! follow the man page: blank and comment lines inside a multiline definition
+//! Wherever keepalived 2.2.7 flags a file we agree with it (see the README);
+//! where it accepts what the 2.4 man page words otherwise, we follow the man
+//! page: blank and comment lines inside a multiline definition
 //! do not end it (2.2.7 ends it at a blank line, except right after
 //! `$NAME= \`), `${_HASH}`/`${_BANG}` give a literal `#`/`!` (2.2.7's became
-//! comments), `${_ENV NAME}` exists (2.4), a line ending in `\` continues on
-//! the next one, and a line whose condition is removed by substitution keeps
+//! comments), `${_ENV NAME}` exists (2.4), and a line whose condition is removed by substitution keeps
 //! its text intact (2.2.7 garbles `$C=@id` / `$C text`). Messages keep
 //! upstream's wording ("Config files missing '...'.", "Invalid ~SEQ values
 //! '...'"); include loops, which upstream follows until it runs out of file
@@ -124,34 +124,46 @@ pub fn preprocess_str(name: &Path, text: &str, opts: &Options) -> Preprocessed {
 /// read line by line, and the [`SourceMap`] keeps only their paths.
 pub fn preprocess_with(path: &Path, opts: &Options, sink: &mut dyn FnMut(SourceLine)) -> Preprocessed {
     let mut pp = Pp::new(opts, sink);
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-        // A pipe or device (`-f /dev/stdin`) cannot be read again to show a
-        // line in a message: its text is kept in memory.
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes);
-                pp.stack.push(Pp::key(path));
-                let file = pp.out.sources.add(path, &text);
-                pp.frame(path, file, dir_of(path), &mut text.lines().map(Cow::Borrowed));
-            }
-            Err(e) => pp.diag(
-                Severity::Fatal,
-                None,
-                format!("Configuration file '{}' could not be opened - {e}", path.display()),
-            ),
+    match std::fs::metadata(path) {
+        // keepalived 2.2.7's words; with them `-t` exits 0 and the daemon
+        // does not start.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            pp.no_config(format!("Config files missing '{}'.", path.display()));
+            return pp.finish();
         }
-        return pp.finish();
+        Ok(m) if m.is_dir() => {
+            pp.no_config(format!("Configuration file '{}/' is a directory - skipping", path.display()));
+            return pp.finish();
+        }
+        Ok(m) if !m.is_file() => {
+            // A pipe or device (`-f /dev/stdin`) cannot be read again to show a
+            // line in a message: its text is kept in memory.
+            match std::fs::read(path) {
+                Ok(bytes) => {
+                    let text = String::from_utf8_lossy(&bytes);
+                    pp.stack.push(Pp::key(path));
+                    let file = pp.out.sources.add(path, &text);
+                    pp.frame(path, file, dir_of(path), &mut text.lines().map(Cow::Borrowed));
+                }
+                Err(e) => pp.no_config(open_problem(path, &e)),
+            }
+            return pp.finish();
+        }
+        _ => {}
     }
     match FileLines::open(path) {
         Ok(mut lines) => {
             pp.stack.push(Pp::key(path));
             pp.file(path, dir_of(path), &mut lines);
         }
-        Err(e) => {
-            pp.diag(Severity::Fatal, None, format!("Configuration file '{}' could not be opened - {e}", path.display()))
-        }
+        Err(e) => pp.no_config(open_problem(path, &e)),
     }
     pp.finish()
+}
+
+/// keepalived's message for a configuration file it cannot open.
+fn open_problem(path: &Path, e: &std::io::Error) -> String {
+    format!("Configuration file '{}' open problem ({}) - skipping", path.display(), super::error::io_reason(e))
 }
 
 /// Like [`preprocess_str`], handing each finished line to `sink` (the
@@ -327,6 +339,11 @@ impl<'o, 's> Pp<'o, 's> {
         self.out.diags.push(Diagnostic::new(severity, Class::Preprocess, span, message));
     }
 
+    /// No configuration file could be read.
+    fn no_config(&mut self, message: String) {
+        self.out.diags.push(Diagnostic::new(Severity::Note, Class::NoConfig, None, message));
+    }
+
     /// Registers and reads one file from disk.
     fn file(&mut self, path: &Path, dir: Option<PathBuf>, lines: &mut FileLines) {
         let file = self.out.sources.add_file(path);
@@ -370,8 +387,8 @@ impl<'o, 's> Pp<'o, 's> {
         true
     }
 
-    /// The physical lines of a file: comments, continuation, multiline
-    /// definitions and includes; each logical line then goes to [`Pp::line`].
+    /// The physical lines of a file: comments, multiline definitions and
+    /// includes; each logical line then goes to [`Pp::line`].
     fn text<'t>(&mut self, frame: &Frame, raw: &mut dyn Iterator<Item = Cow<'t, str>>) {
         let mut i = 0usize;
         while let Some(first) = raw.next() {
@@ -406,18 +423,11 @@ impl<'o, 's> Pp<'o, 's> {
                 self.line(frame, text, Some(pieces), line_no, 0);
                 continue;
             }
-            while cont {
-                let Some(next) = raw.next() else { break };
-                i += 1;
-                let d = decomment(&next);
-                cont = d.cont;
-                let more = d.text.trim_start();
-                if !more.is_empty() {
-                    if !text.is_empty() {
-                        text.push(' ');
-                    }
-                    text.push_str(more);
-                }
+            // Outside a definition keepalived 2.2.7 does not continue a line
+            // ending in `\`: the `\` stays, right after the last word (its
+            // "Unknown keyword 'priority\'").
+            if cont {
+                text.push('\\');
             }
             // Includes are recognised before conditionals and substitution
             // (keepalived.conf(5): "include handling will not work if the
@@ -785,7 +795,11 @@ impl<'o, 's> Pp<'o, 's> {
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
             Err(e) => {
-                self.diag(sev, Some(span), format!("Configuration file '{shown}' open problem ({e}) - skipping"));
+                self.diag(
+                    sev,
+                    Some(span),
+                    format!("Configuration file '{shown}' open problem ({}) - skipping", super::error::io_reason(&e)),
+                );
                 return;
             }
         };
@@ -815,7 +829,11 @@ impl<'o, 's> Pp<'o, 's> {
         let mut lines = match FileLines::open(path) {
             Ok(l) => l,
             Err(e) => {
-                self.diag(sev, Some(span), format!("Configuration file '{shown}' open problem ({e}) - skipping"));
+                self.diag(
+                    sev,
+                    Some(span),
+                    format!("Configuration file '{shown}' open problem ({}) - skipping", super::error::io_reason(&e)),
+                );
                 return;
             }
         };

@@ -159,7 +159,7 @@ impl InstanceParams {
     }
 
     /// Is this instance the address owner (priority 255)?
-    pub fn is_owner(&self) -> bool {
+    pub(crate) fn is_owner(&self) -> bool {
         self.priority == 255
     }
 

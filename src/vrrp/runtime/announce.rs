@@ -80,7 +80,7 @@ impl Runtime {
         let Some(slot) = self.slot(idx) else { return };
         let name = slot.spec.name.clone();
         let addrs: Vec<VipSpec> = slot.spec.vips.iter().chain(&slot.spec.evips).cloned().collect();
-        let now = Instant::now();
+        let now = crate::clock::now();
         for round in 0..repeat {
             for v in &addrs {
                 let Some(link) = self.links.get(&v.dev).cloned() else { continue };

@@ -3,15 +3,16 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::time::{Duration, Instant};
+
+use tracing::Instrument as _;
 
 use super::dump::Stats;
 use super::spec::{self, InstanceSpec, VipSpec, is_link_local};
-use super::{Runtime, Slot, SockKey};
+use super::{Runtime, Slot, SockKey, instance_span};
 use crate::config::model::vrrp::VrrpConfig;
 use crate::netlink::{LinkEvent, LinkInfo};
 use crate::vrrp::auth::{AuthConfig, AuthCtx};
-use crate::vrrp::fsm::{Action, Family, Input, Instance, InstanceParams, LogKind, State};
+use crate::vrrp::fsm::{Family, Input, Instance, State};
 
 /// What a changed instance hands to its replacement on reload.
 #[derive(Default)]
@@ -22,33 +23,6 @@ pub(super) struct Carry {
     stats: Stats,
     /// The old instance was MASTER and the new one can take over at once.
     resume_master: bool,
-}
-
-/// A state machine for a changed instance that was MASTER: started as if
-/// Master_Down_Interval had already passed, so it is MASTER straight away,
-/// advertising without a gap. keepalived keeps the state of an instance
-/// across a reload; only the adverts, VIPs and gratuitous ARPs of the
-/// takeover are kept (the VIPs they share are already there).
-pub(super) fn resume_as_master(mut params: InstanceParams) -> Option<(Instance, Vec<Action>)> {
-    params.startup_delay = Duration::ZERO;
-    let p = params.clone().normalized();
-    let down = crate::vrrp::timer::master_down_interval(p.version, p.down_timer_adverts, p.priority, p.advert_interval);
-    let now = Instant::now();
-    let past = now.checked_sub(down + Duration::from_millis(1))?;
-    let (mut fsm, _start) = Instance::new(params, past);
-    let actions = fsm.handle(now, Input::Timer);
-    if fsm.state() != State::Master {
-        return None;
-    }
-    let actions = actions
-        .into_iter()
-        .filter(|a| match a {
-            Action::Transition { .. } => false,
-            Action::Log(e) => !matches!(e.kind, LogKind::ReceiveAdvertTimeout | LogKind::EnteringMaster),
-            _ => true,
-        })
-        .collect();
-    Some((fsm, actions))
 }
 
 impl Runtime {
@@ -138,7 +112,7 @@ impl Runtime {
             }
         } else {
             let actions = match self.slot_mut(idx) {
-                Some(s) => s.fsm.handle(Instant::now(), Input::Shutdown),
+                Some(s) => s.fsm.handle(crate::clock::now(), Input::Shutdown { release: true }),
                 None => return Carry::default(),
             };
             self.execute(idx, actions).await;
@@ -176,6 +150,11 @@ impl Runtime {
     }
 
     pub(super) async fn add_instance(&mut self, spec: InstanceSpec, carry: Option<Carry>) {
+        let span = instance_span(&spec.name, spec.vrid);
+        self.add_instance_in(spec, carry).instrument(span).await;
+    }
+
+    async fn add_instance_in(&mut self, spec: InstanceSpec, carry: Option<Carry>) {
         let Some(key) = Self::sock_key(&spec) else {
             tracing::error!("({}) an instance without interface is not supported yet - ignoring it", spec.name);
             return;
@@ -218,10 +197,10 @@ impl Runtime {
         let primary = primary.unwrap_or(unspecified);
         let carry = carry.unwrap_or_default();
         let params = spec.params(primary, fault);
-        let resumed = if carry.resume_master && !fault { resume_as_master(params.clone()) } else { None };
-        let (fsm, actions) = match resumed {
-            Some(x) => x,
-            None => Instance::new(params, Instant::now()),
+        let (fsm, actions) = if carry.resume_master && !fault {
+            Instance::resume_master(params, crate::clock::now())
+        } else {
+            Instance::new(params, crate::clock::now())
         };
         let mut auth = spec.auth_ctx();
         if let Some((old_auth, old_hmac, old_ctx)) = carry.auth {
@@ -252,7 +231,7 @@ impl Runtime {
     /// Stops an instance (priority-0 advert if MASTER, VIPs released) and forgets it.
     pub(super) async fn remove_instance(&mut self, idx: usize) {
         let actions = match self.slot_mut(idx) {
-            Some(s) => s.fsm.handle(Instant::now(), Input::Shutdown),
+            Some(s) => s.fsm.handle(crate::clock::now(), Input::Shutdown { release: true }),
             None => return,
         };
         self.execute(idx, actions).await;
@@ -339,7 +318,7 @@ impl Runtime {
             }
             let up = now_running == Some(true);
             let actions = match self.slot_mut(idx) {
-                Some(s) => s.fsm.handle(Instant::now(), Input::Fault(!up)),
+                Some(s) => s.fsm.handle(crate::clock::now(), Input::Fault(!up)),
                 None => continue,
             };
             self.execute(idx, actions).await;

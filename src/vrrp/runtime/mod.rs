@@ -22,7 +22,6 @@
 //! helpers: `spec` (config -> what an instance runs), `timers`, `dump`.
 
 mod announce;
-mod clock;
 mod dump;
 mod instances;
 mod net;
@@ -32,23 +31,25 @@ mod timers;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use futures_util::future::LocalBoxFuture;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+use tracing::Instrument as _;
 
 use self::announce::GarpIf;
 use self::dump::{InstanceView, Stats};
 use self::spec::{InstanceSpec, VipSpec};
 use self::timers::TimerQueue;
+use crate::child::{ChildContext, ChildExit, ChildSignal};
 use crate::cli::Options;
+use crate::clock::{self, Wake};
 use crate::config::model::vrrp::VrrpGlobals;
 use crate::netlink::{LinkInfo, Netlink};
 use crate::vrrp::auth::AuthCtx;
-use crate::vrrp::fsm::{Action, Input, Instance, LogKind, State};
+use crate::vrrp::fsm::{Action, Input, Instance, State};
 use crate::vrrp::socket::VrrpSocket;
-use crate::watchdog::child::{ChildContext, ChildExit, ChildSignal};
 
 /// How many received packets may wait for the loop before readers block
 /// (the kernel's socket buffer holds the rest).
@@ -59,8 +60,8 @@ const RX_QUEUE: usize = 4096;
 /// arrives truncated and fails the decoder's length checks, as it must.
 const RX_BUF: usize = 8_192;
 
-/// The [`crate::watchdog::child::EntryPoint`] of the VRRP child.
-pub fn run(ctx: ChildContext) -> LocalBoxFuture<'static, ChildExit> {
+/// The [`crate::child::EntryPoint`] of the VRRP child.
+pub(crate) fn run(ctx: ChildContext) -> LocalBoxFuture<'static, ChildExit> {
     Box::pin(main_loop(ctx))
 }
 
@@ -110,6 +111,21 @@ struct Slot {
     /// and must be rebuilt once its interface appears.
     incomplete: bool,
     stats: Stats,
+}
+
+impl Slot {
+    /// The instance's span (see [`instance_span`]).
+    fn span(&self) -> tracing::Span {
+        instance_span(&self.spec.name, self.spec.vrid)
+    }
+}
+
+/// The span of one instance, with its name and VRID as fields. The log lines
+/// recorded inside keep keepalived's text (the logger ignores spans). Made
+/// for each piece of work, not kept: a thousand live spans would cost a
+/// quarter of a megabyte.
+fn instance_span(name: &str, vrid: u8) -> tracing::Span {
+    tracing::info_span!("instance", name = %name, vrid)
 }
 
 struct Runtime {
@@ -176,15 +192,9 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
     rt.apply(&vrrp).await;
     drop(vrrp);
     crate::sys::trim_heap();
-    let mut timer = match clock::WakeTimer::new() {
-        Ok(t) => Some(t),
-        Err(e) => {
-            tracing::warn!("Unable to create the timer fd, timers are rounded to milliseconds - {e}");
-            None
-        }
-    };
+    let mut wake = Wake::precise();
     loop {
-        let wake = rt.next_wake();
+        let wake_at = rt.next_wake();
         tokio::select! {
             sig = ctx.signals.recv() => match sig {
                 ChildSignal::Stop => {
@@ -225,7 +235,7 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
             },
             Some(pkt) = rx.recv() => rt.on_packet(pkt).await,
             Some(ev) = recv_opt(&mut links_rx) => rt.on_link(ev).await,
-            _ = wait_until(&mut timer, wake) => rt.on_wake().await,
+            _ = wake.until(wake_at) => rt.on_wake().await,
         }
     }
 }
@@ -237,35 +247,11 @@ async fn recv_opt<T>(rx: &mut Option<mpsc::UnboundedReceiver<T>>) -> Option<T> {
     }
 }
 
-async fn wait_until(timer: &mut Option<clock::WakeTimer>, at: Option<Instant>) {
-    if let Some(t) = timer {
-        match t.wait(at).await {
-            Ok(()) => return,
-            Err(e) => {
-                tracing::warn!("The timer fd failed, timers are rounded to milliseconds - {e}");
-                *timer = None;
-            }
-        }
-    }
-    sleep_until(at).await;
-}
-
-async fn sleep_until(at: Option<Instant>) {
-    match at {
-        Some(t) => tokio::time::sleep_until(tokio::time::Instant::from_std(t)).await,
-        None => std::future::pending().await,
-    }
-}
-
 fn write_dump(ctx: &ChildContext, file: &str, text: &str) {
     let path = ctx.dump_path(file);
     if let Err(e) = std::fs::write(&path, text) {
         tracing::error!("Unable to write {} - {e}", path.display());
     }
-}
-
-fn wall_clock() -> Duration {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default()
 }
 
 /// The advert interval in the codec's centiseconds.
@@ -299,22 +285,14 @@ impl Runtime {
             s.stop();
         }
         let idxs: Vec<usize> = (0..self.slots.len()).collect();
-        let keep = self.opts.dont_release_vrrp;
+        // `--dont-release-vrrp`: keepalived leaves the interface as it is,
+        // VIPs and all, and does not say goodbye either.
+        let release = !self.opts.dont_release_vrrp;
         for idx in idxs {
-            let mut actions = match self.slot_mut(idx) {
-                Some(s) => s.fsm.handle(Instant::now(), Input::Shutdown),
+            let actions = match self.slot_mut(idx) {
+                Some(s) => s.fsm.handle(clock::now(), Input::Shutdown { release }),
                 None => continue,
             };
-            if keep {
-                // `--dont-release-vrrp`: keepalived leaves the interface as it
-                // is, VIPs and all, and does not say goodbye either.
-                actions.retain(|a| match a {
-                    Action::SendAdvert { priority } => *priority != 0,
-                    Action::RemoveVips { .. } => false,
-                    Action::Log(e) => e.kind != LogKind::SentPriorityZero,
-                    _ => true,
-                });
-            }
             self.execute(idx, actions).await;
         }
         for e in self.socks.values() {
@@ -324,7 +302,7 @@ impl Runtime {
 
     /// Timers and paced gratuitous messages that are due.
     async fn on_wake(&mut self) {
-        let now = Instant::now();
+        let now = clock::now();
         for idx in self.timers.pop_due(now) {
             let actions = match self.slot_mut(idx) {
                 Some(s) => s.fsm.handle(now, Input::Timer),
@@ -335,8 +313,14 @@ impl Runtime {
         self.flush_garp(now);
     }
 
-    /// Executes a state machine's actions in order, then re-arms its timer.
+    /// Executes a state machine's actions in order, then re-arms its timer,
+    /// inside the instance's span.
     async fn execute(&mut self, idx: usize, actions: Vec<Action>) {
+        let span = self.slot(idx).map_or_else(tracing::Span::none, Slot::span);
+        self.execute_actions(idx, actions).instrument(span).await;
+    }
+
+    async fn execute_actions(&mut self, idx: usize, actions: Vec<Action>) {
         for a in actions {
             match a {
                 Action::SendAdvert { priority } => self.send_advert(idx, priority).await,
@@ -365,7 +349,7 @@ impl Runtime {
         }
         let deadline = self.slot(idx).and_then(|s| s.fsm.next_deadline());
         self.timers.set(idx, deadline);
-        self.flush_garp(Instant::now());
+        self.flush_garp(clock::now());
     }
 
     /// `lvs_sync_daemon ... inst NAME`: the sync daemon follows instance NAME
@@ -464,5 +448,73 @@ impl Runtime {
             s.stats = Stats::default();
         }
         self.unknown_vrids = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id};
+    use tracing::{Event, Subscriber};
+    use tracing_subscriber::layer::{Context, Layer};
+    use tracing_subscriber::prelude::*;
+    use tracing_subscriber::registry::LookupSpan;
+
+    use super::instance_span;
+    use crate::log::{KeepalivedLayer, LogOptions};
+
+    /// Records each span's name and fields, and the spans each event is in.
+    #[derive(Clone, Default)]
+    struct Spans(Arc<Mutex<Vec<String>>>);
+
+    struct Fields(String);
+
+    impl Visit for Fields {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            self.0.push_str(&format!(" {}={value:?}", field.name()));
+        }
+    }
+
+    impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Spans {
+        fn on_new_span(&self, attrs: &Attributes<'_>, _id: &Id, _ctx: Context<'_, S>) {
+            let mut f = Fields(String::new());
+            attrs.record(&mut f);
+            self.0.lock().unwrap().push(format!("span {}{}", attrs.metadata().name(), f.0));
+        }
+
+        fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+            let scope: Vec<String> = ctx
+                .event_scope(event)
+                .map(|s| s.from_root().map(|sp| sp.name().to_owned()).collect())
+                .unwrap_or_default();
+            self.0.lock().unwrap().push(format!("event in {}", scope.join("/")));
+        }
+    }
+
+    #[test]
+    fn instance_spans_carry_name_and_vrid_and_leave_the_lines_alone() {
+        let dir = std::env::temp_dir().join(format!("kr-span-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("k.log");
+        let opts = LogOptions { syslog: false, file: Some(file.clone()), flush_file: true, ..LogOptions::default() };
+        let spans = Spans::default();
+        let sub = tracing_subscriber::registry()
+            .with(KeepalivedLayer::with_syslog_socket(&opts, &dir.join("none")))
+            .with(spans.clone());
+        tracing::subscriber::with_default(sub, || {
+            let vrrp = tracing::info_span!("vrrp", pid = 7);
+            let _v = vrrp.enter();
+            let inst = instance_span("VI_1", 51);
+            inst.in_scope(|| tracing::info!("(VI_1) Entering MASTER STATE"));
+        });
+        let seen = spans.0.lock().unwrap().clone();
+        assert_eq!(seen, ["span vrrp pid=7", "span instance name=VI_1 vrid=51", "event in vrrp/instance"]);
+        let text = std::fs::read_to_string(&file).unwrap();
+        // keepalived's line exactly, after the console time stamp: no span field added.
+        let line = text.lines().next().unwrap();
+        assert_eq!(line.split_once(": ").map(|(_, m)| m), Some("(VI_1) Entering MASTER STATE"), "{line}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

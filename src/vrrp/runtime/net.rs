@@ -4,13 +4,14 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+use tracing::Instrument as _;
 
 use super::spec::InstanceSpec;
-use super::{RX_BUF, Runtime, RxPacket, Slot, SockEntry, SockKey, centis, wall_clock};
+use super::{RX_BUF, Runtime, RxPacket, Slot, SockEntry, SockKey, centis};
 use crate::vrrp::auth::{AuthConfig, TxAuth};
 use crate::vrrp::fsm::{Family, Input, RxAdvert, State};
 use crate::vrrp::packet::{
@@ -128,7 +129,13 @@ impl Runtime {
             return;
         };
         let v6 = key.v6;
-        let now = Instant::now();
+        let span = self.slot(idx).map_or_else(tracing::Span::none, Slot::span);
+        self.on_instance_packet(idx, pkt, v6).instrument(span).await;
+    }
+
+    /// The receive path of one instance's advert, inside the instance's span.
+    async fn on_instance_packet(&mut self, idx: usize, pkt: RxPacket, v6: bool) {
+        let now = crate::clock::now();
         let Some(slot) = self.slot_mut(idx) else { return };
         if matches!(slot.fsm.state(), State::Fault | State::Init) {
             // keepalived ignores adverts while in FAULT or not yet started.
@@ -141,9 +148,9 @@ impl Runtime {
                 IpAddr::V4(_) => Ipv6Addr::UNSPECIFIED,
             };
             let dst = pkt.dst.unwrap_or(Ipv6Addr::UNSPECIFIED);
-            decode_ipv6(&pkt.data, src, dst, pkt.hop_limit, &opts, &mut slot.auth, wall_clock())
+            decode_ipv6(&pkt.data, src, dst, pkt.hop_limit, &opts, &mut slot.auth, crate::clock::wall())
         } else {
-            decode_ipv4(&pkt.data, &opts, &mut slot.auth, wall_clock())
+            decode_ipv4(&pkt.data, &opts, &mut slot.auth, crate::clock::wall())
         };
         let rx = match decoded {
             Ok(rx) => rx,
@@ -204,7 +211,7 @@ impl Runtime {
         };
         let ttl = if slot.spec.is_unicast() { slot.spec.unicast_ttl } else { packet::VRRP_TTL };
         let opts = slot.spec.wire_options();
-        let wall = wall_clock();
+        let wall = crate::clock::wall();
         let mut out: Vec<(IpAddr, Vec<u8>)> = Vec::with_capacity(targets.len());
         match slot.primary {
             IpAddr::V4(src) => {

@@ -91,4 +91,64 @@ mod tests {
         }
         assert_eq!(q.pop_due(t0).len(), 1000);
     }
+
+    /// The loop's timer path (the queue, the one clock and its wake-up) on
+    /// tokio's paused time: a BACKUP whose master never speaks takes over at
+    /// its Master_Down_Interval and then advertises every second, all in
+    /// simulated time (the test takes no real seconds).
+    #[tokio::test(start_paused = true)]
+    async fn instances_run_on_paused_time() {
+        use std::net::IpAddr;
+
+        use crate::clock::{self, Wake};
+        use crate::vrrp::fsm::{Action, Input, Instance, InstanceParams, State};
+
+        let real = Instant::now();
+        let t0 = clock::now();
+        let params = |prio: u8, last: u8| {
+            let mut p = InstanceParams::new("VI_1", 51, IpAddr::from([10, 0, 0, last]))
+                .with_vips(vec![IpAddr::from([10, 0, 0, 100])]);
+            p.priority = prio;
+            p
+        };
+        // Two instances on the queue: 200 times out first (3 + 56/256 s), 100 later.
+        let mut fsms = [Instance::new(params(200, 1), t0).0, Instance::new(params(100, 2), t0).0];
+        let mut q = TimerQueue::default();
+        for (i, f) in fsms.iter().enumerate() {
+            q.set(i, f.next_deadline());
+        }
+        let mut wake = Wake::tokio();
+        let mut events: Vec<(usize, Duration, String)> = Vec::new();
+        while clock::now() < t0 + Duration::from_secs(6) {
+            wake.until(q.next()).await;
+            let now = clock::now();
+            for idx in q.pop_due(now) {
+                for a in fsms[idx].handle(now, Input::Timer) {
+                    match a {
+                        Action::SendAdvert { priority } => events.push((idx, now - t0, format!("advert {priority}"))),
+                        Action::Transition { to, .. } => events.push((idx, now - t0, format!("{to}"))),
+                        _ => {}
+                    }
+                }
+                q.set(idx, fsms[idx].next_deadline());
+            }
+        }
+        assert!(fsms.iter().all(|f| f.state() == State::Master));
+        // tokio's timer wakes at the deadline rounded up to the millisecond.
+        let ms = |m: u64| Duration::from_millis(m);
+        let first: Vec<(usize, Duration, &str)> = events.iter().take(4).map(|(i, t, e)| (*i, *t, e.as_str())).collect();
+        assert_eq!(
+            first,
+            [
+                (0, ms(3219), "advert 200"),
+                (0, ms(3219), "MASTER"),
+                (1, ms(3610), "advert 100"),
+                (1, ms(3610), "MASTER")
+            ]
+        );
+        let adverts_of_0: Vec<Duration> =
+            events.iter().filter(|(i, _, e)| *i == 0 && e.starts_with("advert")).map(|(_, t, _)| *t).collect();
+        assert_eq!(adverts_of_0, [ms(3219), ms(4219), ms(5219), ms(6219)]);
+        assert!(real.elapsed() < Duration::from_secs(2), "paused time took real time: {:?}", real.elapsed());
+    }
 }

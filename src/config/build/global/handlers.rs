@@ -52,7 +52,7 @@ pub(super) fn start_stop_timeout(dest: &mut Duration, kind: &str, s: &Stmt, ctx:
 
 pub(super) fn smtp_server(c: &mut Config, s: &Stmt, ctx: &mut Ctx) {
     let Some(h) = s.arg(0) else {
-        return missing(ctx, s, "smtp_server requires a value");
+        return ctx.missing_parameter(s, 0);
     };
     let port_text = s.arg(1).map(|w| w.text.as_str()).unwrap_or("25");
     let port = parse_uint(port_text).filter(|p| (1..=65535).contains(p));

@@ -209,7 +209,9 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
             }
         }
         if c.global.smtp.emails.len() == before {
-            ctx.error(s.span(), "Warning - empty notification_email block");
+            // keepalived reports it on the line of the closing brace.
+            let at = s.block.as_ref().map_or(s.span(), |b| b.close);
+            ctx.error(at, "Warning - empty notification_email block");
         }
     }),
     Keyword::not_yet("notification_email_from", |c, s, ctx| match s.arg(0) {
@@ -458,6 +460,18 @@ fn global_defs(c: &mut Config, s: &Stmt, ctx: &mut Ctx) {
 // Validation
 
 /// Checks that need the whole model (references, conflicts, required fields).
+/// keepalived resolves the `smtp_server` name as it reads it: one that does
+/// not resolve is invalid ("Invalid smtp server NAME PORT") and ignored.
+pub fn resolve_names(cfg: &mut Config, sys: &SystemView, ctx: &mut Ctx) {
+    let Some(server) = &cfg.global.smtp.server else { return };
+    if let crate::config::model::global::SmtpHost::Name(name) = &server.value.host {
+        if !sys.resolves(name) {
+            ctx.error(server.span, format!("Invalid smtp server {name} {}", server.value.port));
+            cfg.global.smtp.server = None;
+        }
+    }
+}
+
 pub fn validate(cfg: &mut Config, sys: &SystemView, ctx: &mut Ctx) {
     let g = &cfg.global;
     // `dynamic_interfaces` (a VRRP global): interfaces may come and go.

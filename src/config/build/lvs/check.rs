@@ -147,12 +147,10 @@ pub(super) fn ping_check(r: &mut RealServer, s: &Stmt, ctx: &mut Ctx) {
 const HTTP: &[Keyword<Box<HttpCheck>>] = &[
     Keyword::new("http_protocol", |h, s, ctx| {
         let Some(w) = ctx.arg(s, 0) else { return };
-        h.http_protocol = match w.text.as_str() {
-            "1.0" => HttpProtocol::V1_0,
-            "1.0C" | "1.0c" => HttpProtocol::V1_0C,
-            "1.1" => HttpProtocol::V1_1,
-            x => {
-                ctx.error(w.span, format!("Invalid http_protocol version {x}"));
+        h.http_protocol = match HttpProtocol::parse(&w.text) {
+            Some(p) => p,
+            None => {
+                ctx.error(w.span, format!("Invalid http_protocol version {}", w.text));
                 return;
             }
         };
@@ -385,6 +383,7 @@ struct MiscBuild {
     timeout: Option<Duration>,
     dynamic: bool,
     user: Option<(String, Option<String>, bool)>,
+    user_at: Option<crate::config::ast::Span>,
 }
 
 const MISC: &[Keyword<MiscBuild>] = &[
@@ -405,6 +404,7 @@ const MISC: &[Keyword<MiscBuild>] = &[
         let Some(u) = ctx.arg(s, 0) else { return };
         let (group, supp) = crate::config::build::script_group(s.arg(1).map(|w| w.text.as_str()));
         m.user = Some((u.text.clone(), group, supp));
+        m.user_at = Some(s.span());
     }),
 ];
 
@@ -428,7 +428,14 @@ pub(super) fn misc_check(r: &mut RealServer, s: &Stmt, ctx: &mut Ctx) {
         script.group = g;
         script.supplementary_groups = supp;
     }
-    let kind = CheckerKind::Misc(Box::new(MiscCheck { script, timeout: m.timeout, dynamic: m.dynamic }));
+    let end = s.block.as_ref().map_or(s.span(), |b| b.close);
+    let kind = CheckerKind::Misc(Box::new(MiscCheck {
+        script,
+        end,
+        user_at: m.user_at,
+        timeout: m.timeout,
+        dynamic: m.dynamic,
+    }));
     r.checkers.reserve_exact(1);
     r.checkers.push(Checker { kind, span: s.span(), common });
 }

@@ -147,7 +147,7 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
             c.lvs.globals.netlink_monitor_rcv_bufs_force = b;
         }
     }),
-    Keyword::not_yet("rs_init_notifies", |c, _, _| c.lvs.globals.rs_init_notifies = true),
+    Keyword::new("rs_init_notifies", |c, _, _| c.lvs.globals.rs_init_notifies = true),
     Keyword::not_yet("no_checker_emails", |c, _, _| c.lvs.globals.no_checker_emails = true),
 ];
 

@@ -132,9 +132,7 @@ fn vsg_entry(g: &mut VirtualServerGroup, e: &Stmt, ctx: &mut Ctx) {
 const CHECKER_WHY: &str =
     "the health checkers do not run yet: its real server stays up (down from the start with alpha)";
 const TIMING_WHY: &str = "it is a health-checker setting and the health checkers do not run yet";
-const SCRIPT_WHY: &str = "the checker process has no script runner yet: the script is named in the log, not run";
 const HA_SUSPEND_WHY: &str = "it suspends health checkers, which do not run yet";
-const OMEGA_WHY: &str = "it runs notify scripts at shutdown, which the checker process cannot run yet";
 
 /// Keywords of a virtual_server block.
 const VS: &[Keyword<VirtualServer>] = &[
@@ -196,7 +194,7 @@ const VS: &[Keyword<VirtualServer>] = &[
         "",
     ),
     Keyword::new("alpha", |v, s, ctx| timing_alpha(&mut v.check, s, ctx)),
-    Keyword::not_yet_once("omega", |v, _, _| v.omega = true, OMEGA_WHY),
+    Keyword::new("omega", |v, _, _| v.omega = true),
     Keyword::new("quorum", vs_quorum),
     Keyword::new("hysteresis", |v, s, ctx| {
         if let Some(w) = ctx.arg(s, 0)
@@ -205,8 +203,8 @@ const VS: &[Keyword<VirtualServer>] = &[
             v.hysteresis = h as u32;
         }
     }),
-    Keyword::not_yet_once("quorum_up", |v, s, ctx| vs_script(&mut v.quorum_up, s, ctx), SCRIPT_WHY),
-    Keyword::not_yet_once("quorum_down", |v, s, ctx| vs_script(&mut v.quorum_down, s, ctx), SCRIPT_WHY),
+    Keyword::new("quorum_up", |v, s, ctx| vs_script(&mut v.quorum_up, s, ctx)),
+    Keyword::new("quorum_down", |v, s, ctx| vs_script(&mut v.quorum_down, s, ctx)),
     Keyword::new("ip_family", vs_ip_family),
     Keyword::new("sorry_server", vs_sorry_server),
     Keyword::new("sorry_server_inhibit", |v, s, ctx| match &mut v.sorry_server {
@@ -515,7 +513,9 @@ fn server_addr(s: &Stmt, first: usize, ctx: &mut Ctx, what: &str) -> Option<Sock
     let p = s.arg(first + 1);
     let port = match p {
         None => Some(0),
-        // Upstream reads a port of zeros as no port (a legacy spelling).
+        // Port 0 is taken (keepalived 2.2.7 does: all ports, or fwmark),
+        // though its range message says [1, 65535]; so is a port of zeros
+        // ("00", a legacy spelling upstream reads as no port).
         Some(w) if !w.text.is_empty() && w.text.bytes().all(|b| b == b'0') => Some(0),
         Some(w) => num(ctx, w, 1, 65535).map(|p| p as u16),
     };
@@ -556,8 +556,8 @@ const RS: &[Keyword<RealServer>] = &[
             r.forwarding = Some(f);
         }
     }),
-    Keyword::not_yet_once("notify_up", |r, s, ctx| rs_notify(r, s, ctx, true), SCRIPT_WHY),
-    Keyword::not_yet_once("notify_down", |r, s, ctx| rs_notify(r, s, ctx, false), SCRIPT_WHY),
+    Keyword::new("notify_up", |r, s, ctx| rs_notify(r, s, ctx, true)),
+    Keyword::new("notify_down", |r, s, ctx| rs_notify(r, s, ctx, false)),
     Keyword::new("uthreshold", |r, s, ctx| {
         if let Some(w) = ctx.arg(s, 0)
             && let Some(x) = num(ctx, w, 0, u32::MAX as i64)
@@ -686,9 +686,13 @@ fn bool_arg(s: &Stmt, ctx: &mut Ctx, what: &str) -> Option<bool> {
     ctx.bool_opt_with(s, 0, |t| format!("Invalid {what} {t}"))
 }
 
-fn timing_alpha(t: &mut CheckDefaults, s: &Stmt, ctx: &mut Ctx) {
-    if let Some(b) = bool_arg(s, ctx, "alpha parameter") {
-        t.alpha = Some(b);
+fn timing_alpha(t: &mut CheckDefaults, s: &Stmt, _ctx: &mut Ctx) {
+    // keepalived 2.2.7 takes `alpha` with any value (`alpha 5`) silently as
+    // on; a yes/no value is honoured.
+    match s.arg(0).map(|w| w.text.to_ascii_lowercase()) {
+        Some(v) if matches!(v.as_str(), "no" | "false" | "off" | "0") => t.alpha = Some(false),
+        Some(v) if matches!(v.as_str(), "yes" | "true" | "on" | "1") => t.alpha = Some(true),
+        _ => t.alpha = Some(true),
     }
 }
 

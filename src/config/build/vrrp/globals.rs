@@ -57,10 +57,8 @@ pub(crate) fn garp_delay(ctx: &mut Ctx, st: &Stmt, who: &str) -> Option<Duration
 /// A decimal delay up to 4294.967295 s with upstream's "is invalid" message.
 fn small_delay(ctx: &mut Ctx, st: &Stmt, min: f64) -> Option<Duration> {
     let w = value(ctx, st)?;
-    // 0 (the default) is accepted though upstream's range starts at 1 us.
-    if min == 0.0 && crate::config::build::parse_timer(&w.text).is_some_and(|d| d.is_zero()) {
-        return Some(Duration::ZERO);
-    }
+    // 0 (the default) is refused: keepalived 2.2.7's range starts at 1 us
+    // (2.4 takes 0), and `-t` agrees with 2.2.7 wherever it flags a file.
     match read_decimal(ctx, w, if min == 0.0 { 0.000001 } else { min }, MAX_DELAY) {
         Some(d) => Some(d),
         None => {
@@ -193,11 +191,8 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
         ctx.warn(st.span(), IPTABLES_NOT_SUPPORTED);
         c.vrrp.globals.nftables.get_or_insert_with(|| "keepalived".into());
     }),
-    Keyword::not_yet("vrrp_ipsets", |c, st, ctx| {
-        c.vrrp.globals.ipsets = Some(st.args.iter().map(|w| w.text.clone()).collect());
-        ctx.warn(st.span(), IPTABLES_NOT_SUPPORTED);
-        c.vrrp.globals.nftables.get_or_insert_with(|| "keepalived".into());
-    }),
+    // vrrp_ipsets: Debian's keepalived 2.2.7 (built with nftables only) does
+    // not know it: "Unknown keyword 'vrrp_ipsets'", as here.
     Keyword::not_yet("vrrp_nftables", |c, st, _| {
         c.vrrp.globals.nftables = Some(st.arg(0).map(|w| w.text.clone()).unwrap_or_else(|| "keepalived".into()));
     }),

@@ -83,6 +83,9 @@ pub(crate) fn tracked_list(
     check_duplicates: bool,
     out: &mut Vec<Tracked>,
 ) {
+    if !st.args.is_empty() {
+        ctx.error(st.span(), format!("Block {} has extra parameters {} ...", st.keyword.text, st.rest()));
+    }
     for line in st.children() {
         let name = &line.keyword;
         if known.is_some_and(|k| !k.contains(&name.text)) {
@@ -266,7 +269,7 @@ fn hmac_key_bytes(text: &str) -> Result<Vec<u8>, String> {
         }
         Ok(out)
     } else if let Some(p) = text.strip_prefix("file:") {
-        let data = std::fs::read(p).map_err(|e| format!("cannot read {p}: {e}"))?;
+        let data = std::fs::read(p).map_err(|e| format!("cannot read {p}: {}", crate::config::error::io_reason(&e)))?;
         let trimmed = data.strip_suffix(b"\n").unwrap_or(&data);
         Ok(trimmed.to_vec())
     } else {
@@ -394,10 +397,26 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
     }),
     Keyword::new("interface", |b, st, ctx| {
         if let Some(w) = value(ctx, st) {
+            if w.text == "lo" {
+                ctx.error(
+                    st.span(),
+                    format!("({}) cannot use a loopback interface (lo) for vrrp - ignoring", b.inst.name),
+                );
+                return;
+            }
             b.inst.interface = Some(Spanned::new(w.text.clone(), w.span));
         }
     }),
-    Keyword::not_yet("vrf", |b, st, ctx| b.inst.vrf = value(ctx, st).map(|w| w.text.clone())),
+    Keyword::not_yet("vrf", |b, st, ctx| {
+        let Some(w) = value(ctx, st) else { return };
+        // keepalived 2.2.7 keeps the interface given first.
+        if b.inst.interface.is_some() {
+            ctx.error(st.span(), format!("({}) Cannot specify VRF interface and interface - ignoring", b.inst.name));
+            return;
+        }
+        b.inst.vrf = Some(w.text.clone());
+        b.inst.vrf_span = Some(st.span());
+    }),
     Keyword::new("virtual_router_id", |b, st, ctx| {
         let Some(w) = value(ctx, st) else { return };
         b.inst.written.vrid_given = true;
@@ -611,7 +630,10 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
         Some(w) if w.text == "never" => b.inst.old_unicast_checksum = Some(false),
         Some(w) => ctx.error(w.span, format!("({}) Unknown old_unicast_checksum mode {} - ignoring", name(b), w.text)),
     }),
-    Keyword::not_yet("use_vmac", |b, st, _| b.inst.use_vmac = Some(use_vmac(st))),
+    Keyword::not_yet("use_vmac", |b, st, _| {
+        b.inst.use_vmac = Some(use_vmac(st));
+        b.inst.use_vmac_span = Some(st.span());
+    }),
     Keyword::not_yet("use_vmac_addr", |b, _, _| b.inst.use_vmac_addr = true),
     Keyword::not_yet("vmac_xmit_base", |b, _, _| b.inst.vmac_xmit_base = true),
     Keyword::not_yet("use_ipvlan", |b, st, _| b.inst.use_ipvlan = Some(use_ipvlan(st))),

@@ -36,6 +36,13 @@ pub fn validate(cfg: &mut Config, sys: &SystemView, ctx: &mut Ctx) {
     // With dynamic_interfaces, interfaces may appear later.
     let ok = cfg.vrrp.globals.dynamic_interfaces.is_some() || interfaces(cfg, sys, &mut found);
     merge_in_line_order(ctx, found.diags);
+    for inst in &mut cfg.vrrp.instances {
+        if let Some(v) = &mut inst.use_vmac {
+            if v.name.as_deref().is_some_and(|n| sys.is_plain_interface(n)) {
+                v.name = None;
+            }
+        }
+    }
     // The global part reports missing interfaces of static addresses first.
     let reported = non_existent_interface_reported(ctx);
     if !ok || reported {
@@ -211,10 +218,15 @@ fn own_and_group_trackers(inst: &mut VrrpInstance, w: &Weights, ctx: &mut Ctx) {
 /// Inserts each spanned diagnostic before the first earlier diagnostic of
 /// the same file with a later line.
 fn merge_in_line_order(ctx: &mut Ctx, new: Vec<Diagnostic>) {
-    for d in new {
-        let at = d
-            .span
-            .and_then(|s| ctx.diags.iter().position(|o| o.span.is_none_or(|os| os.file == s.file && os.line > s.line)));
+    for mut d in new {
+        // Among what reading the VRRP part said (inserted here, it would not
+        // be tagged with its part afterwards).
+        d.part = Some(crate::config::model::Part::Vrrp);
+        let at = d.span.and_then(|s| {
+            ctx.diags
+                .iter()
+                .position(|o| o.part == d.part && o.span.is_none_or(|os| os.file == s.file && os.line > s.line))
+        });
         match at {
             Some(i) => ctx.diags.insert(i, d),
             None => ctx.diags.push(d),
@@ -226,10 +238,33 @@ fn merge_in_line_order(ctx: &mut Ctx, new: Vec<Diagnostic>) {
 fn interfaces(cfg: &Config, sys: &SystemView, ctx: &mut Ctx) -> bool {
     let mut ok = true;
     for inst in &cfg.vrrp.instances {
+        if let (Some(vrf), Some(at)) = (&inst.vrf, inst.vrf_span) {
+            ok &= ctx.check_interface(
+                sys,
+                &crate::config::build::Spanned::new(vrf.clone(), at),
+                Severity::Warning,
+                |n| format!("({}) WARNING - VRF interface {n} doesn't exist", inst.name),
+            );
+        }
         if let Some(i) = &inst.interface {
             ok &= ctx.check_interface(sys, i, Severity::Warning, |n| {
                 format!("WARNING - interface {n} for vrrp_instance {} doesn't exist", inst.name)
             });
+        }
+        // keepalived 2.2.7 will not take over an interface of that name that
+        // is not its own macvlan.
+        if let (Some(name), Some(at)) = (inst.use_vmac.as_ref().and_then(|v| v.name.as_ref()), inst.use_vmac_span) {
+            if sys.is_plain_interface(name) {
+                ctx.push(
+                    Severity::Error,
+                    Class::Conflict,
+                    at,
+                    format!(
+                        "({}) interface {name} already exists and is not a private macvlan; ignoring vmac if_name",
+                        inst.name
+                    ),
+                );
+            }
         }
         for t in &inst.tracking.interfaces {
             ok &= ctx.check_interface(sys, &t.name, Severity::Warning, |n| {
@@ -425,14 +460,15 @@ fn resolve(inst: &mut VrrpInstance, g: &VrrpGlobals) {
 fn complete(inst: &mut VrrpInstance, g: &VrrpGlobals, ctx: &mut Ctx) -> bool {
     resolve(inst, g);
     let name = inst.name.clone();
-    // Upstream's minimum configuration; a general configuration error
-    // (keepalived 2.4's `-t` exit status 4), after which it stops checking.
+    // Upstream's minimum configuration: without it keepalived stops checking
+    // the configuration (`-t` exits 5) and cannot run it (its VRRP process
+    // exits with a configuration error, keepalived with status 2).
     if inst.vrid == 0 {
-        global(ctx, Severity::Error, Class::Missing, format!("({name}) the virtual router id must be set"));
+        global(ctx, Severity::Fatal, Class::Missing, format!("({name}) the virtual router id must be set"));
         return false;
     }
     if inst.interface.is_none() && inst.unicast_peers.is_empty() {
-        global(ctx, Severity::Error, Class::Missing, format!("({name}) Unknown interface!"));
+        global(ctx, Severity::Fatal, Class::Missing, format!("({name}) Unknown interface!"));
         return false;
     }
     if inst.vips.is_empty() && !inst.no_virtual_ipaddress {

@@ -1,0 +1,234 @@
+//! Process control: thin, checked wrappers over the libc calls that std does
+//! not offer (fork, setsid, prctl, signal masks, sigtimedwait, waitpid,
+//! namespaces, rlimits).
+//!
+//! Every wrapper turns -1/errno into `io::Error` and takes or returns plain
+//! Rust values, so the callers stay safe code.
+
+use std::io;
+use std::time::Duration;
+
+use super::check;
+
+/// The outcome of [`fork`].
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Fork {
+    Parent(i32),
+    Child,
+}
+
+/// fork(2). Only called before any thread (or tokio runtime) exists.
+pub(crate) fn fork() -> io::Result<Fork> {
+    // SAFETY: fork has no memory-safety preconditions; the caller runs it while
+    // the process is single-threaded, so the child has a consistent heap.
+    let pid = check(unsafe { libc::fork() })?;
+    Ok(if pid == 0 { Fork::Child } else { Fork::Parent(pid) })
+}
+
+/// setsid(2): a new session without a controlling terminal.
+pub(crate) fn setsid() -> io::Result<()> {
+    // SAFETY: no arguments, no memory involved.
+    check(unsafe { libc::setsid() }).map(|_| ())
+}
+
+/// Points stdin, stdout and stderr at /dev/null, as a daemon must.
+pub(crate) fn stdio_to_devnull() -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let null = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null")?;
+    for fd in 0..=2 {
+        // SAFETY: both descriptors are valid; dup2 only replaces `fd`.
+        check(unsafe { libc::dup2(null.as_raw_fd(), fd) })?;
+    }
+    Ok(())
+}
+
+/// Sets the kernel's name of this process (`/proc/PID/comm`, 15 bytes at most).
+pub(crate) fn set_process_name(name: &str) -> io::Result<()> {
+    let mut buf = [0u8; 16];
+    let bytes = name.as_bytes();
+    let n = bytes.len().min(15);
+    buf[..n].copy_from_slice(&bytes[..n]);
+    // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes from a
+    // buffer that lives for the call.
+    check(unsafe { libc::prctl(libc::PR_SET_NAME, buf.as_ptr() as libc::c_ulong, 0, 0, 0) }).map(|_| ())
+}
+
+/// Asks the kernel to send `sig` to this process when its parent dies.
+pub(crate) fn set_parent_death_signal(sig: i32) -> io::Result<()> {
+    // SAFETY: PR_SET_PDEATHSIG takes a signal number; no memory is involved.
+    check(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) }).map(|_| ())
+}
+
+/// The parent process id.
+pub(crate) fn getppid() -> i32 {
+    // SAFETY: always succeeds.
+    unsafe { libc::getppid() }
+}
+
+/// kill(2).
+pub(crate) fn kill(pid: i32, sig: i32) -> io::Result<()> {
+    if pid <= 0 {
+        // Never signal a process group or every process by accident.
+        return Err(io::Error::from(io::ErrorKind::InvalidInput));
+    }
+    // SAFETY: no memory involved; pid > 0 targets exactly one process.
+    check(unsafe { libc::kill(pid, sig) }).map(|_| ())
+}
+
+/// Whether a process with this pid exists (kill with signal 0).
+pub(crate) fn process_exists(pid: i32) -> bool {
+    match kill(pid, 0) {
+        Ok(()) => true,
+        Err(e) => e.raw_os_error() == Some(libc::EPERM),
+    }
+}
+
+/// How a child ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Exit {
+    Code(i32),
+    Signal(i32),
+}
+
+/// Reaps one exited child without blocking.
+pub(crate) fn reap_any() -> Option<(i32, Exit)> {
+    let mut status: libc::c_int = 0;
+    // SAFETY: `status` is a valid out-pointer for the duration of the call.
+    let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+    if pid <= 0 {
+        return None;
+    }
+    let exit = if libc::WIFEXITED(status) {
+        Exit::Code(libc::WEXITSTATUS(status))
+    } else if libc::WIFSIGNALED(status) {
+        Exit::Signal(libc::WTERMSIG(status))
+    } else {
+        // Stopped/continued children are not reported with these flags.
+        return None;
+    };
+    Some((pid, exit))
+}
+
+/// The first real-time signal as glibc numbers it (SIGRTMIN).
+pub(crate) fn sigrtmin() -> i32 {
+    libc::SIGRTMIN()
+}
+
+/// The last real-time signal (SIGRTMAX).
+pub(crate) fn sigrtmax() -> i32 {
+    libc::SIGRTMAX()
+}
+
+/// A set of blocked signals that [`SignalSet::wait`] takes one at a time.
+pub(crate) struct SignalSet {
+    set: libc::sigset_t,
+}
+
+impl SignalSet {
+    /// Blocks `signals` in the calling thread and returns the set to wait on.
+    /// Children started with `std::process::Command` get an empty mask again.
+    pub(crate) fn block(signals: &[i32]) -> io::Result<Self> {
+        // SAFETY: sigset_t is plain data; sigemptyset initialises it before use.
+        let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `set` is a valid, initialised sigset_t for each call.
+        unsafe {
+            check(libc::sigemptyset(&mut set))?;
+            for &s in signals {
+                check(libc::sigaddset(&mut set, s))?;
+            }
+        }
+        // SAFETY: `set` is initialised; the old mask is not requested.
+        let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+        if rc != 0 {
+            return Err(io::Error::from_raw_os_error(rc));
+        }
+        Ok(SignalSet { set })
+    }
+
+    /// Waits for one of the signals, at most `timeout`. `None` on time-out.
+    pub(crate) fn wait(&self, timeout: Duration) -> io::Result<Option<i32>> {
+        let ts = libc::timespec {
+            tv_sec: timeout.as_secs().min(i64::MAX as u64) as libc::time_t,
+            tv_nsec: timeout.subsec_nanos() as libc::c_long,
+        };
+        // SAFETY: `self.set` is initialised, `ts` lives for the call and the info
+        // pointer may be null.
+        let rc = unsafe { libc::sigtimedwait(&self.set, std::ptr::null_mut(), &ts) };
+        if rc == -1 {
+            let e = io::Error::last_os_error();
+            return match e.raw_os_error() {
+                Some(libc::EAGAIN) | Some(libc::EINTR) => Ok(None),
+                _ => Err(e),
+            };
+        }
+        Ok(Some(rc))
+    }
+}
+
+/// Empties the signal mask of the calling thread. The parent starts children
+/// with its supervision signals blocked (the mask survives exec), so a child
+/// clears it before installing its own handlers.
+pub(crate) fn unblock_all_signals() -> io::Result<()> {
+    // SAFETY: sigset_t is plain data, initialised by sigemptyset before use.
+    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `set` is a valid sigset_t; the old mask is not requested.
+    let rc = unsafe {
+        libc::sigemptyset(&mut set);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &set, std::ptr::null_mut())
+    };
+    if rc != 0 { Err(io::Error::from_raw_os_error(rc)) } else { Ok(()) }
+}
+
+/// Moves the calling (only) thread into the network namespace named by the
+/// file `path` (e.g. /run/netns/NAME), as setns(2) with CLONE_NEWNET.
+pub(crate) fn enter_netns(path: &std::path::Path) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::File::open(path)?;
+    // SAFETY: `f` is an open namespace file for the duration of the call.
+    check(unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) }).map(|_| ())
+}
+
+/// Gives this process its own mount namespace with a /sys that shows the
+/// current network namespace (as `ip netns exec` does), so that
+/// /sys/class/net lists this namespace's interfaces. Mounts made outside
+/// still propagate in (the tree is made a slave, not private).
+pub(crate) fn private_sysfs() -> io::Result<()> {
+    let c = |s: &str| std::ffi::CString::new(s).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput));
+    let (root, sys, sysfs) = (c("/")?, c("/sys")?, c("sysfs")?);
+    // SAFETY: unshare takes flags only.
+    check(unsafe { libc::unshare(libc::CLONE_NEWNS) })?;
+    // SAFETY: every pointer is a NUL-terminated string that outlives the call, or null.
+    unsafe {
+        check(libc::mount(
+            std::ptr::null(),
+            root.as_ptr(),
+            std::ptr::null(),
+            libc::MS_REC | libc::MS_SLAVE,
+            std::ptr::null(),
+        ))?;
+        // /sys may not be mounted at all: then there is nothing to detach.
+        let _ = libc::umount2(sys.as_ptr(), libc::MNT_DETACH);
+        check(libc::mount(sysfs.as_ptr(), sys.as_ptr(), sysfs.as_ptr(), 0, std::ptr::null()))?;
+    }
+    Ok(())
+}
+
+/// Sets the SIGINT disposition to "ignore" (`--ignore-sigint`).
+pub(crate) fn ignore_signal(sig: i32) -> io::Result<()> {
+    // SAFETY: SIG_IGN is a valid disposition; no handler code is installed.
+    let prev = unsafe { libc::signal(sig, libc::SIG_IGN) };
+    if prev == libc::SIG_ERR { Err(io::Error::last_os_error()) } else { Ok(()) }
+}
+
+/// umask(2); returns the previous mask.
+pub(crate) fn umask(mask: u32) -> u32 {
+    // SAFETY: umask always succeeds.
+    unsafe { libc::umask(mask as libc::mode_t) as u32 }
+}
+
+/// Removes the core size limit (`-m`).
+pub(crate) fn unlimited_core_dumps() -> io::Result<()> {
+    let lim = libc::rlimit { rlim_cur: libc::RLIM_INFINITY, rlim_max: libc::RLIM_INFINITY };
+    // SAFETY: `lim` is a valid rlimit for the duration of the call.
+    check(unsafe { libc::setrlimit(libc::RLIMIT_CORE, &lim) }).map(|_| ())
+}
