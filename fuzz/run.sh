@@ -12,6 +12,9 @@ for t in "${targets[@]}"; do
     echo "== fuzzing $t for ${secs}s"
     mkdir -p "corpus/$t"
     # seed the config fuzzer with upstream's samples and our own configurations
+    if [ "$t" = ipvs_reply ]; then
+        for f in ../tests/data/ipvs/genl-*.bin; do printf '\000' | cat - "$f" >"corpus/$t/$(basename "$f")"; done
+    fi
     if [ "$t" = config ]; then
         cp -n ../tests/data/keepalived-samples/keepalived.conf.* ../conf/*.conf "corpus/$t"/ 2>/dev/null || true
     fi

@@ -18,6 +18,7 @@ pub(crate) mod clock;
 pub mod config;
 pub mod daemon;
 pub(crate) mod dump;
+pub mod ipvs;
 pub mod log;
 pub mod netlink;
 pub mod script;

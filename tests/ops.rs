@@ -41,7 +41,7 @@ fn children_respawn_and_the_instance_returns_to_master() {
     let lab = Lab::new("resp");
     let conf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ops/vrrp-checker.conf");
     let cap = Capture::vrrp(&lab.ns, Lab::PEER);
-    let mut d = lab.start(Impl::Ours, "ours", &conf, &[]);
+    let mut d = lab.start(Impl::Ours, "ours", &conf, &["--all"]);
 
     let vrrp = d.wait_child(Child::Vrrp, None, Duration::from_secs(10));
     let vrrp = vrrp.unwrap_or_else(|| panic!("no VRRP child\n{}", d.log()));
@@ -49,8 +49,8 @@ fn children_respawn_and_the_instance_returns_to_master() {
     let checker = checker.unwrap_or_else(|| panic!("no checker child\n{}", d.log()));
     assert_eq!(comm(d.pid()).as_deref(), Some("keepalived"));
     assert_eq!(read_pid(&d.file("k.pid")), Some(d.pid()));
-    // No BFD configured: no BFD child.
-    assert!(!d.file("b.pid").exists(), "{}", d.log());
+    // --all: the BFD child runs too, without configuration.
+    assert!(d.wait_child(Child::Bfd, None, Duration::from_secs(10)).is_some(), "{}", d.log());
     assert!(d.wait_logged("(VI_1) Entering MASTER STATE", 1, TO_MASTER), "not MASTER\n{}", d.log());
     assert!(wait_until(Duration::from_secs(2), || lab.has_addr(VIP).then_some(())).is_some());
 
@@ -225,7 +225,7 @@ fn dump_file_locations_from_global_defs() {
         "global_defs {{\n    state_file_location {o}/state.txt\n    stats_file_location {o}/\n    \
          json_file_location {o}/j.json\n}}\n{base}"
     );
-    let d = lab.start(Impl::Ours, "ours", &lab.conf("k.conf", &text), &[]);
+    let d = lab.start(Impl::Ours, "ours", &lab.conf("k.conf", &text), &["--all"]);
     assert!(d.wait_child(Child::Vrrp, None, Duration::from_secs(10)).is_some(), "{}", d.log());
     assert!(d.wait_child(Child::Checker, None, Duration::from_secs(10)).is_some(), "{}", d.log());
     assert!(!d.log().contains("not yet implemented"), "{}", d.log());

@@ -154,6 +154,9 @@ struct Runtime {
     statics: statics::Statics,
     /// Per interface: IPv6 forwarding when last checked for an unsolicited NA, and when.
     gna_checks: HashMap<String, (bool, crate::dump::Stamp)>,
+    /// The IPVS sync daemon bound to one of the instances (`lvs_sync_daemon
+    /// IF inst NAME`): it follows that instance's state.
+    syncd: Option<crate::ipvs::syncd::VrrpSyncd>,
 }
 
 async fn main_loop(mut ctx: ChildContext) -> ChildExit {
@@ -195,12 +198,14 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
         lower_prio_written: (false, false),
         statics: statics::Statics::default(),
         gna_checks: HashMap::new(),
+        syncd: None,
     };
     // The specs hold what the instances run: the VRRP and LVS parts of the
     // parsed configuration are not kept beside them (a reload reads the file
     // again). The small global part stays: the dump files show it.
     let vrrp = std::mem::take(&mut ctx.config.config.vrrp);
     keep_lvs_globals(&mut ctx.config);
+    rt.bind_syncd(ctx.config.config.lvs.globals.sync_daemon.as_ref(), &vrrp);
     rt.apply(&vrrp, &ctx.config.config.global).await;
     drop(vrrp);
     crate::sys::trim_heap();
@@ -218,7 +223,9 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
                     if let Some(mut new) = ctx.reload() {
                         let vrrp = std::mem::take(&mut new.config.vrrp);
                         keep_lvs_globals(&mut new);
+                        rt.bind_syncd(new.config.lvs.globals.sync_daemon.as_ref(), &vrrp);
                         rt.apply(&vrrp, &new.config.global).await;
+                        rt.follow_syncd();
                         drop(vrrp);
                         ctx.config = new;
                         crate::sys::trim_heap();
@@ -298,6 +305,9 @@ impl Runtime {
     }
 
     async fn stop(&mut self) {
+        if let Some(s) = self.syncd.as_mut() {
+            s.stop();
+        }
         let idxs: Vec<usize> = (0..self.slots.len()).collect();
         // `--dont-release-vrrp`: keepalived leaves the interface as it is,
         // VIPs and all, and does not say goodbye either.
@@ -343,6 +353,11 @@ impl Runtime {
                 Action::RemoveVips { .. } => self.set_vips(idx, false).await,
                 Action::SendGratuitous { repeat, interval } => self.queue_gratuitous(idx, repeat, interval),
                 Action::Transition { from, to } => {
+                    if let (Some(sd), Some(s)) = (self.syncd.as_mut(), self.slots.get(idx).and_then(Option::as_ref))
+                        && sd.instance() == s.spec.name
+                    {
+                        sd.follow(to == State::Master);
+                    }
                     if let Some(s) = self.slot_mut(idx) {
                         s.last_transition = crate::dump::Stamp::from_epoch(crate::clock::wall());
                         if to == State::Master {
@@ -361,6 +376,53 @@ impl Runtime {
         let deadline = self.slot(idx).and_then(|s| s.fsm.next_deadline());
         self.timers.set(idx, deadline);
         self.flush_garp(clock::now());
+    }
+
+    /// `lvs_sync_daemon ... inst NAME`: the sync daemon follows instance NAME
+    /// (its VRID is the default sync id). Unbound, the checker child runs it.
+    fn bind_syncd(
+        &mut self,
+        sd: Option<&crate::config::model::lvs::SyncDaemon>,
+        cfg: &crate::config::model::vrrp::VrrpConfig,
+    ) {
+        use crate::ipvs::syncd::{Config, VrrpSyncd};
+        let Some((sd, name)) = sd.and_then(|d| d.instance.as_deref().map(|n| (d, n))) else {
+            if let Some(mut s) = self.syncd.take() {
+                s.stop();
+            }
+            return;
+        };
+        let Some(vrid) = cfg.instances.iter().find(|i| i.name == name).map(|i| i.vrid) else {
+            tracing::info!("Unable to find vrrp instance {name} for lvs_syncd - clearing lvs_syncd config");
+            if let Some(mut s) = self.syncd.take() {
+                s.stop();
+            }
+            return;
+        };
+        let config = Config::from_config(sd);
+        match self.syncd.as_mut() {
+            Some(s) if s.instance() == name => s.reload(config, vrid),
+            _ => {
+                if let Some(mut s) = self.syncd.take() {
+                    s.stop();
+                }
+                match VrrpSyncd::new(config, vrid) {
+                    Ok(s) => self.syncd = Some(s),
+                    Err(e) => tracing::error!("IPVS: Can't initialize ipvs for the sync daemon: {e}"),
+                }
+            }
+        }
+    }
+
+    /// After a reload, the sync daemon runs for its instance's current state.
+    fn follow_syncd(&mut self) {
+        let Some(sd) = self.syncd.as_mut() else { return };
+        let state = self.slots.iter().flatten().find(|s| s.spec.name == sd.instance()).map(|s| s.fsm.state());
+        if let Some(st) = state
+            && st != State::Init
+        {
+            sd.follow(st == State::Master);
+        }
     }
 
     fn clear_stats(&mut self) {
