@@ -24,6 +24,7 @@
 mod announce;
 mod dump;
 mod instances;
+mod ipcfg;
 mod net;
 mod spec;
 mod timers;
