@@ -18,6 +18,7 @@ pub(crate) mod clock;
 pub mod config;
 pub mod daemon;
 pub mod log;
+pub(crate) mod netfilter;
 pub mod netlink;
 pub mod script;
 pub(crate) mod signals;

@@ -122,6 +122,9 @@ impl Runtime {
         if let Some(e) = slot.sock.as_ref().and_then(|k| self.socks.get_mut(k)) {
             e.vrids.remove(&slot.spec.vrid);
         }
+        if slot.spec.vmac != new.vmac || slot.spec.interface != new.interface {
+            self.remove_vmac(&slot.spec).await;
+        }
         Carry {
             auth: Some((slot.spec.auth.clone(), slot.spec.hmac.clone(), slot.auth)),
             ip_id: slot.ip_id,
@@ -169,15 +172,15 @@ impl Runtime {
             );
             return;
         }
-        if !spec.accept {
-            tracing::warn!("({}) no_accept is not implemented yet: the VIPs accept traffic", spec.name);
-        }
-        let link = self.links.get(&key.ifname).cloned();
-        let mut fault = link.as_ref().is_none_or(|l| !l.running);
+        let vmac_ok = self.ensure_vmac(&spec).await;
+        let link = if vmac_ok { self.links.get(&key.ifname).cloned() } else { None };
+        // The instance's own address is its base interface's.
+        let base = spec.interface.as_ref().and_then(|i| self.links.get(i)).cloned();
+        let mut fault = link.as_ref().is_none_or(|l| !l.running) || base.as_ref().is_none_or(|l| !l.running);
         let mut primary = None;
         let mut sock = None;
-        if let Some(l) = &link {
-            primary = self.primary_address(&spec, l.index).await;
+        if let (Some(l), Some(b)) = (&link, &base) {
+            primary = self.primary_address(&spec, b.index).await;
             if self.ensure_socket(&key, l.index) {
                 sock = Some(key.clone());
             }
@@ -230,6 +233,12 @@ impl Runtime {
 
     /// Stops an instance (priority-0 advert if MASTER, VIPs released) and forgets it.
     pub(super) async fn remove_instance(&mut self, idx: usize) {
+        self.remove_instance_keeping(idx, false).await;
+    }
+
+    /// [`Runtime::remove_instance`]; `keep_vmac` leaves its VMAC in place for
+    /// the instance that replaces it.
+    pub(super) async fn remove_instance_keeping(&mut self, idx: usize, keep_vmac: bool) {
         let actions = match self.slot_mut(idx) {
             Some(s) => s.fsm.handle(crate::clock::now(), Input::Shutdown { release: true }),
             None => return,
@@ -239,6 +248,9 @@ impl Runtime {
         if let Some(slot) = self.slots.get_mut(idx).and_then(Option::take) {
             if let Some(e) = slot.sock.as_ref().and_then(|k| self.socks.get_mut(k)) {
                 e.vrids.remove(&slot.spec.vrid);
+            }
+            if !keep_vmac {
+                self.remove_vmac(&slot.spec).await;
             }
         }
     }
@@ -266,7 +278,14 @@ impl Runtime {
         self.slots
             .iter()
             .enumerate()
-            .filter_map(|(i, s)| s.as_ref().filter(|s| s.spec.interface.as_deref() == Some(name)).map(|_| i))
+            .filter_map(|(i, s)| {
+                s.as_ref()
+                    .filter(|s| {
+                        s.spec.interface.as_deref() == Some(name)
+                            || s.spec.vmac.as_ref().is_some_and(|v| v.name == name)
+                    })
+                    .map(|_| i)
+            })
             .collect()
     }
 
@@ -274,7 +293,7 @@ impl Runtime {
     /// usable interface or address).
     pub(super) async fn rebuild(&mut self, idx: usize) {
         if let Some(spec) = self.slot(idx).map(|s| s.spec.clone()) {
-            self.remove_instance(idx).await;
+            self.remove_instance_keeping(idx, true).await;
             self.close_unused_sockets();
             self.add_instance(spec, None).await;
         }

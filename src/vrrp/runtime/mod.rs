@@ -23,11 +23,14 @@
 
 mod announce;
 mod dump;
+mod filter;
 mod instances;
 mod ipcfg;
 mod net;
 mod spec;
+mod statics;
 mod timers;
+mod vmac;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
@@ -142,6 +145,14 @@ struct Runtime {
     links: HashMap<String, LinkInfo>,
     rx_tx: mpsc::Sender<RxPacket>,
     unknown_vrids: u64,
+    /// VMACs we run: name -> ifindex.
+    vmacs: HashMap<String, u32>,
+    /// Base interfaces of VMACs with the settings to put back.
+    base_settings: HashMap<String, vmac::BaseSettings>,
+    /// `static_ipaddress`, `static_routes`, `static_rules` that are set.
+    statics: statics::Statics,
+    /// The no_accept / VMAC packet filter.
+    filter: filter::Filter,
 }
 
 async fn main_loop(mut ctx: ChildContext) -> ChildExit {
@@ -179,12 +190,17 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
         links: HashMap::new(),
         rx_tx,
         unknown_vrids: 0,
+        vmacs: HashMap::new(),
+        base_settings: HashMap::new(),
+        statics: statics::Statics::default(),
+        filter: filter::Filter::new(&ctx.config.config.global),
     };
     // The specs hold what the instances run: the VRRP and LVS parts of the
     // parsed configuration are not kept beside them (a reload reads the file
     // again). The small global part stays: dump file locations come from it.
     let vrrp = std::mem::take(&mut ctx.config.config.vrrp);
     ctx.config.config.lvs = Default::default();
+    rt.set_statics(&ctx.config.config.global, &vrrp.globals).await;
     rt.apply(&vrrp).await;
     drop(vrrp);
     crate::sys::trim_heap();
@@ -202,6 +218,7 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
                     if let Some(mut new) = ctx.reload() {
                         let vrrp = std::mem::take(&mut new.config.vrrp);
                         new.config.lvs = Default::default();
+                        rt.set_statics(&new.config.global, &vrrp.globals).await;
                         rt.apply(&vrrp).await;
                         drop(vrrp);
                         ctx.config = new;
@@ -289,6 +306,15 @@ impl Runtime {
         for e in self.socks.values() {
             e.reader.abort();
         }
+        // What the instances brought with them goes with them.
+        let specs: Vec<InstanceSpec> = self.slots.iter().flatten().map(|s| s.spec.clone()).collect();
+        if release {
+            for s in &specs {
+                self.remove_vmac(s).await;
+            }
+        }
+        self.clear_statics().await;
+        self.filter.shutdown().await;
     }
 
     /// Timers and paced gratuitous messages that are due.
@@ -315,8 +341,20 @@ impl Runtime {
         for a in actions {
             match a {
                 Action::SendAdvert { priority } => self.send_advert(idx, priority).await,
-                Action::AddVips { .. } => self.set_vips(idx, true).await,
-                Action::RemoveVips { .. } => self.set_vips(idx, false).await,
+                Action::AddVips { accept } => {
+                    if !accept {
+                        self.set_filter(idx, true).await;
+                    }
+                    self.set_vips(idx, true).await;
+                    self.set_routes(idx, true).await;
+                }
+                Action::RemoveVips { accept } => {
+                    self.set_routes(idx, false).await;
+                    self.set_vips(idx, false).await;
+                    if !accept {
+                        self.set_filter(idx, false).await;
+                    }
+                }
                 Action::SendGratuitous { repeat, interval } => self.queue_gratuitous(idx, repeat, interval),
                 Action::Transition { from, to } => {
                     if let Some(s) = self.slot_mut(idx) {
