@@ -200,6 +200,9 @@ pub(crate) struct SetDef {
     /// Map value type and length.
     pub data: Option<(u32, u32)>,
     pub id: u32,
+    /// Keys (and map values) in host byte order (interface indexes): said
+    /// in the set's user data, so that `nft list` shows them as names.
+    pub host_order: bool,
 }
 
 /// A batch of nftables requests (one transaction).
@@ -257,6 +260,17 @@ impl Batch {
             a.u32(6, t).u32(7, l);
         }
         a.u32(10, s.id);
+        if s.host_order {
+            // libnftnl's user data: NFTNL_UDATA_SET_KEYBYTEORDER (0) and
+            // NFTNL_UDATA_SET_DATABYTEORDER (1), BYTEORDER_HOST_ENDIAN (1).
+            let mut u = vec![0u8, 4];
+            u.extend_from_slice(&1u32.to_ne_bytes());
+            if s.data.is_some() {
+                u.extend_from_slice(&[1, 4]);
+                u.extend_from_slice(&1u32.to_ne_bytes());
+            }
+            a.bytes(13, &u);
+        }
         self.push(NFT_MSG_NEWSET, NLM_F_CREATE, family, a);
     }
 

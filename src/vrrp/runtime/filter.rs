@@ -39,6 +39,9 @@ pub(super) struct Filter {
     sock: Option<NftSocket>,
     v4: FamilyState,
     v6: FamilyState,
+    /// Whether a table was configured (`nftables`, `vrrp_nftables`, or
+    /// `vrrp_iptables`, which Debian's keepalived runs with nftables).
+    configured: bool,
     /// Whether "using nftables" was said.
     announced: bool,
 }
@@ -77,7 +80,24 @@ impl Filter {
             sock: None,
             v4: FamilyState::default(),
             v6: FamilyState::default(),
+            configured: g.nftables.is_some(),
             announced: false,
+        }
+    }
+
+    /// Takes the table of `vrrp_nftables` / `vrrp_iptables` when `nftables`
+    /// names none; says, once, that nftables is used when nothing was
+    /// configured and `needed`.
+    pub(super) fn configure(&mut self, vrrp_table: Option<&str>, needed: bool) {
+        if let (Some(t), false) = (vrrp_table, self.configured) {
+            if !self.v4.table && !self.v6.table {
+                self.table = t.to_owned();
+            }
+            self.configured = true;
+        }
+        if needed && !self.configured && !self.announced {
+            tracing::info!("use_vmac or no_accept/strict specified, but no firewall configured - using nftables");
+            self.announced = true;
         }
     }
 
@@ -109,9 +129,6 @@ impl Filter {
         if self.state(v6).table {
             return Ok(());
         }
-        if !self.announced {
-            self.announced = true;
-        }
         let family = if v6 { nft::NFPROTO_IPV6 } else { nft::NFPROTO_IPV4 };
         let mut gone = Batch::default();
         gone.del_table(family, &self.table);
@@ -138,7 +155,15 @@ impl Filter {
             b.new_set(
                 f,
                 &t,
-                &SetDef { name: "vips".into(), key_type: nft::TYPE_IP6ADDR, key_len: 16, flags: 0, data: None, id: 1 },
+                &SetDef {
+                    name: "vips".into(),
+                    key_type: nft::TYPE_IP6ADDR,
+                    key_len: 16,
+                    flags: 0,
+                    data: None,
+                    id: 1,
+                    host_order: false,
+                },
             );
             b.new_set(
                 f,
@@ -150,6 +175,7 @@ impl Filter {
                     flags: nft::SET_CONSTANT,
                     data: None,
                     id: 2,
+                    host_order: false,
                 },
             );
             b.set_elems(
@@ -169,6 +195,7 @@ impl Filter {
                     flags: 0,
                     data: None,
                     id: 3,
+                    host_order: false,
                 },
             );
             b.new_chain(f, &t, "out", Some((nft::HOOK_OUTPUT, prio)));
@@ -229,7 +256,15 @@ impl Filter {
             b.new_set(
                 f,
                 &t,
-                &SetDef { name: "vips".into(), key_type: nft::TYPE_IPADDR, key_len: 4, flags: 0, data: None, id: 1 },
+                &SetDef {
+                    name: "vips".into(),
+                    key_type: nft::TYPE_IPADDR,
+                    key_len: 4,
+                    flags: 0,
+                    data: None,
+                    id: 1,
+                    host_order: false,
+                },
             );
             b.new_chain(f, &t, "out", Some((nft::HOOK_OUTPUT, prio)));
             b.new_chain(f, &t, "in", Some((nft::HOOK_INPUT, prio)));
@@ -313,6 +348,7 @@ impl Filter {
                     flags: nft::SET_MAP,
                     data: Some((nft::TYPE_IFINDEX, 4)),
                     id: 11,
+                    host_order: true,
                 },
             );
             if v6 {
@@ -326,6 +362,7 @@ impl Filter {
                         flags: 0,
                         data: None,
                         id: 12,
+                        host_order: true,
                     },
                 );
             }

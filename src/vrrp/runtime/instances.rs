@@ -53,6 +53,8 @@ impl Runtime {
         self.globals = cfg.globals.clone();
         let specs: Vec<InstanceSpec> =
             cfg.instances.iter().map(|i| InstanceSpec::from_model(i, &cfg.globals)).collect();
+        let needed = specs.iter().any(|s| s.vmac.is_some() || (!s.accept && s.priority != 255));
+        self.filter.configure(cfg.globals.nftables.as_deref(), needed);
         self.refresh_links(&specs).await;
         let running: Vec<(String, usize)> =
             self.slots.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|s| (s.spec.name.clone(), i))).collect();
@@ -299,8 +301,17 @@ impl Runtime {
         }
     }
 
-    pub(super) async fn on_link_change(&mut self, info: LinkInfo, removed: bool) {
+    pub(super) async fn on_link_change(&mut self, mut info: LinkInfo, removed: bool) {
         let name = info.name.clone();
+        if !removed && self.links.contains_key(&name) {
+            // Events queue up behind what we did meanwhile (a VMAC created
+            // down, then set up): the kernel's state now is what counts.
+            match self.nl.link_by_name(&name).await {
+                Ok(now) => info = now,
+                Err(e) if e.is_not_found() => return,
+                Err(_) => {}
+            }
+        }
         let was_running = self.links.get(&name).map(|l| l.running);
         let now_running = if removed { None } else { Some(info.running) };
         if removed {
