@@ -17,13 +17,15 @@ if [ "${SKIP_INSTALL:-0}" != 1 ] && [ "$(id -u)" = 0 ]; then
     need=()
     # nginx-light, dnsmasq-base, python3-aiosmtpd, openssl: real servers for
     # the checker tests (tests/check_probes.rs).
+    # nftables iputils-arping: the VRRP network tests (tests/vrrp_network.rs)
+    # read keepalived's nftables table with nft and ask for the VIP's MAC.
     # psmisc curl procps net-tools python3: programs the scripts of the
     # tests/corpus configurations run, present when keepalived 2.2.7's verdicts
     # were recorded (it flags script security only for scripts that exist).
     for p in keepalived ipvsadm tcpdump iproute2 iputils-ping libssl-dev pkg-config time \
              debhelper dpkg-dev fakeroot rpm lintian systemd \
              nginx-light dnsmasq-base python3-aiosmtpd openssl \
-             psmisc curl procps net-tools python3; do
+             psmisc curl procps net-tools python3 nftables iputils-arping; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
     done
     if [ ${#need[@]} -gt 0 ]; then
