@@ -503,3 +503,41 @@ fn upstream_samples_run_like_debian() {
         let _ = std::fs::remove_dir_all(&work);
     }
 }
+
+/// The source of the adverts n3 sees (two captured, bounded).
+fn advert_sources(lab: &Lab) -> Vec<String> {
+    let mut c = lab.node(3).cmd("timeout");
+    c.args(["4", "tcpdump", "-nni", "eth0", "-c", "2", "ip proto 112"]);
+    let o = run(&mut c);
+    String::from_utf8_lossy(&o.stdout).lines().filter_map(|l| l.split_whitespace().nth(2).map(str::to_owned)).collect()
+}
+
+/// The interface's primary address moves: adverts leave from the new one,
+/// as Debian's keepalived's do.
+#[test]
+fn advert_source_follows_the_primary_address_like_debian() {
+    if !prerequisites() || !require("tcpdump", have_program("tcpdump")) {
+        return;
+    }
+    let lab = Lab::new("pa", 70);
+    let conf = lab.conf(
+        "n1.conf",
+        &format!(
+            "vrrp_instance VI_1 {{\n    state MASTER\n    interface eth0\n    virtual_router_id {VRID}\n    priority 150\n    \
+             advert_int 1\n    virtual_ipaddress {{\n        {}/24\n    }}\n}}\n",
+            lab.vip()
+        ),
+    );
+    for imp in [Impl::Debian, Impl::Ours] {
+        let mut d = Daemon::start(lab.node(1), imp, &conf, &lab.dir, "n1");
+        d.wait_log("Entering MASTER STATE", 1, Duration::from_secs(10));
+        assert_eq!(advert_sources(&lab), ["10.78.70.1", "10.78.70.1"], "{imp:?}\n{}", d.log_text());
+        lab.node(1).ip(&["addr", "add", "10.79.70.9/24", "dev", "eth0"]);
+        lab.node(1).ip(&["addr", "del", "10.78.70.1/24", "dev", "eth0"]);
+        std::thread::sleep(Duration::from_millis(1200));
+        assert_eq!(advert_sources(&lab), ["10.79.70.9", "10.79.70.9"], "{imp:?}\n{}", d.log_text());
+        d.stop();
+        lab.node(1).ip(&["addr", "del", "10.79.70.9/24", "dev", "eth0"]);
+        lab.node(1).ip(&["addr", "add", "10.78.70.1/24", "dev", "eth0"]);
+    }
+}

@@ -269,8 +269,30 @@ impl Runtime {
                 for idx in self.slots_on(&name) {
                     if self.slot(idx).is_some_and(|s| s.incomplete) {
                         self.rebuild(idx).await;
+                    } else {
+                        self.follow_primary(idx, &name, ifindex).await;
                     }
                 }
+            }
+        }
+    }
+
+    /// The primary address of the instance's interface moved (deleted, or
+    /// another one came first): its adverts leave from the new one, as
+    /// keepalived's do. `mcast_src_ip` / `unicast_src_ip` never move.
+    async fn follow_primary(&mut self, idx: usize, ifname: &str, ifindex: u32) {
+        let Some(spec) = self.slot(idx).filter(|s| s.spec.src_ip.is_none()).map(|s| s.spec.clone()) else {
+            return;
+        };
+        if spec.interface.as_deref() != Some(ifname) {
+            return;
+        }
+        let Some(now) = self.primary_address(&spec, ifindex).await else { return };
+        if let Some(slot) = self.slot_mut(idx) {
+            if slot.primary != now {
+                tracing::info!("Assigned address {now} for interface {ifname}");
+                slot.primary = now;
+                slot.fsm.set_primary_address(now);
             }
         }
     }
