@@ -51,6 +51,7 @@ impl Runtime {
     /// Starts, keeps, rebuilds or removes instances to match `cfg`.
     pub(super) async fn apply(&mut self, cfg: &VrrpConfig) {
         self.globals = cfg.globals.clone();
+        self.garp_groups = cfg.garp_groups.iter().map(super::announce::GarpGroupSpec::from_model).collect();
         let specs: Vec<InstanceSpec> =
             cfg.instances.iter().map(|i| InstanceSpec::from_model(i, &cfg.globals)).collect();
         let needed = specs.iter().any(|s| s.vmac.is_some() || (!s.accept && s.priority != 255));

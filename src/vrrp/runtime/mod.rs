@@ -153,6 +153,9 @@ struct Runtime {
     statics: statics::Statics,
     /// The no_accept / VMAC packet filter.
     filter: filter::Filter,
+    /// `garp_group` blocks, and when each pace (group or interface) may send next.
+    garp_groups: Vec<announce::GarpGroupSpec>,
+    garp_pace: HashMap<String, Instant>,
 }
 
 async fn main_loop(mut ctx: ChildContext) -> ChildExit {
@@ -194,6 +197,8 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
         base_settings: HashMap::new(),
         statics: statics::Statics::default(),
         filter: filter::Filter::new(&ctx.config.config.global),
+        garp_groups: Vec::new(),
+        garp_pace: HashMap::new(),
     };
     // The specs hold what the instances run: the VRRP and LVS parts of the
     // parsed configuration are not kept beside them (a reload reads the file
