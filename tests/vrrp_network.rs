@@ -582,3 +582,36 @@ fn garp_group_paces_gratuitous_arps_like_debian() {
         assert!(gaps.iter().all(|g| (0.25..0.45).contains(g)), "{imp:?}: gaps {gaps:?}\n{out}\n{}", d.log_text());
     }
 }
+
+/// A reload that drops a virtual route and changes a rule of a MASTER: the
+/// dropped route and the old rule go, the rest stays, all gone on SIGTERM.
+#[test]
+fn reload_updates_routes_and_rules_of_a_master() {
+    if !prerequisites() {
+        return;
+    }
+    let lab = Lab::new("rl", 90);
+    let text = |extra_route: bool, pref: u32| {
+        format!(
+            "vrrp_instance VI_1 {{\n    state MASTER\n    interface eth0\n    virtual_router_id {VRID}\n    priority 150\n    \
+             advert_int 1\n    virtual_ipaddress {{\n        {}/24\n    }}\n    virtual_routes {{\n        10.50.90.0/24 dev eth0\n{}    }}\n    \
+             virtual_rules {{\n        from 10.60.90.0/24 table 7 preference {pref}\n    }}\n}}\n",
+            lab.vip(),
+            if extra_route { "        10.51.90.0/24 dev eth0\n" } else { "" }
+        )
+    };
+    let conf = lab.conf("n1.conf", &text(true, 70));
+    let mut d = Daemon::start(lab.node(1), Impl::Ours, &conf, &lab.dir, "n1");
+    d.wait_log("Entering MASTER STATE", 1, Duration::from_secs(10));
+    let s = snapshot(lab.node(1));
+    assert!(s.contains("10.51.90.0/24 dev eth0 proto keepalived") && s.contains("70:\tfrom 10.60.90.0/24"), "{s}");
+    lab.conf("n1.conf", &text(false, 71));
+    let _ = Command::new("kill").args(["-HUP", &d.main.id().to_string()]).status();
+    d.wait_log("Reload finished", 1, Duration::from_secs(10));
+    let s = snapshot(lab.node(1));
+    assert!(!s.contains("10.51.90.0/24") && !s.contains("70:\tfrom"), "{s}\n{}", d.log_text());
+    assert!(s.contains("10.50.90.0/24 dev eth0 proto keepalived") && s.contains("71:\tfrom 10.60.90.0/24"), "{s}");
+    d.stop();
+    let s = snapshot(lab.node(1));
+    assert!(!s.contains("10.50.90.0/24") && !s.contains("10.60.90.0/24"), "{s}");
+}

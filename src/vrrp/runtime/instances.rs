@@ -113,6 +113,18 @@ impl Runtime {
                     }
                 }
             }
+            // Routes and rules the new configuration drops go now; the
+            // new instance adds its own (again) as it resumes.
+            for r in old_spec.routes.iter().filter(|r| !new.routes.contains(r)) {
+                self.apply_route(r, false).await;
+            }
+            for r in old_spec.rules.iter().filter(|r| !new.rules.contains(r)) {
+                self.apply_rule(r, false).await;
+            }
+            if !old_spec.accept && old_spec.priority != 255 {
+                // The resumed instance puts back what it still filters.
+                self.set_filter(idx, false).await;
+            }
         } else {
             let actions = match self.slot_mut(idx) {
                 Some(s) => s.fsm.handle(crate::clock::now(), Input::Shutdown { release: true }),
