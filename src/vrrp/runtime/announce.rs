@@ -142,7 +142,7 @@ impl Runtime {
                     }
                 }
                 // A garp_group's interval replaces the global one on its interfaces.
-                let group = self.garp_groups.iter().find(|g| g.interfaces.iter().any(|i| *i == v.dev));
+                let group = self.garp_groups.iter().find(|g| g.interfaces.contains(&v.dev));
                 let gap = match group {
                     Some(g) if v6 => g.gna_interval.unwrap_or(interval),
                     Some(g) => g.garp_interval.unwrap_or(interval),
