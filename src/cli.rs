@@ -499,7 +499,6 @@ impl Options {
         note(self.core_dump_pattern.is_some(), "--core-dump-pattern", "core_pattern handling");
         note(self.release_vips, "--release-vips", "VRRP runtime");
         note(self.dont_release_vrrp, "--dont-release-vrrp", "VRRP runtime");
-        note(self.dont_release_ipvs, "--dont-release-ipvs", "IPVS runtime");
         if self.no_mem_check {
             v.push("Option --no-mem-check has no effect: keepalived-rs has no malloc checker".to_owned());
         }

@@ -4,7 +4,11 @@
 
 use crate::child::{ChildKind, Subsystems, basic};
 
-/// keepalived's children and their runtimes. The health checkers and BFD
-/// run the placeholder loop ([`basic::run`]) until their runtimes exist.
-pub const SUBSYSTEMS: &Subsystems =
-    &[(ChildKind::Vrrp, crate::vrrp::runtime::run), (ChildKind::Checker, basic::run), (ChildKind::Bfd, basic::run)];
+/// keepalived's children and their runtimes. The checker child runs the
+/// IPVS runtime (the health checkers plug their verdicts into it); BFD runs
+/// the placeholder loop ([`basic::run`]) until its runtime exists.
+pub const SUBSYSTEMS: &Subsystems = &[
+    (ChildKind::Vrrp, crate::vrrp::runtime::run),
+    (ChildKind::Checker, crate::ipvs::runtime::run),
+    (ChildKind::Bfd, basic::run),
+];

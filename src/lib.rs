@@ -17,6 +17,8 @@ pub mod cli;
 pub(crate) mod clock;
 pub mod config;
 pub mod daemon;
+pub(crate) mod dump;
+pub mod ipvs;
 pub mod log;
 pub(crate) mod netfilter;
 pub mod netlink;

@@ -2,6 +2,9 @@
 //!
 //! - syslog (default): RFC 3164 lines sent to the /dev/log datagram socket,
 //!   facility LOG_DAEMON unless `-S`, ident `Keepalived`, `Keepalived_vrrp`...
+//!   with `_NAMESPACE` and `_INSTANCE` appended once the configuration names
+//!   them (global_defs `net_namespace` / `-s`, `instance`), as keepalived
+//!   re-opens syslog after reading its configuration ([`set_ident`]).
 //! - `-l`: the console (stderr), each line prefixed with the local time as
 //!   keepalived prints it (`Thu Nov 26 12:01:23 2026: `).
 //! - `-g[FILE]`: a log file (per-process names, see [`crate::cli::Options::log_file_for`]),
@@ -16,7 +19,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing::field::{Field, Visit};
@@ -67,10 +70,66 @@ pub fn ident(base: &str, namespace: Option<&str>, instance: Option<&str>) -> Str
     s
 }
 
+/// The syslog ident of the installed subscriber, for [`set_ident`].
+static ACTIVE_IDENT: OnceLock<Arc<Mutex<String>>> = OnceLock::new();
+
 /// Installs the global subscriber. Later calls (a second init in one process)
 /// are ignored, so tests may call it freely.
 pub fn init(opts: &LogOptions) {
-    let _ = tracing_subscriber::registry().with(KeepalivedLayer::new(opts)).try_init();
+    let layer = KeepalivedLayer::new(opts);
+    let handle = layer.ident_handle();
+    if tracing_subscriber::registry().with(layer).try_init().is_ok() {
+        let _ = ACTIVE_IDENT.set(handle);
+    }
+}
+
+/// Changes the syslog ident of the installed subscriber (keepalived's
+/// `openlog` again once the configuration names the namespace or instance).
+pub fn set_ident(ident: &str) {
+    if let Some(h) = ACTIVE_IDENT.get()
+        && let Ok(mut g) = h.lock()
+        && *g != ident
+    {
+        *g = ident.to_owned();
+    }
+}
+
+/// The process's syslog ident from its configuration: `base` (`Keepalived`,
+/// `Keepalived_vrrp`...), then `_NAMESPACE` (`-s`, else global_defs
+/// `net_namespace`) and `_INSTANCE` (global_defs `instance`).
+pub fn config_ident(
+    base: &str,
+    namespace: Option<&str>,
+    global: &crate::config::model::global::GlobalConfig,
+) -> String {
+    let ns = namespace.or(global.net_namespace.as_ref().map(|n| n.value.as_str()));
+    ident(base, ns, global.instance.as_ref().map(|i| i.value.as_str()))
+}
+
+/// What a reload may not change, in keepalived's words (it then keeps the
+/// running configuration and says so, one line each). `namespace_in_use`:
+/// the namespace the process runs in; when it is not the one the old
+/// configuration names, `-s` chose it and the file's value does not matter.
+pub fn reload_blockers(
+    old: &crate::config::model::global::GlobalConfig,
+    new: &crate::config::model::global::GlobalConfig,
+    namespace_in_use: Option<&str>,
+) -> Vec<String> {
+    let v = |o: &Option<crate::config::build::Spanned<String>>| o.as_ref().map(|s| s.value.clone());
+    let mut out = Vec::new();
+    let mut check = |changed: bool, what: &str| {
+        if changed {
+            out.push(format!("Cannot change {what} at a reload - please restart keepalived"));
+        }
+    };
+    let overridden = namespace_in_use != v(&old.net_namespace).as_deref();
+    check(!overridden && v(&old.net_namespace) != v(&new.net_namespace), "network namespace");
+    check(v(&old.net_namespace_ipvs) != v(&new.net_namespace_ipvs), "IPVS network namespace");
+    check(v(&old.instance) != v(&new.instance), "instance name");
+    check(v(&old.nftables) != v(&new.nftables), "nftables table name");
+    check(v(&old.tmp_config_directory) != v(&new.tmp_config_directory), "config_directory");
+    check(old.disable_local_igmp != new.disable_local_igmp, "disable_local_igmp");
+    out
 }
 
 /// The layer that formats and writes every event.
@@ -83,6 +142,11 @@ pub struct KeepalivedLayer {
 }
 
 impl KeepalivedLayer {
+    /// The ident its syslog lines carry, shared so that it can change.
+    pub fn ident_handle(&self) -> Arc<Mutex<String>> {
+        self.syslog.as_ref().map_or_else(|| Arc::new(Mutex::new(String::new())), |s| s.ident.clone())
+    }
+
     /// A layer writing as `opts` says. A log file that cannot be opened is
     /// reported on stderr and skipped.
     pub fn new(opts: &LogOptions) -> Self {
@@ -233,7 +297,7 @@ pub fn rfc3164_line(facility: u8, severity: u8, secs: i64, ident: &str, pid: u32
 /// A connection to the local syslog daemon through /dev/log.
 struct Syslog {
     path: PathBuf,
-    ident: String,
+    ident: Arc<Mutex<String>>,
     facility: u8,
     sock: Mutex<Option<UnixDatagram>>,
 }
@@ -242,13 +306,19 @@ const DEV_LOG: &str = "/dev/log";
 
 impl Syslog {
     fn new(path: &Path, ident: &str, facility: u8) -> Self {
-        Syslog { path: path.to_owned(), ident: ident.to_owned(), facility, sock: Mutex::new(connect(path)) }
+        Syslog {
+            path: path.to_owned(),
+            ident: Arc::new(Mutex::new(ident.to_owned())),
+            facility,
+            sock: Mutex::new(connect(path)),
+        }
     }
 
     /// Sends one line; on failure reconnects once (syslogd restarted), then
     /// drops the line, as syslog(3) does.
     fn send(&self, severity: u8, now: i64, msg: &str) {
-        let line = rfc3164_line(self.facility, severity, now, &self.ident, std::process::id(), msg);
+        let ident = self.ident.lock().map(|g| g.clone()).unwrap_or_default();
+        let line = rfc3164_line(self.facility, severity, now, &ident, std::process::id(), msg);
         let Ok(mut guard) = self.sock.lock() else { return };
         let ok = guard.as_ref().is_some_and(|s| s.send(line.as_bytes()).is_ok());
         if !ok {
@@ -316,6 +386,58 @@ mod tests {
         assert!(lines[0].ends_with(": (VI_1) Entering MASTER STATE"), "{file}");
         assert_eq!(lines[0].len(), 24 + 2 + "(VI_1) Entering MASTER STATE".len(), "{file}");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_ident_follows_the_configuration() {
+        let dir = std::env::temp_dir().join(format!("kr-ident-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let sock_path = dir.join("log.sock");
+        let rx = UnixDatagram::bind(&sock_path).unwrap();
+        rx.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+        let layer = KeepalivedLayer::with_syslog_socket(&LogOptions::default(), &sock_path);
+        let handle = layer.ident_handle();
+        let sub = tracing_subscriber::registry().with(layer);
+        tracing::subscriber::with_default(sub, || {
+            tracing::info!("before");
+            *handle.lock().unwrap() = "Keepalived_blue_lb1".into();
+            tracing::info!("after");
+        });
+        let mut buf = [0u8; 512];
+        let n = rx.recv(&mut buf).unwrap();
+        assert!(String::from_utf8_lossy(&buf[..n]).contains(" Keepalived["), "{:?}", &buf[..n]);
+        let n = rx.recv(&mut buf).unwrap();
+        assert!(String::from_utf8_lossy(&buf[..n]).contains(" Keepalived_blue_lb1["), "{:?}", &buf[..n]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn config_idents_and_reload_blockers() {
+        use crate::config::build::Spanned;
+        use crate::config::model::global::GlobalConfig;
+        let sp = |s: &str| Some(Spanned::new(s.to_owned(), Default::default()));
+        let mut g = GlobalConfig::default();
+        assert_eq!(config_ident("Keepalived_vrrp", None, &g), "Keepalived_vrrp");
+        g.instance = sp("lb1");
+        assert_eq!(config_ident("Keepalived", None, &g), "Keepalived_lb1");
+        g.net_namespace = sp("blue");
+        assert_eq!(config_ident("Keepalived_vrrp", None, &g), "Keepalived_vrrp_blue_lb1");
+        // -s wins over the file.
+        assert_eq!(config_ident("Keepalived", Some("red"), &g), "Keepalived_red_lb1");
+        let mut n = g.clone();
+        assert!(reload_blockers(&g, &n, Some("blue")).is_empty());
+        n.instance = sp("lb2");
+        n.net_namespace = sp("green");
+        assert_eq!(
+            reload_blockers(&g, &n, Some("blue")),
+            [
+                "Cannot change network namespace at a reload - please restart keepalived",
+                "Cannot change instance name at a reload - please restart keepalived"
+            ]
+        );
+        // Running in the namespace -s named: the file's namespace does not matter.
+        assert_eq!(reload_blockers(&g, &n, Some("red")).len(), 1);
     }
 
     #[test]

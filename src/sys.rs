@@ -148,6 +148,41 @@ pub(crate) fn timerfd_arm(fd: BorrowedFd<'_>, after: Option<std::time::Duration>
     Ok(())
 }
 
+/// Sets a socket option whose value is a C struct, given as its bytes (the
+/// IPVS socket options: the caller lays the struct out, see `ipvs::sockopt`).
+/// An empty value passes a null pointer and length 0.
+pub(crate) fn setsockopt_bytes(
+    fd: BorrowedFd<'_>,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: &[u8],
+) -> io::Result<()> {
+    let len = libc::socklen_t::try_from(value.len()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let ptr = if value.is_empty() { std::ptr::null() } else { value.as_ptr().cast() };
+    // SAFETY: `ptr` is null with length 0 or points at `value`, which lives
+    // for the call and is `len` bytes long; the kernel only reads it.
+    let rc = unsafe { libc::setsockopt(fd.as_raw_fd(), level, name, ptr, len) };
+    check(rc).map(|_| ())
+}
+
+/// Reads a socket option whose value is a C struct into `buf`, which also
+/// carries the request for options that take one (`IP_VS_SO_GET_DESTS`).
+/// Returns how many bytes the kernel wrote.
+pub(crate) fn getsockopt_bytes(
+    fd: BorrowedFd<'_>,
+    level: libc::c_int,
+    name: libc::c_int,
+    buf: &mut [u8],
+) -> io::Result<usize> {
+    let mut len = libc::socklen_t::try_from(buf.len()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: the pointer and `len` describe `buf`, which is exclusively
+    // borrowed for the call; the kernel writes at most `len` bytes and
+    // stores the length it wrote in `len`.
+    let rc = unsafe { libc::getsockopt(fd.as_raw_fd(), level, name, buf.as_mut_ptr().cast(), &mut len) };
+    check(rc)?;
+    Ok((len as usize).min(buf.len()))
+}
+
 // ---- Scripts (src/script): credentials in the child, pidfds, process groups ----
 
 /// The effective user and group ids of this process.

@@ -6,7 +6,6 @@ use std::fmt::Write as _;
 use futures_util::future::LocalBoxFuture;
 
 use super::{ChildContext, ChildExit, ChildKind, ChildSignal};
-use crate::config;
 
 /// What this loop counts, for the stats file.
 #[derive(Debug, Default)]
@@ -44,7 +43,13 @@ async fn run_loop(mut ctx: ChildContext) -> ChildExit {
             },
             ChildSignal::DumpData => {
                 tracing::info!("Printing {} data for process({}) on signal", name(ctx.kind), std::process::id());
-                write_dump(&ctx, "data", &config::dump(&ctx.config.config));
+                let process = match ctx.kind {
+                    ChildKind::Checker => crate::dump::global::Process::Checker,
+                    ChildKind::Bfd => crate::dump::global::Process::Bfd,
+                    ChildKind::Vrrp => crate::dump::global::Process::Vrrp,
+                };
+                let ns = ctx.options.namespace.as_deref();
+                write_dump(&ctx, "data", &crate::dump::config_data(process, &ctx.config.config, ns, ctx.options.umask));
             }
             sig @ (ChildSignal::DumpStats | ChildSignal::DumpStatsClear) => {
                 let clear = sig == ChildSignal::DumpStatsClear;

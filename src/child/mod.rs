@@ -259,7 +259,16 @@ impl ChildContext {
         // The parent logs what is said of the common part, we of ours.
         let loaded = load(&self.options, self.kind.parts());
         log_diagnostics(&loaded, Some(self.kind.part()));
-        if loaded.reloadable() {
+        let blockers = crate::log::reload_blockers(
+            &self.config.config.global,
+            &loaded.config.global,
+            self.options.namespace.as_deref(),
+        );
+        if !blockers.is_empty() {
+            // The parent says why, in keepalived's words ("Cannot change ...").
+            tracing::debug!("Configuration unchanged: the new one needs a restart");
+            None
+        } else if loaded.reloadable() {
             Some(loaded)
         } else {
             tracing::error!("Reload failed: the new configuration has errors, keeping the running one");

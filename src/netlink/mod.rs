@@ -8,6 +8,7 @@ mod link;
 mod monitor;
 mod route;
 mod rule;
+mod snapshot;
 mod vmac;
 
 pub use addr::{AddOutcome, AddrSpec, DelOutcome};
@@ -15,6 +16,7 @@ pub use link::LinkInfo;
 pub use monitor::{LinkEvent, link_monitor};
 pub use route::{Encap, HopSpec, RTPROT_KEEPALIVED, RouteAddMode, RouteSpec};
 pub use rule::{RuleKind, RuleSpec};
+pub use snapshot::{AddrEntry, LinkDetail};
 pub use vmac::VlanKind;
 
 use std::io;

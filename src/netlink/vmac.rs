@@ -90,7 +90,7 @@ impl Netlink {
     }
 
     /// Kind, MAC and lower interface of `name`, if it exists.
-    pub async fn link_details(&self, name: &str) -> Result<Option<LinkDetails>, NetlinkError> {
+    pub async fn vlan_link(&self, name: &str) -> Result<Option<LinkDetails>, NetlinkError> {
         let mut stream = self.handle.link().get().match_name(name.to_owned()).execute();
         let m = match stream.try_next().await.map_err(NetlinkError::from) {
             Ok(Some(m)) => m,

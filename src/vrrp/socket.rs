@@ -40,6 +40,12 @@ fn raw(domain: Domain, proto: i32) -> io::Result<Socket> {
 }
 
 impl VrrpSocket {
+    /// The socket's descriptor (shown in keepalived.data).
+    pub fn raw_fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        self.fd.get_ref().as_raw_fd()
+    }
+
     /// An IPv4 raw socket for `proto` (112 or 51) on `ifname`: it receives whole
     /// IP packets and sends packets whose IP header we build (IP_HDRINCL), so
     /// the TTL of 255, TOS and AH are ours. Joins 224.0.0.18 when `multicast`.

@@ -106,6 +106,12 @@ pub(crate) fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
         config = super::load(&opts, Parts::GLOBAL);
     }
     super::log_diagnostics(&config, None);
+    // keepalived opens syslog again with the namespace and instance in its ident.
+    if opts.namespace.is_some() || config.config.global.instance.is_some() {
+        let ident = crate::log::config_ident("Keepalived", opts.namespace.as_deref(), &config.config.global);
+        tracing::info!("Changing syslog ident to {ident}");
+        crate::log::set_ident(&ident);
+    }
     if !config.runnable() {
         tracing::info!("Stopped {}", cli::version_string());
         return ExitCode::from(config.startup_exit_code());
@@ -212,6 +218,8 @@ struct Needs {
     state_file_location: Option<String>,
     data_use_instance: bool,
     instance: Option<String>,
+    /// For keepalived_parent.data.
+    globals: Box<crate::dump::global::OwnedGlobals>,
 }
 
 impl Needs {
@@ -226,6 +234,7 @@ impl Needs {
             state_file_location: g.state_file_location.clone(),
             data_use_instance: g.data_use_instance,
             instance: g.instance.as_ref().map(|i| i.value.clone()),
+            globals: Box::new(crate::dump::global::OwnedGlobals::of(c)),
         }
     }
 }
@@ -309,24 +318,16 @@ impl Supervisor {
         }
     }
 
-    /// SIGUSR1 in the parent: what it knows, in /tmp/keepalived_parent.data
+    /// SIGUSR1 in the parent: its global definitions, in $TMPDIR (or /tmp)/keepalived_parent.data
     /// (or state_file_location, see [`crate::child::dump_path`]).
     fn dump_parent_data(&self) {
         tracing::info!("Printing parent data for process({}) on signal", std::process::id());
-        let mut out = String::new();
-        out.push_str("------< Parent process >------\n");
-        out.push_str(&format!(" Version = {}\n", cli::version_string()));
-        out.push_str(&format!(" Pid = {}\n", std::process::id()));
-        out.push_str(&format!(" Configuration file = {}\n", self.opts.use_file.display()));
-        out.push_str(&format!(" Pid file = {}\n", self.pids.main.display()));
-        for (kind, slot) in &self.slots {
-            let state = match (slot.pid, slot.respawn_at) {
-                (Some(pid), _) => format!("pid {pid}, up {} seconds", slot.started.elapsed().as_secs()),
-                (None, Some(_)) => "restart pending".to_owned(),
-                (None, None) => "not running".to_owned(),
-            };
-            out.push_str(&format!(" {} child process = {state}\n", kind.display()));
-        }
+        let out = crate::dump::global::process_data(
+            self.needs.globals.view(),
+            crate::dump::global::Process::Parent,
+            self.opts.namespace.as_deref(),
+            self.opts.umask,
+        );
         let g = &self.needs;
         let mut path = crate::child::dump_path(g.state_file_location.as_deref(), "keepalived_parent.data", "_parent");
         if g.data_use_instance {
@@ -443,6 +444,19 @@ impl Supervisor {
             return;
         }
         super::log_diagnostics(&loaded, None);
+        let blockers = crate::log::reload_blockers(
+            &self.needs.globals.global,
+            &loaded.config.global,
+            self.opts.namespace.as_deref(),
+        );
+        if !blockers.is_empty() {
+            // keepalived keeps running as it is (the children refuse too).
+            for b in blockers {
+                tracing::info!("{b}");
+            }
+            notify("READY=1");
+            return;
+        }
         self.needs = Needs::of(&loaded);
         drop(loaded);
         sys::trim_heap();

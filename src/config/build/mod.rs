@@ -29,6 +29,10 @@ pub enum Support {
     /// Parsed into the model; the daemon does not act on it yet. Using it
     /// produces a note naming it.
     NotYet,
+    /// Like `NotYet`, for keywords of blocks that a configuration repeats by
+    /// the thousand (real servers, checkers): one note per keyword for the
+    /// whole file, ending with the given words when not empty.
+    NotYetOnce(&'static str),
     /// Accepted for compatibility; the string is upstream's deprecation message.
     Deprecated(&'static str),
 }
@@ -50,6 +54,10 @@ impl<T> Keyword<T> {
 
     pub const fn not_yet(name: &'static str, handler: Handler<T>) -> Self {
         Keyword { name, handler, support: Support::NotYet }
+    }
+
+    pub const fn not_yet_once(name: &'static str, handler: Handler<T>, why: &'static str) -> Self {
+        Keyword { name, handler, support: Support::NotYetOnce(why) }
     }
 
     pub const fn deprecated(name: &'static str, handler: Handler<T>, message: &'static str) -> Self {
@@ -74,6 +82,8 @@ impl<T> Spanned<T> {
 #[derive(Debug, Default)]
 pub struct Ctx {
     pub diags: Vec<Diagnostic>,
+    /// The `NotYetOnce` keywords already noted.
+    noted: std::collections::HashSet<&'static str>,
 }
 
 impl Ctx {
@@ -97,6 +107,20 @@ impl Ctx {
                                 "keyword '{name}' is parsed but not yet implemented by keepalived-rs - it has no effect"
                             ),
                         ),
+                        Support::NotYetOnce(why) => {
+                            if self.noted.insert(kw.name) {
+                                let msg = if why.is_empty() {
+                                    format!(
+                                        "keyword '{name}' is parsed but not yet implemented by keepalived-rs - it has no effect"
+                                    )
+                                } else {
+                                    format!(
+                                        "keyword '{name}' is parsed but not yet implemented by keepalived-rs - {why}"
+                                    )
+                                };
+                                self.note(stmt.span(), msg);
+                            }
+                        }
                         Support::Deprecated(msg) => self.push(Severity::Warning, Class::Deprecated, stmt.span(), msg),
                     }
                     (kw.handler)(target, stmt, self);

@@ -335,9 +335,9 @@ impl Scheduler {
 /// Scheduler flags (`-b` of ipvsadm) and service flags.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct SchedFlags {
-    /// flag-1 (also sh-port / mh-port for the sh / mh schedulers).
+    /// flag-1 (also sh-fallback / mh-fallback for the sh / mh schedulers).
     pub flag1: bool,
-    /// flag-2 (also sh-fallback / mh-fallback).
+    /// flag-2 (also sh-port / mh-port).
     pub flag2: bool,
     pub flag3: bool,
     /// One-packet scheduling (`ops`, UDP only).

@@ -65,6 +65,11 @@ pub(super) fn ipv6_forwarding(ifname: &str) -> bool {
 }
 
 impl Runtime {
+    /// Per interface, when the next gratuitous message may go (keepalived.data).
+    pub(super) fn garp_next_times(&self) -> Vec<(String, Instant)> {
+        self.garp.iter().map(|(n, g)| (n.clone(), g.next_at)).collect()
+    }
+
     /// When the next paced gratuitous message is due.
     pub(super) fn next_garp(&self) -> Option<Instant> {
         self.garp
@@ -81,12 +86,15 @@ impl Runtime {
         let Some(slot) = self.slot(idx) else { return };
         let name = slot.spec.name.clone();
         let groups = [("VIPs", slot.spec.vips.clone()), ("E-VIPs", slot.spec.evips.clone())];
+        let mut n = 0usize;
         for (what, list) in groups {
             if list.is_empty() {
                 continue;
             }
             tracing::debug!("({name}) {} {what}.", if add { "setting" } else { "removing" });
             for v in &list {
+                let at = n;
+                n += 1;
                 let Some(ifindex) = self.links.get(&v.dev).map(|l| l.index) else {
                     if add {
                         tracing::error!("({name}) cannot add {}: interface {} not found", v.describe(), v.dev);
@@ -99,9 +107,14 @@ impl Runtime {
                 } else {
                     self.nl.del_address(&spec).await.map(|_| ())
                 };
+                let ok = r.is_ok();
                 if let Err(e) = r {
                     let verb = if add { "add" } else { "remove" };
                     tracing::error!("({name}) cannot {verb} VIP {} - {e}", v.describe());
+                }
+                // Whether each address is on its interface, for keepalived.data.
+                if let Some(flag) = self.slot_mut(idx).and_then(|s| s.vip_set.get_mut(at)) {
+                    *flag = if add { ok } else { !ok && *flag };
                 }
             }
         }
@@ -120,7 +133,12 @@ impl Runtime {
                 let Some(mac) = mac6(&link.mac) else { continue };
                 let (v6, frame) = match v.net.addr {
                     IpAddr::V4(a) => (false, garp::gratuitous_arp(mac, a)),
-                    IpAddr::V6(a) => (true, garp::unsolicited_na(mac, a, ipv6_forwarding(&v.dev))),
+                    IpAddr::V6(a) => {
+                        let router = ipv6_forwarding(&v.dev);
+                        let at = crate::dump::Stamp::from_epoch(crate::clock::wall());
+                        self.gna_checks.insert(v.dev.clone(), (router, at));
+                        (true, garp::unsolicited_na(mac, a, router))
+                    }
                 };
                 if round == 0 {
                     let what = if v6 { "Unsolicited Neighbour Adverts" } else { "gratuitous ARPs" };

@@ -9,6 +9,7 @@ use tracing::Instrument as _;
 use super::dump::Stats;
 use super::spec::{self, InstanceSpec, VipSpec, is_link_local};
 use super::{Runtime, Slot, SockKey, instance_span};
+use crate::config::model::global::GlobalConfig;
 use crate::config::model::vrrp::VrrpConfig;
 use crate::netlink::{LinkEvent, LinkInfo};
 use crate::vrrp::auth::{AuthConfig, AuthCtx};
@@ -23,6 +24,8 @@ pub(super) struct Carry {
     stats: Stats,
     /// The old instance was MASTER and the new one can take over at once.
     resume_master: bool,
+    /// When it last changed state, kept when it resumes as MASTER.
+    last_transition: Option<crate::dump::Stamp>,
 }
 
 impl Runtime {
@@ -49,13 +52,21 @@ impl Runtime {
     }
 
     /// Starts, keeps, rebuilds or removes instances to match `cfg`.
-    pub(super) async fn apply(&mut self, cfg: &VrrpConfig) {
+    pub(super) async fn apply(&mut self, cfg: &VrrpConfig, global: &GlobalConfig) {
         self.globals = cfg.globals.clone();
+        self.lower_prio_written =
+            (cfg.globals_written.garp_lower_prio_delay, cfg.globals_written.garp_lower_prio_repeat);
+        self.apply_statics(global).await;
+        self.set_static_routes(global).await;
         self.garp_groups = cfg.garp_groups.iter().map(super::announce::GarpGroupSpec::from_model).collect();
         let specs: Vec<InstanceSpec> =
             cfg.instances.iter().map(|i| InstanceSpec::from_model(i, &cfg.globals)).collect();
         let needed = specs.iter().any(|s| s.vmac.is_some() || (!s.accept && s.priority != 255));
         self.filter.configure(cfg.globals.nftables.as_deref(), needed);
+        // Only what the running instances do not already tell is kept for the dumps.
+        let users = crate::dump::users::Users::system(global.script_user.as_ref(), global.use_symlink_paths);
+        let facts = |n: usize| specs.get(n).map(super::report::plain_facts);
+        self.dump_conf = super::dump::VrrpConf::of(cfg, global, &users, &facts);
         self.refresh_links(&specs).await;
         let running: Vec<(String, usize)> =
             self.slots.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|s| (s.spec.name.clone(), i))).collect();
@@ -145,6 +156,7 @@ impl Runtime {
             ip_id: slot.ip_id,
             stats: slot.stats,
             resume_master,
+            last_transition: resume_master.then_some(slot.last_transition),
         }
     }
 
@@ -231,8 +243,20 @@ impl Runtime {
             }
         }
         let idx = self.slots.iter().position(Option::is_none).unwrap_or(self.slots.len());
-        let slot =
-            Slot { auth, fsm, ip_id: carry.ip_id, sock: sock.clone(), primary, incomplete, stats: carry.stats, spec };
+        let slot = Slot {
+            auth,
+            fsm,
+            ip_id: carry.ip_id,
+            sock: sock.clone(),
+            primary,
+            incomplete,
+            stats: carry.stats,
+            vip_set: vec![carry.resume_master; spec.vips.len() + spec.evips.len()],
+            spec,
+            last_transition: carry
+                .last_transition
+                .unwrap_or_else(|| crate::dump::Stamp::from_epoch(crate::clock::wall())),
+        };
         if let Some(k) = &sock {
             if let Some(e) = self.socks.get_mut(k) {
                 e.vrids.insert(slot.spec.vrid, idx);

@@ -27,6 +27,8 @@ mod filter;
 mod instances;
 mod ipcfg;
 mod net;
+mod report;
+mod routes;
 mod spec;
 mod statics;
 mod timers;
@@ -43,8 +45,8 @@ use tokio::task::JoinHandle;
 use tracing::Instrument as _;
 
 use self::announce::GarpIf;
-use self::dump::{InstanceView, Stats};
-use self::spec::{InstanceSpec, VipSpec};
+use self::dump::Stats;
+use self::spec::InstanceSpec;
 use self::timers::TimerQueue;
 use crate::child::{ChildContext, ChildExit, ChildSignal};
 use crate::cli::Options;
@@ -115,6 +117,10 @@ struct Slot {
     /// and must be rebuilt once its interface appears.
     incomplete: bool,
     stats: Stats,
+    /// When the instance last changed state (or started).
+    last_transition: crate::dump::Stamp,
+    /// Whether each VIP, then each eVIP, is on its interface.
+    vip_set: Vec<bool>,
 }
 
 impl Slot {
@@ -145,12 +151,22 @@ struct Runtime {
     links: HashMap<String, LinkInfo>,
     rx_tx: mpsc::Sender<RxPacket>,
     unknown_vrids: u64,
+    /// The configuration's part of the dump files.
+    dump_conf: dump::VrrpConf,
+    /// Whether `vrrp_garp_lower_prio_delay` / `_repeat` were written.
+    lower_prio_written: (bool, bool),
+    statics: statics::Statics,
+    /// Per interface: IPv6 forwarding when last checked for an unsolicited NA, and when.
+    gna_checks: HashMap<String, (bool, crate::dump::Stamp)>,
+    /// The IPVS sync daemon bound to one of the instances (`lvs_sync_daemon
+    /// IF inst NAME`): it follows that instance's state.
+    syncd: Option<crate::ipvs::syncd::VrrpSyncd>,
     /// VMACs we run: name -> ifindex.
     vmacs: HashMap<String, u32>,
     /// Base interfaces of VMACs with the settings to put back.
     base_settings: HashMap<String, vmac::BaseSettings>,
-    /// `static_ipaddress`, `static_routes`, `static_rules` that are set.
-    statics: statics::Statics,
+    /// `static_routes` and `static_rules` that are set.
+    static_routes: routes::StaticRoutes,
     /// The no_accept / VMAC packet filter.
     filter: filter::Filter,
     /// `garp_group` blocks, and when each pace (group or interface) may send next.
@@ -193,20 +209,25 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
         links: HashMap::new(),
         rx_tx,
         unknown_vrids: 0,
+        dump_conf: dump::VrrpConf::default(),
+        lower_prio_written: (false, false),
+        statics: statics::Statics::default(),
+        gna_checks: HashMap::new(),
+        syncd: None,
         vmacs: HashMap::new(),
         base_settings: HashMap::new(),
-        statics: statics::Statics::default(),
+        static_routes: routes::StaticRoutes::default(),
         filter: filter::Filter::new(&ctx.config.config.global),
         garp_groups: Vec::new(),
         garp_pace: HashMap::new(),
     };
     // The specs hold what the instances run: the VRRP and LVS parts of the
     // parsed configuration are not kept beside them (a reload reads the file
-    // again). The small global part stays: dump file locations come from it.
+    // again). The small global part stays: the dump files show it.
     let vrrp = std::mem::take(&mut ctx.config.config.vrrp);
-    ctx.config.config.lvs = Default::default();
-    rt.set_statics(&ctx.config.config.global, &vrrp.globals).await;
-    rt.apply(&vrrp).await;
+    keep_lvs_globals(&mut ctx.config);
+    rt.bind_syncd(ctx.config.config.lvs.globals.sync_daemon.as_ref(), &vrrp);
+    rt.apply(&vrrp, &ctx.config.config.global).await;
     drop(vrrp);
     crate::sys::trim_heap();
     let mut wake = Wake::precise();
@@ -222,9 +243,10 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
                 ChildSignal::Reload => {
                     if let Some(mut new) = ctx.reload() {
                         let vrrp = std::mem::take(&mut new.config.vrrp);
-                        new.config.lvs = Default::default();
-                        rt.set_statics(&new.config.global, &vrrp.globals).await;
-                        rt.apply(&vrrp).await;
+                        keep_lvs_globals(&mut new);
+                        rt.bind_syncd(new.config.lvs.globals.sync_daemon.as_ref(), &vrrp);
+                        rt.apply(&vrrp, &new.config.global).await;
+                        rt.follow_syncd();
                         drop(vrrp);
                         ctx.config = new;
                         crate::sys::trim_heap();
@@ -233,7 +255,7 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
                 }
                 ChildSignal::DumpData => {
                     tracing::info!("Printing VRRP data for process({}) on signal", std::process::id());
-                    write_dump(&ctx, "keepalived.data", &rt.data_text());
+                    write_dump(&ctx, "keepalived.data", &rt.data_text(&ctx).await);
                 }
                 ChildSignal::DumpStats => {
                     tracing::info!("Printing VRRP stats for process({}) on signal", std::process::id());
@@ -254,6 +276,13 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
             _ = wake.until(wake_at) => rt.on_wake().await,
         }
     }
+}
+
+/// Drops the LVS part of a loaded configuration but its global_defs
+/// keywords, which keepalived.data shows.
+fn keep_lvs_globals(loaded: &mut crate::config::Loaded) {
+    let globals = std::mem::take(&mut loaded.config.lvs.globals);
+    loaded.config.lvs = crate::config::model::lvs::LvsConfig { globals, ..Default::default() };
 }
 
 async fn recv_opt<T>(rx: &mut Option<mpsc::UnboundedReceiver<T>>) -> Option<T> {
@@ -297,6 +326,9 @@ impl Runtime {
     }
 
     async fn stop(&mut self) {
+        if let Some(s) = self.syncd.as_mut() {
+            s.stop();
+        }
         let idxs: Vec<usize> = (0..self.slots.len()).collect();
         // `--dont-release-vrrp`: keepalived leaves the interface as it is,
         // VIPs and all, and does not say goodbye either.
@@ -318,7 +350,8 @@ impl Runtime {
                 self.remove_vmac(s).await;
             }
         }
-        self.clear_statics().await;
+        self.clear_static_routes().await;
+        self.remove_statics().await;
         self.filter.shutdown().await;
     }
 
@@ -362,7 +395,13 @@ impl Runtime {
                 }
                 Action::SendGratuitous { repeat, interval } => self.queue_gratuitous(idx, repeat, interval),
                 Action::Transition { from, to } => {
+                    if let (Some(sd), Some(s)) = (self.syncd.as_mut(), self.slots.get(idx).and_then(Option::as_ref))
+                        && sd.instance() == s.spec.name
+                    {
+                        sd.follow(to == State::Master);
+                    }
                     if let Some(s) = self.slot_mut(idx) {
+                        s.last_transition = crate::dump::Stamp::from_epoch(crate::clock::wall());
                         if to == State::Master {
                             s.stats.became_master = s.stats.became_master.saturating_add(1);
                         }
@@ -381,48 +420,51 @@ impl Runtime {
         self.flush_garp(clock::now());
     }
 
-    fn views(&self) -> Vec<InstanceView<'_>> {
-        self.slots
-            .iter()
-            .flatten()
-            .map(|s| {
-                let p = s.fsm.params();
-                InstanceView {
-                    name: &s.spec.name,
-                    version: p.version,
-                    state: s.fsm.state(),
-                    interface: s.spec.interface.as_deref().unwrap_or(""),
-                    src_ip: Some(s.primary),
-                    mcast_dst: s.spec.mcast_dst,
-                    unicast_peers: s.spec.unicast_peers.iter().map(|u| u.addr).collect(),
-                    vrid: p.vrid,
-                    priority: p.priority,
-                    effective_priority: s.fsm.effective_priority(),
-                    advert_interval: p.advert_interval,
-                    master_down: s.fsm.master_down_interval(),
-                    accept: p.accept,
-                    nopreempt: p.nopreempt,
-                    auth: &s.auth.config,
-                    master_router: s.fsm.master_address(),
-                    master_priority: s.fsm.master_priority(),
-                    vips: s.spec.vips.iter().map(VipSpec::describe).collect(),
-                    evips: s.spec.evips.iter().map(VipSpec::describe).collect(),
-                    vips_set: s.fsm.vips_set(),
+    /// `lvs_sync_daemon ... inst NAME`: the sync daemon follows instance NAME
+    /// (its VRID is the default sync id). Unbound, the checker child runs it.
+    fn bind_syncd(
+        &mut self,
+        sd: Option<&crate::config::model::lvs::SyncDaemon>,
+        cfg: &crate::config::model::vrrp::VrrpConfig,
+    ) {
+        use crate::ipvs::syncd::{Config, VrrpSyncd};
+        let Some((sd, name)) = sd.and_then(|d| d.instance.as_deref().map(|n| (d, n))) else {
+            if let Some(mut s) = self.syncd.take() {
+                s.stop();
+            }
+            return;
+        };
+        let Some(vrid) = cfg.instances.iter().find(|i| i.name == name).map(|i| i.vrid) else {
+            tracing::info!("Unable to find vrrp instance {name} for lvs_syncd - clearing lvs_syncd config");
+            if let Some(mut s) = self.syncd.take() {
+                s.stop();
+            }
+            return;
+        };
+        let config = Config::from_config(sd);
+        match self.syncd.as_mut() {
+            Some(s) if s.instance() == name => s.reload(config, vrid),
+            _ => {
+                if let Some(mut s) = self.syncd.take() {
+                    s.stop();
                 }
-            })
-            .collect()
+                match VrrpSyncd::new(config, vrid) {
+                    Ok(s) => self.syncd = Some(s),
+                    Err(e) => tracing::error!("IPVS: Can't initialize ipvs for the sync daemon: {e}"),
+                }
+            }
+        }
     }
 
-    fn data_text(&self) -> String {
-        dump::data(&self.views(), self.unknown_vrids)
-    }
-
-    fn stats_text(&self) -> String {
-        dump::stats(self.slots.iter().flatten().map(|s| (s.spec.name.as_str(), &s.stats)))
-    }
-
-    fn json_text(&self) -> String {
-        dump::json(&self.views(), self.slots.iter().flatten().map(|s| &s.stats))
+    /// After a reload, the sync daemon runs for its instance's current state.
+    fn follow_syncd(&mut self) {
+        let Some(sd) = self.syncd.as_mut() else { return };
+        let state = self.slots.iter().flatten().find(|s| s.spec.name == sd.instance()).map(|s| s.fsm.state());
+        if let Some(st) = state
+            && st != State::Init
+        {
+            sd.follow(st == State::Master);
+        }
     }
 
     fn clear_stats(&mut self) {

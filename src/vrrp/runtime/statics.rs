@@ -1,172 +1,80 @@
-//! `static_ipaddress`, `static_routes` and `static_rules`: set by the VRRP
-//! child when it starts, whatever the instances do, changed to match the
-//! configuration on reload and removed when it stops (as keepalived does).
-//! Also the routes and rules of instances (`virtual_routes`,
-//! `virtual_rules`), which follow MASTER.
+//! `static_ipaddress`: addresses the VRRP child puts on their interfaces at
+//! start-up and keeps regardless of VRRP state, as keepalived does: left-over
+//! copies are removed first, a reload removes the ones no longer configured
+//! and adds the new ones, a stop removes them all.
 
 use super::Runtime;
-use super::ipcfg::{route_spec, rule_spec};
-use super::spec::{VipSpec, route_without_spans, rule_without_spans};
+use super::spec::VipSpec;
 use crate::config::model::global::GlobalConfig;
-use crate::config::model::ipcfg::{IpRoute, IpRule};
-use crate::config::model::vrrp::VrrpGlobals;
-use crate::netlink::{self, NetlinkError};
 
-/// What is set.
-#[derive(Default)]
+/// The static addresses and whether each is on its interface.
+#[derive(Debug, Default)]
 pub(super) struct Statics {
-    addrs: Vec<VipSpec>,
-    routes: Vec<IpRoute>,
-    rules: Vec<IpRule>,
-}
-
-/// keepalived's line for a refused route request.
-pub(super) fn route_error(e: &NetlinkError, add: bool) -> String {
-    if add { netlink::error_line(e, "RTM_NEWROUTE", 24) } else { netlink::error_line(e, "RTM_DELROUTE", 25) }
-}
-
-/// keepalived's line for a refused rule request.
-pub(super) fn rule_error(e: &NetlinkError, add: bool) -> String {
-    if add { netlink::error_line(e, "RTM_NEWRULE", 32) } else { netlink::error_line(e, "RTM_DELRULE", 33) }
+    pub addrs: Vec<(VipSpec, bool)>,
+    /// Whether the first configuration was applied (left-overs cleared).
+    started: bool,
 }
 
 impl Runtime {
-    /// Adds or removes one route, logging a refusal as keepalived does.
-    pub(super) async fn apply_route(&mut self, r: &IpRoute, add: bool) {
-        let links = &self.links;
-        let lookup = |n: &str| links.get(n).map(|l| l.index);
-        let spec = match route_spec(r, &lookup) {
-            Ok(s) => s,
-            Err(super::ipcfg::IpcfgError::NoInterface(i)) => {
-                // Not known yet: ask the kernel.
-                let Ok(l) = self.nl.link_by_name(&i).await else {
-                    if add {
-                        tracing::info!("Route {} - interface {i} not found", r.dst);
-                    }
-                    return;
-                };
-                self.links.insert(i.clone(), l);
-                let links = &self.links;
-                let lookup = |n: &str| links.get(n).map(|l| l.index);
-                match route_spec(r, &lookup) {
-                    Ok(s) => s,
-                    Err(e) => return tracing::info!("Route {} - {e}", r.dst),
-                }
+    /// Brings the static addresses in line with `global`.
+    pub(super) async fn apply_statics(&mut self, global: &GlobalConfig) {
+        let dev = self.globals.default_interface.clone();
+        let wanted: Vec<VipSpec> = global.static_ipaddress.iter().map(|a| VipSpec::from_model(a, &dev)).collect();
+        let old = std::mem::take(&mut self.statics.addrs);
+        let first = !self.statics.started;
+        self.statics.started = true;
+        for (v, set) in &old {
+            if *set && !wanted.contains(v) {
+                self.static_address(v, false).await;
             }
-            Err(e) => return tracing::info!("Route {} - {e}", r.dst),
-        };
-        let res = if add { self.nl.add_route(&spec).await } else { self.nl.del_route(&spec).await };
-        if let Err(e) = res {
-            tracing::info!("{}", route_error(&e, add));
+        }
+        let mut now = Vec::with_capacity(wanted.len());
+        for v in wanted {
+            let was = old.iter().any(|(o, set)| *o == v && *set);
+            if first {
+                // A copy left by a previous run that was killed.
+                self.static_address(&v, false).await;
+            }
+            let set = was || self.static_address(&v, true).await;
+            now.push((v, set));
+        }
+        self.statics.addrs = now;
+    }
+
+    /// Removes every static address (at stop).
+    pub(super) async fn remove_statics(&mut self) {
+        for (v, set) in std::mem::take(&mut self.statics.addrs) {
+            if set {
+                self.static_address(&v, false).await;
+            }
         }
     }
 
-    /// Adds or removes one rule, logging a refusal as keepalived does.
-    pub(super) async fn apply_rule(&mut self, r: &IpRule, add: bool) {
-        let spec = match rule_spec(r) {
-            Ok(s) => s,
-            Err(e) => return tracing::info!("Rule {r} - {e}"),
-        };
-        let res = if add { self.nl.add_rule(&spec).await } else { self.nl.del_rule(&spec).await };
-        if let Err(e) = res {
-            tracing::info!("{}", rule_error(&e, add));
-        }
-    }
-
-    async fn apply_addr(&mut self, a: &VipSpec, add: bool) {
-        let index = match self.links.get(&a.dev) {
-            Some(l) => l.index,
-            None => match self.nl.link_by_name(&a.dev).await {
-                Ok(l) => {
-                    let i = l.index;
-                    self.links.insert(a.dev.clone(), l);
-                    i
+    /// Adds or removes one address; whether it is there afterwards (adding)
+    /// or the request went through (removing).
+    async fn static_address(&mut self, v: &VipSpec, add: bool) -> bool {
+        let ifindex = match self.nl.link_by_name(&v.dev).await {
+            Ok(l) => l.index,
+            Err(_) => {
+                if add {
+                    tracing::error!("Unable to add static address {}: interface {} not found", v.describe(), v.dev);
                 }
-                Err(_) => {
-                    if add {
-                        tracing::info!("static address {} - interface {} not found", a.describe(), a.dev);
-                    }
-                    return;
-                }
-            },
+                return false;
+            }
         };
-        let spec = a.addr_spec(index);
-        let res = if add {
+        let spec = v.addr_spec(ifindex);
+        let r = if add {
             self.nl.add_address(&spec).await.map(|_| ())
         } else {
             self.nl.del_address(&spec).await.map(|_| ())
         };
-        if let Err(e) = res {
-            let line = if add {
-                netlink::error_line(&e, "RTM_NEWADDR", 20)
-            } else {
-                netlink::error_line(&e, "RTM_DELADDR", 21)
-            };
-            tracing::info!("{line}");
-        }
-    }
-
-    /// Makes the static addresses, routes and rules those of `g`: the ones
-    /// no longer configured go, the new ones are added.
-    pub(super) async fn set_statics(&mut self, g: &GlobalConfig, vg: &VrrpGlobals) {
-        let addrs: Vec<VipSpec> =
-            g.static_ipaddress.iter().map(|a| VipSpec::from_model(a, &vg.default_interface)).collect();
-        let routes: Vec<IpRoute> = g.static_routes.iter().map(route_without_spans).collect();
-        let rules: Vec<IpRule> = g.static_rules.iter().map(rule_without_spans).collect();
-        let old = std::mem::take(&mut self.statics);
-        for r in old.rules.iter().filter(|r| !rules.contains(r)) {
-            self.apply_rule(r, false).await;
-        }
-        for r in old.routes.iter().filter(|r| !routes.contains(r)) {
-            self.apply_route(r, false).await;
-        }
-        for a in old.addrs.iter().filter(|a| !addrs.contains(a)) {
-            self.apply_addr(a, false).await;
-        }
-        for a in addrs.iter().filter(|a| !old.addrs.contains(a)) {
-            self.apply_addr(a, true).await;
-        }
-        for r in routes.iter().filter(|r| !old.routes.contains(r)) {
-            self.apply_route(r, true).await;
-        }
-        for r in rules.iter().filter(|r| !old.rules.contains(r)) {
-            self.apply_rule(r, true).await;
-        }
-        self.statics = Statics { addrs, routes, rules };
-    }
-
-    /// Removes every static address, route and rule (on stop).
-    pub(super) async fn clear_statics(&mut self) {
-        let old = std::mem::take(&mut self.statics);
-        for r in &old.rules {
-            self.apply_rule(r, false).await;
-        }
-        for r in &old.routes {
-            self.apply_route(r, false).await;
-        }
-        for a in &old.addrs {
-            self.apply_addr(a, false).await;
-        }
-    }
-
-    /// Adds (MASTER) or removes the instance's `virtual_routes` and
-    /// `virtual_rules`, with keepalived's lines.
-    pub(super) async fn set_routes(&mut self, idx: usize, add: bool) {
-        let Some(slot) = self.slot(idx) else { return };
-        let name = slot.spec.name.clone();
-        let routes = slot.spec.routes.clone();
-        let rules = slot.spec.rules.clone();
-        let verb = if add { "setting" } else { "removing" };
-        if !routes.is_empty() {
-            tracing::debug!("({name}) {verb} Virtual Routes");
-            for r in &routes {
-                self.apply_route(r, add).await;
-            }
-        }
-        if !rules.is_empty() {
-            tracing::debug!("({name}) {verb} Virtual Rules");
-            for r in &rules {
-                self.apply_rule(r, add).await;
+        match r {
+            Ok(()) => true,
+            Err(e) => {
+                if add {
+                    tracing::error!("Unable to add static address {} - {e}", v.describe());
+                }
+                false
             }
         }
     }

@@ -44,7 +44,7 @@ impl Runtime {
         let (Some(vmac), Some(base_name)) = (&spec.vmac, &spec.interface) else { return true };
         let Some(base) = self.links.get(base_name).cloned() else { return false };
         let v6 = spec.family == crate::vrrp::fsm::Family::V6;
-        let existing = match self.nl.link_details(&vmac.name).await {
+        let existing = match self.nl.vlan_link(&vmac.name).await {
             Ok(d) => d,
             Err(e) => {
                 tracing::info!("({}): Unable to create VMAC interface {} - {e}", spec.name, vmac.name);

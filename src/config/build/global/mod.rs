@@ -418,7 +418,7 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
     Keyword::new("json_file_location", |c, s, ctx| {
         c.global.json_file_location = path_arg(ctx, s).or(c.global.json_file_location.take())
     }),
-    Keyword::not_yet("json_version", |c, s, ctx| {
+    Keyword::new("json_version", |c, s, ctx| {
         if s.arg(0).is_none() {
             return missing(ctx, s, "json_version requires version");
         }

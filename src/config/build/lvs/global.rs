@@ -1,5 +1,7 @@
-//! The LVS/checker keywords of global_defs. The daemon has no checker
-//! process yet, so each is marked `not_yet`.
+//! The LVS/checker keywords of global_defs. The IPVS ones act (the
+//! checker process programs the table, the sync daemon and timeouts); those
+//! of the health checkers, notify FIFOs, nftables and the checker process's
+//! scheduling are marked `not_yet`.
 
 use super::bool_arg;
 use super::value::{num, timer};
@@ -25,10 +27,10 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
             c.lvs.globals.checker_log_all_failures = b;
         }
     }),
-    Keyword::not_yet("lvs_sync_daemon", sync_daemon),
-    Keyword::not_yet("lvs_timeouts", timeouts),
-    Keyword::not_yet("lvs_flush", |c, _, _| c.lvs.globals.flush = true),
-    Keyword::not_yet("lvs_flush_on_stop", |c, s, ctx| {
+    Keyword::new("lvs_sync_daemon", sync_daemon),
+    Keyword::new("lvs_timeouts", timeouts),
+    Keyword::new("lvs_flush", |c, _, _| c.lvs.globals.flush = true),
+    Keyword::new("lvs_flush_on_stop", |c, s, ctx| {
         c.lvs.globals.flush_on_stop = match s.arg(0).map(|w| w.text.as_str()) {
             None => FlushOnStop::Full,
             Some("VS") => FlushOnStop::Vs,
@@ -145,7 +147,7 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
             c.lvs.globals.netlink_monitor_rcv_bufs_force = b;
         }
     }),
-    Keyword::not_yet("rs_init_notifies", |c, _, _| c.lvs.globals.rs_init_notifies = true),
+    Keyword::new("rs_init_notifies", |c, _, _| c.lvs.globals.rs_init_notifies = true),
     Keyword::not_yet("no_checker_emails", |c, _, _| c.lvs.globals.no_checker_emails = true),
 ];
 

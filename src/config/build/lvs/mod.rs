@@ -128,6 +128,12 @@ fn vsg_entry(g: &mut VirtualServerGroup, e: &Stmt, ctx: &mut Ctx) {
 
 // ---------------------------------------------------------------- virtual_server
 
+/// Why the health-checker keywords do nothing yet (one note per keyword).
+const CHECKER_WHY: &str =
+    "the health checkers do not run yet: its real server stays up (down from the start with alpha)";
+const TIMING_WHY: &str = "it is a health-checker setting and the health checkers do not run yet";
+const HA_SUSPEND_WHY: &str = "it suspends health checkers, which do not run yet";
+
 /// Keywords of a virtual_server block.
 const VS: &[Keyword<VirtualServer>] = &[
     Keyword::new("lvs_sched", vs_sched),
@@ -159,22 +165,34 @@ const VS: &[Keyword<VirtualServer>] = &[
     Keyword::new("persistence_timeout", vs_persistence_timeout),
     Keyword::new("persistence_granularity", vs_persistence_granularity),
     Keyword::new("protocol", vs_protocol),
-    Keyword::new("ha_suspend", |v, _, _| v.ha_suspend = true),
-    Keyword::new("smtp_alert", |v, s, ctx| {
-        if let Some(b) = bool_arg(s, ctx, "virtual_server smtp_alert parameter") {
-            v.smtp_alert = Some(b);
-        }
-    }),
-    Keyword::new("virtualhost", |v, s, ctx| {
-        if let Some(w) = ctx.arg(s, 0) {
-            v.virtualhost = Some(w.text.clone());
-        }
-    }),
-    Keyword::new("snmp_name", |v, s, ctx| {
-        if let Some(w) = ctx.arg(s, 0) {
-            v.snmp_name = Some(w.text.clone());
-        }
-    }),
+    Keyword::not_yet_once("ha_suspend", |v, _, _| v.ha_suspend = true, HA_SUSPEND_WHY),
+    Keyword::not_yet_once(
+        "smtp_alert",
+        |v, s, ctx| {
+            if let Some(b) = bool_arg(s, ctx, "virtual_server smtp_alert parameter") {
+                v.smtp_alert = Some(b);
+            }
+        },
+        "",
+    ),
+    Keyword::not_yet_once(
+        "virtualhost",
+        |v, s, ctx| {
+            if let Some(w) = ctx.arg(s, 0) {
+                v.virtualhost = Some(w.text.clone());
+            }
+        },
+        TIMING_WHY,
+    ),
+    Keyword::not_yet_once(
+        "snmp_name",
+        |v, s, ctx| {
+            if let Some(w) = ctx.arg(s, 0) {
+                v.snmp_name = Some(w.text.clone());
+            }
+        },
+        "",
+    ),
     Keyword::new("alpha", |v, s, ctx| timing_alpha(&mut v.check, s, ctx)),
     Keyword::new("omega", |v, _, _| v.omega = true),
     Keyword::new("quorum", vs_quorum),
@@ -200,11 +218,19 @@ const VS: &[Keyword<VirtualServer>] = &[
             None => ctx.error(s.span(), "sorry_server forwarding used without sorry_server"),
         }
     }),
-    Keyword::new("connect_timeout", |v, s, ctx| timing_connect_timeout(&mut v.check, s, ctx)),
-    Keyword::new("retry", |v, s, ctx| timing_retry(&mut v.check, s, ctx, 1)),
-    Keyword::new("delay_before_retry", |v, s, ctx| timing_delay_before_retry(&mut v.check, s, ctx)),
-    Keyword::new("warmup", |v, s, ctx| timing_warmup(&mut v.check, s, ctx)),
-    Keyword::new("delay_loop", |v, s, ctx| timing_delay_loop(&mut v.check, s, ctx, "virtual server")),
+    Keyword::not_yet_once("connect_timeout", |v, s, ctx| timing_connect_timeout(&mut v.check, s, ctx), TIMING_WHY),
+    Keyword::not_yet_once("retry", |v, s, ctx| timing_retry(&mut v.check, s, ctx, 1), TIMING_WHY),
+    Keyword::not_yet_once(
+        "delay_before_retry",
+        |v, s, ctx| timing_delay_before_retry(&mut v.check, s, ctx),
+        TIMING_WHY,
+    ),
+    Keyword::not_yet_once("warmup", |v, s, ctx| timing_warmup(&mut v.check, s, ctx), TIMING_WHY),
+    Keyword::not_yet_once(
+        "delay_loop",
+        |v, s, ctx| timing_delay_loop(&mut v.check, s, ctx, "virtual server"),
+        TIMING_WHY,
+    ),
     Keyword::new("inhibit_on_failure", |v, s, ctx| {
         if let Some(b) = bool_arg(s, ctx, "inhibit_on_failure parameter") {
             v.check.inhibit_on_failure = Some(b);
@@ -302,9 +328,10 @@ fn sched_flag(v: &mut VirtualServer, s: &Stmt, ctx: &mut Ctx, sched: Scheduler, 
     if v.scheduler != Some(sched) {
         ctx.error(s.span(), format!("{} only applies to {} scheduler - ignoring", s.keyword.text, sched.name()));
     } else if port {
-        v.flags.flag1 = true;
-    } else {
+        // IP_VS_SVC_F_SCHED_SH_PORT is scheduler flag 2, the fallback flag 1.
         v.flags.flag2 = true;
+    } else {
+        v.flags.flag1 = true;
     }
 }
 
@@ -487,8 +514,9 @@ fn server_addr(s: &Stmt, first: usize, ctx: &mut Ctx, what: &str) -> Option<Sock
     let port = match p {
         None => Some(0),
         // Port 0 is taken (keepalived 2.2.7 does: all ports, or fwmark),
-        // though its range message says [1, 65535].
-        Some(w) if w.text == "0" => Some(0),
+        // though its range message says [1, 65535]; so is a port of zeros
+        // ("00", a legacy spelling upstream reads as no port).
+        Some(w) if !w.text.is_empty() && w.text.bytes().all(|b| b == b'0') => Some(0),
         Some(w) => num(ctx, w, 1, 65535).map(|p| p as u16),
     };
     match (a.text.parse::<IpAddr>(), port) {
@@ -544,42 +572,66 @@ const RS: &[Keyword<RealServer>] = &[
             r.lthreshold = x as u32;
         }
     }),
-    Keyword::new("smtp_alert", |r, s, ctx| {
-        if let Some(b) = bool_arg(s, ctx, "real_server smtp_alert parameter") {
-            r.extra_mut().smtp_alert = Some(b);
-        }
-    }),
-    Keyword::new("virtualhost", |r, s, ctx| {
-        if let Some(w) = ctx.arg(s, 0) {
-            r.extra_mut().virtualhost = Some(w.text.clone());
-        }
-    }),
-    Keyword::new("snmp_name", |r, s, ctx| {
-        if let Some(w) = ctx.arg(s, 0) {
-            r.extra_mut().snmp_name = Some(w.text.clone());
-        }
-    }),
+    Keyword::not_yet_once(
+        "smtp_alert",
+        |r, s, ctx| {
+            if let Some(b) = bool_arg(s, ctx, "real_server smtp_alert parameter") {
+                r.extra_mut().smtp_alert = Some(b);
+            }
+        },
+        "",
+    ),
+    Keyword::not_yet_once(
+        "virtualhost",
+        |r, s, ctx| {
+            if let Some(w) = ctx.arg(s, 0) {
+                r.extra_mut().virtualhost = Some(w.text.clone());
+            }
+        },
+        TIMING_WHY,
+    ),
+    Keyword::not_yet_once(
+        "snmp_name",
+        |r, s, ctx| {
+            if let Some(w) = ctx.arg(s, 0) {
+                r.extra_mut().snmp_name = Some(w.text.clone());
+            }
+        },
+        "",
+    ),
     Keyword::new("alpha", |r, s, ctx| timing_alpha(&mut r.extra_mut().check, s, ctx)),
-    Keyword::new("connect_timeout", |r, s, ctx| timing_connect_timeout(&mut r.extra_mut().check, s, ctx)),
-    Keyword::new("retry", |r, s, ctx| timing_retry(&mut r.extra_mut().check, s, ctx, 1)),
-    Keyword::new("delay_before_retry", |r, s, ctx| timing_delay_before_retry(&mut r.extra_mut().check, s, ctx)),
-    Keyword::new("warmup", |r, s, ctx| timing_warmup(&mut r.extra_mut().check, s, ctx)),
-    Keyword::new("delay_loop", |r, s, ctx| timing_delay_loop(&mut r.extra_mut().check, s, ctx, "real server")),
+    Keyword::not_yet_once(
+        "connect_timeout",
+        |r, s, ctx| timing_connect_timeout(&mut r.extra_mut().check, s, ctx),
+        TIMING_WHY,
+    ),
+    Keyword::not_yet_once("retry", |r, s, ctx| timing_retry(&mut r.extra_mut().check, s, ctx, 1), TIMING_WHY),
+    Keyword::not_yet_once(
+        "delay_before_retry",
+        |r, s, ctx| timing_delay_before_retry(&mut r.extra_mut().check, s, ctx),
+        TIMING_WHY,
+    ),
+    Keyword::not_yet_once("warmup", |r, s, ctx| timing_warmup(&mut r.extra_mut().check, s, ctx), TIMING_WHY),
+    Keyword::not_yet_once(
+        "delay_loop",
+        |r, s, ctx| timing_delay_loop(&mut r.extra_mut().check, s, ctx, "real server"),
+        TIMING_WHY,
+    ),
     Keyword::new("inhibit_on_failure", |r, s, ctx| {
         if let Some(b) = bool_arg(s, ctx, "inhibit_on_failure parameter") {
             r.extra_mut().check.inhibit_on_failure = Some(b);
         }
     }),
-    Keyword::new("HTTP_GET", check::http_get),
-    Keyword::new("SSL_GET", check::ssl_get),
-    Keyword::new("TCP_CHECK", check::tcp_check),
-    Keyword::new("SMTP_CHECK", check::smtp_check),
-    Keyword::new("DNS_CHECK", check::dns_check),
-    Keyword::new("MISC_CHECK", check::misc_check),
-    Keyword::new("BFD_CHECK", check::bfd_check),
-    Keyword::new("FILE_CHECK", check::file_check),
-    Keyword::new("PING_CHECK", check::ping_check),
-    Keyword::new("UDP_CHECK", check::udp_check),
+    Keyword::not_yet_once("HTTP_GET", check::http_get, CHECKER_WHY),
+    Keyword::not_yet_once("SSL_GET", check::ssl_get, CHECKER_WHY),
+    Keyword::not_yet_once("TCP_CHECK", check::tcp_check, CHECKER_WHY),
+    Keyword::not_yet_once("SMTP_CHECK", check::smtp_check, CHECKER_WHY),
+    Keyword::not_yet_once("DNS_CHECK", check::dns_check, CHECKER_WHY),
+    Keyword::not_yet_once("MISC_CHECK", check::misc_check, CHECKER_WHY),
+    Keyword::not_yet_once("BFD_CHECK", check::bfd_check, CHECKER_WHY),
+    Keyword::not_yet_once("FILE_CHECK", check::file_check, CHECKER_WHY),
+    Keyword::not_yet_once("PING_CHECK", check::ping_check, CHECKER_WHY),
+    Keyword::not_yet_once("UDP_CHECK", check::udp_check, CHECKER_WHY),
 ];
 
 fn vs_real_server(v: &mut VirtualServer, s: &Stmt, ctx: &mut Ctx) {

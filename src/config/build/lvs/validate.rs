@@ -13,11 +13,6 @@ use crate::config::model::lvs::{
 };
 use crate::config::validate::SystemView;
 
-/// The one note of a configuration with LVS blocks (not one per keyword:
-/// a 36k real server configuration must not print 36k notes).
-pub(crate) const NOT_IMPLEMENTED: &str = "the LVS/health-checker subsystem (virtual_server, real_server, checkers) \
-is not implemented yet in keepalived-rs - it is parsed and checked but not run";
-
 fn note(ctx: &mut Ctx, vs: &VirtualServer, msg: String) {
     ctx.diags.push(Diagnostic::new(Severity::Note, Class::Reference, Some(vs.span), msg));
 }
@@ -29,9 +24,14 @@ fn warn(ctx: &mut Ctx, msg: String) {
 /// Checks that need the whole model (references, conflicts, required fields).
 pub fn validate(cfg: &mut Config, _sys: &SystemView, ctx: &mut Ctx) {
     let lvs = &mut cfg.lvs;
-    let first = lvs.virtual_servers.first().map(|v| v.span).or(lvs.groups.first().map(|g| g.span));
-    if let Some(span) = first.or(lvs.ssl.as_ref().map(|s| s.span)) {
-        ctx.diags.push(Diagnostic::new(Severity::Note, Class::NotImplemented, Some(span), NOT_IMPLEMENTED));
+    if let Some(ssl) = &lvs.ssl {
+        ctx.diags.push(Diagnostic::new(
+            Severity::Note,
+            Class::NotImplemented,
+            Some(ssl.span),
+            "keyword 'SSL' is parsed but not yet implemented by keepalived-rs - it is for SSL_GET, and the health \
+             checkers do not run yet",
+        ));
     }
 
     let groups = std::mem::take(&mut lvs.groups);
@@ -142,40 +142,99 @@ fn check_vs(vs: &mut VirtualServer, seen: &mut HashSet<SocketAddr>, ctx: &mut Ct
             false
         }
     });
-    if vs.hysteresis >= vs.quorum {
+    // The quorum must be reachable with every real server up.
+    let weight_sum = vs.real_servers.iter().fold(0u32, |acc, rs| acc.saturating_add(rs.weight));
+    if vs.quorum > weight_sum {
         warn(
             ctx,
             format!(
-                "Virtual server {}: hysteresis {} >= quorum {}; setting hysteresis to 0",
+                "Warning - quorum {} for {} exceeds total weight of real servers {weight_sum}, reducing quorum to {weight_sum}",
+                vs.quorum,
+                vs.display_name()
+            ),
+        );
+        vs.quorum = weight_sum;
+    }
+    if vs.hysteresis >= vs.quorum {
+        // Upstream's unsigned arithmetic: a quorum of 0 gives u32::MAX.
+        let h = vs.quorum.wrapping_sub(1);
+        warn(
+            ctx,
+            format!(
+                "Virtual server {}: hysteresis {} >= quorum {}; setting hysteresis to {h}",
                 vs.display_name(),
                 vs.hysteresis,
                 vs.quorum
             ),
         );
-        vs.hysteresis = 0;
+        vs.hysteresis = h;
     }
-    if fwmark {
-        let name = vs.display_name();
-        for rs in &mut vs.real_servers {
-            if rs.addr.port() != 0 {
-                warn(
-                    ctx,
-                    format!(
-                        "WARNING - fwmark virtual server {name}, real server {} has port specified - clearing",
-                        rs.display_name(None)
-                    ),
-                );
-                rs.addr.set_port(0);
+    server_ports(vs, ctx);
+    true
+}
+
+/// Upstream's port rules: a server that is not masqueraded answers on the
+/// service's port (none for a fwmark service); a masqueraded server without
+/// a port takes the service's.
+fn server_ports(vs: &mut VirtualServer, ctx: &mut Ctx) {
+    let name = vs.display_name();
+    let vs_fwd = vs.forwarding.unwrap_or(Forwarding::Nat);
+    let nat = |rs: &crate::config::model::lvs::RealServer| rs.forwarding.unwrap_or(vs_fwd) == Forwarding::Nat;
+    match vs.key {
+        VsKey::Fwmark(_) => {
+            for rs in &mut vs.real_servers {
+                if !nat(rs) && rs.addr.port() != 0 {
+                    warn(
+                        ctx,
+                        format!(
+                            "WARNING - fwmark virtual server {name}, real server {} has port specified - clearing",
+                            rs.display_name(None)
+                        ),
+                    );
+                    rs.addr.set_port(0);
+                }
+            }
+            if let Some(ss) = &mut vs.sorry_server
+                && !nat(ss)
+                && ss.addr.port() != 0
+            {
+                warn(ctx, format!("WARNING - virtual server {name}, sorry server has port specified - clearing"));
+                ss.addr.set_port(0);
             }
         }
-        if let Some(ss) = &mut vs.sorry_server
-            && ss.addr.port() != 0
-        {
-            warn(ctx, format!("WARNING - virtual server {name}, sorry server has port specified - clearing"));
-            ss.addr.set_port(0);
+        VsKey::Addr(sa) => {
+            let port = sa.port();
+            let proto = vs.protocol;
+            for rs in &mut vs.real_servers {
+                if rs.addr.port() == 0 {
+                    rs.addr.set_port(port);
+                } else if !nat(rs) && rs.addr.port() != port {
+                    warn(
+                        ctx,
+                        format!(
+                            "WARNING - virtual server {name} and real server {} ports don't match - resetting",
+                            rs.display_name(proto)
+                        ),
+                    );
+                    rs.addr.set_port(port);
+                }
+            }
+            if let Some(ss) = &mut vs.sorry_server
+                && !nat(ss)
+            {
+                if ss.addr.port() == 0 {
+                    ss.addr.set_port(port);
+                } else if ss.addr.port() != port {
+                    warn(
+                        ctx,
+                        format!("WARNING - virtual server {name} and sorry server ports don't match - resetting"),
+                    );
+                    ss.addr.set_port(port);
+                }
+            }
         }
+        VsKey::Group(_) => {}
     }
-    true
 }
 
 /// Checks the names FILE_CHECK and BFD_CHECK refer to, with upstream's

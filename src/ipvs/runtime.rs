@@ -1,0 +1,513 @@
+//! The checker child's runtime: it owns the IPVS table (keepalived's
+//! healthcheckers process does the same).
+//!
+//! - Start: open IPVS (loading ip_vs if needed), set `lvs_timeouts`, start
+//!   the unbound sync daemons, `lvs_flush`, read what the kernel holds of our
+//!   services, then program the difference to what the director wants.
+//! - Reload: the director moves to the new configuration and only the
+//!   difference is programmed; unchanged entries are not touched.
+//! - Verdicts (the health checkers, later): [`Runtime::on_verdict`].
+//! - Stop: everything we manage is removed (per `lvs_flush_on_stop`) unless
+//!   `-I`/`--dont-release-ipvs`; the timeouts we changed are restored.
+//! - SIGUSR1 writes keepalived_check.data, SIGUSR2 keepalived_check.stats.
+//! - Scripts (quorum_up/quorum_down, notify_up/notify_down) run through
+//!   [`super::scripts`] when the director asks; at shutdown (omega) the
+//!   child waits for them (1 s each at most, as keepalived).
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+
+use futures_util::future::LocalBoxFuture;
+use tokio::sync::mpsc;
+
+use super::diff::{self, Removal};
+use super::dump;
+use super::kernel::{Failure, Interface, Ipvs, IpvsError, Op, libnl_errno, message_for};
+use super::model::{self, Director, Release, Verdict, VsId};
+use super::scripts::Scripts;
+use super::syncd;
+use super::table::{DestEntry, ServiceEntry, ServiceKey, Table, Timeouts};
+use crate::child::{ChildContext, ChildExit, ChildSignal};
+use crate::config::model::lvs::{FlushOnStop, LvsGlobals};
+
+/// The [`crate::child::EntryPoint`] of the checker child.
+pub(crate) fn run(ctx: ChildContext) -> LocalBoxFuture<'static, ChildExit> {
+    Box::pin(serve(ctx, None))
+}
+
+/// A checker's verdict on one real server.
+pub(crate) type VerdictMsg = (VsId, SocketAddr, Verdict);
+
+/// The loop of the checker child. `verdicts` is where the health checkers
+/// will report (none yet: every real server keeps its initial state).
+pub(crate) async fn serve(
+    mut ctx: ChildContext,
+    mut verdicts: Option<mpsc::UnboundedReceiver<VerdictMsg>>,
+) -> ChildExit {
+    let mut rt = match Runtime::start(&ctx) {
+        Ok(rt) => rt,
+        Err(exit) => return exit,
+    };
+    loop {
+        tokio::select! {
+            sig = ctx.signals.recv() => match sig {
+                ChildSignal::Stop => {
+                    rt.stop(ctx.options.dont_release_ipvs);
+                    // omega's scripts get 1 s, then their group is killed.
+                    rt.scripts.wait(std::time::Duration::from_millis(1500)).await;
+                    tracing::info!("Stopped");
+                    return ChildExit::Stopped;
+                }
+                ChildSignal::Reload => {
+                    if let Some(new) = ctx.reload() {
+                        ctx.config = new;
+                        if let Err(exit) = rt.reload(&ctx) {
+                            return exit;
+                        }
+                    }
+                }
+                ChildSignal::DumpData => {
+                    tracing::info!("Printing checker data for process({}) on signal", std::process::id());
+                    let text = rt.data_text();
+                    write_dump(&ctx, "keepalived_check.data", &text);
+                }
+                sig @ (ChildSignal::DumpStats | ChildSignal::DumpStatsClear) => {
+                    tracing::info!("Printing checker stats for process({}) on signal", std::process::id());
+                    let text = rt.stats_text();
+                    write_dump(&ctx, "keepalived_check.stats", &text);
+                    if sig == ChildSignal::DumpStatsClear {
+                        rt.reloads = 0;
+                    }
+                }
+                ChildSignal::DumpJson => {
+                    tracing::info!("Printing checker as json for process({}) on signal", std::process::id());
+                    write_dump(&ctx, "keepalived_check.json", "[]\n");
+                }
+            },
+            Some((vs, rs, v)) = recv_opt(&mut verdicts) => rt.on_verdict(&vs, rs, v),
+        }
+    }
+}
+
+async fn recv_opt<T>(rx: &mut Option<mpsc::UnboundedReceiver<T>>) -> Option<T> {
+    match rx {
+        Some(r) => r.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn write_dump(ctx: &ChildContext, file: &str, text: &str) {
+    let path = ctx.dump_path(file);
+    if let Err(e) = std::fs::write(&path, text) {
+        tracing::error!("Unable to write {} - {e}", path.display());
+    }
+}
+
+fn release_of(f: FlushOnStop) -> Release {
+    match f {
+        FlushOnStop::No => Release::EachServer,
+        FlushOnStop::Vs => Release::VirtualServers,
+        FlushOnStop::Full => Release::Flush,
+    }
+}
+
+fn removal_of(r: Release) -> Removal {
+    if r == Release::EachServer { Removal::DestsFirst } else { Removal::ServiceOnly }
+}
+
+/// keepalived's line for a table change the kernel refused (through
+/// generic netlink keepalived sees the errno as libnl passes it on).
+fn log_failure(op: &Op, f: &Failure, iface: Interface) {
+    let errno = match f {
+        Failure::Errno(e) if iface == Interface::Genl => libnl_errno(*e),
+        Failure::Errno(e) => *e,
+        // Said once per virtual server when the configuration was loaded.
+        Failure::Unsupported(u) => {
+            tracing::debug!("{u}");
+            return;
+        }
+    };
+    let (num, name) = op.command();
+    let what = match op.dest() {
+        Some(d) => format!(" ({} -> {d})", op.service()),
+        None => format!(" ({})", op.service()),
+    };
+    tracing::info!("IPVS cmd {name}({num}) error: {}({errno}){what}", message_for(Some(op), errno));
+}
+
+/// The checker child's state.
+pub(crate) struct Runtime {
+    /// Opened when something needs the kernel's IPVS (keepalived does not
+    /// touch it without virtual servers).
+    ipvs: Option<Ipvs>,
+    director: Director,
+    /// What the kernel holds of the services we manage.
+    current: Table,
+    globals: LvsGlobals,
+    /// The timeouts before we changed them, to restore.
+    orig_timeouts: Option<Timeouts>,
+    syncd: Option<syncd::Both>,
+    scripts: Scripts,
+    reloads: u64,
+}
+
+/// Whether a configuration needs the kernel's IPVS.
+fn needs_ipvs(lvs: &crate::config::model::lvs::LvsConfig) -> bool {
+    let g = &lvs.globals;
+    !lvs.virtual_servers.is_empty()
+        || g.sync_daemon.as_ref().is_some_and(|d| d.instance.is_none())
+        || g.timeouts.tcp.is_some()
+        || g.timeouts.tcpfin.is_some()
+        || g.timeouts.udp.is_some()
+}
+
+impl Runtime {
+    fn start(ctx: &ChildContext) -> Result<Runtime, ChildExit> {
+        let lvs = &ctx.config.config.lvs;
+        let mut rt = Runtime {
+            ipvs: None,
+            director: Director::default(),
+            current: Table::default(),
+            globals: lvs.globals.clone(),
+            orig_timeouts: None,
+            syncd: None,
+            scripts: Scripts::new(),
+            reloads: 0,
+        };
+        rt.scripts.load(&ctx.config.config.global, lvs);
+        if !needs_ipvs(lvs) {
+            return Ok(rt);
+        }
+        tracing::debug!("Initializing ipvs");
+        rt.open()?;
+        rt.set_timeouts();
+        if let (Some(ipvs), Some(d)) =
+            (rt.ipvs.as_mut(), rt.globals.sync_daemon.as_ref().filter(|d| d.instance.is_none()))
+        {
+            rt.syncd = Some(syncd::Both::start(ipvs, syncd::Config::from_config(d)));
+        }
+        if rt.globals.flush
+            && let Some(Err(e)) = rt.ipvs.as_mut().map(Ipvs::flush)
+        {
+            tracing::info!("IPVS cmd IP_VS_SO_SET_FLUSH({}) error: {e}", super::sockopt::set::FLUSH);
+        }
+        let specs = model::specs(lvs);
+        let iface = rt.interface();
+        check_interface(iface, &specs);
+        let (director, events) = Director::start(specs, rt.globals.rs_init_notifies);
+        rt.director = director;
+        let managed: HashSet<ServiceKey> = rt.director.services().copied().collect();
+        rt.current = match rt.ipvs.as_mut().map(|i| read_table(i, &managed)) {
+            Some(Ok(t)) => t,
+            Some(Err(e)) => {
+                tracing::error!("IPVS: unable to read the kernel's table - {e}");
+                Table::default()
+            }
+            None => Table::default(),
+        };
+        let desired = rt.director.desired();
+        let ops = diff::diff(&rt.current, &desired, &|k| managed.contains(k), Removal::DestsFirst);
+        let mut failures = rt.apply(ops);
+        // keepalived's order: each virtual server's refused changes, then
+        // what it says of its quorum.
+        for (i, ev) in events.into_iter().enumerate() {
+            let svcs: HashSet<&ServiceKey> = rt.director.services_of(i).iter().collect();
+            let (mine, rest): (Vec<_>, Vec<_>) = failures.into_iter().partition(|(op, _)| svcs.contains(op.service()));
+            failures = rest;
+            for (op, f) in &mine {
+                log_failure(op, f, iface);
+            }
+            rt.scripts.handle(ev, false);
+        }
+        for (op, f) in &failures {
+            log_failure(op, f, iface);
+        }
+        Ok(rt)
+    }
+
+    /// Opens the IPVS channel; keepalived's line and a permanent error when
+    /// it cannot (no ip_vs in this kernel).
+    fn open(&mut self) -> Result<(), ChildExit> {
+        if self.ipvs.is_some() {
+            return Ok(());
+        }
+        match Ipvs::open() {
+            Ok(i) => {
+                self.ipvs = Some(i);
+                Ok(())
+            }
+            Err(e) => {
+                tracing::info!("IPVS: Can't initialize ipvs: {}", init_error(&e));
+                Err(ChildExit::Fatal)
+            }
+        }
+    }
+
+    fn interface(&self) -> Interface {
+        self.ipvs.as_ref().map(Ipvs::interface).unwrap_or(Interface::Genl)
+    }
+
+    /// lvs_timeouts: set what is configured (keeping the kernel's value for
+    /// the others) after saving the originals; without any, restore them.
+    fn set_timeouts(&mut self) {
+        let Some(ipvs) = self.ipvs.as_mut() else { return };
+        let t = &self.globals.timeouts;
+        if t.tcp.is_none() && t.tcpfin.is_none() && t.udp.is_none() {
+            if let Some(orig) = self.orig_timeouts
+                && ipvs.set_timeouts(&orig).is_err()
+            {
+                tracing::info!("Failed to set ipvs timeouts");
+            }
+            return;
+        }
+        if self.orig_timeouts.is_none() {
+            match ipvs.timeouts() {
+                Ok(o) => self.orig_timeouts = Some(o),
+                Err(_) => tracing::info!("Failed to get IPVS timeouts"),
+            }
+        }
+        let orig = self.orig_timeouts.unwrap_or_default();
+        let want = Timeouts {
+            tcp: t.tcp.unwrap_or(orig.tcp),
+            tcp_fin: t.tcpfin.unwrap_or(orig.tcp_fin),
+            udp: t.udp.unwrap_or(orig.udp),
+        };
+        if ipvs.set_timeouts(&want).is_err() {
+            tracing::info!("Failed to set ipvs timeouts");
+        }
+    }
+
+    /// Programs the difference between what the kernel holds and what the
+    /// director wants, for the services in `managed` and the wanted ones.
+    fn sync(&mut self, managed: &HashSet<ServiceKey>, removal: Removal) {
+        let desired = self.director.desired();
+        let ops = diff::diff(&self.current, &desired, &|k| managed.contains(k), removal);
+        let iface = self.interface();
+        for (op, f) in self.apply(ops) {
+            log_failure(&op, &f, iface);
+        }
+    }
+
+    /// Applies changes; the mirror of the kernel's table follows what was
+    /// accepted. Returns the refusals keepalived would log, in order: a
+    /// destination whose edit finds it missing is added instead, something
+    /// that already exists is said, then set as wanted.
+    fn apply(&mut self, ops: Vec<Op>) -> Vec<(Op, Failure)> {
+        let mut report = Vec::new();
+        let Some(ipvs) = self.ipvs.as_mut() else { return report };
+        if ops.is_empty() {
+            return report;
+        }
+        let failed = match ipvs.apply(&ops) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::error!("IPVS: unable to program the table - {e}; reading it back");
+                self.resync();
+                return report;
+            }
+        };
+        let mut failed: HashMap<usize, Failure> = failed.into_iter().collect();
+        let mut retry = Vec::new();
+        for (i, op) in ops.into_iter().enumerate() {
+            let Some(f) = failed.remove(&i) else {
+                diff::record(&mut self.current, &op);
+                continue;
+            };
+            match (&op, &f) {
+                (Op::EditDest(s, d, a), Failure::Errno(libc::ENOENT)) => retry.push(Op::AddDest(*s, *d, *a)),
+                (Op::AddService(k, a), Failure::Errno(libc::EEXIST)) => {
+                    retry.push(Op::EditService(*k, a.clone()));
+                    report.push((op, f));
+                }
+                (Op::AddDest(s, d, a), Failure::Errno(libc::EEXIST)) => {
+                    retry.push(Op::EditDest(*s, *d, *a));
+                    report.push((op, f));
+                }
+                (Op::DelDest(..), Failure::Errno(libc::ENOENT | libc::ESRCH))
+                | (Op::DelService(_), Failure::Errno(libc::ESRCH)) => {
+                    diff::record(&mut self.current, &op);
+                    report.push((op, f));
+                }
+                _ => report.push((op, f)),
+            }
+        }
+        if !retry.is_empty()
+            && let Some(ipvs) = self.ipvs.as_mut()
+        {
+            match ipvs.apply(&retry) {
+                Ok(f) => {
+                    let mut f: HashMap<usize, Failure> = f.into_iter().collect();
+                    for (i, op) in retry.into_iter().enumerate() {
+                        match f.remove(&i) {
+                            None => diff::record(&mut self.current, &op),
+                            Some(e) => report.push((op, e)),
+                        }
+                    }
+                }
+                Err(e) => tracing::error!("IPVS: unable to program the table - {e}"),
+            }
+        }
+        report
+    }
+
+    /// Reads the kernel's table back after a failure that left it unknown.
+    fn resync(&mut self) {
+        let managed: HashSet<ServiceKey> =
+            self.current.services().map(|s| s.key).chain(self.director.services().copied()).collect();
+        let Some(ipvs) = self.ipvs.as_mut() else { return };
+        match read_table(ipvs, &managed) {
+            Ok(t) => self.current = t,
+            Err(e) => tracing::error!("IPVS: unable to read the kernel's table - {e}"),
+        }
+    }
+
+    /// A new configuration; `Err` when IPVS is needed and cannot be opened
+    /// (keepalived stops then too).
+    fn reload(&mut self, ctx: &ChildContext) -> Result<(), ChildExit> {
+        self.reloads = self.reloads.saturating_add(1);
+        let lvs = &ctx.config.config.lvs;
+        self.globals = lvs.globals.clone();
+        if needs_ipvs(lvs) || !self.current.is_empty() {
+            tracing::debug!("Reinitializing ipvs");
+            self.open()?;
+        }
+        self.set_timeouts();
+        let unbound =
+            self.globals.sync_daemon.as_ref().filter(|d| d.instance.is_none()).map(syncd::Config::from_config);
+        if let Some(ipvs) = self.ipvs.as_mut() {
+            self.syncd = match self.syncd.take() {
+                Some(b) => b.reload(ipvs, unbound),
+                None => unbound.map(|c| syncd::Both::start(ipvs, c)),
+            };
+        }
+        let mut managed: HashSet<ServiceKey> = self.director.services().copied().collect();
+        let specs = model::specs(lvs);
+        check_interface(self.interface(), &specs);
+        self.scripts.load(&ctx.config.config.global, lvs);
+        let events = self.director.reload(specs);
+        managed.extend(self.director.services().copied());
+        self.scripts.handle(events, false);
+        let removal = removal_of(release_of(self.globals.flush_on_stop));
+        self.sync(&managed, removal);
+        Ok(())
+    }
+
+    /// A health checker's verdict: the table follows.
+    pub(crate) fn on_verdict(&mut self, vs: &VsId, rs: SocketAddr, v: Verdict) {
+        let events = self.director.set_verdict(vs, rs, v);
+        self.scripts.handle(events, false);
+        let managed: HashSet<ServiceKey> = self.director.services().copied().collect();
+        self.sync(&managed, Removal::DestsFirst);
+    }
+
+    fn stop(&mut self, dont_release: bool) {
+        if !dont_release {
+            let release = release_of(self.globals.flush_on_stop);
+            let managed: HashSet<ServiceKey> =
+                self.current.services().map(|s| s.key).chain(self.director.services().copied()).collect();
+            self.scripts.handle(self.director.shutdown(release), true);
+            if release == Release::Flush {
+                if let Some(Err(e)) = self.ipvs.as_mut().map(Ipvs::flush) {
+                    tracing::info!("IPVS cmd IP_VS_SO_SET_FLUSH({}) error: {e}", super::sockopt::set::FLUSH);
+                }
+                self.current = Table::default();
+            } else {
+                self.sync(&managed, removal_of(release));
+            }
+        }
+        let Some(ipvs) = self.ipvs.as_mut() else { return };
+        if let Some(s) = self.syncd.take() {
+            s.stop(ipvs);
+        }
+        if let Some(orig) = self.orig_timeouts
+            && ipvs.set_timeouts(&orig).is_err()
+        {
+            tracing::info!("Failed to set ipvs timeouts");
+        }
+    }
+
+    /// The kernel's counters of our services.
+    fn kernel_stats(&mut self) -> (HashMap<ServiceKey, ServiceEntry>, HashMap<ServiceKey, Vec<DestEntry>>) {
+        let ours: HashSet<ServiceKey> = self.director.services().copied().collect();
+        let Some(ipvs) = self.ipvs.as_mut() else { return (HashMap::new(), HashMap::new()) };
+        let services: HashMap<ServiceKey, ServiceEntry> = match ipvs.services() {
+            Ok(v) => v.into_iter().filter(|s| ours.contains(&s.key)).map(|s| (s.key, s)).collect(),
+            Err(e) => {
+                tracing::warn!("IPVS: unable to read the counters - {e}");
+                HashMap::new()
+            }
+        };
+        let mut dests = HashMap::new();
+        for k in services.keys() {
+            if let Ok(d) = ipvs.dests(k) {
+                dests.insert(*k, d);
+            }
+        }
+        (services, dests)
+    }
+
+    fn data_text(&mut self) -> String {
+        let (s, d) = self.kernel_stats();
+        let views = self.director.views();
+        let counters = dump::counters(&views, &s, &d);
+        let (iface, info, daemons) = match self.ipvs.as_mut() {
+            Some(i) => {
+                let name = match i.interface() {
+                    Interface::Genl => "generic netlink",
+                    Interface::Sockopt => "socket options",
+                };
+                (name, i.info().ok(), i.daemons().unwrap_or_default())
+            }
+            None => ("not opened (no virtual server)", None, Vec::new()),
+        };
+        dump::data(&views, &counters, iface, info.as_ref(), &daemons)
+    }
+
+    fn stats_text(&mut self) -> String {
+        let (s, d) = self.kernel_stats();
+        let views = self.director.views();
+        dump::stats(&dump::counters(&views, &s, &d), self.reloads)
+    }
+}
+
+/// Names what the socket options cannot program: IPv6 virtual servers
+/// and persistence engines get a clear error once, at load.
+fn check_interface(i: Interface, specs: &[model::VsSpec]) {
+    if i != Interface::Sockopt {
+        return;
+    }
+    for s in specs {
+        if s.services.iter().any(|k| k.af == super::table::AF_INET6) || s.real_servers.iter().any(|r| r.addr.is_ipv6())
+        {
+            tracing::error!(
+                "Virtual server {}: IPv6 needs the IPVS generic netlink interface, which this kernel does not have - \
+                 it cannot be programmed",
+                s.name
+            );
+        }
+    }
+}
+
+/// keepalived's words for why IPVS could not be opened.
+fn init_error(e: &IpvsError) -> String {
+    match e.errno() {
+        Some(errno) => message_for(None, errno),
+        None => e.to_string(),
+    }
+}
+
+/// What the kernel holds of the services in `managed`.
+fn read_table(ipvs: &mut Ipvs, managed: &HashSet<ServiceKey>) -> Result<Table, IpvsError> {
+    let mut t = Table::default();
+    for s in ipvs.services()? {
+        if !managed.contains(&s.key) {
+            continue;
+        }
+        let dests = ipvs.dests(&s.key)?;
+        let svc = t.upsert(s.key, s.attrs);
+        for d in dests {
+            svc.set_dest(d.key, d.attrs);
+        }
+    }
+    Ok(t)
+}

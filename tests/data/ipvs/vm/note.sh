@@ -1,0 +1,3 @@
+#!/bin/sh
+# A notify script for scripts.conf: appends its arguments to /tmp/scripts.log.
+echo "$*" >>/tmp/scripts.log
