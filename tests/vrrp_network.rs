@@ -459,16 +459,7 @@ fn upstream_samples_run_like_debian() {
     if !prerequisites() {
         return;
     }
-    let dir = [
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/keepalived-samples"),
-        common::shared_dir().join("conformance/keepalived-samples"),
-    ]
-    .into_iter()
-    .find(|d| d.is_dir());
-    let Some(dir) = dir else {
-        assert!(require("the upstream samples (tests/data or ../shared/conformance)", false));
-        return;
-    };
+    let dir = common::samples_dir();
     for (i, sample) in
         ["keepalived.conf.vrrp.routes", "keepalived.conf.vrrp.rules", "keepalived.conf.vrrp.static_ipaddress"]
             .iter()
