@@ -378,6 +378,12 @@ impl Instance {
         &self.p
     }
 
+    /// Our address moved (the interface's primary address changed): adverts
+    /// and the equal-priority tie-break use the new one from now on.
+    pub(crate) fn set_primary_address(&mut self, a: IpAddr) {
+        self.p.primary_address = a;
+    }
+
     fn is_owner(&self) -> bool {
         self.base_priority == PRIO_OWNER
     }

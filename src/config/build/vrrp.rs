@@ -32,7 +32,7 @@ pub const TOP: &[Keyword<Config>] = &[
     Keyword::not_yet("track_file", track_file),
     Keyword::not_yet("vrrp_track_file", track_file),
     Keyword::not_yet("vrrp_sync_group", vrrp_sync_group),
-    Keyword::not_yet("garp_group", garp_group),
+    Keyword::new("garp_group", garp_group),
     Keyword::new("vrrp_instance", instance::vrrp_instance),
 ];
 

@@ -57,8 +57,12 @@ impl Runtime {
         self.lower_prio_written =
             (cfg.globals_written.garp_lower_prio_delay, cfg.globals_written.garp_lower_prio_repeat);
         self.apply_statics(global).await;
+        self.set_static_routes(global).await;
+        self.garp_groups = cfg.garp_groups.iter().map(super::announce::GarpGroupSpec::from_model).collect();
         let specs: Vec<InstanceSpec> =
             cfg.instances.iter().map(|i| InstanceSpec::from_model(i, &cfg.globals)).collect();
+        let needed = specs.iter().any(|s| s.vmac.is_some() || (!s.accept && s.priority != 255));
+        self.filter.configure(cfg.globals.nftables.as_deref(), needed);
         // Only what the running instances do not already tell is kept for the dumps.
         let users = crate::dump::users::Users::system(global.script_user.as_ref(), global.use_symlink_paths);
         let facts = |n: usize| specs.get(n).map(super::report::plain_facts);
@@ -120,6 +124,18 @@ impl Runtime {
                     }
                 }
             }
+            // Routes and rules the new configuration drops go now; the
+            // new instance adds its own (again) as it resumes.
+            for r in old_spec.routes.iter().filter(|r| !new.routes.contains(r)) {
+                self.apply_route(r, false).await;
+            }
+            for r in old_spec.rules.iter().filter(|r| !new.rules.contains(r)) {
+                self.apply_rule(r, false).await;
+            }
+            if !old_spec.accept && old_spec.priority != 255 {
+                // The resumed instance puts back what it still filters.
+                self.set_filter(idx, false).await;
+            }
         } else {
             let actions = match self.slot_mut(idx) {
                 Some(s) => s.fsm.handle(crate::clock::now(), Input::Shutdown { release: true }),
@@ -131,6 +147,9 @@ impl Runtime {
         let Some(slot) = self.slots.get_mut(idx).and_then(Option::take) else { return Carry::default() };
         if let Some(e) = slot.sock.as_ref().and_then(|k| self.socks.get_mut(k)) {
             e.vrids.remove(&slot.spec.vrid);
+        }
+        if slot.spec.vmac != new.vmac || slot.spec.interface != new.interface {
+            self.remove_vmac(&slot.spec).await;
         }
         Carry {
             auth: Some((slot.spec.auth.clone(), slot.spec.hmac.clone(), slot.auth)),
@@ -180,15 +199,15 @@ impl Runtime {
             );
             return;
         }
-        if !spec.accept {
-            tracing::warn!("({}) no_accept is not implemented yet: the VIPs accept traffic", spec.name);
-        }
-        let link = self.links.get(&key.ifname).cloned();
-        let mut fault = link.as_ref().is_none_or(|l| !l.running);
+        let vmac_ok = self.ensure_vmac(&spec).await;
+        let link = if vmac_ok { self.links.get(&key.ifname).cloned() } else { None };
+        // The instance's own address is its base interface's.
+        let base = spec.interface.as_ref().and_then(|i| self.links.get(i)).cloned();
+        let mut fault = link.as_ref().is_none_or(|l| !l.running) || base.as_ref().is_none_or(|l| !l.running);
         let mut primary = None;
         let mut sock = None;
-        if let Some(l) = &link {
-            primary = self.primary_address(&spec, l.index).await;
+        if let (Some(l), Some(b)) = (&link, &base) {
+            primary = self.primary_address(&spec, b.index).await;
             if self.ensure_socket(&key, l.index) {
                 sock = Some(key.clone());
             }
@@ -253,6 +272,12 @@ impl Runtime {
 
     /// Stops an instance (priority-0 advert if MASTER, VIPs released) and forgets it.
     pub(super) async fn remove_instance(&mut self, idx: usize) {
+        self.remove_instance_keeping(idx, false).await;
+    }
+
+    /// [`Runtime::remove_instance`]; `keep_vmac` leaves its VMAC in place for
+    /// the instance that replaces it.
+    pub(super) async fn remove_instance_keeping(&mut self, idx: usize, keep_vmac: bool) {
         let actions = match self.slot_mut(idx) {
             Some(s) => s.fsm.handle(crate::clock::now(), Input::Shutdown { release: true }),
             None => return,
@@ -262,6 +287,9 @@ impl Runtime {
         if let Some(slot) = self.slots.get_mut(idx).and_then(Option::take) {
             if let Some(e) = slot.sock.as_ref().and_then(|k| self.socks.get_mut(k)) {
                 e.vrids.remove(&slot.spec.vrid);
+            }
+            if !keep_vmac {
+                self.remove_vmac(&slot.spec).await;
             }
         }
     }
@@ -278,8 +306,30 @@ impl Runtime {
                 for idx in self.slots_on(&name) {
                     if self.slot(idx).is_some_and(|s| s.incomplete) {
                         self.rebuild(idx).await;
+                    } else {
+                        self.follow_primary(idx, &name, ifindex).await;
                     }
                 }
+            }
+        }
+    }
+
+    /// The primary address of the instance's interface moved (deleted, or
+    /// another one came first): its adverts leave from the new one, as
+    /// keepalived's do. `mcast_src_ip` / `unicast_src_ip` never move.
+    async fn follow_primary(&mut self, idx: usize, ifname: &str, ifindex: u32) {
+        let Some(spec) = self.slot(idx).filter(|s| s.spec.src_ip.is_none()).map(|s| s.spec.clone()) else {
+            return;
+        };
+        if spec.interface.as_deref() != Some(ifname) {
+            return;
+        }
+        let Some(now) = self.primary_address(&spec, ifindex).await else { return };
+        if let Some(slot) = self.slot_mut(idx) {
+            if slot.primary != now {
+                tracing::info!("Assigned address {now} for interface {ifname}");
+                slot.primary = now;
+                slot.fsm.set_primary_address(now);
             }
         }
     }
@@ -289,7 +339,14 @@ impl Runtime {
         self.slots
             .iter()
             .enumerate()
-            .filter_map(|(i, s)| s.as_ref().filter(|s| s.spec.interface.as_deref() == Some(name)).map(|_| i))
+            .filter_map(|(i, s)| {
+                s.as_ref()
+                    .filter(|s| {
+                        s.spec.interface.as_deref() == Some(name)
+                            || s.spec.vmac.as_ref().is_some_and(|v| v.name == name)
+                    })
+                    .map(|_| i)
+            })
             .collect()
     }
 
@@ -297,14 +354,23 @@ impl Runtime {
     /// usable interface or address).
     pub(super) async fn rebuild(&mut self, idx: usize) {
         if let Some(spec) = self.slot(idx).map(|s| s.spec.clone()) {
-            self.remove_instance(idx).await;
+            self.remove_instance_keeping(idx, true).await;
             self.close_unused_sockets();
             self.add_instance(spec, None).await;
         }
     }
 
-    pub(super) async fn on_link_change(&mut self, info: LinkInfo, removed: bool) {
+    pub(super) async fn on_link_change(&mut self, mut info: LinkInfo, removed: bool) {
         let name = info.name.clone();
+        if !removed && self.links.contains_key(&name) {
+            // Events queue up behind what we did meanwhile (a VMAC created
+            // down, then set up): the kernel's state now is what counts.
+            match self.nl.link_by_name(&name).await {
+                Ok(now) => info = now,
+                Err(e) if e.is_not_found() => return,
+                Err(_) => {}
+            }
+        }
         let was_running = self.links.get(&name).map(|l| l.running);
         let now_running = if removed { None } else { Some(info.running) };
         if removed {

@@ -23,12 +23,16 @@
 
 mod announce;
 mod dump;
+mod filter;
 mod instances;
+mod ipcfg;
 mod net;
 mod report;
+mod routes;
 mod spec;
 mod statics;
 mod timers;
+mod vmac;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
@@ -157,6 +161,17 @@ struct Runtime {
     /// The IPVS sync daemon bound to one of the instances (`lvs_sync_daemon
     /// IF inst NAME`): it follows that instance's state.
     syncd: Option<crate::ipvs::syncd::VrrpSyncd>,
+    /// VMACs we run: name -> ifindex.
+    vmacs: HashMap<String, u32>,
+    /// Base interfaces of VMACs with the settings to put back.
+    base_settings: HashMap<String, vmac::BaseSettings>,
+    /// `static_routes` and `static_rules` that are set.
+    static_routes: routes::StaticRoutes,
+    /// The no_accept / VMAC packet filter.
+    filter: filter::Filter,
+    /// `garp_group` blocks, and when each pace (group or interface) may send next.
+    garp_groups: Vec<announce::GarpGroupSpec>,
+    garp_pace: HashMap<String, Instant>,
 }
 
 async fn main_loop(mut ctx: ChildContext) -> ChildExit {
@@ -199,6 +214,12 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
         statics: statics::Statics::default(),
         gna_checks: HashMap::new(),
         syncd: None,
+        vmacs: HashMap::new(),
+        base_settings: HashMap::new(),
+        static_routes: routes::StaticRoutes::default(),
+        filter: filter::Filter::new(&ctx.config.config.global),
+        garp_groups: Vec::new(),
+        garp_pace: HashMap::new(),
     };
     // The specs hold what the instances run: the VRRP and LVS parts of the
     // parsed configuration are not kept beside them (a reload reads the file
@@ -319,10 +340,19 @@ impl Runtime {
             };
             self.execute(idx, actions).await;
         }
-        self.remove_statics().await;
         for e in self.socks.values() {
             e.reader.abort();
         }
+        // What the instances brought with them goes with them.
+        let specs: Vec<InstanceSpec> = self.slots.iter().flatten().map(|s| s.spec.clone()).collect();
+        if release {
+            for s in &specs {
+                self.remove_vmac(s).await;
+            }
+        }
+        self.clear_static_routes().await;
+        self.remove_statics().await;
+        self.filter.shutdown().await;
     }
 
     /// Timers and paced gratuitous messages that are due.
@@ -349,8 +379,20 @@ impl Runtime {
         for a in actions {
             match a {
                 Action::SendAdvert { priority } => self.send_advert(idx, priority).await,
-                Action::AddVips { .. } => self.set_vips(idx, true).await,
-                Action::RemoveVips { .. } => self.set_vips(idx, false).await,
+                Action::AddVips { accept } => {
+                    if !accept {
+                        self.set_filter(idx, true).await;
+                    }
+                    self.set_vips(idx, true).await;
+                    self.set_routes(idx, true).await;
+                }
+                Action::RemoveVips { accept } => {
+                    self.set_routes(idx, false).await;
+                    self.set_vips(idx, false).await;
+                    if !accept {
+                        self.set_filter(idx, false).await;
+                    }
+                }
                 Action::SendGratuitous { repeat, interval } => self.queue_gratuitous(idx, repeat, interval),
                 Action::Transition { from, to } => {
                     if let (Some(sd), Some(s)) = (self.syncd.as_mut(), self.slots.get(idx).and_then(Option::as_ref))

@@ -185,7 +185,7 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
         }
     }),
     // Debian builds keepalived with nftables only, and so does keepalived-rs.
-    Keyword::not_yet("vrrp_iptables", |c, st, ctx| {
+    Keyword::new("vrrp_iptables", |c, st, ctx| {
         let mut a = st.args.iter().map(|w| w.text.clone());
         c.vrrp.globals.iptables = Some((a.next().unwrap_or_else(|| "keepalived".into()), a.next()));
         ctx.warn(st.span(), IPTABLES_NOT_SUPPORTED);
@@ -193,7 +193,7 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
     }),
     // vrrp_ipsets: Debian's keepalived 2.2.7 (built with nftables only) does
     // not know it: "Unknown keyword 'vrrp_ipsets'", as here.
-    Keyword::not_yet("vrrp_nftables", |c, st, _| {
+    Keyword::new("vrrp_nftables", |c, st, _| {
         c.vrrp.globals.nftables = Some(st.arg(0).map(|w| w.text.clone()).unwrap_or_else(|| "keepalived".into()));
     }),
     Keyword::new("vrrp_check_unicast_src", |c, _, _| c.vrrp.globals.check_unicast_src = true),

@@ -479,14 +479,14 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
     Keyword::new("virtual_ipaddress", |b, st, ctx| vips(b, st, ctx, false)),
     Keyword::new("virtual_ipaddress_excluded", |b, st, ctx| vips(b, st, ctx, true)),
     Keyword::new("no_virtual_ipaddress", |b, _, _| b.inst.no_virtual_ipaddress = true),
-    Keyword::not_yet("virtual_routes", |b, st, ctx| {
+    Keyword::new("virtual_routes", |b, st, ctx| {
         for line in st.children() {
             if let Some(r) = parse_route(line, Origin::Virtual, ctx) {
                 b.inst.routes.push(r);
             }
         }
     }),
-    Keyword::not_yet("virtual_rules", |b, st, ctx| {
+    Keyword::new("virtual_rules", |b, st, ctx| {
         for line in st.children() {
             if let Some(r) = parse_rule(line, Origin::Virtual, ctx) {
                 b.inst.rules.push(r);
@@ -630,13 +630,13 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
         Some(w) if w.text == "never" => b.inst.old_unicast_checksum = Some(false),
         Some(w) => ctx.error(w.span, format!("({}) Unknown old_unicast_checksum mode {} - ignoring", name(b), w.text)),
     }),
-    Keyword::not_yet("use_vmac", |b, st, _| {
+    Keyword::new("use_vmac", |b, st, _| {
         b.inst.use_vmac = Some(use_vmac(st));
         b.inst.use_vmac_span = Some(st.span());
     }),
     Keyword::not_yet("use_vmac_addr", |b, _, _| b.inst.use_vmac_addr = true),
-    Keyword::not_yet("vmac_xmit_base", |b, _, _| b.inst.vmac_xmit_base = true),
-    Keyword::not_yet("use_ipvlan", |b, st, _| b.inst.use_ipvlan = Some(use_ipvlan(st))),
+    Keyword::new("vmac_xmit_base", |b, _, _| b.inst.vmac_xmit_base = true),
+    Keyword::new("use_ipvlan", |b, st, _| b.inst.use_ipvlan = Some(use_ipvlan(st))),
     // Deprecated by the man page but silent upstream: it makes the instance IPv6.
     Keyword::new("native_ipv6", |b, _, _| {
         b.inst.native_ipv6 = true;
