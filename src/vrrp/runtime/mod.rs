@@ -17,18 +17,27 @@
 //!   `--dont-release-vrrp`), reload (unchanged instances keep running
 //!   untouched), data and stats dumps.
 //!
+//! - Tracked scripts, files, processes and interfaces move each instance's
+//!   priority and FAULT (`track`); members of a `vrrp_sync_group` move
+//!   together (`groups`); every state change is notified to scripts and
+//!   FIFOs (`notify`).
+//!
 //! Files: `instances` (start, reload, stop, link changes), `net` (sockets,
-//! receive path, adverts), `announce` (VIPs and gratuitous messages); pure
-//! helpers: `spec` (config -> what an instance runs), `timers`, `dump`.
+//! receive path, adverts), `announce` (VIPs and gratuitous messages),
+//! `track`, `groups`, `notify`; pure helpers: `spec` (config -> what an
+//! instance runs), `timers`, `dump`.
 
 mod announce;
 mod dump;
+mod groups;
 mod instances;
 mod net;
+mod notify;
 mod spec;
 mod timers;
+mod track;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -47,9 +56,14 @@ use crate::cli::Options;
 use crate::clock::{self, Wake};
 use crate::config::model::vrrp::VrrpGlobals;
 use crate::netlink::{LinkInfo, Netlink};
+use crate::script::{NotifyScope, NotifyState, ScriptRunner};
 use crate::vrrp::auth::AuthCtx;
 use crate::vrrp::fsm::{Action, Input, Instance, State};
 use crate::vrrp::socket::VrrpSocket;
+
+use self::groups::{GroupRt, SyncEvent};
+use self::notify::{Notifier, NotifyScripts};
+use self::track::{Tag, Trackers};
 
 /// How many received packets may wait for the loop before readers block
 /// (the kernel's socket buffer holds the rest).
@@ -111,6 +125,11 @@ struct Slot {
     /// and must be rebuilt once its interface appears.
     incomplete: bool,
     stats: Stats,
+    /// Its notify scripts.
+    notify: Arc<NotifyScripts>,
+    /// What its `Stopped` reports: STOP, DELETED (removed by a reload with
+    /// `notify_deleted`), or nothing (replaced by a reload).
+    stop_as: Option<NotifyState>,
 }
 
 impl Slot {
@@ -141,6 +160,21 @@ struct Runtime {
     links: HashMap<String, LinkInfo>,
     rx_tx: mpsc::Sender<RxPacket>,
     unknown_vrids: u64,
+    /// Tracked scripts, files and processes.
+    trackers: Trackers,
+    /// Track and FIFO scripts: terminated at reload and shutdown.
+    track_runner: ScriptRunner<Tag>,
+    /// Notify scripts: left to finish (notify_stop: 1 s).
+    notify_runner: ScriptRunner<Tag>,
+    notifier: Notifier,
+    /// Notify scripts by instance name (kept across a reload with the slot).
+    groups: Vec<GroupRt>,
+    /// Sync group work waiting for the current actions to finish.
+    sync_queue: VecDeque<SyncEvent>,
+    /// The inotify instance watching tracked files' directories.
+    inotify: Option<tokio::io::unix::AsyncFd<std::fs::File>>,
+    /// The first configuration is being applied (start-up delays, group notifies).
+    starting: bool,
 }
 
 async fn main_loop(mut ctx: ChildContext) -> ChildExit {
@@ -165,6 +199,8 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
     let conn_task = tokio::spawn(conn);
     tracing::debug!("Registering Kernel netlink command channel");
     let (rx_tx, mut rx) = mpsc::channel(RX_QUEUE);
+    let (track_runner, mut track_done) = ScriptRunner::new(crate::script::runner::DEFAULT_LIMIT);
+    let (notify_runner, _notify_done) = ScriptRunner::new(crate::script::runner::DEFAULT_LIMIT);
     let mut rt = Runtime {
         nl,
         opts: ctx.options.clone(),
@@ -178,13 +214,22 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
         links: HashMap::new(),
         rx_tx,
         unknown_vrids: 0,
+        trackers: Trackers::default(),
+        track_runner,
+        notify_runner,
+        notifier: Notifier::none(),
+        groups: Vec::new(),
+        sync_queue: VecDeque::new(),
+        inotify: None,
+        starting: true,
     };
     // The specs hold what the instances run: the VRRP and LVS parts of the
     // parsed configuration are not kept beside them (a reload reads the file
     // again). The small global part stays: dump file locations come from it.
     let vrrp = std::mem::take(&mut ctx.config.config.vrrp);
     ctx.config.config.lvs = Default::default();
-    rt.apply(&vrrp).await;
+    rt.apply(&vrrp, &ctx.config.config.global).await;
+    rt.starting = false;
     drop(vrrp);
     crate::sys::trim_heap();
     let mut wake = Wake::precise();
@@ -201,7 +246,7 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
                     if let Some(mut new) = ctx.reload() {
                         let vrrp = std::mem::take(&mut new.config.vrrp);
                         new.config.lvs = Default::default();
-                        rt.apply(&vrrp).await;
+                        rt.apply(&vrrp, &new.config.global).await;
                         drop(vrrp);
                         ctx.config = new;
                         crate::sys::trim_heap();
@@ -228,7 +273,24 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
             },
             Some(pkt) = rx.recv() => rt.on_packet(pkt).await,
             Some(ev) = recv_opt(&mut links_rx) => rt.on_link(ev).await,
+            Some(done) = track_done.recv() => rt.on_script_done(done).await,
+            () = inotify_event(rt.inotify.as_ref()) => rt.on_files_changed().await,
             _ = wake.until(wake_at) => rt.on_wake().await,
+        }
+    }
+}
+
+/// Waits for the inotify instance to report something in a watched
+/// directory (the events are drained: any of them re-reads the files).
+async fn inotify_event(fd: Option<&tokio::io::unix::AsyncFd<std::fs::File>>) {
+    use std::io::Read as _;
+    let Some(fd) = fd else { return std::future::pending().await };
+    loop {
+        let Ok(mut guard) = fd.readable().await else { return std::future::pending().await };
+        let mut buf = [0u8; 4096];
+        match guard.try_io(|f| f.get_ref().read(&mut buf)) {
+            Ok(_) => return,
+            Err(_would_block) => continue,
         }
     }
 }
@@ -270,7 +332,12 @@ impl Runtime {
     }
 
     fn next_wake(&self) -> Option<Instant> {
-        [self.timers.next(), self.next_garp()].into_iter().flatten().min()
+        [self.timers.next(), self.next_garp(), self.trackers.next_deadline()].into_iter().flatten().min()
+    }
+
+    /// The slot of the instance called `name`.
+    fn slot_named(&self, name: &str) -> Option<usize> {
+        self.slots.iter().position(|s| s.as_ref().is_some_and(|s| s.spec.name == name))
     }
 
     async fn stop(&mut self) {
@@ -278,6 +345,7 @@ impl Runtime {
         // `--dont-release-vrrp`: keepalived leaves the interface as it is,
         // VIPs and all, and does not say goodbye either.
         let release = !self.opts.dont_release_vrrp;
+        self.track_runner.terminate_all();
         for idx in idxs {
             let actions = match self.slot_mut(idx) {
                 Some(s) => s.fsm.handle(clock::now(), Input::Shutdown { release }),
@@ -285,9 +353,16 @@ impl Runtime {
             };
             self.execute(idx, actions).await;
         }
+        // Then the groups, as keepalived's `notify_shutdown` does.
+        for g in &self.groups {
+            self.notifier.state(&self.notify_runner, NotifyScope::Group, &g.sg.name, NotifyState::Stop, 0, &g.notify);
+        }
         for e in self.socks.values() {
             e.reader.abort();
         }
+        self.notifier.close_all();
+        // notify_stop scripts are killed after 1 s; others are left to finish.
+        let _ = tokio::time::timeout(Duration::from_millis(1500), self.notify_runner.idle()).await;
     }
 
     /// Timers and paced gratuitous messages that are due.
@@ -301,6 +376,7 @@ impl Runtime {
             self.execute(idx, actions).await;
         }
         self.flush_garp(now);
+        self.run_trackers(now).await;
     }
 
     /// Executes a state machine's actions in order, then re-arms its timer,
@@ -308,6 +384,7 @@ impl Runtime {
     async fn execute(&mut self, idx: usize, actions: Vec<Action>) {
         let span = self.slot(idx).map_or_else(tracing::Span::none, Slot::span);
         self.execute_actions(idx, actions).instrument(span).await;
+        self.drain_sync().await;
     }
 
     async fn execute_actions(&mut self, idx: usize, actions: Vec<Action>) {
@@ -326,9 +403,53 @@ impl Runtime {
                             s.stats.released_master = s.stats.released_master.saturating_add(1);
                         }
                     }
+                    let state = match to {
+                        State::Master => Some(NotifyState::Master),
+                        State::Backup => Some(NotifyState::Backup),
+                        State::Fault => Some(NotifyState::Fault),
+                        State::Init => None,
+                    };
+                    if let (Some(state), Some(s)) = (state, self.slots.get(idx).and_then(Option::as_ref)) {
+                        let prio = s.fsm.effective_priority();
+                        self.notifier.state(
+                            &self.notify_runner,
+                            NotifyScope::Instance,
+                            &s.spec.name,
+                            state,
+                            prio,
+                            &s.notify,
+                        );
+                    }
+                    self.sync_queue.push_back(SyncEvent::Transition { idx, from, to });
                 }
-                // Notify scripts are not run yet (the config layer says so).
-                Action::MasterRxLowerPriority { .. } | Action::Stopped => {}
+                Action::MasterRxLowerPriority { .. } => {
+                    if let Some(s) = self.slots.get(idx).and_then(Option::as_ref) {
+                        let prio = s.fsm.effective_priority();
+                        self.notifier.rx_lower(&self.notify_runner, &s.spec.name, prio, &s.notify);
+                    }
+                }
+                Action::Stopped => {
+                    if let Some(s) = self.slots.get(idx).and_then(Option::as_ref) {
+                        if let Some(state) = s.stop_as {
+                            let prio = s.fsm.effective_priority();
+                            self.notifier.state(
+                                &self.notify_runner,
+                                NotifyScope::Instance,
+                                &s.spec.name,
+                                state,
+                                prio,
+                                &s.notify,
+                            );
+                        }
+                    }
+                }
+                Action::PriorityChanged { priority } => {
+                    if let Some(s) = self.slots.get(idx).and_then(Option::as_ref) {
+                        let master = s.fsm.state() == State::Master;
+                        self.notifier.priority(&s.spec.name, master, priority);
+                    }
+                }
+                Action::SyncWantMaster => self.sync_queue.push_back(SyncEvent::WantMaster { idx }),
                 Action::Log(e) => log_event(&e),
             }
         }
