@@ -332,7 +332,7 @@ impl Runtime {
     }
 
     /// Stops an instance (priority-0 advert if MASTER, VIPs released) and
-    /// forgets it; `deleted`: removed by a reload (STOP or, with
+    /// forgets it; `deleted`: removed by a reload (FAULT or, with
     /// `notify_deleted`, DELETED is notified), else silently (rebuilt).
     pub(super) async fn remove_instance(&mut self, idx: usize, deleted: bool) {
         let actions = match self.slot_mut(idx) {
@@ -340,7 +340,8 @@ impl Runtime {
                 s.stop_as = match (deleted, s.notify.sends_deleted()) {
                     (false, _) => None,
                     (true, true) => Some(NotifyState::Deleted),
-                    (true, false) => Some(NotifyState::Stop),
+                    // keepalived's default for a deleted instance is FAULT.
+                    (true, false) => Some(NotifyState::Fault),
                 };
                 s.fsm.handle(crate::clock::now(), Input::Shutdown { release: true })
             }

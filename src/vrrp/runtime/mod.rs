@@ -446,7 +446,7 @@ impl Runtime {
                 Action::PriorityChanged { priority } => {
                     if let Some(s) = self.slots.get(idx).and_then(Option::as_ref) {
                         let master = s.fsm.state() == State::Master;
-                        self.notifier.priority(&s.spec.name, master, priority);
+                        self.notifier.priority(&s.spec.name, master, priority, &s.notify);
                     }
                 }
                 Action::SyncWantMaster => self.sync_queue.push_back(SyncEvent::WantMaster { idx }),

@@ -47,6 +47,8 @@ pub(super) struct NotifyScripts {
     deleted: Option<Option<Arc<Program>>>,
     rx_lower: Option<Arc<Program>>,
     any: Option<Arc<Program>>,
+    /// `notify_priority_changes` of the instance (else the global one).
+    priority_changes: Option<bool>,
 }
 
 impl NotifyScripts {
@@ -59,6 +61,7 @@ impl NotifyScripts {
             deleted: n.deleted.as_ref().map(|d| prepare(prep, d.as_ref(), "notify_deleted")),
             rx_lower: prepare(prep, n.master_rx_lower_pri.as_ref(), "notify_master_rx_lower_pri"),
             any: prepare(prep, n.any.as_ref(), "notify"),
+            priority_changes: n.priority_changes,
         }
     }
 
@@ -173,8 +176,8 @@ impl Notifier {
     }
 
     /// The effective priority changed (with `vrrp_notify_priority_changes`).
-    pub(super) fn priority(&mut self, name: &str, master: bool, priority: u8) {
-        if self.priority_changes {
+    pub(super) fn priority(&mut self, name: &str, master: bool, priority: u8, scripts: &NotifyScripts) {
+        if scripts.priority_changes.unwrap_or(self.priority_changes) {
             let what = if master { "MASTER_PRIORITY" } else { "BACKUP_PRIORITY" };
             self.write(&format!("INSTANCE \"{name}\" {what} {priority}\n"));
         }
