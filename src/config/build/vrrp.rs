@@ -424,8 +424,13 @@ fn vrrp_track_process(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
 
 const SYNC_GROUP: &[Keyword<SyncGroup>] = &[
     Keyword::new("group", |g, st, _| {
+        // Every word of the block is a member, several on a line or not
+        // (keepalived reads the block as a list of words).
         for m in st.children() {
             g.members.push(Spanned::new(m.keyword.text.clone(), m.span()));
+            for w in &m.args {
+                g.members.push(Spanned::new(w.text.clone(), w.span));
+            }
         }
     }),
     Keyword::new("track_interface", |g, st, ctx| {
