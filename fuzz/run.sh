@@ -13,7 +13,7 @@ for t in "${targets[@]}"; do
     mkdir -p "corpus/$t"
     # seed the config fuzzer with upstream's samples and our own configurations
     if [ "$t" = config ]; then
-        cp -n ../../shared/conformance/keepalived-samples/keepalived.conf.* ../conf/*.conf "corpus/$t"/ 2>/dev/null || true
+        cp -n ../tests/data/keepalived-samples/keepalived.conf.* ../conf/*.conf "corpus/$t"/ 2>/dev/null || true
     fi
     RUSTC_BOOTSTRAP=1 cargo fuzz run "$t" "corpus/$t" -- -max_total_time="$secs" -max_len=65536 -timeout=10
 done

@@ -19,6 +19,8 @@ use keepalived_rs::config::preprocess::{self, Options};
 use keepalived_rs::config::validate::SystemView;
 use keepalived_rs::config::{Loaded, lexer, load};
 
+mod common;
+
 const DATA: &str = "tests/data/config/global";
 
 /// The machine the golden tests pretend to run on.
@@ -34,15 +36,10 @@ fn load_file(path: &Path) -> Loaded {
     load(path, &Options::default(), &sys())
 }
 
-/// Writes `text` to a temporary file and loads it.
+/// Writes `text` to a temporary file and loads it (the file is removed).
 fn load_text(name: &str, text: &str) -> Loaded {
-    let dir = std::env::temp_dir().join(format!("ka-cfgglobal-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let p = dir.join(name);
-    std::fs::write(&p, text).expect("write temp config");
-    let l = load_file(&p);
-    let _ = std::fs::remove_file(&p);
-    l
+    let dir = common::TempDir::new("cfgglobal");
+    load_file(&dir.write(name, text))
 }
 
 fn render(l: &Loaded) -> String {
@@ -271,8 +268,9 @@ fn exit_codes() {
     let l = load_text("e3.conf", "global_defs {\n  dynamic_interfaces\n}\nlinkbeat_interfaces {\n  nosuchif\n}\n");
     assert!(!l.diags.iter().any(|d| d.severity == Severity::Fatal), "{:?}", l.diags);
     // ... or the interface list is unknown.
+    let dir = common::TempDir::new("cfgglobal");
     let l = load(
-        &write_tmp("e4.conf", "linkbeat_interfaces {\n  nosuchif\n}\n"),
+        &dir.write("e4.conf", "linkbeat_interfaces {\n  nosuchif\n}\n"),
         &Options::default(),
         &SystemView::default(),
     );
@@ -284,14 +282,6 @@ fn exit_codes() {
     let l = load_text("e6.conf", "global_defs {\n  bfd_rlimit_rtime 5000\n}\n");
     assert_eq!(l.exit_code(), 0);
     assert!(l.diags.iter().any(|d| d.class == Class::Deprecated && d.severity == Severity::Note));
-}
-
-fn write_tmp(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ka-cfgglobal-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let p = dir.join(name);
-    std::fs::write(&p, text).expect("write temp config");
-    p
 }
 
 #[test]
@@ -369,11 +359,8 @@ fn global_lines(path: &Path) -> BTreeSet<u32> {
 
 #[test]
 fn samples_have_no_spurious_global_messages() {
-    let dir = Path::new("/work/shared/conformance/keepalived-samples");
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        eprintln!("samples not available, skipping");
-        return;
-    };
+    let dir = common::samples_dir();
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     // What 2.2.7 says about each sample: "(NAME: Line N) message".
     let said = std::fs::read_to_string(dir.join("MESSAGES-2.2.7.txt")).unwrap_or_default();
     let said: BTreeSet<&str> = said.lines().collect();

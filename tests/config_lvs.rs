@@ -18,6 +18,8 @@ use keepalived_rs::config::model::lvs::*;
 use keepalived_rs::config::validate::SystemView;
 use keepalived_rs::config::{exit_code, lexer, preprocess};
 
+mod common;
+
 const DATA: &str = "tests/data/config/lvs";
 
 /// Loads a file through the lvs part only (its top-level blocks and its
@@ -57,11 +59,8 @@ fn load_lvs(path: &Path) -> (Config, SourceMap, Vec<Diagnostic>) {
 }
 
 fn load_text(name: &str, text: &str) -> (Config, Vec<Diagnostic>) {
-    let dir = std::env::temp_dir().join(format!("kr-config-lvs-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    let (cfg, _, diags) = load_lvs(&path);
+    let dir = common::TempDir::new("config-lvs");
+    let (cfg, _, diags) = load_lvs(&dir.write(name, text));
     (cfg, diags)
 }
 
@@ -267,11 +266,7 @@ fn defaults_from_the_man_page() {
 
 #[test]
 fn fwmark_sample_warns_like_upstream() {
-    let path = Path::new("/work/shared/conformance/keepalived-samples/keepalived.conf.fwmark");
-    if !path.exists() {
-        return;
-    }
-    let (_, _, diags) = load_lvs(path);
+    let (_, _, diags) = load_lvs(&common::samples_dir().join("keepalived.conf.fwmark"));
     assert_eq!(
         problems(&diags),
         ["Warning: Virtual server FWM 1: protocol specified for fwmark - protocol will be ignored"]
@@ -283,10 +278,7 @@ fn fwmark_sample_warns_like_upstream() {
 /// about the LVS part give no problem here either.
 #[test]
 fn samples_have_no_spurious_lvs_messages() {
-    let dir = Path::new("/work/shared/conformance/keepalived-samples");
-    if !dir.exists() {
-        return;
-    }
+    let dir = common::samples_dir();
     for name in [
         "keepalived.conf.HTTP_GET.port",
         "keepalived.conf.IPv6",

@@ -12,6 +12,8 @@ use keepalived_rs::config::error::{Class, Severity};
 use keepalived_rs::config::lexer::parse_lines;
 use keepalived_rs::config::preprocess::{Options, Preprocessed, preprocess, preprocess_str};
 
+mod common;
+
 /// A temporary directory removed when dropped, even when the test fails.
 struct TempDir(PathBuf);
 
@@ -128,11 +130,8 @@ fn a_selected_line_keeps_its_columns() {
 
 #[test]
 fn sample_conditional_conf_selects_per_id() {
-    let path = Path::new("/work/shared/conformance/keepalived-samples/keepalived.conf.conditional_conf");
-    if !path.exists() {
-        eprintln!("sample not found, skipping");
-        return;
-    }
+    let path = &common::samples_dir().join("keepalived.conf.conditional_conf");
+    assert!(path.is_file(), "{} is missing", path.display());
     for (id, ns, prio, script) in
         [("high", "high", "170", "check_high_VI_0.sh"), ("low", "low", "85", "check_low_VI_0.sh")]
     {

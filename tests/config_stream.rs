@@ -14,6 +14,8 @@ use keepalived_rs::config::preprocess::{self, Options};
 use keepalived_rs::config::validate::SystemView;
 use keepalived_rs::config::{Loaded, dump, lexer, load, load_str};
 
+mod common;
+
 /// The pipeline as it was before streaming: all lines, all statements, then the model.
 fn whole(pre: preprocess::Preprocessed) -> (Config, Vec<Diagnostic>, SourceMap) {
     let sys = SystemView::default();
@@ -87,7 +89,9 @@ fn files_load_the_same_streamed_and_whole() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     conf_files(&root.join("tests/data/config"), &mut files);
-    conf_files(&root.join("../shared/conformance/keepalived-samples"), &mut files);
+    let before = files.len();
+    conf_files(&common::samples_dir(), &mut files);
+    assert_eq!(files.len() - before, 25, "upstream's 25 samples");
     assert!(!files.is_empty());
     let opts = Options::default();
     for f in &files {
@@ -120,13 +124,10 @@ fn tricky_texts_load_the_same_streamed_and_whole() {
 /// text is kept, and nothing blocks on opening the pipe a second time.
 #[test]
 fn a_pipe_is_read_once_and_its_lines_are_still_shown() {
-    let dir = std::env::temp_dir().join(format!("kr-stream-fifo-{}", std::process::id()));
-    let _ = std::fs::create_dir_all(&dir);
+    let dir = common::TempDir::new("stream-fifo");
     let fifo = dir.join("k.conf");
     let made = std::process::Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success());
-    if !made {
-        let _ = std::fs::remove_dir_all(&dir);
-        eprintln!("skipped: mkfifo not available");
+    if !common::require("mkfifo (coreutils)", made) {
         return;
     }
     let writer = {
@@ -136,7 +137,7 @@ fn a_pipe_is_read_once_and_its_lines_are_still_shown() {
     let loaded = load(&fifo, &Options::default(), &SystemView::default());
     let wrote = writer.join();
     let shown: Vec<String> = loaded.diags.iter().map(|d| loaded.sources.render(d)).collect();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
     assert!(matches!(wrote, Ok(Ok(()))));
     let bogus = shown.iter().find(|r| r.contains("Unknown keyword 'bogus_kw'"));
     assert!(bogus.is_some_and(|r| r.contains("2 |   bogus_kw 1")), "{shown:?}");
@@ -152,7 +153,9 @@ fn each_part_reads_as_a_full_read_does() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     conf_files(&root.join("tests/data/config"), &mut files);
-    conf_files(&root.join("../shared/conformance/keepalived-samples"), &mut files);
+    let before = files.len();
+    conf_files(&common::samples_dir(), &mut files);
+    assert_eq!(files.len() - before, 25, "upstream's 25 samples");
     let opts = Options::default();
     let sys = SystemView::default();
     let (mut skipped_blocks, mut said) = (0, 0);

@@ -15,6 +15,8 @@ use keepalived_rs::config::preprocess::Options;
 use keepalived_rs::config::validate::SystemView;
 use keepalived_rs::config::{Loaded, load};
 
+mod common;
+
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/config/vrrp").join(name)
 }
@@ -245,8 +247,6 @@ fn script_security_counts_existing_programs_only() {
 
 // ------------------------------------------------------------ sample configs
 
-const SAMPLES: &str = "/work/shared/conformance/keepalived-samples";
-
 /// Messages about keywords of other parts, not ours to judge here.
 fn other_parts(msg: &str) -> bool {
     const OTHERS: &[&str] = &[
@@ -269,7 +269,7 @@ fn other_parts(msg: &str) -> bool {
 
 /// 2.2.7's messages for one sample, from MESSAGES-2.2.7.txt.
 fn expected_messages(sample: &str) -> Option<Vec<String>> {
-    let text = std::fs::read_to_string(Path::new(SAMPLES).join("MESSAGES-2.2.7.txt")).ok()?;
+    let text = std::fs::read_to_string(common::samples_dir().join("MESSAGES-2.2.7.txt")).ok()?;
     let mut out = Vec::new();
     let mut inside = false;
     for line in text.lines() {
@@ -301,14 +301,15 @@ fn samples_give_upstream_messages() {
         "keepalived.conf.SSL_GET",
         "keepalived.conf.conditional_conf",
     ];
-    let Some(_) = expected_messages("keepalived.conf.vrrp") else {
-        eprintln!("samples not available, skipping");
-        return;
-    };
+    assert!(
+        expected_messages("keepalived.conf.vrrp").is_some(),
+        "{}: no MESSAGES-2.2.7.txt",
+        common::samples_dir().display()
+    );
     let killall =
         std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).any(|d| d.join("killall").is_file());
     for s in samples {
-        let Some(mut expected) = expected_messages(s) else { continue };
+        let Some(mut expected) = expected_messages(s) else { panic!("MESSAGES-2.2.7.txt unreadable") };
         // The static blocks belong to the global part: leave their lines out,
         // and the rule preference they shift.
         let ours = |m: &String| !(s.ends_with("vrrp.rules") && (m.contains("Line 10)") || m.contains("Line 11)")));
@@ -317,7 +318,7 @@ fn samples_give_upstream_messages() {
         if !killall {
             expected.retain(|m| !m.starts_with("SECURITY VIOLATION"));
         }
-        let path = Path::new(SAMPLES).join(s);
+        let path = common::samples_dir().join(s);
         let l = load(&path, &Options::default(), &sys);
         let got: Vec<String> = messages(&l)
             .into_iter()
@@ -325,7 +326,7 @@ fn samples_give_upstream_messages() {
             // Without killall, upstream would disable the scripts using it.
             .filter(|m| killall || !m.starts_with("Disabling track script"))
             // Paths as 2.2.7 printed them (run from the samples directory).
-            .map(|m| m.replace(&format!("{SAMPLES}/"), ""))
+            .map(|m| m.replace(&format!("{}/", common::samples_dir().display()), ""))
             .filter(ours)
             .map(norm)
             .collect();

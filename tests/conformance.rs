@@ -1,6 +1,6 @@
 //! `keepalived -t` on upstream's sample configurations, side by side with the
 //! verdicts and messages of Debian's keepalived 2.2.7 recorded in
-//! ../shared/conformance/keepalived-samples.
+//! tests/data/keepalived-samples (see its README.md).
 //!
 //! Each sample is tested in a network namespace holding every interface the
 //! samples name. Our `-t` exit statuses are 2.2.7's (5 on any problem, 6 on
@@ -13,11 +13,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{Netns, is_root, run, shared_dir};
-
-fn samples_dir() -> std::path::PathBuf {
-    shared_dir().join("conformance").join("keepalived-samples")
-}
+use common::{Netns, needs_root, run, samples_dir};
 
 /// VERDICTS-2.2.7.txt: `code file` per line.
 fn verdicts(dir: &Path) -> BTreeMap<String, i32> {
@@ -59,8 +55,7 @@ fn lab() -> Netns {
 
 #[test]
 fn samples_match_keepalived_2_2_7() {
-    if !is_root() {
-        eprintln!("skipped: needs root for network namespaces");
+    if !needs_root() {
         return;
     }
     let dir = samples_dir();

@@ -4,30 +4,31 @@
 //!
 //! Each test runs its daemons as root in a network namespace of its own
 //! (unique name, removed on drop even when the test fails) with a private
-//! /tmp; every wait is bounded. Without root the tests say so and pass.
+//! dump directory (tests/common/daemon.rs); every wait is bounded. Without
+//! root (or Debian's keepalived, or tcpdump) a test skips with the reason,
+//! and fails under CI or KR_REQUIRE_ALL=1.
 
 #![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assertion is how a test fails
 
 mod common;
-#[path = "data/ops/harness.rs"]
-mod harness;
 
 use std::path::Path;
 use std::time::Duration;
 
-use common::is_root;
-use harness::{Capture, DEBIAN, Daemon, Lab, OURS, Seen, VIP, alive, comm, kill, read_pid, vrrp_conf};
+use common::capture::{Capture, Seen, parse_line};
+use common::daemon::{Child, Daemon, Impl, OURS, PidFiles, debian_keepalived};
+use common::net::Pair as Lab;
+use common::proc::{alive, comm, kill, read_pid};
+use common::vrrp::{VIP, instance_on_pair as vrrp_conf};
+use common::{Need, needs, wait_until};
 
 /// Time for a priority-100 backup alone on the link to become master:
 /// Master_Down_Interval (3 * 1 s + skew, RFC 3768 section 6.1) plus start-up.
 const TO_MASTER: Duration = Duration::from_secs(10);
 
+/// Root for the namespaces, tcpdump for the captures.
 fn skip() -> bool {
-    if !is_root() {
-        eprintln!("skipped: needs root for network namespaces");
-        return true;
-    }
-    false
+    !needs(&[Need::Root, Need::Program("ip"), Need::Program("tcpdump")])
 }
 
 /// Parent + VRRP + checker children; each child killed comes back within
@@ -39,30 +40,30 @@ fn children_respawn_and_the_instance_returns_to_master() {
     }
     let lab = Lab::new("resp");
     let conf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ops/vrrp-checker.conf");
-    let cap = Capture::start(&lab, "resp");
-    let mut d = Daemon::start(&lab, OURS, "ours", &conf, &[]);
+    let cap = Capture::vrrp(&lab.ns, Lab::PEER);
+    let mut d = lab.start(Impl::Ours, "ours", &conf, &[]);
 
-    let vrrp = d.wait_child("v.pid", "keepalived_vrrp", None, Duration::from_secs(10));
+    let vrrp = d.wait_child(Child::Vrrp, None, Duration::from_secs(10));
     let vrrp = vrrp.unwrap_or_else(|| panic!("no VRRP child\n{}", d.log()));
-    let checker = d.wait_child("c.pid", "keepalived_ipvs", None, Duration::from_secs(10));
+    let checker = d.wait_child(Child::Checker, None, Duration::from_secs(10));
     let checker = checker.unwrap_or_else(|| panic!("no checker child\n{}", d.log()));
     assert_eq!(comm(d.pid()).as_deref(), Some("keepalived"));
     assert_eq!(read_pid(&d.file("k.pid")), Some(d.pid()));
     // No BFD configured: no BFD child.
     assert!(!d.file("b.pid").exists(), "{}", d.log());
     assert!(d.wait_logged("(VI_1) Entering MASTER STATE", 1, TO_MASTER), "not MASTER\n{}", d.log());
-    assert!(harness::wait_until(Duration::from_secs(2), || lab.has_addr(VIP).then_some(())).is_some());
+    assert!(wait_until(Duration::from_secs(2), || lab.has_addr(VIP).then_some(())).is_some());
 
     // The VRRP child dies: back within 2 s, and MASTER again with the VIP.
-    harness::kill(vrrp, libc::SIGKILL);
-    let vrrp2 = d.wait_child("v.pid", "keepalived_vrrp", Some(vrrp), Duration::from_secs(2));
+    kill(vrrp, libc::SIGKILL);
+    let vrrp2 = d.wait_child(Child::Vrrp, Some(vrrp), Duration::from_secs(2));
     let vrrp2 = vrrp2.unwrap_or_else(|| panic!("VRRP child not back within 2 s\n{}", d.log()));
     assert!(d.count(&format!("VRRP child process({vrrp}) died: Respawning")) == 1, "{}", d.log());
     assert!(d.wait_logged("(VI_1) Entering MASTER STATE", 2, TO_MASTER), "not MASTER again\n{}", d.log());
     let back = Capture::now();
-    assert!(harness::wait_until(Duration::from_secs(2), || lab.has_addr(VIP).then_some(())).is_some());
+    assert!(wait_until(Duration::from_secs(2), || lab.has_addr(VIP).then_some(())).is_some());
     // The new child advertises: two adverts of VRID 51 after it became master.
-    let adverts = harness::wait_until(Duration::from_secs(4), || {
+    let adverts = wait_until(Duration::from_secs(4), || {
         let n = cap
             .seen()
             .iter()
@@ -73,12 +74,12 @@ fn children_respawn_and_the_instance_returns_to_master() {
     assert!(adverts.is_some(), "no adverts from the respawned child\n{}\n{}", cap.text(), d.log());
     // keepalived.data says so too.
     d.signal(libc::SIGUSR1);
-    let data = d.tmp_file("keepalived.data", Duration::from_secs(3)).unwrap_or_default();
+    let data = d.dump_file("keepalived.data", Duration::from_secs(3)).unwrap_or_default();
     assert!(data.contains("State = MASTER"), "{data}\n{}", d.log());
 
     // The checker child dies: back within 2 s; the VRRP child is untouched.
     kill(checker, libc::SIGKILL);
-    let checker2 = d.wait_child("c.pid", "keepalived_ipvs", Some(checker), Duration::from_secs(2));
+    let checker2 = d.wait_child(Child::Checker, Some(checker), Duration::from_secs(2));
     assert!(checker2.is_some(), "checker child not back within 2 s\n{}", d.log());
     assert!(d.count(&format!("Healthcheck child process({checker}) died: Respawning")) == 1, "{}", d.log());
     assert!(alive(vrrp2) && read_pid(&d.file("v.pid")) == Some(vrrp2), "{}", d.log());
@@ -100,12 +101,12 @@ fn sigterm_stops_gracefully() {
     }
     let lab = Lab::new("term");
     let conf = lab.conf("k.conf", &vrrp_conf("BACKUP", 100, &[VIP], ""));
-    let cap = Capture::start(&lab, "term");
-    let mut d = Daemon::start(&lab, OURS, "ours", &conf, &[]);
-    let vrrp = d.wait_child("v.pid", "keepalived_vrrp", None, Duration::from_secs(10));
+    let cap = Capture::vrrp(&lab.ns, Lab::PEER);
+    let mut d = lab.start(Impl::Ours, "ours", &conf, &[]);
+    let vrrp = d.wait_child(Child::Vrrp, None, Duration::from_secs(10));
     let vrrp = vrrp.unwrap_or_else(|| panic!("no VRRP child\n{}", d.log()));
     assert!(d.wait_logged("(VI_1) Entering MASTER STATE", 1, TO_MASTER), "not MASTER\n{}", d.log());
-    assert!(harness::wait_until(Duration::from_secs(2), || lab.has_addr(VIP).then_some(())).is_some());
+    assert!(wait_until(Duration::from_secs(2), || lab.has_addr(VIP).then_some(())).is_some());
 
     d.signal(libc::SIGTERM);
     let st = d.wait_exit(Duration::from_secs(10)).unwrap_or_else(|| panic!("no exit on SIGTERM\n{}", d.log()));
@@ -115,7 +116,7 @@ fn sigterm_stops_gracefully() {
         assert!(!d.file(f).exists(), "{f} left behind\n{}", d.log());
     }
     assert!(!lab.has_addr(VIP), "VIP left on kr0 after SIGTERM: {:?}", lab.addrs());
-    let prio0 = harness::wait_until(Duration::from_secs(2), || {
+    let prio0 = wait_until(Duration::from_secs(2), || {
         cap.seen().iter().any(|s| matches!(s, Seen::Advert { vrid: 51, prio: 0, .. })).then_some(())
     });
     assert!(prio0.is_some(), "no priority-0 advert on the wire\n{}\n{}", cap.text(), d.log());
@@ -123,9 +124,9 @@ fn sigterm_stops_gracefully() {
     drop(d);
 
     // -V: the VIP stays where it is.
-    let mut d = Daemon::start(&lab, OURS, "keep", &conf, &["-V"]);
+    let mut d = lab.start(Impl::Ours, "keep", &conf, &["-V"]);
     assert!(d.wait_logged("(VI_1) Entering MASTER STATE", 1, TO_MASTER), "not MASTER\n{}", d.log());
-    assert!(harness::wait_until(Duration::from_secs(2), || lab.has_addr(VIP).then_some(())).is_some());
+    assert!(wait_until(Duration::from_secs(2), || lab.has_addr(VIP).then_some(())).is_some());
     d.signal(libc::SIGTERM);
     let st = d.wait_exit(Duration::from_secs(10)).unwrap_or_else(|| panic!("no exit on SIGTERM\n{}", d.log()));
     assert_eq!(st.code(), Some(0), "{}", d.log());
@@ -144,21 +145,17 @@ fn global_defs_namespace_instance_and_child_wait_time() {
         return;
     }
     let lab = Lab::new("gd");
-    struct RmDir(std::path::PathBuf);
-    impl Drop for RmDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-    let _rm = RmDir(harness::run_dir(&lab));
     // Top-level keywords, before global_defs (keepalived.conf(5)).
     let text = format!("net_namespace {}\ninstance kri\nchild_wait_time 1\n", lab.ns.name)
         + &vrrp_conf("BACKUP", 100, &[VIP], "");
     let conf = lab.conf("k.conf", &text);
-    let how = harness::Placement::ConfigNamespace { instance: Some("kri") };
-    let mut d = Daemon::start_with(&lab, OURS, "ours", &conf, &[], how);
-    let vrrp = d.wait_child("v.pid", "keepalived_vrrp", None, Duration::from_secs(10));
-    let vrrp = vrrp.unwrap_or_else(|| panic!("no VRRP child (pid files {:?})\n{}", harness::run_dir(&lab), d.log()));
+    // Started in the root namespace, which it leaves at once; its pid files
+    // go to /run/keepalived/keepalived_NS/ (removed with the daemon).
+    let pid_files = PidFiles::in_namespace_dir(&lab.ns, Some("kri"));
+    let run_dir = pid_files.run_dir().unwrap_or_else(|| panic!("not in a run directory")).to_path_buf();
+    let mut d = Daemon::build(Impl::Ours, "ours").conf(&conf).pid_files(pid_files).start();
+    let vrrp = d.wait_child(Child::Vrrp, None, Duration::from_secs(10));
+    let vrrp = vrrp.unwrap_or_else(|| panic!("no VRRP child (pid files {:?})\n{}", run_dir, d.log()));
     assert_eq!(read_pid(&d.file("k.pid")), Some(d.pid()), "{}", d.log());
     let want = std::fs::metadata(format!("/run/netns/{}", lab.ns.name)).expect("netns file").ino();
     for pid in [d.pid(), vrrp] {
@@ -167,7 +164,7 @@ fn global_defs_namespace_instance_and_child_wait_time() {
     }
     assert!(!d.log().contains("not yet implemented"), "{}", d.log());
     assert!(d.wait_logged("(VI_1) Entering MASTER STATE", 1, TO_MASTER), "not MASTER\n{}", d.log());
-    assert!(harness::wait_until(Duration::from_secs(2), || lab.has_addr(VIP).then_some(())).is_some());
+    assert!(wait_until(Duration::from_secs(2), || lab.has_addr(VIP).then_some(())).is_some());
 
     // A child that cannot stop (SIGSTOP) is killed after child_wait_time.
     kill(vrrp, libc::SIGSTOP);
@@ -185,7 +182,7 @@ fn global_defs_namespace_instance_and_child_wait_time() {
     assert!(!alive(vrrp));
     for f in ["k.pid", "v.pid"] {
         // The links dangle once the pid files are gone.
-        assert!(!d.file(f).exists(), "{f} left behind in {}", harness::run_dir(&lab).display());
+        assert!(!d.file(f).exists(), "{f} left behind in {}", run_dir.display());
     }
 }
 
@@ -228,9 +225,9 @@ fn dump_file_locations_from_global_defs() {
         "global_defs {{\n    state_file_location {o}/state.txt\n    stats_file_location {o}/\n    \
          json_file_location {o}/j.json\n}}\n{base}"
     );
-    let d = Daemon::start(&lab, OURS, "ours", &lab.conf("k.conf", &text), &[]);
-    assert!(d.wait_child("v.pid", "keepalived_vrrp", None, Duration::from_secs(10)).is_some(), "{}", d.log());
-    assert!(d.wait_child("c.pid", "keepalived_ipvs", None, Duration::from_secs(10)).is_some(), "{}", d.log());
+    let d = lab.start(Impl::Ours, "ours", &lab.conf("k.conf", &text), &[]);
+    assert!(d.wait_child(Child::Vrrp, None, Duration::from_secs(10)).is_some(), "{}", d.log());
+    assert!(d.wait_child(Child::Checker, None, Duration::from_secs(10)).is_some(), "{}", d.log());
     assert!(!d.log().contains("not yet implemented"), "{}", d.log());
     let json = common::run(std::process::Command::new(OURS).arg("--signum=JSON"));
     let json: i32 = String::from_utf8_lossy(&json.stdout).trim().parse().unwrap_or(0);
@@ -246,14 +243,12 @@ fn dump_file_locations_from_global_defs() {
     ];
     for (name, has) in want {
         let path = out.join(name);
-        let text = harness::wait_until(Duration::from_secs(5), || std::fs::read_to_string(&path).ok());
+        let text = wait_until(Duration::from_secs(5), || std::fs::read_to_string(&path).ok());
         let text = text.unwrap_or_else(|| panic!("no {}\n{}", path.display(), d.log()));
         assert!(text.contains(has), "{name}: {text}");
     }
     // Nothing in the tmp dir.
-    for name in ["keepalived.data", "keepalived.stats", "keepalived.json", "keepalived_parent.data"] {
-        assert!(!Path::new(&format!("/proc/{}/root/tmp/{name}", d.pid())).exists(), "{name} written to /tmp");
-    }
+    assert_eq!(d.dump_names(), Vec::<String>::new(), "written to $TMPDIR instead");
 }
 
 /// global_defs data_use_instance with `instance kri`: the .data files carry
@@ -270,26 +265,21 @@ fn data_use_instance_names_the_data_files_like_debian() {
             "global_defs {\n    data_use_instance\n",
             1,
         );
-    let mut runs = vec![(OURS, Lab::new("duo"))];
-    if Path::new(DEBIAN).exists() {
-        runs.push((DEBIAN, Lab::new("dud")));
+    let mut runs = vec![(Impl::Ours, Lab::new("duo"))];
+    if needs(&[Need::DebianKeepalived]) {
+        runs.push((Impl::Debian, Lab::new("dud")));
     }
     let daemons: Vec<Daemon> =
-        runs.iter().map(|(bin, lab)| Daemon::start(lab, bin, "d", &lab.conf("k.conf", &text), &[])).collect();
+        runs.iter().map(|(imp, lab)| lab.start(*imp, "d", &lab.conf("k.conf", &text), &[])).collect();
     let want = ["keepalived.kri.data", "keepalived.stats", "keepalived_parent.kri.data"];
     for d in &daemons {
         assert!(d.wait_logged("(VI_1) Entering BACKUP STATE", 1, Duration::from_secs(10)), "{}", d.log());
         d.signal(libc::SIGUSR1);
         d.signal(libc::SIGUSR2);
         for name in want {
-            assert!(d.tmp_file(name, Duration::from_secs(5)).is_some(), "no /tmp/{name}\n{}", d.log());
+            assert!(d.dump_file(name, Duration::from_secs(5)).is_some(), "no $TMPDIR/{name}\n{}", d.log());
         }
-        let dir = format!("/proc/{}/root/tmp", d.pid());
-        let mut names: Vec<String> = std::fs::read_dir(&dir)
-            .map(|r| r.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
-            .unwrap_or_default();
-        names.sort();
-        assert_eq!(names, want, "{}", d.log());
+        assert_eq!(d.dump_names(), want, "{}", d.log());
     }
 }
 
@@ -374,8 +364,7 @@ fn dump_files_match_debian_layout() {
     if skip() {
         return;
     }
-    if !Path::new(DEBIAN).exists() {
-        eprintln!("skipped: Debian's keepalived is not installed");
+    if !needs(&[Need::DebianKeepalived]) {
         return;
     }
     let ours_lab = Lab::new("dmo");
@@ -388,27 +377,29 @@ fn dump_files_match_debian_layout() {
     let vi2 = "vrrp_instance VI_2 {\n    state BACKUP\n    interface kr2\n    virtual_router_id 52\n    \
                priority 100\n    advert_int 1\n    virtual_ipaddress {\n        198.51.100.100/24\n    }\n}\n";
     let text = vrrp_conf("BACKUP", 100, &[VIP], "") + vi2;
-    let ours = Daemon::start(&ours_lab, OURS, "ours", &ours_lab.conf("k.conf", &text), &[]);
-    let deb = Daemon::start(&deb_lab, DEBIAN, "debian", &deb_lab.conf("k.conf", &text), &[]);
+    let ours = ours_lab.start(Impl::Ours, "ours", &ours_lab.conf("k.conf", &text), &[]);
+    let deb = deb_lab.start(Impl::Debian, "debian", &deb_lab.conf("k.conf", &text), &[]);
+    let debian = debian_keepalived();
     let mut files = Vec::new();
-    for (d, bin) in [(&ours, OURS), (&deb, DEBIAN)] {
+    for (d, bin) in [(&ours, Path::new(OURS)), (&deb, debian.as_path())] {
         assert!(d.wait_logged("(VI_1) Entering MASTER STATE", 1, TO_MASTER), "not MASTER\n{}", d.log());
         // 2.2.7 logs "(VI_2) entering FAULT state" at start-up.
-        let fault = harness::wait_until(TO_MASTER, || {
-            d.log().to_lowercase().contains("(vi_2) entering fault state").then_some(())
-        });
+        let fault =
+            wait_until(TO_MASTER, || d.log().to_lowercase().contains("(vi_2) entering fault state").then_some(()));
         assert!(fault.is_some(), "VI_2 not FAULT\n{}", d.log());
         let signum = common::run(std::process::Command::new(bin).arg("--signum=JSON"));
         let json: i32 = String::from_utf8_lossy(&signum.stdout).trim().parse().unwrap_or(0);
-        assert!(json > 0, "{bin} --signum=JSON: {signum:?}");
+        assert!(json > 0, "{} --signum=JSON: {signum:?}", bin.display());
         let mut got = Vec::new();
         for (sig, file) in
             [(libc::SIGUSR1, "keepalived.data"), (libc::SIGUSR2, "keepalived.stats"), (json, "keepalived.json")]
         {
-            d.rm_tmp_file(file);
+            d.rm_dump_file(file);
             d.signal(sig);
-            let text = d.tmp_file(file, Duration::from_secs(5));
-            got.push(text.unwrap_or_else(|| panic!("{bin}: no /tmp/{file} after signal {sig}\n{}", d.log())));
+            let text = d.dump_file(file, Duration::from_secs(5));
+            got.push(
+                text.unwrap_or_else(|| panic!("{}: no $TMPDIR/{file} after signal {sig}\n{}", bin.display(), d.log())),
+            );
         }
         files.push(got);
     }
@@ -496,4 +487,26 @@ fn field_names() {
     );
     assert_eq!(in_order(&["a".into(), "c".into()], &["a".into(), "b".into(), "c".into()]), None);
     assert_eq!(in_order(&["c".into(), "a".into()], &["a".into(), "b".into(), "c".into()]), Some("a".into()));
+}
+
+#[test]
+fn capture_parses_tcpdump_lines() {
+    assert_eq!(
+        parse_line(
+            "1795697904.185107 IP 192.0.2.1 > 224.0.0.18: VRRPv2, Advertisement, vrid 51, prio 150, authtype none, intvl 1s, length 20"
+        ),
+        Some(Seen::Advert { t: 1795697904.185107, vrid: 51, prio: 150 })
+    );
+    assert_eq!(
+        parse_line("1795697904.5 ARP, Request who-has 192.0.2.100 tell 192.0.2.100, length 28"),
+        Some(Seen::Arp { t: 1795697904.5, ip: "192.0.2.100".into() })
+    );
+    assert_eq!(parse_line("garbage"), None);
+    let seen = [
+        Seen::Advert { t: 10.0, vrid: 51, prio: 100 },
+        Seen::Advert { t: 11.0, vrid: 51, prio: 100 },
+        Seen::Advert { t: 13.5, vrid: 51, prio: 100 },
+        Seen::Advert { t: 12.0, vrid: 52, prio: 100 },
+    ];
+    assert!((common::capture::longest_silence(&seen, 51, 10.0, 14.0) - 2.5).abs() < 1e-9);
 }

@@ -9,18 +9,21 @@
 //! the machine (2 cores shared by many builds).
 //!
 //! Each test has its own namespace (unique name, removed on drop even on
-//! panic) and its daemon a private /tmp; every wait is bounded.
+//! panic) and its daemon a private dump directory (tests/common/daemon.rs);
+//! every wait is bounded.
 
 #![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assertion is how a test fails
 
 mod common;
-#[path = "data/ops/harness.rs"]
-mod harness;
 
 use std::time::Duration;
 
-use common::is_root;
-use harness::{Capture, Daemon, Lab, OURS, Seen, VIP, fd_count, longest_silence, rss_kib, vrrp_conf};
+use common::capture::{Capture, Seen, longest_silence};
+use common::daemon::{Child, Daemon, Impl};
+use common::net::Pair as Lab;
+use common::proc::{alive, fd_count, read_pid, rss_kib};
+use common::vrrp::{VIP, instance_on_pair as vrrp_conf};
+use common::{Need, needs, wait_until};
 
 /// advert_int of the test configurations, in seconds.
 const ADVERT_INT: f64 = 1.0;
@@ -31,23 +34,20 @@ const TO_MASTER: Duration = Duration::from_secs(10);
 /// What the child logs when it has applied a reload.
 const RELOADED: &str = "Reload finished";
 
+/// Root for the namespaces, tcpdump for the captures.
 fn skip() -> bool {
-    if !is_root() {
-        eprintln!("skipped: needs root for network namespaces");
-        return true;
-    }
-    false
+    !needs(&[Need::Root, Need::Program("ip"), Need::Program("tcpdump")])
 }
 
 /// Starts ours with `conf` text and waits until VI_1 is MASTER holding the VIP
 /// and the delayed gratuitous ARP burst (vrrp_garp_master_delay 1) is over.
 fn master(lab: &Lab, conf: &str, label: &str) -> Daemon {
     let path = lab.conf("k.conf", conf);
-    let d = Daemon::start(lab, OURS, label, &path, &[]);
-    let child = d.wait_child("v.pid", "keepalived_vrrp", None, Duration::from_secs(10));
+    let d = lab.start(Impl::Ours, label, &path, &[]);
+    let child = d.wait_child(Child::Vrrp, None, Duration::from_secs(10));
     assert!(child.is_some(), "no VRRP child\n{}", d.log());
     assert!(d.wait_logged("(VI_1) Entering MASTER STATE", 1, TO_MASTER), "not MASTER\n{}", d.log());
-    let held = harness::wait_until(Duration::from_secs(2), || lab.has_addr(VIP).then_some(()));
+    let held = wait_until(Duration::from_secs(2), || lab.has_addr(VIP).then_some(()));
     assert!(held.is_some(), "no VIP: {:?}\n{}", lab.addrs(), d.log());
     // The second burst comes vrrp_garp_master_delay (1 s) after the transition.
     std::thread::sleep(Duration::from_millis(2500));
@@ -70,7 +70,7 @@ fn unchanged_instance_keeps_master_without_gap_or_garp() {
         return;
     }
     let lab = Lab::new("rlu");
-    let cap = Capture::start(&lab, "rlu");
+    let cap = Capture::vrrp(&lab.ns, Lab::PEER);
     let conf = vrrp_conf("BACKUP", 100, &[VIP], "");
     let d = master(&lab, &conf, "ours");
     let from = Capture::now();
@@ -108,13 +108,13 @@ fn changed_vip_list_is_applied() {
         return;
     }
     let lab = Lab::new("rlv");
-    let cap = Capture::start(&lab, "rlv");
+    let cap = Capture::vrrp(&lab.ns, Lab::PEER);
     let d = master(&lab, &vrrp_conf("BACKUP", 100, &[VIP], ""), "ours");
     let from = Capture::now();
     let entering = d.count("Entering");
     lab.conf("k.conf", &vrrp_conf("BACKUP", 100, &["192.0.2.101", "192.0.2.102"], ""));
     reload(&d, 1);
-    let applied = harness::wait_until(Duration::from_secs(3), || {
+    let applied = wait_until(Duration::from_secs(3), || {
         (lab.has_addr("192.0.2.101") && lab.has_addr("192.0.2.102") && !lab.has_addr(VIP)).then_some(())
     });
     assert!(applied.is_some(), "new VIP list not applied: {:?}\n{}", lab.addrs(), d.log());
@@ -123,7 +123,7 @@ fn changed_vip_list_is_applied() {
     assert!(silence <= ADVERT_INT + SLACK, "adverts stopped for {silence:.3} s\n{}\n{}", cap.text(), d.log());
     assert_eq!(d.count("Entering"), entering, "a state change on reload\n{}", d.log());
     // The new addresses are announced (RFC 5227-style gratuitous ARP).
-    let announced = harness::wait_until(Duration::from_secs(3), || {
+    let announced = wait_until(Duration::from_secs(3), || {
         cap.seen().iter().any(|s| matches!(s, Seen::Arp { t, ip } if *t >= from && ip == "192.0.2.101")).then_some(())
     });
     assert!(announced.is_some(), "no gratuitous ARP for a new VIP\n{}\n{}", cap.text(), d.log());
@@ -137,9 +137,9 @@ fn broken_config_is_rejected_and_the_old_keeps_running() {
         return;
     }
     let lab = Lab::new("rlb");
-    let cap = Capture::start(&lab, "rlb");
+    let cap = Capture::vrrp(&lab.ns, Lab::PEER);
     let d = master(&lab, &vrrp_conf("BACKUP", 100, &[VIP], ""), "ours");
-    let child = harness::read_pid(&d.file("v.pid"));
+    let child = read_pid(&d.file("v.pid"));
     let from = Capture::now();
     // An interface that does not exist: keepalived 2.4 cannot run this
     // (CONFIG_BAD_IF), so the parent refuses it. (A mere error such as an
@@ -153,8 +153,8 @@ fn broken_config_is_rejected_and_the_old_keeps_running() {
     assert!(silence <= ADVERT_INT + SLACK, "adverts stopped for {silence:.3} s\n{}\n{}", cap.text(), d.log());
     assert!(lab.has_addr(VIP), "the VIP went away\n{}", d.log());
     assert!(!lab.has_addr("192.0.2.150"), "the broken file's VIP was applied\n{}", d.log());
-    assert_eq!(harness::read_pid(&d.file("v.pid")), child, "the VRRP child changed\n{}", d.log());
-    assert!(child.is_some_and(harness::alive));
+    assert_eq!(read_pid(&d.file("v.pid")), child, "the VRRP child changed\n{}", d.log());
+    assert!(child.is_some_and(alive));
     assert_eq!(d.count(RELOADED), 0, "the child applied a broken file\n{}", d.log());
 }
 

@@ -17,15 +17,12 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{Netns, is_root, run};
+use common::daemon::{Child, Daemon, Impl, debian_keepalived, logs};
+use common::net::{Lan, Netns};
+use common::{Need, needs, run, wait_for};
 
-const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
-const DEBIAN: &str = "/usr/sbin/keepalived";
-/// How often the VIP is polled.
-const POLL: Duration = Duration::from_millis(10);
 /// Allowance for the measurement itself (one poll, the `ip` command, a busy
 /// machine), on top of the protocol's bound.
 const MEASURE_SLACK: Duration = Duration::from_millis(150);
@@ -51,22 +48,6 @@ fn graceful_bound_ok(t: Duration) -> bool {
         .contains(&t)
 }
 
-/// Which daemon runs on a node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Impl {
-    Ours,
-    Debian,
-}
-
-impl Impl {
-    fn bin(self) -> &'static str {
-        match self {
-            Impl::Ours => OURS,
-            Impl::Debian => DEBIAN,
-        }
-    }
-}
-
 /// The protocol variants the tests run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mode {
@@ -90,74 +71,42 @@ impl Mode {
     }
 }
 
-/// A bridge namespace and three nodes.
+/// Three hosts on a bridge (common::net::Lan): n1 and n2 run VRRP daemons,
+/// n3 observes.
 struct Lab {
-    nodes: Vec<Netns>,
-    // Dropped last: the nodes' veth ends go with it.
-    _lan: Netns,
-    dir: PathBuf,
-    /// Third octet of the lab's subnet (unique per lab, for the logs' sake).
-    net: u8,
+    lan: Lan,
 }
 
 impl Lab {
     fn new(tag: &str, net: u8) -> Lab {
-        let lan = Netns::new(&format!("{tag}l"));
-        lan.ip(&["link", "add", "br0", "type", "bridge"]);
-        lan.ip(&["link", "set", "br0", "up"]);
-        let dir = std::env::temp_dir().join(format!("kr-vrrp-rt-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("work dir");
-        let mut nodes = Vec::new();
-        for i in 1..=3u8 {
-            let ns = Netns::new(&format!("{tag}{i}"));
-            let v = format!("v{i}");
-            lan.ip(&["link", "add", &v, "type", "veth", "peer", "name", "eth0", "netns", &ns.name]);
-            lan.ip(&["link", "set", &v, "master", "br0", "up"]);
-            ns.ip(&["link", "set", "eth0", "address", &format!("02:00:00:00:{net:02x}:{i:02x}")]);
-            ns.ip(&["addr", "add", &format!("10.77.{net}.{i}/24"), "dev", "eth0"]);
-            ns.ip(&["-6", "addr", "add", &format!("fd00:77:{net}::{i}/64"), "dev", "eth0", "nodad"]);
-            ns.ip(&["link", "set", "eth0", "up"]);
-            nodes.push(ns);
-        }
-        Lab { nodes, _lan: lan, dir, net }
+        Lab { lan: Lan::new(tag, 3, net) }
     }
 
     fn node(&self, n: usize) -> &Netns {
-        &self.nodes[n - 1]
+        self.lan.host(n)
     }
 
     fn addr(&self, n: usize) -> String {
-        format!("10.77.{}.{n}", self.net)
+        self.lan.v4(n)
     }
 
     fn vip(&self, mode: Mode) -> String {
-        if mode.v6() { format!("fd00:77:{}::100", self.net) } else { format!("10.77.{}.100", self.net) }
-    }
-
-    fn mac(&self, n: usize) -> String {
-        format!("02:00:00:00:{:02x}:{n:02x}", self.net)
+        if mode.v6() { self.lan.v6(100) } else { self.lan.v4(100) }
     }
 
     /// Whether node `n` holds the VIP.
     fn has_vip(&self, n: usize, mode: Mode) -> bool {
-        let fam = if mode.v6() { "-6" } else { "-4" };
-        let o = run(Command::new("ip").args(["-n", &self.node(n).name, fam, "-o", "addr", "show", "dev", "eth0"]));
-        String::from_utf8_lossy(&o.stdout).contains(&format!(" {}/", self.vip(mode)))
+        self.node(n).has_addr("eth0", &self.vip(mode))
+    }
+
+    /// Whether node `n` holds `ip` on `dev`.
+    fn has(&self, n: usize, dev: &str, ip: &str) -> bool {
+        self.node(n).has_addr(dev, ip)
     }
 
     /// Polls until `f` holds; the elapsed time, or `None` after `limit`.
     fn wait(&self, limit: Duration, mut f: impl FnMut(&Lab) -> bool) -> Option<Duration> {
-        let t0 = Instant::now();
-        loop {
-            if f(self) {
-                return Some(t0.elapsed());
-            }
-            if t0.elapsed() > limit {
-                return None;
-            }
-            std::thread::sleep(POLL);
-        }
+        wait_for(limit, || f(self))
     }
 
     /// Waits until node `n` is the only VIP holder.
@@ -171,32 +120,18 @@ impl Lab {
 
     /// n3's neighbour entry for the VIP (the MAC), if any.
     fn observer_mac(&self, mode: Mode) -> Option<String> {
-        let o =
-            run(Command::new("ip").args(["-n", &self.node(3).name, "neigh", "show", &self.vip(mode), "dev", "eth0"]));
-        let text = String::from_utf8_lossy(&o.stdout).to_string();
-        let mut words = text.split_whitespace();
-        while let Some(w) = words.next() {
-            if w == "lladdr" {
-                return words.next().map(str::to_owned);
-            }
-        }
-        None
+        self.node(3).neighbour("eth0", &self.vip(mode))
     }
 
     /// n3 pings the VIP (one echo, bounded).
     fn observer_ping(&self, mode: Mode) -> bool {
-        let mut c = self.node(3).cmd("ping");
-        if mode.v6() {
-            c.arg("-6");
-        }
-        c.args(["-c", "1", "-W", "1", &self.vip(mode)]).stdout(Stdio::null()).stderr(Stdio::null());
-        run(&mut c).status.success()
+        self.node(3).ping(&self.vip(mode))
     }
 
     /// After a takeover by node `n`: n3's entry moves to n's MAC without n3
     /// asking (gratuitous ARP / NA), and the VIP answers.
     fn check_observer(&self, n: usize, mode: Mode, what: &str, daemons: &[&Daemon]) {
-        let want = self.mac(n);
+        let want = self.lan.mac(n);
         if self.observer_mac(mode).is_none() {
             // A gratuitous ARP only updates an entry n3 already has.
             assert!(self.observer_ping(mode), "{what}: the VIP does not answer n3's ping\n{}", logs(daemons));
@@ -238,8 +173,9 @@ impl Lab {
                 s.push_str("    authentication {\n        auth_type PASS\n        auth_pass s3cret\n    }\n");
             }
             Mode::V6Unicast => s.push_str(&format!(
-                "    unicast_src_ip fd00:77:{net}::{n}\n    unicast_peer {{\n        fd00:77:{net}::{peer}\n    }}\n",
-                net = self.net
+                "    unicast_src_ip {}\n    unicast_peer {{\n        {}\n    }}\n",
+                self.lan.v6(n),
+                self.lan.v6(peer)
             )),
             Mode::V3 | Mode::V6 => {}
         }
@@ -247,132 +183,17 @@ impl Lab {
         s.push_str(&format!("    virtual_ipaddress {{\n        {}/{len}\n    }}\n", self.vip(mode)));
         s.push_str(extra);
         s.push_str("}\n");
-        let path = self.dir.join(format!("n{n}.conf"));
-        std::fs::write(&path, s).expect("write conf");
-        path
+        self.lan.conf(&format!("n{n}.conf"), &s)
     }
 
     fn start(&self, n: usize, imp: Impl, conf: &Path) -> Daemon {
-        Daemon::start(self.node(n), imp, conf, &self.dir, &format!("n{n}"), &[])
+        self.lan.start(n, imp, conf, &[])
     }
 }
 
-impl Drop for Lab {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-/// A daemon in a namespace: keepalived's main process and its VRRP child.
-struct Daemon {
-    main: Child,
-    vrrp_pid_file: PathBuf,
-    log: PathBuf,
-    label: String,
-}
-
-impl Daemon {
-    fn start(ns: &Netns, imp: Impl, conf: &Path, dir: &Path, label: &str, extra: &[&str]) -> Daemon {
-        let pid = dir.join(format!("{label}.pid"));
-        let vrrp_pid_file = dir.join(format!("{label}-vrrp.pid"));
-        let chk = dir.join(format!("{label}-chk.pid"));
-        for f in [&pid, &vrrp_pid_file, &chk] {
-            let _ = std::fs::remove_file(f);
-        }
-        let log = dir.join(format!("{label}-{imp:?}.log"));
-        let out = std::fs::OpenOptions::new().create(true).append(true).open(&log).expect("log file");
-        let err = out.try_clone().expect("log file");
-        let mut c = ns.cmd(imp.bin());
-        c.args(["-n", "-l", "-D", "-f"])
-            .arg(conf)
-            .arg("-p")
-            .arg(&pid)
-            .arg("-r")
-            .arg(&vrrp_pid_file)
-            .arg("-c")
-            .arg(&chk);
-        c.args(extra).stdout(out).stderr(err).stdin(Stdio::null());
-        let main = match c.spawn() {
-            Ok(ch) => ch,
-            Err(e) => panic!("cannot start {}: {e}", imp.bin()),
-        };
-        Daemon { main, vrrp_pid_file, log, label: format!("{label} ({imp:?})") }
-    }
-
-    /// The VRRP child's pid, once its pid file is written (bounded wait).
-    fn vrrp_pid(&self) -> Option<i32> {
-        let t0 = Instant::now();
-        while t0.elapsed() < Duration::from_secs(5) {
-            if let Some(p) = std::fs::read_to_string(&self.vrrp_pid_file).ok().and_then(|s| s.trim().parse().ok()) {
-                return Some(p);
-            }
-            std::thread::sleep(POLL);
-        }
-        None
-    }
-
-    fn signal(pid: i32, sig: &str) {
-        let _ = Command::new("kill").args([&format!("-{sig}"), &pid.to_string()]).status();
-    }
-
-    /// SIGKILL the VRRP child, then the main process: a crash, no goodbye.
-    fn crash(&mut self) {
-        if let Some(c) = self.vrrp_pid() {
-            Self::signal(c, "KILL");
-        }
-        let _ = self.main.kill();
-        let _ = self.main.wait();
-    }
-
-    /// SIGTERM the main process (it stops the child, which says goodbye);
-    /// returns once the whole daemon is gone (bounded).
-    fn terminate(&mut self) {
-        Self::signal(self.main.id() as i32, "TERM");
-    }
-
-    /// Waits (bounded) for the main process to exit, then forces it.
-    fn reap(&mut self) {
-        let t0 = Instant::now();
-        while t0.elapsed() < Duration::from_secs(10) {
-            if let Ok(Some(_)) = self.main.try_wait() {
-                return;
-            }
-            std::thread::sleep(POLL);
-        }
-        self.crash();
-    }
-
-    fn signal_vrrp(&self, sig: &str) {
-        if let Some(c) = self.vrrp_pid() {
-            Self::signal(c, sig);
-        }
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Ok(None) = self.main.try_wait() {
-            if let Some(c) = std::fs::read_to_string(&self.vrrp_pid_file).ok().and_then(|s| s.trim().parse().ok()) {
-                Self::signal(c, "KILL");
-            }
-            let _ = self.main.kill();
-            let _ = self.main.wait();
-        }
-    }
-}
-
-fn logs(daemons: &[&Daemon]) -> String {
-    daemons.iter().map(|d| format!("----- {} -----\n{}", d.label, d.log_text())).collect::<Vec<_>>().join("\n")
-}
-
-fn debian_available() -> bool {
-    Path::new(DEBIAN).exists()
+/// Root, and ping for the observer.
+fn skip() -> bool {
+    !needs(&[Need::Root, Need::Program("ip"), Need::Program("ping")])
 }
 
 /// Our daemon against itself, VRRPv2 with PASS: one holder (the higher
@@ -380,7 +201,7 @@ fn debian_available() -> bool {
 /// around Skew_Time, preemption back on restart, n3 following by GARP.
 #[test]
 fn ours_pair_v2_failover_preempt_and_garp() {
-    if !is_root() {
+    if skip() {
         return;
     }
     let lab = Lab::new("op", 11);
@@ -412,12 +233,12 @@ fn ours_pair_v2_failover_preempt_and_garp() {
     std::thread::sleep(Duration::from_millis(1200));
 
     // Graceful: n1 sends priority 0, n2 takes over after Skew_Time.
-    d1.terminate();
+    d1.signal(libc::SIGTERM);
     let t = lab.wait(Duration::from_secs(8), |l| l.has_vip(2, mode));
     let t = t.unwrap_or_else(|| panic!("n2 did not take over after SIGTERM\n{}", logs(&[&d1, &d2])));
     eprintln!("ours/ours v2 SIGTERM -> n2 holds the VIP after {t:?}");
     assert!(graceful_bound_ok(t), "graceful failover took {t:?}\n{}", logs(&[&d1, &d2]));
-    d1.reap();
+    d1.reap(Duration::from_secs(10));
     assert!(!lab.has_vip(1, mode), "n1 kept the VIP after SIGTERM");
     let log1 = d1.log_text();
     assert!(log1.contains("(VI_1) sent 0 priority"), "{log1}");
@@ -437,10 +258,10 @@ fn ours_pair_v2_failover_preempt_and_garp() {
     ] {
         assert!(log2.contains(line), "n2's log lacks {line:?}\n{log2}");
     }
-    d1.terminate();
-    d2.terminate();
-    d1.reap();
-    d2.reap();
+    d1.signal(libc::SIGTERM);
+    d2.signal(libc::SIGTERM);
+    d1.reap(Duration::from_secs(10));
+    d2.reap(Duration::from_secs(10));
 }
 
 /// Runs one interop scenario between `high` (priority 150, on n1) and `low`
@@ -450,7 +271,7 @@ fn ours_pair_v2_failover_preempt_and_garp() {
 /// instance keeps it master; SIGTERM -> n2 takes over after Skew_Time. n3
 /// follows every move; neither side complains about the other's adverts.
 fn interop(tag: &str, net: u8, mode: Mode, high: Impl, low: Impl) {
-    if !is_root() || !debian_available() {
+    if skip() || !needs(&[Need::DebianKeepalived]) {
         return;
     }
     let lab = Lab::new(tag, net);
@@ -459,7 +280,7 @@ fn interop(tag: &str, net: u8, mode: Mode, high: Impl, low: Impl) {
     let c1 = lab.conf(1, mode, first, 150, "");
     let c2 = lab.conf(2, mode, "BACKUP", 100, "");
     let (deb_node, deb_conf) = if high == Impl::Debian { (1, &c1) } else { (2, &c2) };
-    let t = run(lab.node(deb_node).cmd(DEBIAN).args(["-t", "-f"]).arg(deb_conf));
+    let t = run(lab.node(deb_node).cmd(&debian_keepalived().to_string_lossy()).args(["-t", "-f"]).arg(deb_conf));
     assert!(t.status.success(), "Debian's keepalived refuses the config: {}", String::from_utf8_lossy(&t.stderr));
     let who = format!("{mode:?} {high:?}(150)/{low:?}(100)");
     let mut d2 = lab.start(2, low, &c2);
@@ -486,19 +307,19 @@ fn interop(tag: &str, net: u8, mode: Mode, high: Impl, low: Impl) {
         // numbers (AH) continuing: Debian never takes over.
         let evip = if mode.v6() { format!("fd00:77:{net}::101/64") } else { format!("10.77.{net}.101/24") };
         lab.conf(1, mode, first, 150, &format!("    virtual_ipaddress_excluded {{\n        {evip}\n    }}\n"));
-        d1.signal_vrrp("HUP");
+        d1.signal_child(Child::Vrrp, libc::SIGHUP);
         let moved = lab.wait(Duration::from_millis(2500), |l| l.has_vip(2, mode) || !l.has_vip(1, mode));
         assert!(moved.is_none(), "{who}: the VIP moved on reload\n{}", logs(&[&d1, &d2]));
     } else {
         std::thread::sleep(Duration::from_millis(1200));
     }
 
-    d1.terminate();
+    d1.signal(libc::SIGTERM);
     let t = lab.wait(Duration::from_secs(8), |l| l.has_vip(2, mode));
     let t = t.unwrap_or_else(|| panic!("{who}: n2 did not take over on SIGTERM\n{}", logs(&[&d1, &d2])));
     eprintln!("{who}: SIGTERM n1 -> n2 holds the VIP after {t:?}");
     assert!(graceful_bound_ok(t), "{who}: graceful failover took {t:?}\n{}", logs(&[&d1, &d2]));
-    d1.reap();
+    d1.reap(Duration::from_secs(10));
     lab.check_observer(2, mode, &format!("{who}: n2 master after SIGTERM"), &[&d1, &d2]);
     // Neither side refused the other's adverts.
     for d in [&d1, &d2] {
@@ -507,8 +328,8 @@ fn interop(tag: &str, net: u8, mode: Mode, high: Impl, low: Impl) {
             assert!(!log.contains(bad), "{who}: {} complained ({bad})\n{log}", d.label);
         }
     }
-    d2.terminate();
-    d2.reap();
+    d2.signal(libc::SIGTERM);
+    d2.reap(Duration::from_secs(10));
 }
 
 #[test]
@@ -567,7 +388,7 @@ fn interop_debian_master_unicast() {
 /// VIP; a broken file keeps the running config. Dumps on SIGUSR1/SIGUSR2.
 #[test]
 fn ours_reload_and_dumps() {
-    if !is_root() {
+    if skip() {
         return;
     }
     let lab = Lab::new("rl", 31);
@@ -578,7 +399,7 @@ fn ours_reload_and_dumps() {
     let before = d1.log_text().matches("Entering").count();
 
     // Unchanged config: nothing moves.
-    d1.signal_vrrp("HUP");
+    d1.signal_child(Child::Vrrp, libc::SIGHUP);
     let moved = lab.wait(Duration::from_millis(1500), |l| !l.has_vip(1, mode));
     assert!(moved.is_none(), "the VIP went away on a no-op reload\n{}", d1.log_text());
     assert_eq!(d1.log_text().matches("Entering").count(), before, "{}", d1.log_text());
@@ -587,29 +408,27 @@ fn ours_reload_and_dumps() {
     let extra = "}\nvrrp_instance VI_2 {\n    state MASTER\n    interface eth0\n    virtual_router_id 78\n    \
                  priority 150\n    advert_int 1\n    virtual_ipaddress {\n        10.77.31.200/24\n    }\n";
     lab.conf(1, mode, "MASTER", 150, extra);
-    d1.signal_vrrp("HUP");
-    let has200 = |l: &Lab| {
-        let o = run(Command::new("ip").args(["-n", &l.node(1).name, "-4", "-o", "addr", "show", "dev", "eth0"]));
-        String::from_utf8_lossy(&o.stdout).contains(" 10.77.31.200/")
-    };
+    d1.signal_child(Child::Vrrp, libc::SIGHUP);
+    let has200 = |l: &Lab| l.has(1, "eth0", "10.77.31.200");
     assert!(lab.wait(Duration::from_secs(6), has200).is_some(), "VI_2 did not start\n{}", d1.log_text());
     assert!(lab.has_vip(1, mode), "VI_1 lost its VIP when VI_2 was added");
 
-    // Dumps (the tmp directory is shared: look for this test's instances).
-    d1.signal_vrrp("USR2");
+    // Dumps, in the daemon's own $TMPDIR.
+    d1.signal_child(Child::Vrrp, libc::SIGUSR2);
     let stats = lab.wait(Duration::from_secs(3), |_| {
-        std::fs::read_to_string("/tmp/keepalived.stats").is_ok_and(|s| s.contains("VRRP Instance: VI_2"))
+        std::fs::read_to_string(d1.dump_dir().join("keepalived.stats")).is_ok_and(|s| s.contains("VRRP Instance: VI_2"))
     });
     assert!(stats.is_some(), "no keepalived.stats\n{}", d1.log_text());
-    d1.signal_vrrp("USR1");
+    d1.signal_child(Child::Vrrp, libc::SIGUSR1);
     let data = lab.wait(Duration::from_secs(3), |_| {
-        std::fs::read_to_string("/tmp/keepalived.data").is_ok_and(|s| s.contains("10.77.31.200/24 dev eth0"))
+        std::fs::read_to_string(d1.dump_dir().join("keepalived.data"))
+            .is_ok_and(|s| s.contains("10.77.31.200/24 dev eth0"))
     });
     assert!(data.is_some(), "no keepalived.data\n{}", d1.log_text());
 
     // A broken file keeps what runs.
     std::fs::write(&c1, "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 0\n}\n").expect("write");
-    d1.signal_vrrp("HUP");
+    d1.signal_child(Child::Vrrp, libc::SIGHUP);
     std::thread::sleep(Duration::from_millis(1500));
     assert!(lab.has_vip(1, mode) && has200(&lab), "a broken reload changed the running config\n{}", d1.log_text());
 
@@ -617,11 +436,8 @@ fn ours_reload_and_dumps() {
     // it stays MASTER without a gap and adds the new address.
     let entering = d1.log_text().matches("Entering").count();
     lab.conf(1, mode, "MASTER", 150, "    virtual_ipaddress_excluded {\n        10.77.31.101/24\n    }\n");
-    d1.signal_vrrp("HUP");
-    let has101 = |l: &Lab| {
-        let o = run(Command::new("ip").args(["-n", &l.node(1).name, "-4", "-o", "addr", "show", "dev", "eth0"]));
-        String::from_utf8_lossy(&o.stdout).contains(" 10.77.31.101/")
-    };
+    d1.signal_child(Child::Vrrp, libc::SIGHUP);
+    let has101 = |l: &Lab| l.has(1, "eth0", "10.77.31.101");
     let dropped = lab.wait(Duration::from_secs(3), |l| !l.has_vip(1, mode) || (has101(l) && !has200(l)));
     assert!(lab.has_vip(1, mode), "VI_1 lost its VIP on a reload that changed it\n{}", d1.log_text());
     assert!(dropped.is_some(), "VI_2's VIP stayed or VI_1's new one did not come\n{}", d1.log_text());
@@ -629,8 +445,8 @@ fn ours_reload_and_dumps() {
     assert!(gap.is_none(), "VI_1's VIP went away after the reload\n{}", d1.log_text());
     assert_eq!(d1.log_text().matches("Entering").count(), entering, "{}", d1.log_text());
     assert!(!d1.log_text().contains("(VI_1) sent 0 priority"), "{}", d1.log_text());
-    d1.terminate();
-    d1.reap();
+    d1.signal(libc::SIGTERM);
+    d1.reap(Duration::from_secs(10));
     assert!(!lab.has_vip(1, mode), "VIP left after SIGTERM");
 }
 
@@ -639,7 +455,7 @@ fn ours_reload_and_dumps() {
 /// interface does not exist yet starts in FAULT and runs once it appears.
 #[test]
 fn ours_link_down_is_fault_and_back() {
-    if !is_root() {
+    if skip() {
         return;
     }
     let lab = Lab::new("lk", 41);
@@ -665,13 +481,10 @@ fn ours_link_down_is_fault_and_back() {
     lab.node(1).ip(&["link", "set", "eth1p", "up"]);
     lab.node(1).ip(&["link", "set", "eth1", "up"]);
     lab.node(1).ip(&["addr", "add", "10.77.42.1/24", "dev", "eth1"]);
-    let has200 = |l: &Lab| {
-        let o = run(Command::new("ip").args(["-n", &l.node(1).name, "-4", "-o", "addr", "show", "dev", "eth1"]));
-        String::from_utf8_lossy(&o.stdout).contains(" 10.77.42.200/")
-    };
+    let has200 = |l: &Lab| l.has(1, "eth1", "10.77.42.200");
     assert!(lab.wait(Duration::from_secs(8), has200).is_some(), "VI_2 did not start on eth1\n{}", d1.log_text());
-    d1.terminate();
-    d1.reap();
+    d1.signal(libc::SIGTERM);
+    d1.reap(Duration::from_secs(10));
 }
 
 /// `-V` (--dont-release-vrrp): a stopping MASTER leaves its VIPs in place
@@ -679,18 +492,18 @@ fn ours_link_down_is_fault_and_back() {
 /// `state MASTER`) takes over at once on start-up.
 #[test]
 fn ours_owner_starts_master_and_dont_release_keeps_vips() {
-    if !is_root() {
+    if skip() {
         return;
     }
     let lab = Lab::new("dv", 51);
     let mode = Mode::V2Pass;
     let c1 = lab.conf(1, mode, "MASTER", 255, "");
-    let mut d1 = Daemon::start(lab.node(1), Impl::Ours, &c1, &lab.dir, "n1", &["-V"]);
+    let mut d1 = lab.lan.start(1, Impl::Ours, &c1, &["-V"]);
     // The owner does not wait Master_Down_Interval.
     let t = lab.wait_sole_holder(1, mode, Duration::from_secs(3), "owner start", &[&d1]);
     assert!(t < Duration::from_secs(2), "the owner took {t:?} to become master");
-    d1.terminate();
-    d1.reap();
+    d1.signal(libc::SIGTERM);
+    d1.reap(Duration::from_secs(10));
     let log = d1.log_text();
     assert!(!log.contains("(VI_1) sent 0 priority"), "{log}");
     assert!(log.contains("Stopping"), "{log}");
@@ -701,7 +514,7 @@ fn ours_owner_starts_master_and_dont_release_keeps_vips() {
 /// text; adverts for a VRID nobody runs are logged with `log_unknown_vrids`.
 #[test]
 fn ours_counts_refused_and_unknown_adverts() {
-    if !is_root() {
+    if skip() {
         return;
     }
     let lab = Lab::new("rf", 61);
@@ -712,9 +525,7 @@ fn ours_counts_refused_and_unknown_adverts() {
              auth_type PASS\n        auth_pass {pass}\n    }}\n    virtual_ipaddress {{\n        10.77.61.100/24\n    \
              }}\n}}\n{extra}"
         );
-        let path = lab.dir.join(format!("n{n}.conf"));
-        std::fs::write(&path, text).expect("write conf");
-        path
+        lab.lan.conf(&format!("n{n}.conf"), &text)
     };
     let other = "vrrp_instance OTHER {\n    interface eth0\n    virtual_router_id 99\n    priority 100\n    \
                  advert_int 1\n    virtual_ipaddress {\n        10.77.61.99/24\n    }\n}\n";
@@ -728,9 +539,9 @@ fn ours_counts_refused_and_unknown_adverts() {
             && log.contains("Unknown VRID(99) received on interface(eth0). ignoring...")
     });
     assert!(seen.is_some(), "{}", logs(&[&d1, &d2]));
-    d1.signal_vrrp("USR2");
+    d1.signal_child(Child::Vrrp, libc::SIGUSR2);
     let counted = lab.wait(Duration::from_secs(3), |_| {
-        let stats = std::fs::read_to_string("/tmp/keepalived.stats").unwrap_or_default();
+        let stats = std::fs::read_to_string(d1.dump_dir().join("keepalived.stats")).unwrap_or_default();
         let block = stats.split("VRRP Instance: ").find(|b| b.starts_with("KR_AUTH_1\n")).unwrap_or("").to_owned();
         let failures = block
             .lines()

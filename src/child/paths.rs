@@ -27,6 +27,15 @@ pub(crate) fn with_instance(path: &Path, namespace: Option<&str>, instance: Opti
 /// keepalived's KA_TMP_DIR: where dump files go by default.
 pub(crate) const TMP_DIR: &str = "/tmp";
 
+/// Where dump files go by default: `$TMPDIR` when it names a directory, as
+/// keepalived does (2.2.7 writes keepalived.data there too), else [`TMP_DIR`].
+pub(crate) fn tmp_dir() -> PathBuf {
+    match std::env::var_os("TMPDIR").map(PathBuf::from) {
+        Some(dir) if dir.is_dir() => dir,
+        _ => PathBuf::from(TMP_DIR),
+    }
+}
+
 /// Where a dump file goes (keepalived.conf(5), `state_file_location` and
 /// friends): without a location, `default_name` in the tmp dir; a location
 /// ending in `/` is a directory for `default_name`; any other location is
@@ -34,7 +43,7 @@ pub(crate) const TMP_DIR: &str = "/tmp";
 /// `suffix` (`_checker`, `_bfd`, `_parent`) before the extension.
 pub(crate) fn dump_path(location: Option<&str>, default_name: &str, suffix: &str) -> PathBuf {
     let Some(loc) = location.filter(|l| !l.is_empty()) else {
-        return PathBuf::from(TMP_DIR).join(default_name);
+        return tmp_dir().join(default_name);
     };
     if loc.ends_with('/') {
         return PathBuf::from(loc).join(default_name);
@@ -59,7 +68,7 @@ pub(crate) fn dump_path(location: Option<&str>, default_name: &str, suffix: &str
 
 #[cfg(test)]
 mod tests {
-    use super::{dump_path, with_instance};
+    use super::{dump_path, tmp_dir, with_instance};
     use std::path::{Path, PathBuf};
 
     #[test]
@@ -75,7 +84,7 @@ mod tests {
     #[test]
     fn dump_file_locations() {
         let p = |l: Option<&str>, n: &str, s: &str| dump_path(l, n, s);
-        assert_eq!(p(None, "keepalived.data", ""), PathBuf::from("/tmp/keepalived.data"));
+        assert_eq!(p(None, "keepalived.data", ""), tmp_dir().join("keepalived.data"));
         assert_eq!(p(Some("/var/run/ka/"), "keepalived.stats", ""), PathBuf::from("/var/run/ka/keepalived.stats"));
         assert_eq!(
             p(Some("/var/run/ka/"), "keepalived_check.data", "_checker"),

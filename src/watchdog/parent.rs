@@ -309,7 +309,7 @@ impl Supervisor {
         }
     }
 
-    /// SIGUSR1 in the parent: what it knows, in /tmp/keepalived_parent.data
+    /// SIGUSR1 in the parent: what it knows, in $TMPDIR (or /tmp)/keepalived_parent.data
     /// (or state_file_location, see [`crate::child::dump_path`]).
     fn dump_parent_data(&self) {
         tracing::info!("Printing parent data for process({}) on signal", std::process::id());
