@@ -288,7 +288,7 @@ impl Instance {
         params.startup_delay = Duration::ZERO;
         let mut inst = Instance::init(params, now);
         let mut out = Vec::new();
-        inst.initial_priority(&mut out);
+        inst.resumed_priority();
         inst.state = State::Backup;
         inst.take_over(now, false, &mut out);
         (inst, out)
@@ -334,6 +334,13 @@ impl Instance {
         }
     }
 
+    /// The same for an instance resumed across a reload: it had this
+    /// priority already, so nothing is logged or reported.
+    fn resumed_priority(&mut self) {
+        let mut quiet = Vec::new();
+        self.initial_priority(&mut quiet);
+    }
+
     /// A BACKUP that continues across a reload: an instance whose
     /// configuration changed while it was BACKUP keeps its Master_Down_Timer
     /// (`down_at`) instead of starting it again, as keepalived keeps an
@@ -346,8 +353,8 @@ impl Instance {
         let mut params = params;
         params.startup_delay = Duration::ZERO;
         let mut inst = Instance::init(params, now);
-        let mut out = Vec::new();
-        inst.initial_priority(&mut out);
+        let out = Vec::new();
+        inst.resumed_priority();
         inst.state = State::Backup;
         inst.sands = Some(down_at.unwrap_or_else(|| inst.backup_deadline(now)));
         (inst, out)

@@ -142,10 +142,12 @@ impl Runtime {
             inputs.push(Input::Fault(true));
         } else if !want_fault && !want_hold && (cur_fault || cur_held) {
             if let Some((g, pos)) = self.group_of(idx) {
+                // Another member still down holds this one in FAULT; if none
+                // is, this one leads the group out (its own group hold goes
+                // first, silently, while its own fault still stands).
                 let (members, _) = self.members(g);
-                if self.groups.get(g).is_some_and(|gr| gr.sg.holds_in_fault(pos, &members)) {
-                    inputs.push(Input::GroupFault(true));
-                }
+                let holds = self.groups.get(g).is_some_and(|gr| gr.sg.holds_in_fault(pos, &members));
+                inputs.push(Input::GroupFault(holds));
             }
             inputs.push(Input::Fault(false));
         }
