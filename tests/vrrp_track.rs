@@ -458,3 +458,77 @@ fn reload_keeps_backup_timer_and_tracker_state() {
     assert_eq!(d.count("Changing effective priority"), 1, "{}", d.log());
     d.stop(Duration::from_secs(10));
 }
+
+/// The states and effective priorities of a keepalived.data dump, by instance.
+fn dump_states(data: &str) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    let mut name = None;
+    let mut state = None;
+    for l in data.lines() {
+        let l = l.trim();
+        if let Some(n) = l.strip_prefix("VRRP Instance = ") {
+            name = Some(n.to_owned());
+            state = None;
+        } else if let Some(s) = l.strip_prefix("State = ") {
+            state = Some(s.to_owned());
+        } else if let (Some(p), Some(n), Some(s)) = (l.strip_prefix("Effective priority = "), &name, &state) {
+            out.push((n.clone(), s.clone(), p.to_owned()));
+            name = None;
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Runs upstream's sample `file` alone on a host whose eth0..eth3 and eth0.1 exist
+/// with an address each; the final state and effective priority of every
+/// instance after `settle`.
+fn sample_run(imp: Impl, file: &str, tag: &str, net: u8, settle: Duration) -> (Vec<(String, String, String)>, String) {
+    let lan = Lan::new(tag, 1, net);
+    let h = lan.host(1);
+    for (i, dev) in ["eth1", "eth2", "eth3", "eth0.1"].iter().enumerate() {
+        h.dummy(dev);
+        h.ip(&["addr", "add", &format!("10.78.{}.{}/24", net, i + 1), "dev", dev]);
+    }
+    let conf = common::samples_dir().join(file);
+    let mut d = lan.start(1, imp, &conf, &[]);
+    std::thread::sleep(settle);
+    d.signal(libc::SIGUSR1);
+    let data = d.dump_file("keepalived.data", Duration::from_secs(5)).unwrap_or_default();
+    d.stop(Duration::from_secs(10));
+    (dump_states(&data), d.log())
+}
+
+/// Upstream's samples that track scripts and interfaces and group
+/// instances run (not only parse) as with keepalived 2.2.7: the same
+/// instances end in the same states with the same effective priorities.
+#[test]
+fn samples_run_like_keepalived() {
+    if skip() || !needs(&[Need::DebianKeepalived]) {
+        return;
+    }
+    let samples = [
+        ("keepalived.conf.vrrp.scripts", 70),
+        ("keepalived.conf.vrrp.sync", 72),
+        ("keepalived.conf.vrrp.localcheck", 74),
+        ("keepalived.conf.track_interface", 76),
+    ];
+    std::thread::scope(|s| {
+        let runs: Vec<_> = samples
+            .iter()
+            .map(|(file, net)| {
+                let settle = Duration::from_secs(9);
+                let o = s.spawn(move || sample_run(Impl::Ours, file, &format!("so{net}"), *net, settle));
+                let t = s.spawn(move || sample_run(Impl::Debian, file, &format!("sd{net}"), net + 1, settle));
+                (file, o, t)
+            })
+            .collect();
+        for (file, o, t) in runs {
+            let (ours, ours_log) = o.join().unwrap();
+            let (theirs, theirs_log) = t.join().unwrap();
+            assert!(!theirs.is_empty(), "{file}: no instance in keepalived's dump\n{theirs_log}");
+            eprintln!("{file}: {theirs:?}");
+            assert_eq!(ours, theirs, "{file}: final states differ\n{ours_log}\n{theirs_log}");
+        }
+    });
+}

@@ -271,7 +271,7 @@ impl InstanceSpec {
             higher_prio_send_advert: inst.higher_prio_send_advert,
             garp: GarpParams {
                 master_delay: inst.garp.master_delay,
-                master_repeat: if globals.min_garp { 1 } else { inst.garp.master_repeat },
+                master_repeat: inst.garp.master_repeat,
                 master_refresh: inst.garp.master_refresh.unwrap_or(Duration::ZERO),
                 master_refresh_repeat: inst.garp.master_refresh_repeat,
                 lower_prio_delay: inst.garp.lower_prio_delay,
