@@ -228,6 +228,53 @@ impl Runtime {
         }
     }
 
+    /// Datagrams of the kernel's process connector.
+    pub(super) async fn on_proc_events(&mut self, data: Option<Vec<u8>>) {
+        let Some(data) = data else {
+            // ENOBUFS: events were lost; count again from /proc.
+            tracing::debug!("Process connector receive error - rescanning processes");
+            self.trackers.rescan_processes(clock::now());
+            return;
+        };
+        let Some(ev) = crate::vrrp::track::process::parse_proc_event(&data) else { return };
+        let logs = self.trackers.on_proc_event(ev, clock::now());
+        if !logs.is_empty() {
+            for l in logs {
+                tracing::info!("{l}");
+            }
+            for n in self.trackers_process_names() {
+                self.refresh_tracking(Some((TrackKind::Process, &n))).await;
+            }
+        }
+    }
+
+    /// Opens the process connector when processes are tracked and it is not
+    /// open: true when events will come (else `/proc` is scanned).
+    pub(super) fn process_events(&mut self, wanted: bool) -> bool {
+        if !wanted {
+            self.proc_events = None;
+            return false;
+        }
+        if self.proc_events.is_some() {
+            return true;
+        }
+        match open_proc_connector() {
+            Ok(s) => {
+                self.proc_events = Some(s);
+                true
+            }
+            Err(e) => {
+                tracing::info!(
+                    "Failed to set/clear process event listen - errno {} - {} - scanning /proc every {} s",
+                    e.raw_os_error().unwrap_or(0),
+                    crate::script::security::strerror(&e),
+                    super::track::PROC_SCAN.as_secs()
+                );
+                false
+            }
+        }
+    }
+
     /// A watched directory changed: tracked files are read again.
     pub(super) async fn on_files_changed(&mut self) {
         if self.trackers.files_changed(None) {
@@ -330,5 +377,55 @@ impl Runtime {
     /// Whether the instance called `name` starts in its group's FAULT.
     pub(super) fn group_starts_faulted(&self, name: &str) -> bool {
         self.groups.iter().any(|g| g.sg.state == State::Fault && g.members.iter().any(|m| m == name))
+    }
+}
+
+/// The kernel's process connector, listening: fork, exec, comm and exit
+/// events of every process (`CN_IDX_PROC`).
+fn open_proc_connector() -> std::io::Result<netlink_sys::TokioSocket> {
+    use netlink_sys::{AsyncSocket as _, SocketAddr, TokioSocket, protocols::NETLINK_CONNECTOR};
+    let mut s = TokioSocket::new(NETLINK_CONNECTOR)?;
+    s.socket_mut().bind(&SocketAddr::new(0, 1))?;
+    let mut me = SocketAddr::new(0, 0);
+    s.socket_ref().get_address(&mut me)?;
+    let msg = crate::vrrp::track::process::listen_message(true, me.port_number());
+    s.socket_ref().send_to(&msg, &SocketAddr::new(0, 0), 0)?;
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::vrrp::track::process::{ProcEvent, parse_proc_event};
+
+    /// The kernel's process connector reports a child's exec and exit. It
+    /// needs root in the initial network namespace (CI runs there as root);
+    /// elsewhere the runtime scans /proc instead, which the namespace tests
+    /// cover.
+    #[tokio::test]
+    async fn process_connector_reports_exec_and_exit() {
+        use netlink_sys::AsyncSocketExt as _;
+        let sock = match super::open_proc_connector() {
+            Ok(s) => s,
+            // Not root, or not in the initial network namespace: the kernel
+            // refuses, and the runtime scans /proc (the namespace tests).
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ECONNREFUSED | libc::EPERM | libc::EACCES)) => {
+                eprintln!("SKIPPED: the process connector is not available here ({e})");
+                return;
+            }
+            Err(e) => panic!("process connector: {e}"),
+        };
+        let mut child = std::process::Command::new("sleep").arg("0.2").spawn().expect("sleep");
+        let pid = child.id();
+        let mut seen = Vec::new();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(3);
+        while !seen.contains(&ProcEvent::Exit { pid }) {
+            let Ok(Ok((data, _))) = tokio::time::timeout_at(deadline, sock.recv_from_full()).await else { break };
+            if let Some(ev) = parse_proc_event(&data) {
+                seen.push(ev);
+            }
+        }
+        let _ = child.wait();
+        assert!(seen.contains(&ProcEvent::Exec { pid }), "no exec of {pid}: {seen:?}");
+        assert!(seen.contains(&ProcEvent::Exit { pid }), "no exit of {pid}: {seen:?}");
     }
 }

@@ -91,7 +91,10 @@ impl Runtime {
             .collect();
         self.refresh_links(&specs).await;
         let old = std::mem::take(&mut self.trackers);
-        self.trackers = Trackers::build(cfg, &specs, &mut prep, old, now);
+        let wants_processes =
+            specs.iter().any(|s| s.track.items.iter().any(|(k, _, _)| *k == spec::TrackKind::Process));
+        let events = self.process_events(wants_processes);
+        self.trackers = Trackers::build(cfg, &specs, &mut prep, old, now, events);
         self.watch_files();
         self.notifier.priority_changes = cfg.globals.notify_priority_changes;
         let mut fifos = Vec::new();
@@ -130,6 +133,9 @@ impl Runtime {
         self.slots.reserve_exact(specs.len().saturating_sub(self.slots.len()));
         let kept: HashSet<String> = self.slots.iter().flatten().map(|s| s.spec.name.clone()).collect();
         let startup = if self.starting { startup_remaining(cfg) } else { Duration::ZERO };
+        if !startup.is_zero() {
+            tracing::info!("Delaying startup for {} seconds", startup.as_secs_f64());
+        }
         for s in specs {
             if !kept.contains(&s.name) {
                 let carry = carried.remove(&s.name);

@@ -175,6 +175,8 @@ struct Runtime {
     inotify: Option<tokio::io::unix::AsyncFd<std::fs::File>>,
     /// The first configuration is being applied (start-up delays, group notifies).
     starting: bool,
+    /// The kernel's process connector, while processes are tracked.
+    proc_events: Option<netlink_sys::TokioSocket>,
 }
 
 async fn main_loop(mut ctx: ChildContext) -> ChildExit {
@@ -222,6 +224,7 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
         sync_queue: VecDeque::new(),
         inotify: None,
         starting: true,
+        proc_events: None,
     };
     // The specs hold what the instances run: the VRRP and LVS parts of the
     // parsed configuration are not kept beside them (a reload reads the file
@@ -275,6 +278,7 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
             Some(ev) = recv_opt(&mut links_rx) => rt.on_link(ev).await,
             Some(done) = track_done.recv() => rt.on_script_done(done).await,
             () = inotify_event(rt.inotify.as_ref()) => rt.on_files_changed().await,
+            data = proc_event(rt.proc_events.as_mut()) => rt.on_proc_events(data).await,
             _ = wake.until(wake_at) => rt.on_wake().await,
         }
     }
@@ -293,6 +297,13 @@ async fn inotify_event(fd: Option<&tokio::io::unix::AsyncFd<std::fs::File>>) {
             Err(_would_block) => continue,
         }
     }
+}
+
+/// The next datagram of the process connector (`None` on a read error).
+async fn proc_event(sock: Option<&mut netlink_sys::TokioSocket>) -> Option<Vec<u8>> {
+    use netlink_sys::AsyncSocketExt as _;
+    let Some(sock) = sock else { return std::future::pending().await };
+    sock.recv_from_full().await.ok().map(|(data, _)| data)
 }
 
 async fn recv_opt<T>(rx: &mut Option<mpsc::UnboundedReceiver<T>>) -> Option<T> {

@@ -4,12 +4,13 @@
 //! `/proc`. Their states are the pure trackers of [`crate::vrrp::track`];
 //! the runtime turns them into each instance's FAULT and priority.
 //!
-//! Process tracking scans `/proc` (one read of `/proc/PID/stat` per
-//! process, `cmdline` only where a tracker needs it) every
-//! [`PROC_SCAN`]; keepalived uses the kernel's process connector instead,
-//! which works only in the initial network namespace.
+//! Process tracking scans `/proc` once (one read of `/proc/PID/stat` per
+//! process, `cmdline` only where a tracker needs it), then follows the
+//! kernel's process connector (fork, exec, comm and exit events), as
+//! keepalived does. The connector works only in the initial network
+//! namespace: elsewhere `/proc` is scanned every [`PROC_SCAN`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 use crate::config::model::vrrp::{self as model, VrrpConfig};
 use crate::script::{Outcome, Preparer, Program, Request};
 use crate::vrrp::track::Status;
-use crate::vrrp::track::process::{ParamMatch, ProcInfo, ProcessParams, ProcessTrack};
+use crate::vrrp::track::process::{ParamMatch, ProcEvent, ProcInfo, ProcessParams, ProcessTrack};
 use crate::vrrp::track::script::{Due, Report, RunEnd, ScriptCheck, ScriptParams};
 
 use super::spec::{InstanceSpec, TrackKind};
@@ -59,6 +60,8 @@ struct FileRt {
 
 struct ProcRt {
     track: ProcessTrack,
+    /// The matching processes (followed through the process connector).
+    pids: HashSet<u32>,
 }
 
 /// Every tracked object of the running configuration.
@@ -72,6 +75,8 @@ pub(super) struct Trackers {
     proc_idx: HashMap<String, usize>,
     pub generation: u64,
     next_scan: Option<Instant>,
+    /// Processes are followed through the kernel's connector.
+    events: bool,
     /// inotify watch id -> watched directory.
     watches: HashMap<i32, PathBuf>,
 }
@@ -99,17 +104,21 @@ pub(super) fn read_value(path: &Path) -> i64 {
 impl Trackers {
     /// The trackers `cfg` names that `specs` use, keeping the state of
     /// those whose settings did not change (`old`).
+    /// With `events`, processes are followed through the kernel's process
+    /// connector after a first scan; without, `/proc` is scanned every
+    /// [`PROC_SCAN`].
     pub(super) fn build(
         cfg: &VrrpConfig,
         specs: &[InstanceSpec],
         prep: &mut Preparer,
         old: Trackers,
         now: Instant,
+        events: bool,
     ) -> Trackers {
         let used = |kind: TrackKind, name: &str| {
             specs.iter().any(|s| s.track.items.iter().any(|(k, n, _)| *k == kind && n == name))
         };
-        let mut t = Trackers { generation: old.generation + 1, ..Trackers::default() };
+        let mut t = Trackers { generation: old.generation + 1, events, ..Trackers::default() };
         for s in &cfg.scripts {
             let Some(key) = script_key(s) else { continue };
             if !used(TrackKind::Script, &s.name) {
@@ -156,8 +165,9 @@ impl Trackers {
             cfg.track_processes.iter().filter(|p| p.process.is_some() && used(TrackKind::Process, &p.name)).collect();
         if !procs.is_empty() {
             let params: Vec<ProcessParams> = procs.iter().map(|p| process_params(p)).collect();
-            let counts = count_processes(&params);
-            for ((p, params), count) in procs.iter().zip(params).zip(counts) {
+            let sets = match_processes(&params);
+            for ((p, params), pids) in procs.iter().zip(params).zip(sets) {
+                let count = u32::try_from(pids.len()).unwrap_or(u32::MAX);
                 let mut track = ProcessTrack::new(&p.name, params, count);
                 if let Some(o) = old.proc_idx.get(&p.name).and_then(|i| old.procs.get(*i)) {
                     if o.track.params() == track.params() {
@@ -165,9 +175,11 @@ impl Trackers {
                     }
                 }
                 t.proc_idx.insert(p.name.clone(), t.procs.len());
-                t.procs.push(ProcRt { track });
+                t.procs.push(ProcRt { track, pids });
             }
-            t.next_scan = Some(now + PROC_SCAN);
+            if !events {
+                t.next_scan = Some(now + PROC_SCAN);
+            }
         }
         t
     }
@@ -238,13 +250,51 @@ impl Trackers {
         if self.next_scan.is_some_and(|t| t <= now) {
             self.next_scan = Some(now + PROC_SCAN);
             let params: Vec<ProcessParams> = self.procs.iter().map(|p| p.track.params().clone()).collect();
-            let counts = count_processes(&params);
-            for (p, c) in self.procs.iter_mut().zip(counts) {
-                logs.extend(p.track.set_count(c, now));
+            let sets = match_processes(&params);
+            for (p, pids) in self.procs.iter_mut().zip(sets) {
+                p.pids = pids;
+                logs.extend(p.track.set_count(u32::try_from(p.pids.len()).unwrap_or(u32::MAX), now));
             }
         }
         for p in &mut self.procs {
             logs.extend(p.track.on_timer(now));
+        }
+        logs
+    }
+
+    /// Counts the processes again at the next [`Trackers::processes`] (the
+    /// connector lost events).
+    pub(super) fn rescan_processes(&mut self, now: Instant) {
+        if !self.procs.is_empty() {
+            self.next_scan = Some(self.next_scan.map_or(now, |t| t.min(now)));
+            let _ = self.processes(now);
+            if self.events {
+                self.next_scan = None;
+            }
+        }
+    }
+
+    /// A process event from the kernel: the sets of matching processes
+    /// follow it; the log lines of quorum changes.
+    pub(super) fn on_proc_event(&mut self, ev: ProcEvent, now: Instant) -> Vec<String> {
+        let mut logs = Vec::new();
+        let need_cmdline = self.procs.iter().any(|p| p.track.params().needs_cmdline());
+        let info = match ev {
+            ProcEvent::Exit { .. } => None,
+            ProcEvent::Fork { child: pid } | ProcEvent::Exec { pid } | ProcEvent::Comm { pid } => {
+                proc_info(&pid.to_string(), need_cmdline)
+            }
+        };
+        let pid = match ev {
+            ProcEvent::Fork { child } => child,
+            ProcEvent::Exec { pid } | ProcEvent::Comm { pid } | ProcEvent::Exit { pid } => pid,
+        };
+        for p in &mut self.procs {
+            let hit = info.as_ref().is_some_and(|i| p.track.params().matches(i));
+            let changed = if hit { p.pids.insert(pid) } else { p.pids.remove(&pid) };
+            if changed {
+                logs.extend(p.track.set_count(u32::try_from(p.pids.len()).unwrap_or(u32::MAX), now));
+            }
         }
         logs
     }
@@ -310,44 +360,55 @@ fn process_params(p: &model::TrackProcess) -> ProcessParams {
     }
 }
 
-/// Counts the running (not zombie) processes matching each tracker.
-fn count_processes(params: &[ProcessParams]) -> Vec<u32> {
-    let mut counts = vec![0u32; params.len()];
+/// What `/proc/PID` says of a running process (`None`: gone, or a zombie).
+fn proc_info(pid: &str, need_cmdline: bool) -> Option<ProcInfo> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+    let comm = stat.get(open + 1..close).unwrap_or("").to_owned();
+    if stat.get(close + 2..close + 3) == Some("Z") {
+        return None;
+    }
+    let cmdline = if need_cmdline {
+        std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|b| {
+                b.split(|c| *c == 0)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| String::from_utf8_lossy(s).into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    Some(ProcInfo { comm, cmdline })
+}
+
+/// The running (not zombie) processes matching each tracker, by pid.
+fn match_processes(params: &[ProcessParams]) -> Vec<HashSet<u32>> {
+    let mut sets = vec![HashSet::new(); params.len()];
     let need_cmdline = params.iter().any(ProcessParams::needs_cmdline);
-    let Ok(dir) = std::fs::read_dir("/proc") else { return counts };
-    let me = std::process::id().to_string();
+    let Ok(dir) = std::fs::read_dir("/proc") else { return sets };
+    let me = std::process::id();
     for e in dir.flatten() {
         let name = e.file_name();
-        let Some(pid) = name.to_str().filter(|n| n.bytes().all(|b| b.is_ascii_digit())) else { continue };
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
         if pid == me {
             continue;
         }
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else { continue };
-        let comm = stat.get(open + 1..close).unwrap_or("").to_owned();
-        if stat.get(close + 2..close + 3) == Some("Z") {
-            continue;
-        }
-        let cmdline = if need_cmdline {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .map(|b| {
-                    b.split(|c| *c == 0)
-                        .filter(|s| !s.is_empty())
-                        .map(|s| String::from_utf8_lossy(s).into_owned())
-                        .collect()
-                })
-                .unwrap_or_default()
-        } else {
-            Vec::new()
-        };
-        let info = ProcInfo { comm, cmdline };
-        for (c, p) in counts.iter_mut().zip(params) {
+        let Some(info) = proc_info(&pid.to_string(), need_cmdline) else { continue };
+        for (set, p) in sets.iter_mut().zip(params) {
             if p.matches(&info) {
-                *c += 1;
+                set.insert(pid);
             }
         }
     }
-    counts
+    sets
+}
+
+/// Counts the running processes matching each tracker.
+#[cfg(test)]
+fn count_processes(params: &[ProcessParams]) -> Vec<u32> {
+    match_processes(params).iter().map(|s| u32::try_from(s.len()).unwrap_or(u32::MAX)).collect()
 }
 
 #[cfg(test)]

@@ -235,3 +235,107 @@ mod tests {
         assert_eq!(t.set_count(1, t0), Some("Quorum gained for tracked process sl".into()));
     }
 }
+
+/// What the kernel's process connector (`NETLINK_CONNECTOR`, `CN_IDX_PROC`)
+/// says happened to a process, as far as tracking cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ProcEvent {
+    /// A new process (`child` of its parent's thread group).
+    Fork { child: u32 },
+    /// The process called exec (its name and command line changed).
+    Exec { pid: u32 },
+    /// The process renamed itself (`prctl(PR_SET_NAME)`).
+    Comm { pid: u32 },
+    /// The process (a thread group leader) exited.
+    Exit { pid: u32 },
+}
+
+/// `struct nlmsghdr` (16 bytes) then `struct cn_msg` (20 bytes).
+const CN_HEADERS: usize = 36;
+/// `struct proc_event`: what, cpu, timestamp_ns, then the event's data.
+const EVENT_DATA: usize = CN_HEADERS + 16;
+const PROC_EVENT_FORK: u32 = 0x1;
+const PROC_EVENT_EXEC: u32 = 0x2;
+const PROC_EVENT_COMM: u32 = 0x200;
+const PROC_EVENT_EXIT: u32 = 0x8000_0000;
+
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    b.get(at..at + 4).and_then(|s| s.try_into().ok()).map(u32::from_ne_bytes)
+}
+
+/// Decodes one datagram of the process connector; `None` for other events
+/// (threads, uid changes, ...) and anything too short.
+pub(crate) fn parse_proc_event(b: &[u8]) -> Option<ProcEvent> {
+    let what = u32_at(b, CN_HEADERS)?;
+    let (pid, tgid) = (u32_at(b, EVENT_DATA)?, u32_at(b, EVENT_DATA + 4)?);
+    match what {
+        PROC_EVENT_FORK => {
+            let (child, child_tgid) = (u32_at(b, EVENT_DATA + 8)?, u32_at(b, EVENT_DATA + 12)?);
+            (child == child_tgid).then_some(ProcEvent::Fork { child })
+        }
+        PROC_EVENT_EXEC if pid == tgid => Some(ProcEvent::Exec { pid }),
+        PROC_EVENT_COMM if pid == tgid => Some(ProcEvent::Comm { pid }),
+        PROC_EVENT_EXIT if pid == tgid => Some(ProcEvent::Exit { pid }),
+        _ => None,
+    }
+}
+
+/// The message that asks the connector for process events (`listen`) or
+/// stops them: a `nlmsghdr`, a `cn_msg` for `CN_IDX_PROC`/`CN_VAL_PROC`,
+/// then `PROC_CN_MCAST_LISTEN` (1) or `PROC_CN_MCAST_IGNORE` (2).
+pub(crate) fn listen_message(listen: bool, pid: u32) -> Vec<u8> {
+    let mut m = Vec::with_capacity(CN_HEADERS + 4);
+    let len = u32::try_from(CN_HEADERS + 4).unwrap_or(0);
+    m.extend_from_slice(&len.to_ne_bytes());
+    m.extend_from_slice(&3u16.to_ne_bytes()); // NLMSG_DONE
+    m.extend_from_slice(&0u16.to_ne_bytes());
+    m.extend_from_slice(&0u32.to_ne_bytes()); // sequence
+    m.extend_from_slice(&pid.to_ne_bytes());
+    m.extend_from_slice(&1u32.to_ne_bytes()); // CN_IDX_PROC
+    m.extend_from_slice(&1u32.to_ne_bytes()); // CN_VAL_PROC
+    m.extend_from_slice(&0u32.to_ne_bytes()); // seq
+    m.extend_from_slice(&0u32.to_ne_bytes()); // ack
+    m.extend_from_slice(&4u16.to_ne_bytes()); // len
+    m.extend_from_slice(&0u16.to_ne_bytes()); // flags
+    m.extend_from_slice(&(if listen { 1u32 } else { 2u32 }).to_ne_bytes());
+    m
+}
+
+#[cfg(test)]
+mod event_tests {
+    use super::*;
+
+    fn event(what: u32, data: &[u32]) -> Vec<u8> {
+        let mut b = vec![0u8; CN_HEADERS];
+        b.extend_from_slice(&what.to_ne_bytes());
+        b.extend_from_slice(&[0u8; 12]);
+        for d in data {
+            b.extend_from_slice(&d.to_ne_bytes());
+        }
+        b
+    }
+
+    #[test]
+    fn decodes_the_events_tracking_needs() {
+        assert_eq!(parse_proc_event(&event(PROC_EVENT_FORK, &[10, 10, 11, 11])), Some(ProcEvent::Fork { child: 11 }));
+        // A new thread is no new process.
+        assert_eq!(parse_proc_event(&event(PROC_EVENT_FORK, &[10, 10, 12, 11])), None);
+        assert_eq!(parse_proc_event(&event(PROC_EVENT_EXEC, &[11, 11])), Some(ProcEvent::Exec { pid: 11 }));
+        assert_eq!(parse_proc_event(&event(PROC_EVENT_COMM, &[11, 11, 0, 0, 0, 0])), Some(ProcEvent::Comm { pid: 11 }));
+        assert_eq!(parse_proc_event(&event(PROC_EVENT_EXIT, &[11, 11, 0, 9])), Some(ProcEvent::Exit { pid: 11 }));
+        assert_eq!(parse_proc_event(&event(PROC_EVENT_EXIT, &[12, 11, 0, 0])), None);
+        assert_eq!(parse_proc_event(&event(0x4, &[11, 11])), None);
+        assert_eq!(parse_proc_event(&[0u8; 20]), None);
+    }
+
+    #[test]
+    fn listen_message_layout() {
+        let m = listen_message(true, 77);
+        assert_eq!(m.len(), 40);
+        assert_eq!(u32_at(&m, 0), Some(40));
+        assert_eq!(u32_at(&m, 12), Some(77));
+        assert_eq!((u32_at(&m, 16), u32_at(&m, 20)), (Some(1), Some(1)));
+        assert_eq!(u32_at(&m, 36), Some(1));
+        assert_eq!(u32_at(&listen_message(false, 77), 36), Some(2));
+    }
+}
