@@ -1,25 +1,27 @@
 #!/usr/bin/env bash
 # bench/vrrp-track-scale.sh [OURS] [THEIRS] - N VRRPv2 instances (default
-# 1000) in N/10 sync groups, each instance tracking one of S vrrp_scripts
+# 1000) in N/10 sync groups, each instance tracking one of SCRIPTS vrrp_scripts
 # (default 100, interval 1, `/bin/true`) and one interface; our daemon and
 # Debian's keepalived one after the other in the same run, each in fresh
 # namespaces.
 #
 # Topology: netns D (daemon) with veth eth0..eth3 whose peers sit in netns P.
 # Instance i: interface eth(i % 4), VRID 1 + i / 4, VIP 10.66.<i%4>.x/32,
-# state MASTER, priority 200, track_script s(i % S) weight -10, track_interface
+# state MASTER, priority 200, track_script s(i % SCRIPTS) weight -10, track_interface
 # eth((i+1) % 4) weight -10, sync group g(i / 10).
 # Figures: all_master_s, cpu_pct (one core, the daemon's whole tree including
-# the scripts it runs, over CPU_S s), rss_kib and pss_kib (whole tree, the
+# the scripts it runs, over CPU_S s), cpu_daemon_pct (the keepalived
+# processes' own time, without the scripts': both daemons run the same
+# /bin/true 100 times a second), rss_kib and pss_kib (whole tree, the
 # scripts included when sampled), adverts_per_s (received by P), and
 # worst_late_ms: the longest gap between two adverts of one instance seen on
 # P's interfaces (tcpdump) over ADV_S s, less the 1 s advert interval.
-# Env: N=1000 S=100 CPU_S=30 ADV_S=10 START_TIMEOUT=120 KEEP=1
+# Env: N=1000 SCRIPTS=100 CPU_S=30 ADV_S=10 START_TIMEOUT=120 KEEP=1
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 OURS=${1:-$OURS_DEFAULT}
 THEIRS=${2:-$THEIRS_DEFAULT}
-N=${N:-1000} S=${S:-100} CPU_S=${CPU_S:-30} ADV_S=${ADV_S:-10} START_TIMEOUT=${START_TIMEOUT:-120}
+N=${N:-1000} SCRIPTS=${SCRIPTS:-100} CPU_S=${CPU_S:-30} ADV_S=${ADV_S:-10} START_TIMEOUT=${START_TIMEOUT:-120}
 NIF=4
 HZ=$(getconf CLK_TCK)
 bench_init vrrp-track-scale "$OURS" "$THEIRS" "$(command -v tcpdump || echo tcpdump)"
@@ -29,7 +31,7 @@ declare -A F=()
 write_conf() {
     local i k g
     printf 'global_defs {\n    router_id scale\n    vrrp_version 2\n    script_user root\n    enable_script_security\n}\n'
-    for ((k = 0; k < S; k++)); do
+    for ((k = 0; k < SCRIPTS; k++)); do
         printf 'vrrp_script s%d {\n    script "/bin/true"\n    interval 1\n    weight -10\n}\n' $k
     done
     for ((g = 0; g < N / 10; g++)); do
@@ -42,8 +44,18 @@ write_conf() {
         printf 'vrrp_instance I%d {\n    state MASTER\n    interface eth%d\n    virtual_router_id %d\n' $i $k $((1 + i / NIF))
         printf '    priority 200\n    advert_int 1\n    virtual_ipaddress {\n        10.66.%d.%d/32\n    }\n' $k $((1 + i / NIF))
         printf '    track_script {\n        s%d\n    }\n    track_interface {\n        eth%d weight -10\n    }\n}\n' \
-            $((i % S)) $(((k + 1) % NIF))
+            $((i % SCRIPTS)) $(((k + 1) % NIF))
     done
+}
+
+# utime+stime of the tree's keepalived processes only (not what they waited for).
+own_ticks() {
+    local p t=0 c
+    for p in $(descendants "$1"); do
+        read -r c 2>/dev/null <"/proc/$p/comm" || continue
+        case $c in Keepalived* | keepalived*) pstat "$p" && t=$((t + S[11] + S[12])) ;; esac
+    done
+    echo $t
 }
 
 run_one() { # who bin
@@ -60,7 +72,7 @@ run_one() { # who bin
     write_conf >"$BENCH_W/track.conf"
     t0=$(usec)
     daemon_start "$who" "$D" "$bin" "$BENCH_W/track.conf"
-    msg "$who: $N instances, $((N / 10)) sync groups, $S scripts, waiting for every VIP"
+    msg "$who: $N instances, $((N / 10)) sync groups, $SCRIPTS scripts, waiting for every VIP"
     while :; do
         n=$(ip -n "$D" -4 -o addr show | grep -c '/32 ' || true)
         t=$(usec)
@@ -72,12 +84,16 @@ run_one() { # who bin
     F[$who all_master_s]=$(awk -v d=$((t - t0)) 'BEGIN {printf "%.2f", d / 1e6}')
     local m=${BENCH_DAEMON[$who]}
     pause 3
+    local o0 o1
     c0=$(tree_ticks "$m")
+    o0=$(own_ticks "$m")
     u0=$(usec)
     pause "$CPU_S"
     c1=$(tree_ticks "$m")
+    o1=$(own_ticks "$m")
     u1=$(usec)
     F[$who cpu_pct]=$(awk -v d=$((c1 - c0)) -v hz="$HZ" -v us=$((u1 - u0)) 'BEGIN {printf "%.2f", 100 * d / hz / (us / 1e6)}')
+    F[$who cpu_daemon_pct]=$(awk -v d=$((o1 - o0)) -v hz="$HZ" -v us=$((u1 - u0)) 'BEGIN {printf "%.2f", 100 * d / hz / (us / 1e6)}')
     F[$who rss_kib]=$(tree_kib "$m" status VmRSS)
     F[$who pss_kib]=$(tree_kib "$m" smaps_rollup Pss)
     rx() { ip netns exec "$P" cat /sys/class/net/eth{0,1,2,3}/statistics/rx_packets | awk '{s += $1} END {print s}'; }
@@ -106,7 +122,7 @@ run_one() { # who bin
 
 run_one ours "$OURS"
 run_one theirs "$THEIRS"
-echo "instances: $N sync_groups: $((N / 10)) scripts: $S interfaces: $NIF cpu_window_s: $CPU_S adverts_window_s: $ADV_S"
-for f in all_master_s cpu_pct rss_kib pss_kib adverts_per_s worst_late_ms; do
+echo "instances: $N sync_groups: $((N / 10)) scripts: $SCRIPTS interfaces: $NIF cpu_window_s: $CPU_S adverts_window_s: $ADV_S"
+for f in all_master_s cpu_pct cpu_daemon_pct rss_kib pss_kib adverts_per_s worst_late_ms; do
     figure "$f" "${F[ours $f]}" "${F[theirs $f]}"
 done

@@ -187,8 +187,13 @@ impl Runtime {
         for l in logs {
             tracing::info!("{l}");
         }
+        let spawned = !runs.is_empty();
         for (tag, req) in runs {
             self.track_runner.spawn(tag, req);
+        }
+        if spawned {
+            // Let this batch start (fork and exec) before the next turn.
+            tokio::task::yield_now().await;
         }
         let logs = self.trackers.processes(now);
         if !logs.is_empty() {

@@ -23,6 +23,12 @@ use crate::vrrp::track::script::{Due, Report, RunEnd, ScriptCheck, ScriptParams}
 
 use super::spec::{InstanceSpec, TrackKind};
 
+/// At most this many scripts are started per turn of the loop: each start
+/// forks and waits for the exec, so a hundred scripts due at once would
+/// hold the loop (and the adverts due meanwhile) for tens of
+/// milliseconds. The others start at the next turns, right after.
+const SPAWNS_PER_TURN: usize = 8;
+
 /// How often `/proc` is scanned while a process is tracked.
 pub(super) const PROC_SCAN: Duration = Duration::from_secs(1);
 
@@ -214,6 +220,9 @@ impl Trackers {
         let generation = self.generation;
         for (i, s) in self.scripts.iter_mut().enumerate() {
             let Some(program) = &s.program else { continue };
+            if run.len() >= SPAWNS_PER_TURN {
+                break;
+            }
             match s.check.due(now) {
                 Some(Due::Run) => run
                     .push((Tag::Track(i, generation), Request::track(program.clone(), s.check.name(), s.key.timeout))),
