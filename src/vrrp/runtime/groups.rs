@@ -129,6 +129,45 @@ impl Runtime {
         (Verdict::of(items), own_down || incomplete)
     }
 
+    /// Why an instance starts in FAULT, in keepalived 2.2.7's words (its
+    /// `initialise_tracking_priorities`); `no_address`: its interface has no
+    /// address to send from.
+    pub(super) fn fault_reasons(&self, spec: &super::spec::InstanceSpec, no_address: bool) -> Vec<String> {
+        let name = &spec.name;
+        let link_up = |n: &str| self.links.get(n).is_some_and(|l| l.running);
+        let mut out = Vec::new();
+        if let Some(dev) = spec.interface.as_deref().filter(|d| !spec.track.dont_track_primary && !link_up(d)) {
+            out.push(format!("({name}): entering FAULT state (interface {dev} down)"));
+        }
+        for (k, n, w) in &spec.track.items {
+            let status = match k {
+                TrackKind::Interface => Some(if link_up(n) { Status::Up } else { Status::Down }),
+                _ => self.trackers.status(*k, n),
+            };
+            let Some(status) = status else { continue };
+            if !crate::vrrp::track::effect(status, *w).fault {
+                continue;
+            }
+            match (k, status) {
+                (TrackKind::Interface, _) => out.push(format!("({name}): entering FAULT state (interface {n} down)")),
+                (TrackKind::File, Status::Value(v)) => {
+                    let st = if w.weight == 0 { -254 } else { v.saturating_mul(i64::from(w.weight)) };
+                    out.push(format!("({name}): entering FAULT state (tracked file {n} has status {st})"));
+                }
+                (TrackKind::Process, _) => {
+                    out.push(format!("({name}) entering FAULT state (tracked process {n} quorum not achieved)"));
+                }
+                (TrackKind::Script, _) => out.push(format!("({name}): entering FAULT state due to script {n}")),
+                _ => {}
+            }
+        }
+        if no_address {
+            let v = if spec.family == crate::vrrp::fsm::Family::V6 { 6 } else { 4 };
+            out.push(format!("({name}) entering FAULT state (no IPv{v} address for interface)"));
+        }
+        out
+    }
+
     /// Feeds slot `idx` the FAULT and priority its trackers call for.
     pub(super) async fn refresh(&mut self, idx: usize) {
         let Some((v, own_down)) = self.verdict(idx) else { return };

@@ -281,10 +281,17 @@ impl Runtime {
             IpAddr::V4(Ipv4Addr::UNSPECIFIED)
         };
         let primary = primary.unwrap_or(unspecified);
+        let primary_missing = |p: &IpAddr| p.is_unspecified();
         let carry = carry.unwrap_or_default();
         let (verdict, own_down) = self.verdict_of(&spec, incomplete);
         let group_fault = self.group_starts_faulted(&spec.name);
-        let mut params = spec.params(primary, fault || own_down || verdict.faults > 0 || group_fault);
+        let start_in_fault = fault || own_down || verdict.faults > 0 || group_fault;
+        if start_in_fault && carry.resume_backup.is_none() && !carry.resume_master {
+            for line in self.fault_reasons(&spec, primary_missing(&primary)) {
+                tracing::info!("{line}");
+            }
+        }
+        let mut params = spec.params(primary, start_in_fault);
         params.start_held = verdict.holds > 0;
         params.tracking = i32::try_from(verdict.delta.clamp(-1_000, 1_000)).unwrap_or(0);
         params.synced = self.groups.iter().any(|g| g.members.contains(&spec.name));

@@ -93,7 +93,10 @@ fn script_key(s: &model::VrrpScript) -> Option<ScriptKey> {
         argv: sc.argv.clone(),
         user: sc.user.clone(),
         group: sc.group.clone(),
-        params: ScriptParams { interval: s.interval, rise: s.rise, fall: s.fall, init_fail: s.init_fail },
+        // keepalived 2.2.7 resets a script to "not run yet" when an instance
+        // or group tracks it (alloc_track_script), which every use does: a
+        // tracked script's init_fail has no effect there, and none here.
+        params: ScriptParams { interval: s.interval, rise: s.rise, fall: s.fall, init_fail: false },
         timeout: if s.timeout.is_zero() { s.interval } else { s.timeout },
     })
 }

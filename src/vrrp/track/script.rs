@@ -123,7 +123,8 @@ impl ScriptCheck {
     pub(crate) fn finished(&mut self, end: RunEnd) -> Report {
         self.running = false;
         let before = self.status();
-        let init = self.start == Start::Init;
+        // The first result is logged whatever it is.
+        let first = self.start != Start::Done;
         let mut logs = Vec::new();
         if let RunEnd::Exited(s) = end {
             if s != self.last_status {
@@ -133,18 +134,18 @@ impl ScriptCheck {
         }
         let top = self.p.rise + self.p.fall - 1;
         if end == RunEnd::Exited(0) {
-            if self.result + 1 < self.p.rise && !init {
+            if self.result + 1 < self.p.rise {
                 self.result += 1;
             } else {
-                if self.result < self.p.rise || init {
+                if self.result < self.p.rise || first {
                     logs.push(format!("VRRP_Script({}) succeeded", self.name));
                 }
                 self.result = top;
             }
-        } else if self.result > self.p.rise && !init {
+        } else if self.result > self.p.rise {
             self.result -= 1;
         } else {
-            if self.result >= self.p.rise || init {
+            if self.result >= self.p.rise || first {
                 logs.push(match end {
                     RunEnd::Exited(s) => format!("VRRP_Script({}) failed (exited with status {s})", self.name),
                     RunEnd::Signalled(sig) => format!("VRRP_Script({}) failed (due to signal {sig})", self.name),
@@ -227,11 +228,14 @@ mod tests {
         assert!(!s.finished(RunEnd::Exited(0)).changed);
         let r = s.finished(RunEnd::Exited(0));
         assert_eq!((r.logs.as_slice(), r.changed), (&["VRRP_Script(g) succeeded".to_owned()][..], true));
-        // A failure while already failed says nothing.
+        // Its first failure is logged, as any first result, but changes nothing.
         let mut s = ScriptCheck::new("g", ScriptParams { init_fail: true, ..p(1, 1) }, t0);
         let r = s.finished(RunEnd::Exited(1));
-        assert_eq!(r.logs, ["Script `g` now returning 1"]);
+        assert_eq!(r.logs, ["Script `g` now returning 1", "VRRP_Script(g) failed (exited with status 1)"]);
         assert!(!r.changed);
+        // A later failure while failed says nothing.
+        let r = s.finished(RunEnd::Exited(1));
+        assert!(r.logs.is_empty() && !r.changed);
     }
 
     #[test]
