@@ -144,6 +144,11 @@ impl Runtime {
             }
         }
         self.close_unused_sockets();
+        // Kept instances may have joined or left a sync group.
+        let grouped: HashSet<String> = self.groups.iter().flat_map(|g| g.members.iter().cloned()).collect();
+        for s in self.slots.iter_mut().flatten() {
+            s.fsm.set_synced(grouped.contains(&s.spec.name));
+        }
         self.refresh_tracking(None).await;
         self.notify_groups_fault(&faulted_groups);
     }
