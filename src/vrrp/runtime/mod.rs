@@ -202,7 +202,9 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
     tracing::debug!("Registering Kernel netlink command channel");
     let (rx_tx, mut rx) = mpsc::channel(RX_QUEUE);
     let (track_runner, mut track_done) = ScriptRunner::new(crate::script::runner::DEFAULT_LIMIT);
-    let (notify_runner, _notify_done) = ScriptRunner::new(crate::script::runner::DEFAULT_LIMIT);
+    // Nobody waits for notify scripts: their completions are not kept.
+    let (notify_runner, notify_done) = ScriptRunner::new(crate::script::runner::DEFAULT_LIMIT);
+    drop(notify_done);
     let mut rt = Runtime {
         nl,
         opts: ctx.options.clone(),
