@@ -343,3 +343,29 @@ pub(crate) fn kill_process_group(pgid: u32, sig: i32) -> io::Result<()> {
     // SAFETY: no memory involved; -pgid (< -1) targets exactly that group.
     check(unsafe { libc::kill(-pgid, sig) }).map(|_| ())
 }
+
+/// An inotify instance (non-blocking, close-on-exec) registered with tokio.
+pub(crate) fn async_inotify() -> io::Result<tokio::io::unix::AsyncFd<std::fs::File>> {
+    // SAFETY: inotify_init1 takes flags only; the fd it returns is ours alone.
+    let fd = check(unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) })?;
+    // SAFETY: the kernel just returned `fd`; nothing else owns it.
+    let file = std::fs::File::from(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) });
+    // SAFETY: the File owns its descriptor until the AsyncFd that now owns it is dropped.
+    unsafe { tokio::io::unix::AsyncFd::register(file) }.map_err(|e| e.into_parts().1)
+}
+
+/// Watches `path` (a directory) for `mask` events; returns the watch id.
+pub(crate) fn inotify_watch(fd: BorrowedFd<'_>, path: &std::path::Path, mask: u32) -> io::Result<i32> {
+    let c = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()))
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: `c` is a NUL-terminated path that lives for the call.
+    check(unsafe { libc::inotify_add_watch(fd.as_raw_fd(), c.as_ptr(), mask) })
+}
+
+/// Creates a FIFO at `path` with `mode` (less the umask).
+pub(crate) fn mkfifo(path: &std::path::Path, mode: u32) -> io::Result<()> {
+    let c = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()))
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: `c` is a NUL-terminated path that lives for the call.
+    check(unsafe { libc::mkfifo(c.as_ptr(), mode as libc::mode_t) }).map(|_| ())
+}

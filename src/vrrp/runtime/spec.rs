@@ -13,6 +13,7 @@ use crate::vrrp::auth::{AUTH_KEY_LEN, AuthConfig, AuthCtx, HmacAuth, HmacKey, Hm
 use crate::vrrp::fsm::{Family, GarpParams, InitialState, InstanceParams};
 use crate::vrrp::packet::{self, UnicastPeer, VRRP_TTL, WireOptions};
 use crate::vrrp::timer;
+use crate::vrrp::track::Weight;
 
 /// One virtual address as the runtime adds it: the `ip address add` request
 /// with the interface still by name (its index is looked up when the
@@ -149,6 +150,8 @@ pub(crate) struct InstanceSpec {
     pub rules: Vec<IpRule>,
     /// `use_vmac` / `use_ipvlan`.
     pub vmac: Option<VmacSpec>,
+    /// What the instance tracks (its own lines and its sync group's).
+    pub track: TrackSpec,
 }
 
 /// The virtual MAC interface of an instance (`use_vmac`, `use_ipvlan`).
@@ -227,6 +230,73 @@ impl VmacSpec {
     }
 }
 
+/// Which kind of object a tracker line names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum TrackKind {
+    Interface,
+    Script,
+    File,
+    Process,
+}
+
+/// An instance's trackers with their weights resolved: its own
+/// `track_*` lines and then its sync group's, in configuration order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct TrackSpec {
+    pub items: Vec<(TrackKind, String, Weight)>,
+    /// `dont_track_primary`: its own interface going down is not a FAULT.
+    pub dont_track_primary: bool,
+}
+
+impl TrackSpec {
+    /// The trackers of an instance (and of its sync group, if any), with
+    /// the tracked objects' default weights where a line gives none.
+    pub(crate) fn from_model(inst: &VrrpInstance, cfg: &model::VrrpConfig) -> TrackSpec {
+        let mut items = Vec::new();
+        let group = inst.sync_group.as_ref().and_then(|g| cfg.sync_groups.iter().find(|s| s.name == *g));
+        for t in std::iter::once(&inst.tracking).chain(group.map(|g| &g.tracking)) {
+            for l in &t.interfaces {
+                items.push((TrackKind::Interface, l.name.value.clone(), line_weight(l, 0, false)));
+            }
+            for l in &t.scripts {
+                let d = cfg.script(&l.name.value).map_or((0, false), |s| (s.weight, s.weight_reverse));
+                items.push((TrackKind::Script, l.name.value.clone(), line_weight(l, d.0, d.1)));
+            }
+            for l in &t.files {
+                let d = cfg
+                    .track_files
+                    .iter()
+                    .find(|f| f.name == l.name.value)
+                    .map_or((1, false), |f| (f.weight, f.weight_reverse));
+                items.push((TrackKind::File, l.name.value.clone(), line_weight(l, d.0, d.1)));
+            }
+            for l in &t.processes {
+                let d = cfg
+                    .track_processes
+                    .iter()
+                    .find(|f| f.name == l.name.value)
+                    .map_or((0, false), |f| (f.weight, f.weight_reverse));
+                items.push((TrackKind::Process, l.name.value.clone(), line_weight(l, d.0, d.1)));
+            }
+        }
+        // The same object named twice (instance and group) counts once.
+        let mut seen = std::collections::HashSet::new();
+        items.retain(|(k, n, _)| seen.insert((*k, n.clone())));
+        TrackSpec { items, dont_track_primary: inst.dont_track_primary }
+    }
+}
+
+fn line_weight(l: &model::Tracked, weight: i32, reverse: bool) -> Weight {
+    Weight {
+        weight: l.weight.unwrap_or(weight),
+        reverse: match l.reverse {
+            model::Reverse::Default => reverse,
+            model::Reverse::Reverse => true,
+            model::Reverse::NoReverse => false,
+        },
+    }
+}
+
 fn key8(bytes: &[u8]) -> [u8; AUTH_KEY_LEN] {
     let mut k = [0u8; AUTH_KEY_LEN];
     for (d, s) in k.iter_mut().zip(bytes) {
@@ -289,7 +359,7 @@ impl InstanceSpec {
             higher_prio_send_advert: inst.higher_prio_send_advert,
             garp: GarpParams {
                 master_delay: inst.garp.master_delay,
-                master_repeat: if globals.min_garp { 1 } else { inst.garp.master_repeat },
+                master_repeat: inst.garp.master_repeat,
                 master_refresh: inst.garp.master_refresh.unwrap_or(Duration::ZERO),
                 master_refresh_repeat: inst.garp.master_refresh_repeat,
                 lower_prio_delay: inst.garp.lower_prio_delay,
@@ -319,6 +389,7 @@ impl InstanceSpec {
             routes: inst.routes.iter().map(route_without_spans).collect(),
             rules: inst.rules.iter().map(rule_without_spans).collect(),
             vmac,
+            track: TrackSpec::default(),
         }
     }
 
@@ -383,6 +454,11 @@ impl InstanceSpec {
     pub(super) fn interfaces(&self) -> Vec<String> {
         let mut v: Vec<String> = self.interface.iter().cloned().collect();
         v.extend(self.vmac.iter().map(|m| m.name.clone()));
+        for (k, n, _) in &self.track.items {
+            if *k == TrackKind::Interface && !v.contains(n) {
+                v.push(n.clone());
+            }
+        }
         for a in self.vips.iter().chain(&self.evips) {
             if !v.contains(&a.dev) {
                 v.push(a.dev.clone());

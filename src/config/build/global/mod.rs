@@ -336,7 +336,7 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
         None => missing(ctx, s, "dbus_no_interface_name missing - ignoring"),
     }),
     // ---- notify FIFO ----
-    Keyword::not_yet("notify_fifo", |c, s, ctx| {
+    Keyword::new("notify_fifo", |c, s, ctx| {
         let Some(w) = s.arg(0) else {
             return missing(ctx, s, "No notify_fifo name specified");
         };
@@ -350,7 +350,7 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
             span: s.span(),
         });
     }),
-    Keyword::not_yet("notify_fifo_script", |c, s, ctx| {
+    Keyword::new("notify_fifo_script", |c, s, ctx| {
         let Some(w) = s.arg(0) else {
             return missing(ctx, s, "No notify_fifo_script specified");
         };

@@ -199,7 +199,7 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
     Keyword::new("vrrp_check_unicast_src", |c, _, _| c.vrrp.globals.check_unicast_src = true),
     // Upstream ignores any argument.
     Keyword::new("vrrp_skip_check_adv_addr", |c, _, _| c.vrrp.globals.skip_check_adv_addr = true),
-    Keyword::not_yet("vrrp_notify_priority_changes", |c, st, ctx| {
+    Keyword::new("vrrp_notify_priority_changes", |c, st, ctx| {
         if let Some(b) = opt_bool(ctx, st) {
             c.vrrp.globals.notify_priority_changes = b;
         }
@@ -246,10 +246,8 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
             c.vrrp.globals.process_name = Some(w.text.clone());
         }
     }),
-    Keyword::not_yet("vrrp_notify_fifo", |c, st, ctx| c.vrrp.globals.notify_fifo = ctx.script_with_user(st)),
-    Keyword::not_yet("vrrp_notify_fifo_script", |c, st, ctx| {
-        c.vrrp.globals.notify_fifo_script = ctx.script_with_user(st)
-    }),
+    Keyword::new("vrrp_notify_fifo", |c, st, ctx| c.vrrp.globals.notify_fifo = ctx.script_with_user(st)),
+    Keyword::new("vrrp_notify_fifo_script", |c, st, ctx| c.vrrp.globals.notify_fifo_script = ctx.script_with_user(st)),
     Keyword::new("dynamic_interfaces", |c, st, ctx| match st.arg(0) {
         None => c.vrrp.globals.dynamic_interfaces = Some(false),
         Some(w) if w.text == "allow_if_changes" => c.vrrp.globals.dynamic_interfaces = Some(true),
