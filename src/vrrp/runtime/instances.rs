@@ -246,15 +246,7 @@ impl Runtime {
             return Some(a);
         }
         let addrs = self.nl.addresses(ifindex).await.ok()?;
-        let is_vip = |a: &IpAddr| spec.vips.iter().chain(&spec.evips).any(|v| v.net.addr == *a);
-        addrs.into_iter().map(|(a, _)| a).find(|a| {
-            !is_vip(a)
-                && match (spec.family, a) {
-                    (Family::V4, IpAddr::V4(_)) => true,
-                    (Family::V6, IpAddr::V6(v6)) => is_link_local(v6),
-                    _ => false,
-                }
-        })
+        primary_of(spec, &addrs)
     }
 
     pub(super) async fn add_instance(
@@ -419,39 +411,58 @@ impl Runtime {
     pub(super) async fn on_link(&mut self, ev: LinkEvent) {
         match ev {
             LinkEvent::Link { info, removed } => self.on_link_change(info, removed).await,
-            LinkEvent::Address { ifindex } => {
+            LinkEvent::Address { ifindex, addr } => {
+                // Our own VIPs coming and going (a thousand at a start) never
+                // move an instance's primary address: it is never a VIP.
+                if addr.is_some_and(|a| self.is_our_vip(a)) {
+                    return;
+                }
                 // An instance waiting for a source address may now have one.
                 let Some(name) = self.links.values().find(|l| l.index == ifindex && l.running).map(|l| l.name.clone())
                 else {
                     return;
                 };
+                let mut follow = Vec::new();
                 for idx in self.slots_on(&name) {
                     if self.slot(idx).is_some_and(|s| s.incomplete) {
                         self.rebuild(idx).await;
                     } else {
-                        self.follow_primary(idx, &name, ifindex).await;
+                        follow.push(idx);
                     }
                 }
+                self.follow_primary(&follow, &name, ifindex).await;
             }
         }
     }
 
-    /// The primary address of the instance's interface moved (deleted, or
-    /// another one came first): its adverts leave from the new one, as
-    /// keepalived's do. `mcast_src_ip` / `unicast_src_ip` never move.
-    async fn follow_primary(&mut self, idx: usize, ifname: &str, ifindex: u32) {
-        let Some(spec) = self.slot(idx).filter(|s| s.spec.src_ip.is_none()).map(|s| s.spec.clone()) else {
-            return;
-        };
-        if spec.interface.as_deref() != Some(ifname) {
+    /// Whether `a` is a VIP or eVIP of one of the instances.
+    fn is_our_vip(&self, a: IpAddr) -> bool {
+        self.slots.iter().flatten().any(|s| s.spec.vips.iter().chain(&s.spec.evips).any(|v| v.net.addr == a))
+    }
+
+    /// The primary address of the instances' interface moved (deleted, or
+    /// another one came first): their adverts leave from the new one, as
+    /// keepalived's do. `mcast_src_ip` / `unicast_src_ip` never move. The
+    /// interface's addresses are read once for all of them.
+    async fn follow_primary(&mut self, idxs: &[usize], ifname: &str, ifindex: u32) {
+        let specs: Vec<(usize, InstanceSpec)> = idxs
+            .iter()
+            .filter_map(|i| self.slot(*i).map(|s| (*i, s)))
+            .filter(|(_, s)| s.spec.src_ip.is_none() && s.spec.interface.as_deref() == Some(ifname))
+            .map(|(i, s)| (i, s.spec.clone()))
+            .collect();
+        if specs.is_empty() {
             return;
         }
-        let Some(now) = self.primary_address(&spec, ifindex).await else { return };
-        if let Some(slot) = self.slot_mut(idx) {
-            if slot.primary != now {
-                tracing::info!("Assigned address {now} for interface {ifname}");
-                slot.primary = now;
-                slot.fsm.set_primary_address(now);
+        let Ok(addrs) = self.nl.addresses(ifindex).await else { return };
+        for (idx, spec) in specs {
+            let Some(now) = primary_of(&spec, &addrs) else { continue };
+            if let Some(slot) = self.slot_mut(idx) {
+                if slot.primary != now {
+                    tracing::info!("Assigned address {now} for interface {ifname}");
+                    slot.primary = now;
+                    slot.fsm.set_primary_address(now);
+                }
             }
         }
     }
@@ -545,4 +556,19 @@ impl Runtime {
 /// The name of the instance in slot `idx` ("" when empty).
 fn name_of(slots: &[Option<Slot>], idx: usize) -> String {
     slots.get(idx).and_then(Option::as_ref).map(|s| s.spec.name.clone()).unwrap_or_default()
+}
+
+/// The first of an interface's addresses (`(address, prefix)` in the
+/// kernel's order) that can be the instance's own: IPv4, or IPv6
+/// link-local, and never one of its VIPs.
+fn primary_of(spec: &InstanceSpec, addrs: &[(IpAddr, u8)]) -> Option<IpAddr> {
+    let is_vip = |a: &IpAddr| spec.vips.iter().chain(&spec.evips).any(|v| v.net.addr == *a);
+    addrs.iter().map(|(a, _)| *a).find(|a| {
+        !is_vip(a)
+            && match (spec.family, a) {
+                (Family::V4, IpAddr::V4(_)) => true,
+                (Family::V6, IpAddr::V6(v6)) => is_link_local(v6),
+                _ => false,
+            }
+    })
 }
