@@ -232,7 +232,8 @@ pub(crate) fn effective_ids() -> (u32, u32) {
 /// upstream's child does), reset every signal to its default action, and ask
 /// for SIGTERM when the thread that spawned it dies (PR_SET_PDEATHSIG, set
 /// after the id change, which would clear it), and mark inherited
-/// descriptors above 2 close-on-exec. `apply_ids` false leaves the
+/// descriptors above 2 close-on-exec. A nice value changed by
+/// `vrrp_priority` (and the like) is put back to what it was. `apply_ids` false leaves the
 /// ids alone (a non-root process that runs scripts as itself cannot call
 /// setgroups).
 pub(crate) fn script_child_setup(
@@ -245,7 +246,15 @@ pub(crate) fn script_child_setup(
     use std::os::unix::process::CommandExt;
     let groups: Vec<libc::gid_t> = groups;
     let last_signal = libc::SIGRTMAX();
+    // The nice value this process had before `*_priority` changed it.
+    let nice = process::script_nice();
     let setup = move || -> io::Result<()> {
+        if let Some(n) = nice {
+            // Best effort, as keepalived's: a script runs at the priority
+            // keepalived was started with.
+            // SAFETY: plain system call without pointers.
+            unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, n) };
+        }
         if apply_ids {
             // SAFETY: the pointer and length describe `groups`, allocated before fork.
             check(unsafe { libc::setgroups(groups.len(), groups.as_ptr()) })?;
@@ -267,6 +276,20 @@ pub(crate) fn script_child_setup(
                 unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, dfl.as_ptr(), std::ptr::null::<u64>(), 8usize) };
             }
         }
+        // An empty signal mask: the parent, which runs the startup and
+        // shutdown scripts, blocks the signals it takes with sigtimedwait.
+        let none = 0u64;
+        // SAFETY: `none` is a readable all-zero kernel sigset of 8 bytes;
+        // the old mask is not asked for.
+        unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigprocmask,
+                libc::SIG_SETMASK,
+                &none as *const u64,
+                std::ptr::null::<u64>(),
+                8usize,
+            )
+        };
         // Descriptors inherited without close-on-exec (ours all have it)
         // are closed by the exec; std's own error pipe stays usable until
         // then. Linux 5.11+; earlier kernels leave them.

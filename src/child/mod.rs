@@ -43,6 +43,7 @@
 
 pub(crate) mod basic;
 mod paths;
+pub(crate) mod sched;
 
 pub(crate) use paths::{dump_path, with_instance};
 
@@ -269,6 +270,9 @@ impl ChildContext {
             tracing::debug!("Configuration unchanged: the new one needs a restart");
             None
         } else if loaded.reloadable() {
+            // keepalived's children set their umask and scheduling again as they reload.
+            sched::apply_umask(&self.options, &loaded.config.global);
+            sched::apply_config(self.kind, &loaded.config);
             Some(loaded)
         } else {
             tracing::error!("Reload failed: the new configuration has errors, keeping the running one");

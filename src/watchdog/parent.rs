@@ -49,13 +49,15 @@ struct Supervisor {
     /// so that a large configuration is not held by a process that only supervises.
     needs: Needs,
     slots: BTreeMap<ChildKind, Slot>,
+    /// global_defs `shutdown_script`, run once the children have ended.
+    shutdown: Option<super::scripts::StartStop>,
 }
 
 /// The parent's main: returns the process exit status.
 pub(crate) fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
-    if let Some(mask) = opts.umask {
-        sys::umask(mask);
-    }
+    // keepalived's default umask (IXUSR | IRWXG | IRWXO) until the
+    // configuration's, unless -u gave one.
+    sys::umask(opts.umask.unwrap_or(crate::config::model::global::DEFAULT_UMASK));
     if opts.core_dump || opts.core_dump_pattern.is_some() {
         let _ = sys::unlimited_core_dumps();
     }
@@ -121,6 +123,8 @@ pub(crate) fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
             tracing::info!("{line}");
         }
     }
+    apply_globals(&opts, &config, None);
+    let (startup, shutdown) = super::scripts::prepare(&config.config.global, true);
 
     let global = &config.config.global;
     let pids = absolute_pids(PidPaths::new(
@@ -173,6 +177,11 @@ pub(crate) fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
         tracing::error!("Unable to write pidfile {} - {e}", pids.main.display());
         return ExitCode::from(1);
     }
+    if needs.max_auto_priority == 0 {
+        tracing::info!(
+            "NOTICE: setting config option max_auto_priority should result in better keepalived performance"
+        );
+    }
 
     let mut handled = vec![
         libc::SIGHUP,
@@ -196,7 +205,12 @@ pub(crate) fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
     };
 
     let argv0 = argv.first().cloned().unwrap_or_else(|| "keepalived".into());
-    let mut sup = Supervisor { opts, child_args, argv0, pids, needs, slots: BTreeMap::new() };
+    // The startup script runs to its end (or timeout) before any child starts;
+    // signals wait meanwhile.
+    if let Some(s) = &startup {
+        super::scripts::run(super::scripts::Which::Startup, s, opts.log_detail > 0);
+    }
+    let mut sup = Supervisor { opts, child_args, argv0, pids, needs, slots: BTreeMap::new(), shutdown };
     for kind in ChildKind::ALL {
         if wanted(&sup.opts, &sup.needs, kind) {
             sup.start(kind);
@@ -218,6 +232,10 @@ struct Needs {
     state_file_location: Option<String>,
     data_use_instance: bool,
     instance: Option<String>,
+    /// `max_auto_priority` (0: unset; -1 silences the start-up notice).
+    max_auto_priority: i32,
+    /// `process_name`: the parent's own name.
+    process_name: Option<String>,
     /// For keepalived_parent.data.
     globals: Box<crate::dump::global::OwnedGlobals>,
 }
@@ -234,6 +252,8 @@ impl Needs {
             state_file_location: g.state_file_location.clone(),
             data_use_instance: g.data_use_instance,
             instance: g.instance.as_ref().map(|i| i.value.clone()),
+            max_auto_priority: c.vrrp.globals.max_auto_priority.unwrap_or(0),
+            process_name: g.process_names.parent.clone(),
             globals: Box::new(crate::dump::global::OwnedGlobals::of(c)),
         }
     }
@@ -342,10 +362,14 @@ impl Supervisor {
     /// Reaps exited children; `Some(status)` when keepalived must stop.
     fn reap(&mut self) -> Option<u8> {
         let mut stop = None;
-        while let Some((pid, exit)) = sys::reap_any() {
-            let Some(kind) = self.slots.iter().find(|(_, s)| s.pid == Some(pid)).map(|(k, _)| *k) else {
-                continue;
-            };
+        // Only our own children: waitpid(-1) would also take the statuses of
+        // the scripts the parent runs (startup/shutdown, config check).
+        let ended: Vec<(ChildKind, i32, Exit)> = self
+            .slots
+            .iter()
+            .filter_map(|(k, s)| s.pid.and_then(|pid| sys::reap_pid(pid).map(|e| (*k, pid, e))))
+            .collect();
+        for (kind, pid, exit) in ended {
             pidfile::remove(self.pids.child(kind));
             let respawned = self.slots.get(&kind).is_some_and(|s| s.respawned);
             if let Some(slot) = self.slots.get_mut(&kind) {
@@ -457,6 +481,8 @@ impl Supervisor {
             notify("READY=1");
             return;
         }
+        apply_globals(&self.opts, &loaded, self.needs.process_name.as_deref());
+        self.shutdown = super::scripts::prepare(&loaded.config.global, false).1;
         self.needs = Needs::of(&loaded);
         drop(loaded);
         sys::trim_heap();
@@ -492,6 +518,9 @@ impl Supervisor {
             }
             self.wait_children(set, Duration::from_secs(1));
         }
+        if let Some(script) = self.shutdown.take() {
+            super::scripts::run(super::scripts::Which::Shutdown, &script, self.opts.log_detail > 0);
+        }
         for kind in ChildKind::ALL {
             if self.slots.contains_key(&kind) {
                 pidfile::remove(self.pids.child(kind));
@@ -507,8 +536,10 @@ impl Supervisor {
     fn wait_children(&mut self, set: &SignalSet, limit: Duration) {
         let deadline = Instant::now() + limit;
         loop {
-            while let Some((pid, exit)) = sys::reap_any() {
-                if let Some(slot) = self.slots.values_mut().find(|s| s.pid == Some(pid)) {
+            for slot in self.slots.values_mut() {
+                if let Some(pid) = slot.pid
+                    && let Some(exit) = sys::reap_pid(pid)
+                {
                     report_exit(pid, exit);
                     slot.pid = None;
                 }
@@ -520,6 +551,25 @@ impl Supervisor {
             // Other signals (a second TERM) are consumed and ignored while stopping.
             let _ = set.wait(deadline - now);
         }
+    }
+}
+
+/// What the parent itself takes from a configuration it has read (at
+/// start-up, and at each reload with the name it had): its umask, unless
+/// `-u` gave one, and its name (`process_name`).
+fn apply_globals(opts: &Options, loaded: &Loaded, old_name: Option<&str>) {
+    let g = &loaded.config.global;
+    let umask_written = g.umask.span != crate::config::ast::Span::default();
+    if opts.umask.is_some() {
+        if umask_written {
+            tracing::info!("umask command line option specified, ignoring config option");
+        }
+    } else {
+        sys::umask(g.umask.value);
+    }
+    let name = g.process_names.parent.as_deref();
+    if name != old_name {
+        let _ = sys::set_process_name(name.unwrap_or(PARENT_COMM));
     }
 }
 

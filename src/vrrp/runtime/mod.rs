@@ -446,6 +446,10 @@ impl Runtime {
     /// Timers and paced gratuitous messages that are due.
     async fn on_wake(&mut self) {
         let now = clock::now();
+        // max_auto_priority: a loop that runs late raises its own priority.
+        if let Some(due) = self.next_wake().filter(|d| *d < now) {
+            crate::child::sched::ran_late(now - due);
+        }
         for idx in self.timers.pop_due(now) {
             let actions = match self.slot_mut(idx) {
                 Some(s) => s.fsm.handle(now, Input::Timer),

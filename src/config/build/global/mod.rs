@@ -169,20 +169,18 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
         }
     }),
     // ---- scripts ----
-    Keyword::not_yet("use_symlink_paths", |c, s, ctx| {
+    Keyword::new("use_symlink_paths", |c, s, ctx| {
         if let Some(b) = bool_arg(ctx, s, |t| format!("Invalid value '{t}' for global use_symlink_paths specified")) {
             c.global.use_symlink_paths = b;
         }
     }),
-    Keyword::not_yet("set_supplementary_groups", |c, _, _| c.global.set_supplementary_groups = true),
-    Keyword::not_yet("startup_script", |c, s, ctx| start_stop_script(&mut c.global.startup_script, "startup", s, ctx)),
-    Keyword::not_yet("startup_script_timeout", |c, s, ctx| {
+    Keyword::new("set_supplementary_groups", |c, _, _| c.global.set_supplementary_groups = true),
+    Keyword::new("startup_script", |c, s, ctx| start_stop_script(&mut c.global.startup_script, "startup", s, ctx)),
+    Keyword::new("startup_script_timeout", |c, s, ctx| {
         start_stop_timeout(&mut c.global.startup_script_timeout, "startup", s, ctx)
     }),
-    Keyword::not_yet("shutdown_script", |c, s, ctx| {
-        start_stop_script(&mut c.global.shutdown_script, "shutdown", s, ctx)
-    }),
-    Keyword::not_yet("shutdown_script_timeout", |c, s, ctx| {
+    Keyword::new("shutdown_script", |c, s, ctx| start_stop_script(&mut c.global.shutdown_script, "shutdown", s, ctx)),
+    Keyword::new("shutdown_script_timeout", |c, s, ctx| {
         start_stop_timeout(&mut c.global.shutdown_script_timeout, "shutdown", s, ctx)
     }),
     Keyword::new("script_user", |c, s, ctx| {
@@ -281,21 +279,21 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
     Keyword::new("nftables_ifindex", |c, _, _| c.global.nftables_ifindex = true),
     Keyword::not_yet("disable_local_igmp", |c, _, _| c.global.disable_local_igmp = true),
     // ---- scheduling of each child ----
-    Keyword::not_yet("bfd_priority", |c, s, ctx| sched_priority(&mut c.global.bfd_sched, "bfd", s, ctx)),
-    Keyword::not_yet("bfd_no_swap", |c, _, _| c.global.bfd_sched.no_swap = true),
-    Keyword::not_yet("bfd_cpu_affinity", |c, s, ctx| sched_cpus(&mut c.global.bfd_sched, "bfd", s, ctx)),
-    Keyword::not_yet("bfd_rt_priority", |c, s, ctx| sched_rt(&mut c.global.bfd_sched, "bfd", s, ctx)),
-    Keyword::not_yet("bfd_rlimit_rttime", |c, s, ctx| sched_rlimit(&mut c.global.bfd_sched, "bfd", s, ctx)),
+    Keyword::new("bfd_priority", |c, s, ctx| sched_priority(&mut c.global.bfd_sched, "bfd", s, ctx)),
+    Keyword::new("bfd_no_swap", |c, _, _| c.global.bfd_sched.no_swap = true),
+    Keyword::new("bfd_cpu_affinity", |c, s, ctx| sched_cpus(&mut c.global.bfd_sched, "bfd", s, ctx)),
+    Keyword::new("bfd_rt_priority", |c, s, ctx| sched_rt(&mut c.global.bfd_sched, "bfd", s, ctx)),
+    Keyword::new("bfd_rlimit_rttime", |c, s, ctx| sched_rlimit(&mut c.global.bfd_sched, "bfd", s, ctx)),
     // The "rtime" spellings were deprecated on 02/02/2020.
-    Keyword::not_yet("vrrp_rlimit_rtime", |c, s, ctx| {
+    Keyword::new("vrrp_rlimit_rtime", |c, s, ctx| {
         deprecated_note(ctx, s, "Keyword 'vrrp_rlimit_rtime' is deprecated - please use 'vrrp_rlimit_rttime'");
         delegate(c, s, ctx, super::vrrp::GLOBAL_DEFS, "vrrp_rlimit_rttime");
     }),
-    Keyword::not_yet("checker_rlimit_rtime", |c, s, ctx| {
+    Keyword::new("checker_rlimit_rtime", |c, s, ctx| {
         deprecated_note(ctx, s, "Keyword 'checker_rlimit_rtime' is deprecated - please use 'checker_rlimit_rttime'");
         delegate(c, s, ctx, super::lvs::GLOBAL_DEFS, "checker_rlimit_rttime");
     }),
-    Keyword::not_yet("bfd_rlimit_rtime", |c, s, ctx| sched_rlimit(&mut c.global.bfd_sched, "bfd", s, ctx)),
+    Keyword::new("bfd_rlimit_rtime", |c, s, ctx| sched_rlimit(&mut c.global.bfd_sched, "bfd", s, ctx)),
     // ---- SNMP ----
     Keyword::not_yet("snmp_socket", |c, s, ctx| {
         if s.args.len() > 1 {
@@ -379,7 +377,7 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
         }
     }),
     // ---- misc ----
-    Keyword::not_yet("umask", umask),
+    Keyword::new("umask", umask),
     // The preprocessor seeds ${_RANDOM} from it; the model keeps the value.
     Keyword::new("random_seed", |c, s, ctx| {
         if let Some(v) = uint(ctx, s, 0, 0, u64::from(u32::MAX), |t| format!("random_seed {t} invalid")) {

@@ -204,22 +204,22 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
             c.vrrp.globals.notify_priority_changes = b;
         }
     }),
-    Keyword::not_yet("vrrp_priority", |c, st, ctx| {
+    Keyword::new("vrrp_priority", |c, st, ctx| {
         let Some(w) = value(ctx, st) else { return };
         match read_int(ctx, w, -20, 19) {
             Some(n) => c.vrrp.globals.priority = Some(n as i32),
             None => ctx.error(w.span, "Invalid vrrp process priority specified"),
         }
     }),
-    Keyword::not_yet("vrrp_no_swap", |c, _, _| c.vrrp.globals.no_swap = true),
-    Keyword::not_yet("vrrp_cpu_affinity", |c, st, ctx| {
+    Keyword::new("vrrp_no_swap", |c, _, _| c.vrrp.globals.no_swap = true),
+    Keyword::new("vrrp_cpu_affinity", |c, st, ctx| {
         for w in &st.args {
             if let Some(n) = read_int(ctx, w, 0, 4095) {
                 c.vrrp.globals.cpu_affinity.push(n as u32);
             }
         }
     }),
-    Keyword::not_yet("vrrp_rt_priority", |c, st, ctx| {
+    Keyword::new("vrrp_rt_priority", |c, st, ctx| {
         let Some(w) = value(ctx, st) else { return };
         match w.text.parse::<i64>() {
             Ok(n) if n > 99 => {
@@ -236,7 +236,7 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
             }
         }
     }),
-    Keyword::not_yet("vrrp_rlimit_rttime", |c, st, ctx| {
+    Keyword::new("vrrp_rlimit_rttime", |c, st, ctx| {
         if let Some(n) = value(ctx, st).and_then(|w| read_int(ctx, w, 1, i64::from(u32::MAX))) {
             c.vrrp.globals.rlimit_rttime = Some(n as u64);
         }
@@ -290,7 +290,7 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
     Keyword::not_yet("vmac_addr_prefix", |c, st, ctx| {
         c.vrrp.globals.vmac_addr_prefix = value(ctx, st).map(|w| w.text.clone())
     }),
-    Keyword::not_yet("max_auto_priority", |c, st, ctx| match st.arg(0) {
+    Keyword::new("max_auto_priority", |c, st, ctx| match st.arg(0) {
         None => c.vrrp.globals.max_auto_priority = Some(99),
         Some(w) => match read_int(ctx, w, -1, 99) {
             Some(n) => c.vrrp.globals.max_auto_priority = Some(n as i32),
@@ -300,7 +300,7 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
             ),
         },
     }),
-    Keyword::not_yet("min_auto_priority_delay", |c, st, ctx| {
+    Keyword::new("min_auto_priority_delay", |c, st, ctx| {
         if let Some(n) = value(ctx, st).and_then(|w| read_int(ctx, w, 1, i64::from(u32::MAX))) {
             c.vrrp.globals.min_auto_priority_delay = Some(n as u64);
         }
