@@ -11,7 +11,7 @@ mod process;
 mod time;
 
 pub(crate) use process::*;
-pub(crate) use time::local_time;
+pub(crate) use time::{LocalTime, local_time, to_epoch, utc_time};
 
 use std::io;
 use std::mem::{size_of, zeroed};

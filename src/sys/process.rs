@@ -336,3 +336,108 @@ pub(crate) fn script_nice() -> Option<i32> {
     let v = SCRIPT_NICE.load(std::sync::atomic::Ordering::SeqCst);
     (v != i32::MIN).then_some(v)
 }
+
+// ---- The parent's event sources beside signals (reload monitor, children's notices) ----
+
+/// Makes `fd` non-blocking and signal-driven: the kernel sends SIGIO to
+/// this process when it turns readable, so that a loop waiting on signals
+/// (sigtimedwait) hears about it.
+pub(crate) fn signal_driven(fd: std::os::fd::BorrowedFd<'_>) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let raw = fd.as_raw_fd();
+    // SAFETY: fcntl on a descriptor we hold, with integer arguments only.
+    unsafe {
+        check(libc::fcntl(raw, libc::F_SETOWN, libc::getpid()))?;
+        let flags = check(libc::fcntl(raw, libc::F_GETFL))?;
+        check(libc::fcntl(raw, libc::F_SETFL, flags | libc::O_ASYNC | libc::O_NONBLOCK))?;
+    }
+    Ok(())
+}
+
+/// A blocking-free inotify instance (close-on-exec), for the parent.
+pub(crate) fn inotify_init() -> io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: flags only; the descriptor returned is ours alone.
+    let fd = check(unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) })?;
+    // SAFETY: the kernel just returned `fd`; nothing else owns it.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
+/// Removes an inotify watch.
+pub(crate) fn inotify_unwatch(fd: std::os::fd::BorrowedFd<'_>, wd: i32) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: integers only; an unknown watch id is an error we ignore.
+    unsafe { libc::inotify_rm_watch(fd.as_raw_fd(), wd) };
+}
+
+/// One inotify event: its watch, mask and the name in a watched directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct InotifyEvent {
+    pub wd: i32,
+    pub mask: u32,
+    pub name: String,
+}
+
+/// Parses the events in a buffer read from an inotify descriptor.
+pub(crate) fn inotify_events(buf: &[u8]) -> Vec<InotifyEvent> {
+    let mut out = Vec::new();
+    let mut rest = buf;
+    // struct inotify_event: i32 wd, u32 mask, u32 cookie, u32 len, name[len].
+    while rest.len() >= 16 {
+        let word = |i: usize| rest.get(i..i + 4).and_then(|b| b.try_into().ok()).map(u32::from_ne_bytes);
+        let (Some(wd), Some(mask), Some(len)) = (word(0), word(4), word(12)) else { break };
+        let len = len as usize;
+        let name = rest.get(16..16 + len).unwrap_or(&[]);
+        let name = String::from_utf8_lossy(name.split(|b| *b == 0).next().unwrap_or(&[])).into_owned();
+        out.push(InotifyEvent { wd: wd as i32, mask, name });
+        rest = rest.get(16 + len..).unwrap_or(&[]);
+    }
+    out
+}
+
+/// A pipe: (read end, write end), both close-on-exec.
+pub(crate) fn pipe() -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: `fds` is a valid array of two ints for the call.
+    check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
+    // SAFETY: the kernel just returned both descriptors; we own them.
+    Ok(unsafe { (std::os::fd::OwnedFd::from_raw_fd(fds[0]), std::os::fd::OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Sets or clears close-on-exec on `fd`.
+pub(crate) fn set_cloexec(fd: std::os::fd::BorrowedFd<'_>, on: bool) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let raw = fd.as_raw_fd();
+    // SAFETY: fcntl with integer arguments on a descriptor we hold.
+    unsafe {
+        let flags = check(libc::fcntl(raw, libc::F_GETFD))?;
+        let flags = if on { flags | libc::FD_CLOEXEC } else { flags & !libc::FD_CLOEXEC };
+        check(libc::fcntl(raw, libc::F_SETFD, flags))?;
+    }
+    Ok(())
+}
+
+/// Writes one byte to descriptor number `fd` (inherited from the parent:
+/// "I have read the configuration"), without blocking; it is made
+/// close-on-exec first so that no script inherits it.
+pub(crate) fn notify_fd(fd: i32) -> io::Result<()> {
+    if fd < 3 {
+        return Err(io::Error::from(io::ErrorKind::InvalidInput));
+    }
+    // SAFETY: integer arguments only; a descriptor that is not open gives EBADF.
+    unsafe {
+        check(libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC))?;
+        let byte = 1u8;
+        check(libc::write(fd, (&byte as *const u8).cast(), 1) as libc::c_int)?;
+    }
+    Ok(())
+}
+
+/// read(2) on a non-blocking descriptor: `None` when nothing is there (or on error).
+pub(crate) fn read_some(fd: std::os::fd::BorrowedFd<'_>, buf: &mut [u8]) -> Option<usize> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: the pointer and length describe `buf`, exclusively borrowed for the call.
+    let n = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+    usize::try_from(n).ok()
+}

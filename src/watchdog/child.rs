@@ -61,6 +61,7 @@ pub(crate) fn main(opts: Options, kind: ChildKind, subsystems: &Subsystems) -> E
         return ExitCode::from(EXIT_FATAL);
     }
     let loaded = super::load(&opts, kind.parts());
+    crate::child::config_read(&opts);
     crate::log::set_ident(&crate::log::config_ident(kind.ident(), opts.namespace.as_deref(), &loaded.config.global));
     // The parent has logged what is said of the common part.
     super::log_diagnostics(&loaded, Some(kind.part()));

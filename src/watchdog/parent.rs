@@ -51,6 +51,43 @@ struct Supervisor {
     slots: BTreeMap<ChildKind, Slot>,
     /// global_defs `shutdown_script`, run once the children have ended.
     shutdown: Option<super::scripts::StartStop>,
+    /// `reload_time_file`'s watch and the reload it schedules.
+    monitor: Option<super::reload::ReloadMonitor>,
+    /// The pipe the children say "configuration read" through.
+    notices: Option<super::reload::ReadNotices>,
+    /// A `reload_file` to remove once the children have read the configuration.
+    pending_read: Option<PendingRead>,
+    /// A running `reload_check_config` check.
+    check: Option<CheckRun>,
+    /// A SIGHUP that came while a check ran.
+    reload_queued: bool,
+    /// Reloads so far (`config_save_dir`'s file names).
+    reloads: u32,
+}
+
+/// A `reload_file` waiting for the children to have read the configuration.
+#[derive(Debug)]
+struct PendingRead {
+    path: PathBuf,
+    waiting: usize,
+    got: usize,
+    /// Removed anyway then (a child that never says so).
+    deadline: Instant,
+}
+
+/// How long the parent waits for its children to have read the
+/// configuration before it removes the `reload_file` anyway.
+const READ_WAIT: Duration = Duration::from_secs(10);
+
+/// A `keepalived -t` checking a new configuration before a reload.
+#[derive(Debug)]
+struct CheckRun {
+    pid: i32,
+    log: String,
+    reload_file: Option<PathBuf>,
+    /// 0: running, 1: SIGTERM sent, 2: SIGKILL sent, 3: SIGKILL again.
+    stage: u8,
+    deadline: Instant,
 }
 
 /// The parent's main: returns the process exit status.
@@ -133,7 +170,10 @@ pub(crate) fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
         global.use_pid_dir,
         opts.namespace.as_deref(),
     ));
-    let needs = Needs::of(&config);
+    let needs = Needs::of(&config, pids.main.parent().unwrap_or(Path::new("/run")));
+    if let Some(dir) = &needs.config_save_dir {
+        super::reload::save_config_copy(dir, &opts.use_file, &crate::child::preprocess_options(&opts), 0);
+    }
     // The children read the file themselves: free the parsed configuration
     // and give its memory back to the system.
     drop(config);
@@ -189,6 +229,8 @@ pub(crate) fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
         libc::SIGUSR1,
         libc::SIGUSR2,
         libc::SIGCHLD,
+        // reload_time_file's inotify and the children's notices are signal-driven.
+        libc::SIGIO,
         crate::signals::stats_clear(),
         crate::signals::json(),
     ];
@@ -210,12 +252,40 @@ pub(crate) fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
     if let Some(s) = &startup {
         super::scripts::run(super::scripts::Which::Startup, s, opts.log_detail > 0);
     }
-    let mut sup = Supervisor { opts, child_args, argv0, pids, needs, slots: BTreeMap::new(), shutdown };
+    let notices = match super::reload::ReadNotices::new() {
+        Ok(n) => Some(n),
+        Err(e) => {
+            tracing::debug!("No configuration-read notices from the children - {e}");
+            None
+        }
+    };
+    let mut sup = Supervisor {
+        opts,
+        child_args,
+        argv0,
+        pids,
+        needs,
+        slots: BTreeMap::new(),
+        shutdown,
+        monitor: None,
+        notices,
+        pending_read: None,
+        check: None,
+        reload_queued: false,
+        reloads: 0,
+    };
+    let mut started = 0;
     for kind in ChildKind::ALL {
         if wanted(&sup.opts, &sup.needs, kind) {
             sup.start(kind);
+            started += 1;
         }
     }
+    // An existing reload_file goes once the configuration has been read.
+    if let Some(path) = sup.needs.reload_file.clone() {
+        sup.wait_for_reads(path, started);
+    }
+    sup.start_monitor();
     notify("READY=1");
     tracing::info!("Startup complete");
     sup.run(&set)
@@ -236,12 +306,21 @@ struct Needs {
     max_auto_priority: i32,
     /// `process_name`: the parent's own name.
     process_name: Option<String>,
+    /// `reload_check_config [LOG_FILE]`.
+    reload_check_config: Option<String>,
+    /// `reload_time_file` and `reload_repeat`.
+    reload_time_file: Option<String>,
+    reload_repeat: bool,
+    /// `reload_file`, resolved.
+    reload_file: Option<PathBuf>,
+    /// `config_save_dir`.
+    config_save_dir: Option<String>,
     /// For keepalived_parent.data.
     globals: Box<crate::dump::global::OwnedGlobals>,
 }
 
 impl Needs {
-    fn of(loaded: &Loaded) -> Needs {
+    fn of(loaded: &Loaded, pid_dir: &Path) -> Needs {
         let c = &loaded.config;
         let g = &c.global;
         Needs {
@@ -254,6 +333,11 @@ impl Needs {
             instance: g.instance.as_ref().map(|i| i.value.clone()),
             max_auto_priority: c.vrrp.globals.max_auto_priority.unwrap_or(0),
             process_name: g.process_names.parent.clone(),
+            reload_check_config: g.reload_check_config.clone(),
+            reload_time_file: g.reload_time_file.as_ref().map(|f| f.value.clone()),
+            reload_repeat: g.reload_repeat,
+            reload_file: super::reload::reload_file_path(g.reload_file.as_ref(), pid_dir),
+            config_save_dir: g.config_save_dir.as_ref().map(|d| d.value.clone()),
             globals: Box::new(crate::dump::global::OwnedGlobals::of(c)),
         }
     }
@@ -277,6 +361,7 @@ impl Supervisor {
             .arg(format!("--child={}", kind.arg()))
             .args(&self.child_args)
             .arg(format!("--child-of={}", std::process::id()))
+            .args(self.notices.as_ref().map(|n| format!("--config-read-fd={}", n.child_fd())))
             .spawn();
         match spawned {
             Ok(child) => {
@@ -302,16 +387,16 @@ impl Supervisor {
     /// The supervision loop; returns when keepalived stops.
     fn run(&mut self, set: &SignalSet) -> ExitCode {
         loop {
-            let now = Instant::now();
-            let next = self.slots.values().filter_map(|s| s.respawn_at).min();
-            let timeout = next.map_or(Duration::from_secs(3600), |t| t.saturating_duration_since(now));
+            let timeout = self.next_timeout();
             match set.wait(timeout) {
                 Ok(Some(libc::SIGCHLD)) => {
                     if let Some(code) = self.reap() {
                         return self.stop(set, code);
                     }
+                    self.reap_check();
                 }
-                Ok(Some(libc::SIGHUP)) => self.reload(),
+                Ok(Some(libc::SIGHUP)) => self.request_reload(),
+                Ok(Some(libc::SIGIO)) => self.on_sigio(),
                 Ok(Some(libc::SIGTERM | libc::SIGINT)) => return self.stop(set, 0),
                 Ok(Some(libc::SIGUSR1)) => {
                     self.forward(libc::SIGUSR1, &ChildKind::ALL);
@@ -321,13 +406,168 @@ impl Supervisor {
                     // USR2, STATS_CLEAR and JSON are only consumed by the VRRP process.
                     self.forward(sig, &[ChildKind::Vrrp]);
                 }
-                Ok(None) => self.respawn_due(),
+                Ok(None) => {}
                 Err(e) => {
                     tracing::error!("Signal wait failed - {e}");
                     return self.stop(set, 2);
                 }
             }
+            self.on_tick();
         }
+    }
+
+    /// How long the loop may sleep: until the next respawn, check step,
+    /// reload_file deadline or scheduled reload.
+    fn next_timeout(&self) -> Duration {
+        let now = Instant::now();
+        let due = self
+            .slots
+            .values()
+            .filter_map(|s| s.respawn_at)
+            .chain(self.check.as_ref().map(|c| c.deadline))
+            .chain(self.pending_read.as_ref().map(|p| p.deadline))
+            .min();
+        let mut timeout = due.map_or(Duration::from_secs(3600), |t| t.saturating_duration_since(now));
+        if let Some(at) = self.monitor.as_ref().and_then(super::reload::ReloadMonitor::due_at) {
+            let left = at.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO);
+            // Wall-clock time: look again at least each minute (clock changes).
+            timeout = timeout.min(left).min(Duration::from_secs(60));
+        }
+        timeout
+    }
+
+    /// Whatever is due now.
+    fn on_tick(&mut self) {
+        self.respawn_due();
+        let now = Instant::now();
+        if self.pending_read.as_ref().is_some_and(|p| p.deadline <= now)
+            && let Some(p) = self.pending_read.take()
+        {
+            super::reload::remove_reload_file(&p.path);
+        }
+        if self.check.as_ref().is_some_and(|c| c.deadline <= now) {
+            self.check_timed_out(now);
+        }
+        let due = self.monitor.as_ref().and_then(super::reload::ReloadMonitor::due_at);
+        if due.is_some_and(|at| at <= std::time::SystemTime::now())
+            && let Some(m) = self.monitor.take()
+        {
+            m.fire(self.needs.reload_repeat);
+            self.request_reload();
+        }
+    }
+
+    /// SIGIO: the reload timer file changed, or children have read the configuration.
+    fn on_sigio(&mut self) {
+        if let Some(m) = self.monitor.as_mut()
+            && !m.on_events()
+        {
+            self.monitor = None;
+        }
+        let got = self.notices.as_ref().map_or(0, super::reload::ReadNotices::drain);
+        if let Some(p) = self.pending_read.as_mut() {
+            p.got += got;
+            if p.got >= p.waiting {
+                super::reload::remove_reload_file(&p.path);
+                self.pending_read = None;
+            }
+        }
+    }
+
+    /// The directory of the main pid file (where keepalived.reload goes).
+    fn pid_dir(&self) -> &Path {
+        self.pids.main.parent().unwrap_or(Path::new("/run"))
+    }
+
+    /// Removes `path` once `children` children have read the configuration.
+    fn wait_for_reads(&mut self, path: PathBuf, children: usize) {
+        if children == 0 || self.notices.is_none() {
+            super::reload::remove_reload_file(&path);
+            return;
+        }
+        self.pending_read = Some(PendingRead { path, waiting: children, got: 0, deadline: Instant::now() + READ_WAIT });
+    }
+
+    /// (Re)starts watching `reload_time_file`.
+    fn start_monitor(&mut self) {
+        if let Some(m) = self.monitor.take() {
+            m.stop(false);
+        }
+        if let Some(f) = self.needs.reload_time_file.clone() {
+            self.monitor = super::reload::ReloadMonitor::start(&f);
+        }
+    }
+
+    /// SIGHUP (or a scheduled reload): check the new configuration first
+    /// when `reload_check_config` asks for it, else reload now.
+    fn request_reload(&mut self) {
+        if self.check.is_some() {
+            self.reload_queued = true;
+            return;
+        }
+        let Some(log) = self.needs.reload_check_config.clone() else {
+            self.reload(false);
+            return;
+        };
+        if self.opts.log_detail > 0 {
+            tracing::info!("validate conf before Reload");
+        }
+        let reload_file = self.needs.reload_file.clone();
+        if let Some(f) = &reload_file {
+            super::reload::create_reload_file(f);
+        }
+        match super::reload::spawn_check(&self.argv0, &self.child_args, &log) {
+            Some(pid) => {
+                let deadline = Instant::now() + super::reload::CHECK_TIMEOUT;
+                self.check = Some(CheckRun { pid, log, reload_file, stage: 0, deadline });
+            }
+            None => {
+                if let Some(f) = &reload_file {
+                    super::reload::remove_reload_file(f);
+                }
+            }
+        }
+    }
+
+    /// The configuration check ended: reload when it passed.
+    fn reap_check(&mut self) {
+        let Some(exit) = self.check.as_ref().and_then(|c| sys::reap_pid(c.pid)) else { return };
+        let Some(c) = self.check.take() else { return };
+        // It has read the configuration files.
+        if let Some(f) = &c.reload_file {
+            super::reload::remove_reload_file(f);
+        }
+        match exit {
+            Exit::Code(0) => self.reload(true),
+            Exit::Code(_) => tracing::info!("New config failed validation, see {} for details", c.log),
+            Exit::Signal(_) => report_exit(c.pid, exit),
+        }
+        if std::mem::take(&mut self.reload_queued) {
+            self.request_reload();
+        }
+    }
+
+    /// The check ran past its time: SIGTERM, SIGKILL 2 s later, then give up.
+    fn check_timed_out(&mut self, now: Instant) {
+        let Some(c) = self.check.as_mut() else { return };
+        let (sig, wait) = match c.stage {
+            0 => {
+                tracing::info!("config check timed out");
+                (libc::SIGTERM, Duration::from_secs(2))
+            }
+            1 => (libc::SIGKILL, Duration::from_secs(2)),
+            2 => {
+                tracing::info!("config check (PID {}) failed to terminate after kill", c.pid);
+                (libc::SIGKILL, Duration::from_secs(10))
+            }
+            _ => {
+                self.check = None;
+                return;
+            }
+        };
+        let _ = sys::kill_process_group(c.pid as u32, sig);
+        c.stage += 1;
+        c.deadline = now + wait;
     }
 
     fn forward(&self, sig: i32, kinds: &[ChildKind]) {
@@ -447,23 +687,48 @@ impl Supervisor {
     /// The running children are told first: each re-reads the file itself
     /// and keeps what it runs when the file cannot be run, so their parsing
     /// overlaps ours instead of waiting for it.
-    fn reload(&mut self) {
+    /// `checked`: a configuration check has just read the files (and
+    /// handled the reload_file).
+    fn reload(&mut self, checked: bool) {
         notify("RELOADING=1");
         tracing::info!("Reloading ...");
-        let mut told = false;
+        if let Some(m) = self.monitor.take() {
+            m.stop(false);
+        }
+        let reload_file = self.needs.reload_file.clone().filter(|_| !checked);
+        if let Some(f) = &reload_file {
+            super::reload::create_reload_file(f);
+        }
+        // Notices of earlier reads do not count for this one.
+        if let Some(n) = &self.notices {
+            n.drain();
+        }
+        self.pending_read = None;
+        let mut told = 0;
         for kind in ChildKind::ALL {
             if let Some(pid) = self.slots.get(&kind).and_then(|s| s.pid) {
                 let _ = sys::kill(pid, libc::SIGHUP);
-                told = true;
+                told += 1;
             }
         }
         let loaded = super::load(&self.opts, Parts::GLOBAL);
+        self.reloads += 1;
+        if let Some(dir) = &loaded.config.global.config_save_dir {
+            let pre = crate::child::preprocess_options(&self.opts);
+            super::reload::save_config_copy(&dir.value, &self.opts.use_file, &pre, self.reloads);
+        }
+        // The new configuration's reload_file goes once every process has read it.
+        let new_file = super::reload::reload_file_path(loaded.config.global.reload_file.as_ref(), self.pid_dir());
+        if let Some(f) = new_file.filter(|_| !checked) {
+            self.wait_for_reads(f, told);
+        }
         if !loaded.reloadable() {
             // A told child says why it keeps its configuration; say it once.
-            if !told {
+            if told == 0 {
                 super::log_diagnostics(&loaded, None);
             }
             tracing::error!("Reload failed: the new configuration has errors, keeping the running one");
+            self.start_monitor();
             notify("READY=1");
             return;
         }
@@ -478,12 +743,13 @@ impl Supervisor {
             for b in blockers {
                 tracing::info!("{b}");
             }
+            self.start_monitor();
             notify("READY=1");
             return;
         }
         apply_globals(&self.opts, &loaded, self.needs.process_name.as_deref());
         self.shutdown = super::scripts::prepare(&loaded.config.global, false).1;
-        self.needs = Needs::of(&loaded);
+        self.needs = Needs::of(&loaded, self.pid_dir());
         drop(loaded);
         sys::trim_heap();
         for kind in ChildKind::ALL {
@@ -493,6 +759,7 @@ impl Supervisor {
                 self.start(kind);
             }
         }
+        self.start_monitor();
         notify("READY=1");
     }
 
@@ -501,6 +768,9 @@ impl Supervisor {
     fn stop(&mut self, set: &SignalSet, code: u8) -> ExitCode {
         tracing::info!("Stopping");
         notify("STOPPING=1");
+        if let Some(m) = self.monitor.take() {
+            m.stop(false);
+        }
         for slot in self.slots.values_mut() {
             slot.respawn_at = None;
             if let Some(pid) = slot.pid

@@ -281,6 +281,7 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
     drop(vrrp);
     crate::sys::trim_heap();
     let mut wake = Wake::precise();
+    let mut reloads = 0u32;
     loop {
         let wake_at = rt.next_wake();
         tokio::select! {
@@ -292,6 +293,9 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
                 }
                 ChildSignal::Reload => {
                     if let Some(mut new) = ctx.reload() {
+                        reloads += 1;
+                        // config_save_dir: the state before and after each reload.
+                        rt.save_state(&ctx, reloads, "pre").await;
                         let vrrp = std::mem::take(&mut new.config.vrrp);
                         keep_lvs_globals(&mut new);
                         rt.bind_syncd(new.config.lvs.globals.sync_daemon.as_ref(), &vrrp);
@@ -299,6 +303,7 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
                         rt.follow_syncd();
                         drop(vrrp);
                         ctx.config = new;
+                        rt.save_state(&ctx, reloads, "post").await;
                         crate::sys::trim_heap();
                         tracing::info!("Reload finished");
                     }
@@ -364,6 +369,18 @@ async fn recv_opt<T>(rx: &mut Option<mpsc::UnboundedReceiver<T>>) -> Option<T> {
     match rx {
         Some(r) => r.recv().await,
         None => std::future::pending().await,
+    }
+}
+
+impl Runtime {
+    /// global_defs `config_save_dir`: keepalived.data's text in
+    /// `DIR/keepalived_vrrp.PID.N.pre` (before reload N) and `.post` (after).
+    async fn save_state(&self, ctx: &ChildContext, n: u32, when: &str) {
+        let Some(dir) = ctx.config.config.global.config_save_dir.as_ref().map(|d| d.value.clone()) else { return };
+        let path = std::path::Path::new(&dir).join(format!("keepalived_vrrp.{}.{n}.{when}", std::process::id()));
+        if let Err(e) = std::fs::write(&path, self.data_text(ctx).await) {
+            tracing::error!("Unable to write {} - {e}", path.display());
+        }
     }
 }
 

@@ -127,7 +127,7 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
             None => missing(ctx, s, "tmp_config_directory missing directory name"),
         }
     }),
-    Keyword::not_yet("config_save_dir", |c, s, ctx| {
+    Keyword::new("config_save_dir", |c, s, ctx| {
         // Upstream creates the directory when reading the configuration; we
         // keep the model pure and leave that to the daemon.
         match s.arg(0) {
@@ -384,15 +384,15 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
             c.global.random_seed = u32::try_from(v).ok();
         }
     }),
-    Keyword::not_yet("reload_check_config", |c, s, _| {
+    Keyword::new("reload_check_config", |c, s, _| {
         c.global.reload_check_config = Some(s.arg(0).map(|w| w.text.clone()).unwrap_or_else(|| "/dev/null".into()));
     }),
-    Keyword::not_yet("reload_time_file", |c, s, ctx| match (s.arg(0), s.args.len()) {
+    Keyword::new("reload_time_file", |c, s, ctx| match (s.arg(0), s.args.len()) {
         (Some(w), 1) => c.global.reload_time_file = Some(Spanned::new(w.text.clone(), w.span)),
         _ => ctx.error(s.span(), "reload_time_file invalid"),
     }),
-    Keyword::not_yet("reload_repeat", |c, _, _| c.global.reload_repeat = true),
-    Keyword::not_yet("reload_file", |c, s, _| {
+    Keyword::new("reload_repeat", |c, _, _| c.global.reload_repeat = true),
+    Keyword::new("reload_file", |c, s, _| {
         c.global.reload_file = Some(match s.arg(0) {
             Some(w) => ReloadFile::Path(w.text.clone()),
             None => ReloadFile::Default,
