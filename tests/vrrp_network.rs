@@ -606,3 +606,70 @@ fn reload_updates_routes_and_rules_of_a_master() {
     let s = snapshot(lab.node(1));
     assert!(!s.contains("10.50.90.0/24") && !s.contains("10.60.90.0/24"), "{s}");
 }
+
+/// promote_secondaries and disable_local_igmp set while the daemon runs and
+/// put back on SIGTERM; fifo_write_vrrp_states_on_reload writes the sync
+/// group's state (and only the group's, as keepalived 2.2.7) after a reload.
+#[test]
+fn kernel_settings_and_fifo_states_on_reload() {
+    if !prerequisites() {
+        return;
+    }
+    let lab = Lab::new("ps", 95);
+    let n1 = lab.node(1);
+    let igmp = || {
+        let o = run(n1.cmd("cat").arg("/proc/sys/net/ipv4/igmp_link_local_mcast_reports"));
+        String::from_utf8_lossy(&o.stdout).trim().to_owned()
+    };
+    assert_eq!((sysctl(n1, "eth0", "promote_secondaries"), igmp()), ("0".to_owned(), "1".to_owned()));
+    let fifo = lab.dir.join("fifo");
+    assert!(run(Command::new("mkfifo").arg(&fifo)).status.success());
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    {
+        let (fifo, lines) = (fifo.clone(), lines.clone());
+        // Each opening of the FIFO by the daemon (start, reload) is read to its end.
+        std::thread::spawn(move || {
+            use std::io::BufRead as _;
+            while let Ok(f) = std::fs::File::open(&fifo) {
+                for l in std::io::BufReader::new(f).lines().map_while(Result::ok) {
+                    lines.lock().unwrap().push_str(&format!("{l}\n"));
+                }
+            }
+        });
+    }
+    let conf = lab.conf(
+        "n1.conf",
+        &format!(
+            "global_defs {{\n    vrrp_notify_fifo {}\n    fifo_write_vrrp_states_on_reload\n    disable_local_igmp\n}}\n\
+             vrrp_sync_group G {{\n    group {{\n        VI_1\n        VI_2\n    }}\n}}\n\
+             vrrp_instance VI_1 {{\n    state MASTER\n    interface eth0\n    virtual_router_id {VRID}\n    priority 150\n    \
+             advert_int 1\n    promote_secondaries\n    virtual_ipaddress {{\n        {}/24\n    }}\n}}\n\
+             vrrp_instance VI_2 {{\n    state MASTER\n    interface eth0\n    virtual_router_id 79\n    priority 150\n    \
+             advert_int 1\n    virtual_ipaddress {{\n        10.78.95.101/24\n    }}\n}}\n\
+             vrrp_instance VI_3 {{\n    state MASTER\n    interface eth0\n    virtual_router_id 80\n    priority 150\n    \
+             advert_int 1\n    virtual_ipaddress {{\n        10.78.95.102/24\n    }}\n}}\n",
+            fifo.display(),
+            lab.vip()
+        ),
+    );
+    let mut d = Daemon::start(n1, Impl::Ours, &conf, &lab.dir, "n1");
+    d.wait_log("Entering MASTER STATE", 3, Duration::from_secs(10));
+    assert_eq!(sysctl(n1, "eth0", "promote_secondaries"), "1", "{}", d.log_text());
+    assert_eq!(igmp(), "0", "{}", d.log_text());
+    let t0 = Instant::now();
+    while !lines.lock().unwrap().contains("GROUP \"G\" MASTER") && t0.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let before = lines.lock().unwrap().clone();
+    let _ = Command::new("kill").args(["-HUP", &d.main.id().to_string()]).status();
+    d.wait_log("Reload finished", 1, Duration::from_secs(10));
+    let want = format!("{before}GROUP \"G\" MASTER 0\n");
+    let t0 = Instant::now();
+    while *lines.lock().unwrap() != want && t0.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(*lines.lock().unwrap(), want, "{}", d.log_text());
+    d.stop();
+    assert_eq!(sysctl(n1, "eth0", "promote_secondaries"), "0", "{}", d.log_text());
+    assert_eq!(igmp(), "1", "{}", d.log_text());
+}

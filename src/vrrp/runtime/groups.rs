@@ -302,7 +302,7 @@ impl Runtime {
         if self.proc_events.is_some() {
             return true;
         }
-        match open_proc_connector() {
+        match open_proc_connector(self.proc_rcvbuf) {
             Ok(s) => {
                 self.proc_events = Some(s);
                 true
@@ -426,9 +426,12 @@ impl Runtime {
 
 /// The kernel's process connector, listening: fork, exec, comm and exit
 /// events of every process (`CN_IDX_PROC`).
-fn open_proc_connector() -> std::io::Result<netlink_sys::TokioSocket> {
+fn open_proc_connector(rcvbuf: Option<crate::netlink::RcvBuf>) -> std::io::Result<netlink_sys::TokioSocket> {
     use netlink_sys::{AsyncSocket as _, SocketAddr, TokioSocket, protocols::NETLINK_CONNECTOR};
+    use std::os::fd::AsFd as _;
     let mut s = TokioSocket::new(NETLINK_CONNECTOR)?;
+    // process_monitor_rcv_bufs: a thousand processes ending at once overrun the default.
+    crate::netlink::set_rcvbuf(s.socket_ref().as_fd(), rcvbuf, "process monitor");
     s.socket_mut().bind(&SocketAddr::new(0, 1))?;
     let mut me = SocketAddr::new(0, 0);
     s.socket_ref().get_address(&mut me)?;
@@ -448,7 +451,7 @@ mod tests {
     #[tokio::test]
     async fn process_connector_reports_exec_and_exit() {
         use netlink_sys::AsyncSocketExt as _;
-        let sock = match super::open_proc_connector() {
+        let sock = match super::open_proc_connector(None) {
             Ok(s) => s,
             // Not root, or not in the initial network namespace: the kernel
             // refuses, and the runtime scans /proc (the namespace tests).

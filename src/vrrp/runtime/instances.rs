@@ -157,6 +157,7 @@ impl Runtime {
             }
         }
         self.close_unused_sockets();
+        self.set_rx_bufs();
         // Kept instances may have joined or left a sync group.
         let grouped: HashSet<String> = self.groups.iter().flat_map(|g| g.members.iter().cloned()).collect();
         for s in self.slots.iter_mut().flatten() {
@@ -164,6 +165,15 @@ impl Runtime {
         }
         self.refresh_tracking(None).await;
         self.notify_groups_fault(&faulted_groups);
+        self.sysctls.disable_local_igmp(global.disable_local_igmp);
+        let promote: Vec<String> = self
+            .slots
+            .iter()
+            .flatten()
+            .filter(|s| s.spec.promote_secondaries && s.spec.vmac.is_none())
+            .filter_map(|s| s.spec.interface.clone())
+            .collect();
+        self.sysctls.promote_secondaries(&promote);
     }
 
     /// Takes a running instance out for a changed configuration. What the
@@ -490,6 +500,7 @@ impl Runtime {
             self.remove_instance_keeping(idx, false, true).await;
             self.close_unused_sockets();
             self.add_instance(spec, None, notify, Duration::ZERO).await;
+            self.set_rx_bufs();
             if let Some(i) = self.slot_named(&name_of(&self.slots, idx)) {
                 self.refresh(i).await;
             }

@@ -39,6 +39,7 @@ mod report;
 mod routes;
 mod spec;
 mod statics;
+mod sysctls;
 mod timers;
 mod track;
 mod vmac;
@@ -107,6 +108,8 @@ struct SockEntry {
     reader: JoinHandle<()>,
     /// VRID -> instance slot.
     vrids: HashMap<u8, usize>,
+    /// The receive buffer asked for (0: the system's default).
+    rx_buf: u64,
 }
 
 /// A packet handed from a reader task to the loop.
@@ -208,10 +211,17 @@ struct Runtime {
     starting: bool,
     /// The kernel's process connector, while processes are tracked.
     proc_events: Option<netlink_sys::TokioSocket>,
+    /// promote_secondaries and disable_local_igmp, to put back at the end.
+    sysctls: sysctls::Sysctls,
+    /// `process_monitor_rcv_bufs` of the process connector.
+    proc_rcvbuf: Option<crate::netlink::RcvBuf>,
 }
 
 async fn main_loop(mut ctx: ChildContext) -> ChildExit {
-    let mut links_rx = match crate::netlink::link_monitor() {
+    let vg = &ctx.config.config.vrrp.globals;
+    let monitor_buf = crate::netlink::RcvBuf::of(vg.netlink_monitor_rcv_bufs, vg.netlink_monitor_rcv_bufs_force);
+    let cmd_buf = crate::netlink::RcvBuf::of(vg.netlink_cmd_rcv_bufs, vg.netlink_cmd_rcv_bufs_force);
+    let mut links_rx = match crate::netlink::link_monitor_with(monitor_buf) {
         Ok((fut, rx)) => {
             tracing::debug!("Registering Kernel netlink reflector");
             tokio::spawn(fut);
@@ -222,7 +232,7 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
             None
         }
     };
-    let (nl, conn) = match Netlink::connect() {
+    let (nl, conn) = match Netlink::connect_with(cmd_buf) {
         Ok(x) => x,
         Err(e) => {
             tracing::error!("Unable to open the netlink command channel - {e}");
@@ -269,6 +279,11 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
         inotify: None,
         starting: true,
         proc_events: None,
+        sysctls: sysctls::Sysctls::default(),
+        proc_rcvbuf: crate::netlink::RcvBuf::of(
+            ctx.config.config.global.process_monitor_rcv_bufs,
+            ctx.config.config.global.process_monitor_rcv_bufs_force,
+        ),
     };
     // The specs hold what the instances run: the VRRP and LVS parts of the
     // parsed configuration are not kept beside them (a reload reads the file
@@ -303,6 +318,9 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
                         rt.follow_syncd();
                         drop(vrrp);
                         ctx.config = new;
+                        if ctx.config.config.global.fifo_write_vrrp_states_on_reload {
+                            rt.fifo_group_states();
+                        }
                         rt.save_state(&ctx, reloads, "post").await;
                         crate::sys::trim_heap();
                         tracing::info!("Reload finished");
@@ -373,6 +391,22 @@ async fn recv_opt<T>(rx: &mut Option<mpsc::UnboundedReceiver<T>>) -> Option<T> {
 }
 
 impl Runtime {
+    /// `fifo_write_vrrp_states_on_reload`: after a reload, each sync group's
+    /// state on the notify FIFOs, as keepalived 2.2.7 writes them (groups
+    /// only: an instance outside a group gets no line).
+    fn fifo_group_states(&mut self) {
+        let states: Vec<(String, State)> = self.groups.iter().map(|g| (g.sg.name.clone(), g.sg.state)).collect();
+        for (name, state) in states {
+            let st = match state {
+                State::Master => NotifyState::Master,
+                State::Backup => NotifyState::Backup,
+                State::Fault => NotifyState::Fault,
+                State::Init => continue,
+            };
+            self.notifier.fifo_state(NotifyScope::Group, &name, st, 0);
+        }
+    }
+
     /// global_defs `config_save_dir`: keepalived.data's text in
     /// `DIR/keepalived_vrrp.PID.N.pre` (before reload N) and `.post` (after).
     async fn save_state(&self, ctx: &ChildContext, n: u32, when: &str) {
@@ -455,6 +489,7 @@ impl Runtime {
         self.clear_static_routes().await;
         self.remove_statics().await;
         self.filter.shutdown().await;
+        self.sysctls.restore();
         self.notifier.close_all();
         // notify_stop scripts are killed after 1 s; others are left to finish.
         let _ = tokio::time::timeout(Duration::from_millis(1500), self.notify_runner.idle()).await;

@@ -152,6 +152,10 @@ pub(crate) struct InstanceSpec {
     pub vmac: Option<VmacSpec>,
     /// What the instance tracks (its own lines and its sync group's).
     pub track: TrackSpec,
+    /// `promote_secondaries` on its interface.
+    pub promote_secondaries: bool,
+    /// `kernel_rx_buf_size`: its share of its socket's receive buffer.
+    pub kernel_rx_buf_size: Option<u32>,
 }
 
 /// The virtual MAC interface of an instance (`use_vmac`, `use_ipvlan`).
@@ -390,6 +394,8 @@ impl InstanceSpec {
             rules: inst.rules.iter().map(rule_without_spans).collect(),
             vmac,
             track: TrackSpec::default(),
+            promote_secondaries: inst.promote_secondaries,
+            kernel_rx_buf_size: inst.kernel_rx_buf_size.filter(|n| *n > 0),
         }
     }
 
@@ -448,6 +454,36 @@ impl InstanceSpec {
         p.start_in_fault = start_in_fault;
         p.startup_delay = self.startup_delay;
         p
+    }
+
+    /// The size of its adverts as keepalived counts them for
+    /// `vrrp_rx_bufs_policy ADVERT`: IPv4 with its header (and AH), IPv6
+    /// without (the kernel strips it).
+    pub(super) fn advert_len(&self) -> u32 {
+        let n = u32::try_from(self.vips.len()).unwrap_or(u32::MAX);
+        match self.family {
+            Family::V6 => 8u32.saturating_add(n.saturating_mul(16)),
+            Family::V4 => {
+                let auth_data = if self.version == timer::Version::V2 { 8 } else { 0 };
+                let ah = if matches!(self.auth, AuthConfig::Ah(_)) { 24 } else { 0 };
+                (20 + 8 + auth_data + ah as u32).saturating_add(n.saturating_mul(4))
+            }
+        }
+    }
+
+    /// Its share of its socket's receive buffer: `kernel_rx_buf_size`, else
+    /// what `vrrp_rx_bufs_policy` gives (MTU or advert size times the
+    /// multiplier, or the number itself); 0 leaves the system's default.
+    pub(super) fn rx_buf_share(&self, policy: Option<&str>, multiplier: u32, mtu: u32) -> u64 {
+        if let Some(n) = self.kernel_rx_buf_size {
+            return u64::from(n);
+        }
+        match policy {
+            Some("MTU") => u64::from(mtu) * u64::from(multiplier),
+            Some("ADVERT") => u64::from(self.advert_len()) * u64::from(multiplier),
+            Some(n) => n.parse().unwrap_or(0),
+            None => 0,
+        }
     }
 
     /// Every interface the instance touches: its own and the VIPs' devices.
@@ -542,6 +578,32 @@ mod tests {
         assert_eq!(p.vips, vec!["10.0.0.100".parse::<IpAddr>().expect("ip")]);
         assert_eq!(p.address_count, 1);
         assert_eq!(p.priority, 150);
+    }
+
+    #[test]
+    fn receive_buffer_shares_as_keepalived_counts_them() {
+        let mut i = instance();
+        let g = VrrpGlobals::default();
+        let s = InstanceSpec::from_model(&i, &g);
+        // IPv4 header, VRRP header, one address, v2 authentication data.
+        assert_eq!(s.advert_len(), 40);
+        assert_eq!(s.rx_buf_share(Some("ADVERT"), 4, 1500), 160);
+        assert_eq!(s.rx_buf_share(Some("MTU"), 4, 1500), 6000);
+        assert_eq!(s.rx_buf_share(Some("70000"), 4, 1500), 70000);
+        assert_eq!(s.rx_buf_share(None, 3, 1500), 0);
+        i.version = 3;
+        i.vips.push(addr("10.0.0.101", 24));
+        assert_eq!(InstanceSpec::from_model(&i, &g).advert_len(), 36);
+        i.version = 2;
+        i.vips.pop();
+        i.auth = Some(model::Auth::Ah(b"secret".to_vec()));
+        assert_eq!(InstanceSpec::from_model(&i, &g).advert_len(), 64);
+        i.auth = None;
+        i.ipv6 = true;
+        i.vips = vec![addr("fe80::100", 64)];
+        assert_eq!(InstanceSpec::from_model(&i, &g).advert_len(), 24);
+        i.kernel_rx_buf_size = Some(50_000);
+        assert_eq!(InstanceSpec::from_model(&i, &g).rx_buf_share(Some("MTU"), 3, 1500), 50_000);
     }
 
     #[test]

@@ -277,13 +277,13 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
     }),
     Keyword::new("nftables_counters", |c, _, _| c.global.nftables_counters = true),
     Keyword::new("nftables_ifindex", |c, _, _| c.global.nftables_ifindex = true),
-    Keyword::not_yet("disable_local_igmp", |c, _, _| c.global.disable_local_igmp = true),
-    // ---- scheduling of each child ----
-    Keyword::new("bfd_priority", |c, s, ctx| sched_priority(&mut c.global.bfd_sched, "bfd", s, ctx)),
-    Keyword::new("bfd_no_swap", |c, _, _| c.global.bfd_sched.no_swap = true),
-    Keyword::new("bfd_cpu_affinity", |c, s, ctx| sched_cpus(&mut c.global.bfd_sched, "bfd", s, ctx)),
-    Keyword::new("bfd_rt_priority", |c, s, ctx| sched_rt(&mut c.global.bfd_sched, "bfd", s, ctx)),
-    Keyword::new("bfd_rlimit_rttime", |c, s, ctx| sched_rlimit(&mut c.global.bfd_sched, "bfd", s, ctx)),
+    Keyword::new("disable_local_igmp", |c, _, _| c.global.disable_local_igmp = true),
+    // ---- scheduling of each child (no BFD child yet: its settings warn) ----
+    Keyword::not_yet("bfd_priority", |c, s, ctx| sched_priority(&mut c.global.bfd_sched, "bfd", s, ctx)),
+    Keyword::not_yet("bfd_no_swap", |c, _, _| c.global.bfd_sched.no_swap = true),
+    Keyword::not_yet("bfd_cpu_affinity", |c, s, ctx| sched_cpus(&mut c.global.bfd_sched, "bfd", s, ctx)),
+    Keyword::not_yet("bfd_rt_priority", |c, s, ctx| sched_rt(&mut c.global.bfd_sched, "bfd", s, ctx)),
+    Keyword::not_yet("bfd_rlimit_rttime", |c, s, ctx| sched_rlimit(&mut c.global.bfd_sched, "bfd", s, ctx)),
     // The "rtime" spellings were deprecated on 02/02/2020.
     Keyword::new("vrrp_rlimit_rtime", |c, s, ctx| {
         deprecated_note(ctx, s, "Keyword 'vrrp_rlimit_rtime' is deprecated - please use 'vrrp_rlimit_rttime'");
@@ -293,7 +293,7 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
         deprecated_note(ctx, s, "Keyword 'checker_rlimit_rtime' is deprecated - please use 'checker_rlimit_rttime'");
         delegate(c, s, ctx, super::lvs::GLOBAL_DEFS, "checker_rlimit_rttime");
     }),
-    Keyword::new("bfd_rlimit_rtime", |c, s, ctx| sched_rlimit(&mut c.global.bfd_sched, "bfd", s, ctx)),
+    Keyword::not_yet("bfd_rlimit_rtime", |c, s, ctx| sched_rlimit(&mut c.global.bfd_sched, "bfd", s, ctx)),
     // ---- SNMP ----
     Keyword::not_yet("snmp_socket", |c, s, ctx| {
         if s.args.len() > 1 {
@@ -357,9 +357,9 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
         }
         c.global.notify_fifo.script = ctx.script_with_user(s);
     }),
-    Keyword::not_yet("fifo_write_vrrp_states_on_reload", |c, _, _| c.global.fifo_write_vrrp_states_on_reload = true),
+    Keyword::new("fifo_write_vrrp_states_on_reload", |c, _, _| c.global.fifo_write_vrrp_states_on_reload = true),
     // ---- netlink buffers of the process monitor ----
-    Keyword::not_yet("process_monitor_rcv_bufs", |c, s, ctx| {
+    Keyword::new("process_monitor_rcv_bufs", |c, s, ctx| {
         if s.arg(0).is_none() {
             return missing(ctx, s, "process_monitor_rcv_bufs size missing");
         }
@@ -369,7 +369,7 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
             c.global.process_monitor_rcv_bufs = Some(v);
         }
     }),
-    Keyword::not_yet("process_monitor_rcv_bufs_force", |c, s, ctx| {
+    Keyword::new("process_monitor_rcv_bufs_force", |c, s, ctx| {
         if let Some(b) =
             bool_arg(ctx, s, |t| format!("Invalid value '{t}' for global process_monitor_rcv_bufs_force specified"))
         {

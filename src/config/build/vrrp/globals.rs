@@ -253,19 +253,19 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
         Some(w) if w.text == "allow_if_changes" => c.vrrp.globals.dynamic_interfaces = Some(true),
         Some(w) => ctx.error(w.span, format!("Unknown dynamic_interfaces option '{}'", w.text)),
     }),
-    Keyword::not_yet("vrrp_netlink_cmd_rcv_bufs", |c, st, ctx| {
+    Keyword::new("vrrp_netlink_cmd_rcv_bufs", |c, st, ctx| {
         c.vrrp.globals.netlink_cmd_rcv_bufs = u32_opt(ctx, st, 0, i64::from(u32::MAX))
     }),
-    Keyword::not_yet("vrrp_netlink_cmd_rcv_bufs_force", |c, st, ctx| {
+    Keyword::new("vrrp_netlink_cmd_rcv_bufs_force", |c, st, ctx| {
         c.vrrp.globals.netlink_cmd_rcv_bufs_force = opt_bool(ctx, st).unwrap_or(false)
     }),
-    Keyword::not_yet("vrrp_netlink_monitor_rcv_bufs", |c, st, ctx| {
+    Keyword::new("vrrp_netlink_monitor_rcv_bufs", |c, st, ctx| {
         c.vrrp.globals.netlink_monitor_rcv_bufs = u32_opt(ctx, st, 0, i64::from(u32::MAX))
     }),
-    Keyword::not_yet("vrrp_netlink_monitor_rcv_bufs_force", |c, st, ctx| {
+    Keyword::new("vrrp_netlink_monitor_rcv_bufs_force", |c, st, ctx| {
         c.vrrp.globals.netlink_monitor_rcv_bufs_force = opt_bool(ctx, st).unwrap_or(false)
     }),
-    Keyword::not_yet("vrrp_rx_bufs_policy", |c, st, ctx| {
+    Keyword::new("vrrp_rx_bufs_policy", |c, st, ctx| {
         let Some(w) = value(ctx, st) else { return };
         let t = w.text.to_ascii_uppercase();
         if t == "MTU" || t == "ADVERT" {
@@ -276,7 +276,7 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
             ctx.error(w.span, format!("Invalid vrrp_rx_bufs_policy {}", w.text));
         }
     }),
-    Keyword::not_yet("vrrp_rx_bufs_multiplier", |c, st, ctx| {
+    Keyword::new("vrrp_rx_bufs_multiplier", |c, st, ctx| {
         let Some(w) = value(ctx, st) else { return };
         match read_int(ctx, w, 1, i64::from(u32::MAX)) {
             Some(n) => c.vrrp.globals.rx_bufs_multiplier = n as u32,

@@ -678,8 +678,8 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
     }),
     Keyword::new("notify_priority_changes", |b, st, ctx| b.inst.notify.priority_changes = set_bool(ctx, b, st)),
     Keyword::not_yet("smtp_alert", |b, st, ctx| b.inst.notify.smtp_alert = set_bool(ctx, b, st)),
-    Keyword::not_yet("promote_secondaries", |b, _, _| b.inst.promote_secondaries = true),
-    Keyword::not_yet("kernel_rx_buf_size", |b, st, ctx| {
+    Keyword::new("promote_secondaries", |b, _, _| b.inst.promote_secondaries = true),
+    Keyword::new("kernel_rx_buf_size", |b, st, ctx| {
         b.inst.kernel_rx_buf_size =
             value(ctx, st).and_then(|w| read_int(ctx, w, 0, i64::from(u32::MAX))).map(|n| n as u32)
     }),
