@@ -21,6 +21,7 @@ pub(crate) mod dump;
 pub mod ipvs;
 pub mod log;
 pub mod netlink;
+pub(crate) mod notify;
 pub mod script;
 pub(crate) mod signals;
 mod sys;

@@ -307,3 +307,62 @@ pub(crate) fn kill_process_group(pgid: u32, sig: i32) -> io::Result<()> {
     // SAFETY: no memory involved; -pgid (< -1) targets exactly that group.
     check(unsafe { libc::kill(-pgid, sig) }).map(|_| ())
 }
+
+// ---- Notify FIFOs and tracked files (src/notify, src/check/runtime) ----
+
+/// `mkfifo(path, mode)`.
+pub(crate) fn mkfifo(path: &std::path::Path, mode: u32) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: `c` is a NUL-terminated string that outlives the call.
+    check(unsafe { libc::mkfifo(c.as_ptr(), mode as libc::mode_t) }).map(|_| ())
+}
+
+/// A non-blocking, close-on-exec inotify instance registered with the
+/// current tokio reactor.
+pub(crate) fn async_inotify() -> io::Result<tokio::io::unix::AsyncFd<std::fs::File>> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    // SAFETY: inotify_init1 takes flags; no memory is involved.
+    let fd = check(unsafe { libc::inotify_init1(libc::IN_CLOEXEC | libc::IN_NONBLOCK) })?;
+    // SAFETY: the kernel just returned `fd`; nothing else owns it.
+    let file = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    // SAFETY: the File owns its descriptor until the AsyncFd that now owns it is dropped.
+    unsafe { tokio::io::unix::AsyncFd::register(file) }.map_err(|e| e.into_parts().1)
+}
+
+/// Watches `dir` on inotify instance `fd` for `mask`; returns the watch descriptor.
+pub(crate) fn inotify_add_watch(fd: BorrowedFd<'_>, dir: &std::path::Path, mask: u32) -> io::Result<i32> {
+    use std::os::unix::ffi::OsStrExt;
+    let c =
+        std::ffi::CString::new(dir.as_os_str().as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: `c` is a NUL-terminated string that outlives the call.
+    let wd = unsafe { libc::inotify_add_watch(fd.as_raw_fd(), c.as_ptr(), mask) };
+    if wd < 0 { Err(io::Error::last_os_error()) } else { Ok(wd) }
+}
+
+/// One inotify event: watch descriptor, mask and the name in the directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct InotifyEvent {
+    pub wd: i32,
+    pub mask: u32,
+    pub name: Vec<u8>,
+}
+
+/// Splits what a read of an inotify descriptor returned into events
+/// (`struct inotify_event`: wd, mask, cookie, len, then `len` bytes of
+/// NUL-padded name). A truncated tail is dropped.
+pub(crate) fn inotify_events(buf: &[u8]) -> Vec<InotifyEvent> {
+    let mut out = Vec::new();
+    let mut rest = buf;
+    while rest.len() >= 16 {
+        let word = |i: usize| rest.get(i..i + 4).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(u32::from_ne_bytes);
+        let (Some(wd), Some(mask), Some(len)) = (word(0), word(4), word(12)) else { break };
+        let end = 16 + len as usize;
+        let Some(name) = rest.get(16..end) else { break };
+        let name = name.split(|b| *b == 0).next().unwrap_or_default().to_vec();
+        out.push(InotifyEvent { wd: wd as i32, mask, name });
+        rest = rest.get(end..).unwrap_or_default();
+    }
+    out
+}

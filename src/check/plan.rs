@@ -23,7 +23,7 @@ use super::server::{Server, TrackedFile};
 use super::state::{Checker, Kind, Names, Outcome, Params, Timing};
 use crate::config::model::Script;
 use crate::config::model::lvs::{
-    CheckerKind, DnsType, HttpCheck, LvsConfig, LvsGlobals, RealServer, UdpCheck, VirtualServer,
+    CheckerKind, DnsType, HttpCheck, LvsConfig, LvsGlobals, RealServer, UdpCheck, VirtualServer, VsKey,
 };
 use crate::config::model::vrrp::TrackFile;
 
@@ -113,17 +113,30 @@ pub struct PlanInputs<'a> {
 pub fn plan(cfg: &LvsConfig, inputs: &PlanInputs<'_>) -> (Vec<Planned>, Vec<String>) {
     let mut out = Vec::new();
     let mut warnings = Vec::new();
+    let mut ordinals: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
     for (vi, vs) in cfg.virtual_servers.iter().enumerate() {
+        // keepalived's FMT_VS: a group's virtual servers are `[GROUP]:N`,
+        // N counting the virtual servers of that group.
+        let vs_name = match &vs.key {
+            VsKey::Group(g) => {
+                let n = ordinals.entry(g.as_str()).or_insert(0);
+                *n += 1;
+                format!("[{g}]:{}", *n - 1)
+            }
+            _ => vs.display_name(),
+        };
         for (ri, rs) in vs.real_servers.iter().enumerate() {
-            out.push(plan_rs(vi, vs, ri, rs, &cfg.globals, inputs, &mut warnings));
+            out.push(plan_rs(vi, vs, &vs_name, ri, rs, &cfg.globals, inputs, &mut warnings));
         }
     }
     (out, warnings)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn plan_rs(
     vi: usize,
     vs: &VirtualServer,
+    vs_name: &str,
     ri: usize,
     rs: &RealServer,
     globals: &LvsGlobals,
@@ -131,7 +144,7 @@ fn plan_rs(
     warnings: &mut Vec<String>,
 ) -> Planned {
     let rs_name = rs.display_name(vs.protocol);
-    let vs_name = vs.display_name();
+    let vs_name = vs_name.to_owned();
     let mut checkers = Vec::new();
     let mut probes = Vec::new();
     let mut tracked = Vec::new();

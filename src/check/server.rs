@@ -221,6 +221,21 @@ impl Server {
         real_weight(self.effective)
     }
 
+    /// The effective weight before clamping (keepalived's `effective_weight`).
+    pub fn effective_weight(&self) -> i64 {
+        self.effective
+    }
+
+    /// Checkers and tracked files that are down (`num_failed_checkers`).
+    pub fn num_failed(&self) -> u32 {
+        self.num_failed
+    }
+
+    /// FILE_CHECK `idx`: the value last read and the weight it adds now.
+    pub fn tracked_file(&self, idx: usize) -> Option<(i64, i64)> {
+        self.files.get(idx).map(|f| (f.last, f.cur_weight))
+    }
+
     /// The checkers, for the runtime (kinds, names, deadlines).
     pub fn checkers(&self) -> &[Checker] {
         &self.checkers

@@ -322,6 +322,31 @@ impl Checker {
         self.in_flight
     }
 
+    /// Failures counted towards `retry` (keepalived's `retry_it`).
+    pub fn retry_it(&self) -> u32 {
+        self.retry_it
+    }
+
+    /// Whether the checker probes (`ha_suspend` turns it off).
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// HTTP_GET / SSL_GET: the URL (index) that failed and is re-checked alone.
+    pub fn failed_url(&self) -> Option<usize> {
+        self.failed_url
+    }
+
+    /// When the current or last probe started (MISC_CHECK's "Last ran").
+    pub fn started(&self) -> Option<Instant> {
+        self.started
+    }
+
+    /// MISC_CHECK: the exit status that set the weight last.
+    pub fn last_exit(&self) -> i32 {
+        self.last_exit
+    }
+
     /// When the runtime must feed [`Input::Timer`]; `None` while a probe
     /// runs (or before [`Input::Start`]).
     pub fn next_deadline(&self) -> Option<Instant> {

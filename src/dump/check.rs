@@ -2,13 +2,13 @@
 //! Debian's keepalived 2.2.7 layout (SSL definitions, LVS Topology with
 //! virtual server groups, virtual and real servers, Health checkers).
 //!
-//! # The hook for the checker runtime
+//! # The checker runtime's state
 //!
 //! [`CheckerView::from_config`] builds the view from the configuration with
 //! every run-time figure at keepalived's starting value (nothing alive, no
-//! checker run yet): that is what the checker child writes while its runtime
-//! does not run checks. The runtime keeps a `CheckerView` (or builds one on
-//! SIGUSR1) and sets the run-time fields as its state changes:
+//! checker run yet). On SIGUSR1 the checker child builds one
+//! ([`super::checker_data`]) and sets the run-time fields from what runs
+//! (`crate::ipvs::report`):
 //! [`VsView::alive`], [`VsView::quorum_state_up`], [`RsView::alive`],
 //! [`RsView::set`], [`RsView::effective_weight`], [`RsView::num_failed_checkers`],
 //! [`CheckView::up`], [`CheckView::has_run`], [`CheckView::cur_weight`],
