@@ -138,8 +138,9 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
 
     /// Starts the checkers of a configuration at `now` (first start), or
     /// switches to them on a reload, carrying over the state of the real
-    /// servers found in both. Returns what to apply, in order: the
-    /// activation lines at start; the verdicts that differ after a reload.
+    /// servers found in both. Returns what to apply, in order: the verdicts
+    /// that differ after a reload, then the activation lines (keepalived
+    /// logs them at start and after each reload).
     pub(crate) fn load(&mut self, jobs: Vec<Job<K>>, now: Instant, first: bool) -> Vec<Out<K>> {
         let mut out = Vec::new();
         self.generation += 1;
@@ -148,6 +149,7 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
         self.heap.clear();
         let pings = jobs.iter().any(|j| j.planned.probes.iter().any(|p| matches!(p, Probe::Ping(_))));
         self.ping_group_range(pings, &mut out);
+        let mut activation = Vec::new();
         for job in jobs {
             let Job { key, planned, programs } = job;
             let rs_name: Arc<str> =
@@ -174,17 +176,16 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
                     // The initial verdict is the owner's starting state; the
                     // notify with rs_init_notifies is the owner's too.
                     let _ = e.server.start(now, super::random_u32);
-                    if first {
-                        out.extend(e.server.activation_lines().into_iter().map(Out::Log));
-                    }
                 }
             }
+            activation.extend(e.server.activation_lines().into_iter().map(Out::Log));
             self.entries.push(e);
         }
         for i in 0..self.entries.len() {
             self.requeue(i);
         }
         self.watch_files(&mut out);
+        out.extend(activation);
         out
     }
 

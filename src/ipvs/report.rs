@@ -45,8 +45,9 @@ pub(crate) fn fill(view: &mut CheckerView, cfg: &LvsConfig, live: &Live<'_>) {
                 rs_view.alive = *alive;
                 rs_view.set = *set;
                 rs_view.effective_weight = server.map_or(*weight, Server::effective_weight);
-                rs_view.previous_effective_weight = rs_view.effective_weight;
                 rs_view.reloaded = live.reloaded.contains(&(id.clone(), spec.addr));
+                // keepalived's weight before the reload (0 until one).
+                rs_view.previous_effective_weight = if rs_view.reloaded { rs_view.effective_weight } else { 0 };
             }
             if let Some(s) = server {
                 rs_view.num_failed_checkers = s.num_failed();

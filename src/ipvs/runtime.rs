@@ -156,7 +156,15 @@ pub(crate) struct Runtime {
     /// Real and virtual servers carried over by the last reload (the dump's `reloaded`).
     reloaded: HashSet<RsKey>,
     reloaded_vs: HashSet<VsId>,
+    /// [`BENCH_NO_IPVS`] was set.
+    bench_no_ipvs: bool,
 }
+
+/// For bench/check-scale.sh only, on a kernel without ip_vs (where the
+/// checker child stops, as keepalived's does): run the health checkers
+/// without opening IPVS, to measure them natively. Not documented for users
+/// and said loudly in the log when set.
+const BENCH_NO_IPVS: &str = "KEEPALIVED_RS_BENCH_NO_IPVS";
 
 /// Whether a configuration needs the kernel's IPVS.
 fn needs_ipvs(lvs: &crate::config::model::lvs::LvsConfig) -> bool {
@@ -185,14 +193,22 @@ impl Runtime {
             checks,
             reloaded: HashSet::new(),
             reloaded_vs: HashSet::new(),
+            bench_no_ipvs: false,
         };
         rt.scripts.load(&ctx.config.config.global, lvs);
         if !needs_ipvs(lvs) {
             rt.scripts.open_fifos(&ctx.config.config.global, lvs);
             return Ok(rt);
         }
-        tracing::debug!("Initializing ipvs");
-        rt.open()?;
+        if std::env::var_os(BENCH_NO_IPVS).is_some() {
+            rt.bench_no_ipvs = true;
+            tracing::warn!(
+                "{BENCH_NO_IPVS} is set: the checkers run, the IPVS table is not programmed (benchmark only)"
+            );
+        } else {
+            tracing::debug!("Initializing ipvs");
+            rt.open()?;
+        }
         rt.set_timeouts();
         if let (Some(ipvs), Some(d)) =
             (rt.ipvs.as_mut(), rt.globals.sync_daemon.as_ref().filter(|d| d.instance.is_none()))
@@ -469,7 +485,7 @@ impl Runtime {
         self.reloads = self.reloads.saturating_add(1);
         let lvs = &ctx.config.config.lvs;
         self.globals = lvs.globals.clone();
-        if needs_ipvs(lvs) || !self.current.is_empty() {
+        if (needs_ipvs(lvs) || !self.current.is_empty()) && !self.bench_no_ipvs {
             tracing::debug!("Reinitializing ipvs");
             self.open()?;
         }
