@@ -15,7 +15,11 @@
 #
 # Figures (each daemon in turn, same configuration):
 #   servers_seen        real servers the listeners saw checked
+#   window_checks       connections the listeners accepted in those CPU_S s
 #   checker_cpu_pct     CPU of the checker child over CPU_S s (one core = 100)
+#   cpu_ms_per_1k_checks   its CPU time per 1,000 checks in the window (where
+#                       the checker cannot keep up, as in the emulated VM at
+#                       10,000/s, this is the figure to compare)
 #   checker_rss_kib     RSS of the checker child after CPU_S s
 #   tree_rss_kib        RSS of the whole daemon (parent and children)
 #   interval_p50_ms / interval_p99_ms / interval_max_ms
@@ -91,9 +95,11 @@ cpid=$(cat "$dir/$who.cpid" 2>/dev/null || echo 0)
 # utime + stime of the checker child (fields 14 and 15 of /proc/PID/stat), in ticks.
 ticks() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 + $14 + $15 }'; }
 up() { awk '{ print $1 }' /proc/uptime; }
+kill -USR1 "$lpid"
 t0=$(up) c0=$(ticks "$cpid")
 sleep "$CPU_S"
 t1=$(up) c1=$(ticks "$cpid")
+kill -USR1 "$lpid"
 rss=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$cpid/status" 2>/dev/null)
 tree=0
 for p in $dpid $cpid $(cat "$dir/$who.vpid" 2>/dev/null); do
@@ -106,8 +112,11 @@ i=0
 while kill -0 "$dpid" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 kill -TERM "$lpid"
 wait "$lpid" 2>/dev/null
-stats=$(awk '{ printf "%s=%s ", $1, $2 }' "$dir/listener.$who.out")
-echo "$who checker_cpu_pct=$cpu checker_rss_kib=${rss:-NA} tree_rss_kib=$tree $stats"
+stats=$(awk '$1 != "mark" { printf "%s=%s ", $1, $2 }' "$dir/listener.$who.out")
+# Checks in the window, and the checker's CPU for each 1,000 of them.
+win=$(awk '$1 == "mark" { m[n++] = $2 } END { if (n >= 2) print m[1] - m[0]; else print "NA" }' "$dir/listener.$who.out")
+per=$(awk -v a="$c0" -v b="$c1" -v w="$win" 'BEGIN { if (w == "NA" || w == 0 || a == "" || b == "") print "NA"; else printf "%.1f", (b - a) * 10 * 1000 / w }')
+echo "$who checker_cpu_pct=$cpu checker_rss_kib=${rss:-NA} tree_rss_kib=$tree window_checks=$win cpu_ms_per_1k_checks=$per $stats"
 EOF
 
 if [ "$WHERE" = vm ]; then
@@ -139,7 +148,7 @@ else
 fi
 cat "$RESULTS" >&2
 val() { awk -v w="$1" -v k="$2" '$1 == w { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$RESULTS"; }
-for k in servers_seen checker_cpu_pct checker_rss_kib tree_rss_kib interval_p50_ms interval_p99_ms interval_max_ms; do
+for k in servers_seen window_checks checker_cpu_pct cpu_ms_per_1k_checks checker_rss_kib tree_rss_kib interval_p50_ms interval_p99_ms interval_max_ms; do
     o=$(val ours $k)
     t=$(val theirs $k)
     o=${o:-NA} t=${t:-NA}

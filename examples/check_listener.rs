@@ -15,7 +15,8 @@
 //! ```
 //!
 //! Usage: check_listener MODE NADDR NPORT PORT0 BODYFILE READYFILE
-//! (READYFILE is written once every socket listens). A bench tool, not part
+//! (READYFILE is written once every socket listens; SIGUSR1 prints `mark N`,
+//! the connections accepted so far). A bench tool, not part
 //! of the daemon; it replaces a Python listener that could not run in the
 //! IPVS VM (which has no Python).
 
@@ -100,10 +101,20 @@ fn main() {
             }
         }
         std::fs::write(&ready, "ready\n").unwrap();
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).unwrap();
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
+        use std::io::Write as _;
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).unwrap();
+        let mut usr1 = signal(SignalKind::user_defined1()).unwrap();
+        loop {
+            tokio::select! {
+                _ = term.recv() => break,
+                _ = tokio::signal::ctrl_c() => break,
+                // A mark: the connections so far (the bench's measuring window).
+                _ = usr1.recv() => {
+                    println!("mark {}", seen.borrow().checks);
+                    let _ = std::io::stdout().flush();
+                }
+            }
         }
         let mut s = seen.borrow_mut();
         s.intervals_ms.sort_by(|a, b| a.total_cmp(b));

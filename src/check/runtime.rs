@@ -9,7 +9,8 @@
 //!   so 10,000 servers cost a heap operation per check, not a scan.
 //! - Probes run as tasks on the child's single-threaded runtime, at most
 //!   [`MAX_PROBES`] at once (each holds a socket, and an SSL_GET a TLS
-//!   session from the one shared context); each reports on a channel,
+//!   session from the one shared context; more wait in a queue, not as
+//!   tasks, so an overloaded checker's memory stays bounded); each reports on a channel,
 //!   tagged with the configuration generation so that a reload drops what
 //!   the previous one started. MISC_CHECK scripts run through the shared
 //!   script runner.
@@ -26,7 +27,7 @@
 //! IPVS model.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::hash::Hash;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
@@ -34,7 +35,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::io::unix::AsyncFd;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 
 use super::file::{FileValue, invalid_line};
 use super::plan::{Planned, Probe, WatchedFile};
@@ -42,8 +43,8 @@ use super::server::{Event, Server};
 use super::state::{Input, Outcome};
 use crate::script::{Program, ScriptRunner};
 
-/// Probes running at once at most; more wait for a slot (their timeout
-/// starts when they run).
+/// Probes running at once at most; more wait their turn in order (their
+/// timeout starts when they run).
 pub(crate) const MAX_PROBES: usize = 1024;
 
 /// What the owner must do, in order.
@@ -70,10 +71,9 @@ pub(crate) struct Job<K> {
 struct Entry<K> {
     key: K,
     server: Server,
-    probes: Vec<Arc<Probe>>,
+    probes: Box<[Probe]>,
     programs: Vec<Option<Arc<Program>>>,
     files: Vec<WatchedFile>,
-    rs_name: Arc<str>,
     /// The deadline this entry is in the heap with (others are stale).
     queued: Option<Instant>,
 }
@@ -81,6 +81,8 @@ struct Entry<K> {
 /// A probe's end, back from its task.
 struct Done {
     generation: u64,
+    /// A MISC_CHECK run (not counted against [`MAX_PROBES`]).
+    misc: bool,
     entry: usize,
     checker: usize,
     outcome: Option<Outcome>,
@@ -103,7 +105,9 @@ pub(crate) struct Checks<K> {
     generation: u64,
     tx: mpsc::UnboundedSender<Done>,
     rx: mpsc::UnboundedReceiver<Done>,
-    slots: Arc<Semaphore>,
+    /// Network probes running, and those waiting for one to end.
+    running: usize,
+    waiting: VecDeque<(usize, usize, Option<usize>)>,
     misc: ScriptRunner<()>,
     wake: crate::clock::Wake,
     files: Option<FileWatch>,
@@ -122,9 +126,13 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
             generation: 0,
             tx,
             rx,
-            slots: Arc::new(Semaphore::new(MAX_PROBES)),
+            running: 0,
+            waiting: VecDeque::new(),
             misc,
-            wake: crate::clock::Wake::precise(),
+            // tokio's timer: millisecond deadlines are precise enough for
+            // checks (the goal is 5 % of delay_loop), and it costs no
+            // system call per wake-up where a timerfd costs two.
+            wake: crate::clock::Wake::tokio(),
             files: None,
             ping_restore: None,
             dns_id: (super::random_u32() & 0xffff) as u16,
@@ -144,23 +152,24 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
     pub(crate) fn load(&mut self, jobs: Vec<Job<K>>, now: Instant, first: bool) -> Vec<Out<K>> {
         let mut out = Vec::new();
         self.generation += 1;
+        // What the previous configuration started ends unheard.
+        self.running = 0;
+        self.waiting.clear();
+        let mut entries = Vec::with_capacity(jobs.len());
         let mut old: HashMap<K, Entry<K>> =
             std::mem::take(&mut self.entries).into_iter().map(|e| (e.key.clone(), e)).collect();
-        self.heap.clear();
+        self.heap = BinaryHeap::new();
         let pings = jobs.iter().any(|j| j.planned.probes.iter().any(|p| matches!(p, Probe::Ping(_))));
         self.ping_group_range(pings, &mut out);
         let mut activation = Vec::new();
         for job in jobs {
             let Job { key, planned, programs } = job;
-            let rs_name: Arc<str> =
-                Arc::from(planned.server.checkers().first().map_or("", |c| c.params().names.rs.as_str()));
             let mut e = Entry {
                 key,
                 server: planned.server,
-                probes: planned.probes.into_iter().map(Arc::new).collect(),
+                probes: planned.probes.into_boxed_slice(),
                 programs,
                 files: planned.files,
-                rs_name,
                 queued: None,
             };
             match old.remove(&e.key).filter(|_| !first) {
@@ -179,8 +188,10 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
                 }
             }
             activation.extend(e.server.activation_lines().into_iter().map(Out::Log));
-            self.entries.push(e);
+            entries.push(e);
         }
+        self.entries = entries;
+        self.heap = BinaryHeap::with_capacity(self.entries.len());
         for i in 0..self.entries.len() {
             self.requeue(i);
         }
@@ -192,6 +203,8 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
     /// Stops: probes in flight are dropped, ping_group_range put back.
     pub(crate) fn stop(&mut self) {
         self.generation += 1;
+        self.running = 0;
+        self.waiting.clear();
         self.entries.clear();
         self.heap.clear();
         self.files = None;
@@ -266,7 +279,14 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
         let mut out = Vec::new();
         match wake {
             Wake::Timer => self.on_timer(now, &mut out),
-            Wake::Done(DoneMsg(d)) => self.on_done(d, now, &mut out),
+            Wake::Done(DoneMsg(d)) => {
+                self.on_done(d, now, &mut out);
+                // The others that are in already, in one go.
+                for _ in 0..256 {
+                    let Ok(d) = self.rx.try_recv() else { break };
+                    self.on_done(d, now, &mut out);
+                }
+            }
             Wake::Files => self.on_files(&mut out),
         }
         out
@@ -292,6 +312,12 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
     fn on_done(&mut self, d: Done, now: Instant, out: &mut Vec<Out<K>>) {
         if d.generation != self.generation {
             return;
+        }
+        if !d.misc {
+            self.running = self.running.saturating_sub(1);
+            if let Some((i, checker, url)) = self.waiting.pop_front() {
+                self.start_probe(i, checker, url);
+            }
         }
         let Some(e) = self.entries.get_mut(d.entry) else { return };
         let events = match d.outcome {
@@ -334,11 +360,10 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
 
     fn spawn(&mut self, i: usize, checker: usize, url: Option<usize>) {
         let Some(e) = self.entries.get(i) else { return };
-        let Some(probe) = e.probes.get(checker).cloned() else { return };
+        let Some(probe) = e.probes.get(checker) else { return };
         let tx = self.tx.clone();
         let generation = self.generation;
-        let slots = self.slots.clone();
-        if let Probe::Misc { timeout, .. } = &*probe {
+        if let Probe::Misc { timeout, .. } = probe {
             // A script refused when prepared never runs: the checker stays
             // as it started (keepalived drops such a checker).
             let Some(Some(program)) = e.programs.get(checker).cloned() else { return };
@@ -346,17 +371,31 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
             let timeout = *timeout;
             tokio::spawn(async move {
                 let outcome = super::misc::run(&runner, program, timeout).await;
-                let _ = tx.send(Done { generation, entry: i, checker, outcome });
+                let _ = tx.send(Done { generation, misc: true, entry: i, checker, outcome });
             });
             return;
         }
+        if self.running >= MAX_PROBES {
+            self.waiting.push_back((i, checker, url));
+            return;
+        }
+        self.start_probe(i, checker, url);
+    }
+
+    fn start_probe(&mut self, i: usize, checker: usize, url: Option<usize>) {
+        let Some(e) = self.entries.get(i) else { return };
+        let Some(probe) = e.probes.get(checker) else { return };
+        self.running += 1;
+        let tx = self.tx.clone();
+        let generation = self.generation;
+        // A copy for the task (a TCP_CHECK's is a few words, no allocation).
+        let probe = probe.clone();
         self.dns_id = self.dns_id.wrapping_add(1);
         let dns_id = self.dns_id;
-        let rs_name = e.rs_name.clone();
+        let rs_name = e.server.checkers().get(checker).map(|c| c.params().names.rs.clone()).unwrap_or_default();
         tokio::spawn(async move {
-            let Ok(_slot) = slots.acquire_owned().await else { return };
             let outcome = super::plan::run(&probe, url, dns_id, &rs_name).await;
-            let _ = tx.send(Done { generation, entry: i, checker, outcome });
+            let _ = tx.send(Done { generation, misc: false, entry: i, checker, outcome });
         });
     }
 
@@ -465,5 +504,134 @@ async fn readable(
     match fd {
         Some(fd) => fd.readable().await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::check::plan::{PlanInputs, plan};
+    use crate::config::validate::SystemView;
+
+    /// The jobs of a configuration, keyed by their order.
+    fn jobs(text: &str) -> Vec<Job<usize>> {
+        let l = crate::config::load_str(Path::new("t.conf"), text, &Default::default(), &SystemView::default());
+        let inputs = PlanInputs { track_files: &l.config.vrrp.track_files, tls: None };
+        let (planned, warnings) = plan(&l.config.lvs, &inputs);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        planned
+            .into_iter()
+            .enumerate()
+            .map(|(key, planned)| {
+                let programs = vec![None; planned.probes.len()];
+                Job { key, planned, programs }
+            })
+            .collect()
+    }
+
+    fn conf(port: u16, extra: &str) -> String {
+        format!(
+            "virtual_server 10.0.0.1 80 {{\n protocol TCP\n delay_loop 0.3\n real_server 127.0.0.1 {port} {{\n \
+             weight 5\n TCP_CHECK {{\n connect_timeout 0.5\n retry 0\n warmup 0\n }}\n {extra} }}\n}}\n"
+        )
+    }
+
+    /// Runs the checkers until an output satisfies `f` (or `limit` passes);
+    /// returns everything that came out.
+    async fn until(c: &mut Checks<usize>, limit: Duration, f: impl Fn(&Out<usize>) -> bool) -> Vec<Out<usize>> {
+        let end = tokio::time::Instant::now() + limit;
+        let mut all = Vec::new();
+        while let Ok(w) = tokio::time::timeout_at(end, c.wait()).await {
+            let out = c.handle(w, crate::clock::now());
+            let done = out.iter().any(&f);
+            all.extend(out);
+            if done {
+                break;
+            }
+        }
+        all
+    }
+
+    fn verdict(o: &Out<usize>) -> bool {
+        matches!(o, Out::Verdict { .. })
+    }
+
+    #[tokio::test]
+    async fn a_dead_listener_takes_the_server_out_and_back() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let port = l.local_addr().map(|a| a.port()).unwrap_or(0);
+        let (runner, _rx) = ScriptRunner::new(2);
+        let mut c = Checks::new(runner);
+        let out = c.load(jobs(&conf(port, "")), crate::clock::now(), true);
+        assert_eq!(
+            out,
+            vec![Out::Log(format!(
+                "Activating healthchecker for service [127.0.0.1]:tcp:{port} for VS [10.0.0.1]:tcp:80"
+            ))]
+        );
+        // Up at start, and its first check confirms it: no verdict.
+        let out = until(&mut c, Duration::from_millis(1600), verdict).await;
+        assert_eq!(out, vec![Out::Log(format!("TCP connection to [127.0.0.1]:tcp:{port} success."))]);
+        drop(l);
+        let out = until(&mut c, Duration::from_secs(3), verdict).await;
+        assert_eq!(out.last(), Some(&Out::Verdict { key: 0, alive: false, weight: 5 }), "{out:?}");
+        let l = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap_or_else(|e| panic!("{e}"));
+        let out = until(&mut c, Duration::from_secs(3), verdict).await;
+        assert_eq!(out.last(), Some(&Out::Verdict { key: 0, alive: true, weight: 5 }), "{out:?}");
+        drop(l);
+        c.stop();
+    }
+
+    #[tokio::test]
+    async fn a_reload_keeps_a_failed_server_out_without_a_new_warmup() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let port = l.local_addr().map(|a| a.port()).unwrap_or(0);
+        drop(l);
+        let (runner, _rx) = ScriptRunner::new(2);
+        let mut c = Checks::new(runner);
+        c.load(jobs(&conf(port, "")), crate::clock::now(), true);
+        let out = until(&mut c, Duration::from_secs(3), verdict).await;
+        assert_eq!(out.last(), Some(&Out::Verdict { key: 0, alive: false, weight: 5 }));
+        // Same settings: nothing to apply, still down; the next check is on
+        // its old schedule (within a delay_loop), not after a new start-up.
+        let out = c.load(jobs(&conf(port, "")), crate::clock::now(), false);
+        assert!(!out.iter().any(verdict), "{out:?}");
+        assert!(c.servers().get(&0).is_some_and(|s| !s.alive()));
+        let due = c.next_deadline().unwrap_or_else(|| panic!("no deadline"));
+        assert!(due <= crate::clock::now() + Duration::from_millis(300), "rescheduled from scratch");
+        // A changed checker starts over: the server is up until it runs.
+        let out = c.load(jobs(&conf(port, "").replace("retry 0", "retry 1")), crate::clock::now(), false);
+        assert!(out.contains(&Out::Verdict { key: 0, alive: true, weight: 5 }), "{out:?}");
+        c.stop();
+    }
+
+    #[tokio::test]
+    async fn file_check_weights_follow_the_file() {
+        let dir = std::env::temp_dir().join(format!("kr-file-check-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let file = dir.join("weight");
+        std::fs::write(&file, "3\n").unwrap_or_else(|e| panic!("{e}"));
+        let text = format!(
+            "track_file tf {{\n file {}\n weight 1\n}}\nvirtual_server 10.0.0.1 80 {{\n protocol TCP\n \
+             real_server 127.0.0.1 80 {{\n weight 5\n FILE_CHECK {{\n track_file tf\n }}\n }}\n}}\n",
+            file.display()
+        );
+        let (runner, _rx) = ScriptRunner::new(2);
+        let mut c = Checks::new(runner);
+        c.load(jobs(&text), crate::clock::now(), true);
+        // Read at start: 5 + 3.
+        assert!(c.servers().get(&0).is_some_and(|s| s.alive() && s.effective_weight() == 8));
+        std::fs::write(&file, "-5\n").unwrap_or_else(|e| panic!("{e}"));
+        let out = until(&mut c, Duration::from_secs(3), verdict).await;
+        assert_eq!(out.last(), Some(&Out::Verdict { key: 0, alive: true, weight: 0 }), "{out:?}");
+        // Moved away: reads 0.
+        std::fs::rename(&file, dir.join("gone")).unwrap_or_else(|e| panic!("{e}"));
+        let out = until(&mut c, Duration::from_secs(3), verdict).await;
+        assert_eq!(out.last(), Some(&Out::Verdict { key: 0, alive: true, weight: 5 }), "{out:?}");
+        c.stop();
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

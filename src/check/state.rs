@@ -82,15 +82,16 @@ pub enum Kind {
     },
 }
 
-/// Names in upstream's log lines.
+/// Names in upstream's log lines (shared: a virtual server's name is one
+/// allocation for all its real servers' checkers).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Names {
     /// The real server, `[IP]:proto:PORT` (FMT_RS).
-    pub rs: String,
+    pub rs: std::sync::Arc<str>,
     /// The virtual server, `[IP]:proto:PORT`, `FWM N` or a group name (FMT_VS).
-    pub vs: String,
+    pub vs: std::sync::Arc<str>,
     /// Where the probe connects, `[IP]:PORT` (SMTP_CHECK's and DNS_CHECK's lines).
-    pub target: String,
+    pub target: std::sync::Arc<str>,
 }
 
 /// Everything a checker is configured with.

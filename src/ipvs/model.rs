@@ -55,8 +55,9 @@ pub(crate) struct RsSpec {
     pub(crate) inhibit: bool,
     /// Down from the start: a checker of it has `alpha`.
     pub(crate) alpha: bool,
-    pub(crate) notify_up: Option<Script>,
-    pub(crate) notify_down: Option<Script>,
+    /// Boxed: most real servers have none, and there may be tens of thousands.
+    pub(crate) notify_up: Option<Box<Script>>,
+    pub(crate) notify_down: Option<Box<Script>>,
 }
 
 /// One entry of a group, as keepalived names it in its reload messages.
@@ -226,7 +227,7 @@ fn rs_spec(vs: &VirtualServer, rs: &RealServer, proto: u16, inhibit: bool, fixed
         _ => {}
     }
     let (notify_up, notify_down) = match &rs.extra {
-        Some(x) => (x.notify_up.clone(), x.notify_down.clone()),
+        Some(x) => (x.notify_up.clone().map(Box::new), x.notify_down.clone().map(Box::new)),
         None => (None, None),
     };
     RsSpec {
@@ -462,7 +463,7 @@ impl VsState {
         let (keyword, script) =
             if st.alive { ("notify_up", &spec.notify_up) } else { ("notify_down", &spec.notify_down) };
         if let Some(s) = script {
-            out.push(Event::Script { keyword, script: s.clone() });
+            out.push(Event::Script { keyword, script: (**s).clone() });
         }
         out.push(Event::Fifo(format!(
             "RS {} {} {}\n",

@@ -259,6 +259,8 @@ impl Runtime {
             log_failure(op, f, iface);
         }
         rt.apply_checks(activation);
+        // The parsed plan and the first tables were temporaries.
+        crate::sys::trim_heap();
         Ok(rt)
     }
 
@@ -518,6 +520,7 @@ impl Runtime {
         let removal = removal_of(release_of(self.globals.flush_on_stop));
         self.sync(&managed, removal);
         self.apply_checks(changes);
+        crate::sys::trim_heap();
         Ok(())
     }
 
