@@ -38,6 +38,7 @@ fn boot() -> Result<Run, String> {
         ("Debian's keepalived at /usr/sbin/keepalived", "/usr/sbin/keepalived"),
         ("ipvsadm", "/usr/sbin/ipvsadm"),
         ("iproute2's ip", "/usr/bin/ip"),
+        ("dnsmasq (dnsmasq-base)", "/usr/sbin/dnsmasq"),
     ] {
         if !Path::new(path).exists() {
             return Err(what.into());
@@ -51,7 +52,11 @@ fn boot() -> Result<Run, String> {
         std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
     }
     std::fs::copy(manifest().join("tests/vm/check-cases.sh"), dir.join("run.sh")).unwrap();
-    std::fs::write(dir.join("bins"), format!("{} keepalived-rs\n", env!("CARGO_BIN_EXE_keepalived"))).unwrap();
+    std::fs::write(
+        dir.join("bins"),
+        format!("{} keepalived-rs\n/usr/sbin/dnsmasq dnsmasq\n", env!("CARGO_BIN_EXE_keepalived")),
+    )
+    .unwrap();
     let o = common::run(Command::new("bash").arg(manifest().join("tests/vm/ipvs-vm.sh")).arg(&dir));
     let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
     eprintln!("{stderr}");
@@ -296,6 +301,25 @@ fn ping_check_and_ping_group_range() {
     // Widened to gid 0 while running, put back after.
     assert!(s.iter().any(|(l, _)| l == "range 0 0"), "{s:?}");
     assert_eq!(vm.file("ping.after").trim(), "after 1 0");
+}
+
+#[test]
+fn dns_and_smtp_verdicts() {
+    let Some(vm) = same_sequence("dns_smtp") else { return };
+    let s = vm.seq("dns_smtp.ours.seq");
+    let start = table(&s, "start");
+    // An answer and an empty NOERROR reply are up; NXDOMAIN is down.
+    assert!(start.contains("127.0.6.1:53") && start.contains("127.0.6.2:53"), "{start}");
+    assert!(!start.contains("127.0.6.3:53"), "{start}");
+    assert!(start.contains("127.0.6.11:25"), "{start}");
+    for (step, up) in
+        [("echo 554 >/tmp/smtp.mode", false), ("echo ok >/tmp/smtp.mode", true), ("echo 502 >/tmp/smtp.mode", false)]
+    {
+        assert_eq!(table(&s, step).contains("127.0.6.11:25"), up, "{step}:\n{}", table(&s, step));
+    }
+    let t = table(&s, "dns_down");
+    assert!(!t.contains("127.0.6.1:53") && !t.contains("127.0.6.2:53"), "{t}");
+    assert!(table(&s, "dns_up").contains("127.0.6.1:53"));
 }
 
 #[test]

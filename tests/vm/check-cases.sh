@@ -194,6 +194,35 @@ scenario ping /case/ping.conf ping_setup ping_steps
 echo "after $(tr '\t' ' ' </proc/sys/net/ipv4/ping_group_range)" >/tmp/ping.after
 emit ping.after /tmp/ping.after
 
+# DNS_CHECK against dnsmasq: an answer is up, so is a NOERROR reply without
+# answers (AAAA of an A-only name); NXDOMAIN is down; no server, down.
+# SMTP_CHECK against a scripted SMTP server: a 554 banner or a 502 reply to
+# HELO is down.
+dns_up() {
+    dnsmasq -k -C /dev/null --no-resolv --no-hosts --bind-interfaces --listen-address=127.0.0.1 \
+        --local=/check.test/ --host-record=up.check.test,10.9.9.9 --pid-file= --user=root --port=5301 \
+        >/dev/null 2>&1 &
+    echo $! >/tmp/dnsmasq.pid
+}
+dns_down() { kill "$(cat /tmp/dnsmasq.pid)" 2>/dev/null; rm -f /tmp/dnsmasq.pid; }
+dns_smtp_setup() {
+    dns_up
+    echo ok >/tmp/smtp.mode
+    nc -ll -p 2525 -e /case/smtp.sh >/dev/null 2>&1 &
+    echo $! >/tmp/l.2525
+    sleep 0.5
+}
+dns_smtp_steps() {
+    step 8 'echo 554 >/tmp/smtp.mode'
+    step 8 'echo ok >/tmp/smtp.mode'
+    step 8 'echo 502 >/tmp/smtp.mode'
+    step 8 'echo ok >/tmp/smtp.mode'
+    step 8 dns_down
+    step 8 dns_up
+    dns_down
+}
+scenario dns_smtp /case/dns_smtp.conf dns_smtp_setup dns_smtp_steps
+
 # ---------------------------------------------------------------- reload
 # A reload with unchanged checkers: the failed server stays out (it never
 # reappears in the table), the healthy one is not checked again from
