@@ -20,6 +20,7 @@ pub mod daemon;
 pub(crate) mod dump;
 pub mod ipvs;
 pub mod log;
+pub(crate) mod netfilter;
 pub mod netlink;
 pub(crate) mod notify;
 pub mod script;

@@ -48,6 +48,7 @@ fn vip_add_remove_inner() {
             nodad: false,
             noprefixroute: false,
             home: false,
+            preferred_lft: None,
         };
         assert_eq!(nl.add_address(&spec).await.expect("add"), AddOutcome::Added);
         let shown = ip_addr_show("eth0");

@@ -21,7 +21,7 @@ use std::time::Duration;
 use common::capture::{Capture, Seen, longest_silence};
 use common::daemon::{Child, Daemon, Impl};
 use common::net::Pair as Lab;
-use common::proc::{alive, fd_count, read_pid, rss_kib};
+use common::proc::{alive, anon_kib, fd_count, read_pid};
 use common::vrrp::{VIP, instance_on_pair as vrrp_conf};
 use common::{Need, needs, wait_until};
 
@@ -158,8 +158,12 @@ fn broken_config_is_rejected_and_the_old_keeps_running() {
     assert_eq!(d.count(RELOADED), 0, "the child applied a broken file\n{}", d.log());
 }
 
-/// 100 reloads in a row: the process tree's RSS is flat (under 1% growth
-/// after the first few reloads) and no file descriptor leaks.
+/// 100 reloads in a row: the process tree's anonymous RSS (what a leak
+/// grows; code pages come and go with `sys::trim_heap`) stays flat after a
+/// warm-up, and no file descriptor leaks. "Flat": under 96 KiB over the last
+/// 70 reloads (under 1.4 KiB a reload: a leaked configuration, socket or
+/// instance costs far more). The debug build's allocator settles slowly
+/// (about 40 KiB here); the release build was flat over 1,000 reloads.
 #[test]
 fn hundred_reloads_leave_rss_and_fds_flat() {
     if skip() {
@@ -169,12 +173,12 @@ fn hundred_reloads_leave_rss_and_fds_flat() {
     let d = master(&lab, &vrrp_conf("BACKUP", 100, &[VIP], ""), "ours");
     let measure = |d: &Daemon| {
         let tree = d.tree();
-        let each: Vec<Option<u64>> = tree.iter().map(|p| rss_kib(*p)).collect();
+        let each: Vec<Option<u64>> = tree.iter().map(|p| anon_kib(*p)).collect();
         let fds: Vec<Option<usize>> = tree.iter().map(|p| fd_count(*p)).collect();
         (tree, each, fds)
     };
     let (tree0, _, fds0) = measure(&d);
-    const WARM_UP: usize = 5;
+    const WARM_UP: usize = 30;
     for n in 1..=WARM_UP {
         reload(&d, n);
     }
@@ -195,11 +199,16 @@ fn hundred_reloads_leave_rss_and_fds_flat() {
     assert_eq!(fds1, fds2);
     let growth = (rss2 as f64 - rss1 as f64) / rss1 as f64;
     eprintln!(
-        "RSS of the tree (main, VRRP child) after {WARM_UP} reloads {rss1} KiB {each1:?}, after 100 {rss2} KiB \
+        "Anonymous RSS of the tree (main, VRRP child) after {WARM_UP} reloads {rss1} KiB {each1:?}, after 100 {rss2} KiB \
          {each2:?} ({:+.2}%); fds {fds2:?}",
         growth * 100.0
     );
-    assert!(growth < 0.01, "RSS grew {:.2}% ({rss1} -> {rss2} KiB) over 95 reloads", growth * 100.0);
+    assert!(
+        rss2 < rss1 + 96,
+        "Anonymous RSS grew {:.2}% ({rss1} -> {rss2} KiB) over {} reloads",
+        growth * 100.0,
+        100 - WARM_UP
+    );
     assert!(lab.has_addr(VIP), "{}", d.log());
     assert_eq!(d.count("Entering MASTER"), 1, "{}", d.log());
 }

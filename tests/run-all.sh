@@ -52,6 +52,8 @@ if [ "$(id -u)" = 0 ]; then
     missing_before=$(dpkg-query -W -f='${Status}\n' keepalived 2>/dev/null | grep -c 'install ok installed')
     # nginx-light, dnsmasq-base, python3-aiosmtpd, openssl: real servers for
     # the checker tests (tests/check_probes.rs).
+    # nftables iputils-arping: the VRRP network tests (tests/vrrp_network.rs)
+    # read keepalived's nftables table with nft and ask for the VIP's MAC.
     # psmisc curl procps net-tools python3: programs the scripts of the
     # tests/corpus configurations run, present when keepalived 2.2.7's verdicts
     # were recorded (it flags script security only for scripts that exist).
@@ -60,7 +62,7 @@ if [ "$(id -u)" = 0 ]; then
     kr_apt_need keepalived ipvsadm tcpdump iproute2 iputils-ping procps psmisc libssl-dev pkg-config gcc \
         libc6-dev time debhelper dpkg-dev fakeroot rpm lintian systemd \
         nginx-light dnsmasq-base python3-aiosmtpd openssl \
-        curl net-tools python3 debootstrap systemd-container
+        curl net-tools python3 debootstrap systemd-container nftables iputils-arping
     record "prerequisites installed" $?
     if [ "$missing_before" = 0 ]; then
         # keepalived is the interop peer and oracle only: never a service here

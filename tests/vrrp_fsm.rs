@@ -14,11 +14,13 @@
 //!   deadline 3.609375           # next_deadline(), or `none`
 //! advert 1 from 10.0.0.2 prio 150 int 1 [addrs a,b] [version 3]
 //! timer 3.609375 | fault T | up T | priority T N | shutdown T [keep]
+//! group-fault T | group-up T | sync-master T | sync-backup T
 //! ```
 //! `shutdown T keep` is a stop with `--dont-release-vrrp` (`Shutdown { release: false }`).
 //! Actions render as `send-advert P`, `add-vips accept|no-accept`,
 //! `remove-vips accept|no-accept`, `garp REPEAT INTERVAL`,
 //! `transition FROM TO`, `master-rx-lower-prio FROM`, `stopped`,
+//! `priority-changed P`, `sync-want-master`,
 //! `log TEXT` and `log-detail TEXT` (only shown with --log-detail).
 
 #![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assertion is how a test fails
@@ -120,6 +122,9 @@ fn set_param(p: &mut InstanceParams, key: &str, val: &str) -> Result<(), String>
         "skip_check_adv_addr" => p.skip_check_adv_addr = parse_bool(val)?,
         "start_in_fault" => p.start_in_fault = parse_bool(val)?,
         "startup_delay" => p.startup_delay = parse_secs(val)?,
+        "start_held" => p.start_held = parse_bool(val)?,
+        "tracking" => p.tracking = val.parse().map_err(|e| format!("bad tracking: {e}"))?,
+        "synced" => p.synced = parse_bool(val)?,
         other => return Err(format!("unknown param {other}")),
     }
     Ok(())
@@ -135,6 +140,8 @@ fn render_action(a: &Action) -> String {
         Action::Transition { from, to } => format!("transition {from} {to}"),
         Action::MasterRxLowerPriority { from } => format!("master-rx-lower-prio {from}"),
         Action::Stopped => "stopped".to_string(),
+        Action::PriorityChanged { priority } => format!("priority-changed {priority}"),
+        Action::SyncWantMaster => "sync-want-master".to_string(),
         Action::Log(e) if e.detail_only() => format!("log-detail {e}"),
         Action::Log(e) => format!("log {e}"),
     }
@@ -186,6 +193,10 @@ fn parse_input(words: &[&str], inst_params: &InstanceParams) -> Result<Input, St
         ["shutdown", _] => Ok(Input::Shutdown { release: true }),
         ["shutdown", _, "keep"] => Ok(Input::Shutdown { release: false }),
         ["priority", _, n] => Ok(Input::Priority(n.parse().map_err(|e| format!("bad priority: {e}"))?)),
+        ["group-fault", ..] => Ok(Input::GroupFault(true)),
+        ["group-up", ..] => Ok(Input::GroupFault(false)),
+        ["sync-master", ..] => Ok(Input::SyncMaster),
+        ["sync-backup", ..] => Ok(Input::SyncBackup),
         ["advert", _, rest @ ..] => {
             let mut adv = RxAdvert {
                 src: inst_params.primary_address,
@@ -296,6 +307,10 @@ conformance! {
     resumed_v3_master => "27-resume-v3.txt",
     resume_in_fault_starts_in_fault => "28-resume-fault.txt",
     shutdown_keeping_the_vips => "29-shutdown-keep.txt",
+    sync_member_waits_for_its_group => "30-sync-member.txt",
+    group_fault_and_recovery => "31-group-fault.txt",
+    weight_zero_script_holds_then_faults => "32-held.txt",
+    tracking_at_start_and_priority_down => "33-tracking-start.txt",
 }
 
 #[test]

@@ -467,7 +467,7 @@ fn ours_link_down_is_fault_and_back() {
     let c1 = lab.conf(1, mode, "MASTER", 150, late);
     let mut d1 = lab.start(1, Impl::Ours, &c1);
     lab.wait_sole_holder(1, mode, Duration::from_secs(10), "start", &[&d1]);
-    assert!(d1.log_text().contains("(VI_2) Entering FAULT STATE (init)"), "{}", d1.log_text());
+    assert!(d1.log_text().contains("(VI_2) entering FAULT state"), "{}", d1.log_text());
 
     lab.node(1).ip(&["link", "set", "eth0", "down"]);
     let fault = lab.wait(Duration::from_secs(3), |_| d1.log_text().contains("(VI_1) Entering FAULT STATE\n"));

@@ -364,6 +364,8 @@ impl Lan {
                 Action::SendGratuitous { .. }
                 | Action::MasterRxLowerPriority { .. }
                 | Action::Stopped
+                | Action::PriorityChanged { .. }
+                | Action::SyncWantMaster
                 | Action::Log(_) => {}
             }
         }

@@ -428,7 +428,7 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
                     Some(wd) => *wd,
                     None => {
                         let mask = libc::IN_CLOSE_WRITE | libc::IN_DELETE | libc::IN_MOVED_FROM | libc::IN_MOVED_TO;
-                        match crate::sys::inotify_add_watch(fd.get_ref().as_fd(), &dir, mask) {
+                        match crate::sys::inotify_watch(fd.get_ref().as_fd(), &dir, mask) {
                             Ok(wd) => {
                                 dirs.insert(dir.clone(), wd);
                                 wd

@@ -24,6 +24,8 @@ pub struct AddrSpec {
     pub nodad: bool,
     pub noprefixroute: bool,
     pub home: bool,
+    /// `preferred_lft` in seconds (`u32::MAX` forever); `None` is the kernel's default.
+    pub preferred_lft: Option<u32>,
 }
 
 /// What adding an address did.
@@ -76,6 +78,12 @@ impl AddrSpec {
             flags |= AddressFlags::Noprefixroute;
         }
         m.header.flags = hflags;
+        if let Some(p) = self.preferred_lft {
+            let mut ci = netlink_packet_route::address::CacheInfo::default();
+            ci.ifa_preferred = p;
+            ci.ifa_valid = u32::MAX;
+            m.attributes.push(AddressAttribute::CacheInfo(ci));
+        }
         if !flags.is_empty() {
             m.attributes.push(AddressAttribute::Flags(flags));
         }

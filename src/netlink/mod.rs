@@ -6,14 +6,25 @@
 mod addr;
 mod link;
 mod monitor;
+mod route;
+mod rule;
 mod snapshot;
+mod vmac;
 
 pub use addr::{AddOutcome, AddrSpec, DelOutcome};
 pub use link::LinkInfo;
 pub use monitor::{LinkEvent, link_monitor};
+pub use route::{Encap, HopSpec, RTPROT_KEEPALIVED, RouteAddMode, RouteSpec};
+pub use rule::{RuleKind, RuleSpec};
 pub use snapshot::{AddrEntry, LinkDetail};
+pub use vmac::VlanKind;
 
 use std::io;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use futures_util::StreamExt;
+use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
+use netlink_packet_route::RouteNetlinkMessage;
 
 /// A route-netlink connection. The connection task must be spawned on the
 /// caller's runtime (`tokio::task::spawn_local` in the single-threaded children).
@@ -27,6 +38,37 @@ impl Netlink {
     pub fn connect() -> io::Result<(Netlink, impl std::future::Future<Output = ()>)> {
         let (conn, handle, _) = rtnetlink::new_connection()?;
         Ok((Netlink { handle }, conn))
+    }
+
+    /// Sends one request and waits for the kernel's acknowledgement.
+    pub(crate) async fn ack(&self, req: NetlinkMessage<RouteNetlinkMessage>) -> Result<(), NetlinkError> {
+        let mut handle = self.handle.clone();
+        let mut resp = handle.request(req).map_err(NetlinkError::from)?;
+        while let Some(m) = resp.next().await {
+            if let NetlinkPayload::Error(e) = m.payload {
+                if e.code.is_some() {
+                    return Err(NetlinkError::from(rtnetlink::Error::NetlinkError(e)));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Sequence numbers for keepalived's "Netlink: error:" lines.
+static SEQ: AtomicU32 = AtomicU32::new(1);
+
+/// keepalived's line for a request the kernel refused:
+/// `Netlink: error: Network is unreachable(101), type=RTM_NEWROUTE(24), seq=N, pid=0`.
+pub(crate) fn error_line(e: &NetlinkError, kind: &str, kind_num: u16) -> String {
+    let seq = SEQ.fetch_add(1, Ordering::Relaxed);
+    match e.errno() {
+        Some(errno) => {
+            let text = io::Error::from_raw_os_error(errno).to_string();
+            let text = text.split(" (os error").next().unwrap_or(&text).to_owned();
+            format!("Netlink: error: {text}({errno}), type={kind}({kind_num}), seq={seq}, pid=0")
+        }
+        None => format!("Netlink: error: {e}, type={kind}({kind_num}), seq={seq}, pid=0"),
     }
 }
 

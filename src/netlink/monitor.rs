@@ -25,7 +25,11 @@ pub enum LinkEvent {
     /// An interface appeared or changed (`removed` false) or went away.
     Link { info: LinkInfo, removed: bool },
     /// An address was added to or removed from interface `ifindex`.
-    Address { ifindex: u32 },
+    Address {
+        ifindex: u32,
+        /// The address, when the kernel named it.
+        addr: Option<std::net::IpAddr>,
+    },
 }
 
 pub(crate) fn link_info(m: &LinkMessage) -> Option<LinkInfo> {
@@ -43,6 +47,21 @@ pub(crate) fn link_info(m: &LinkMessage) -> Option<LinkInfo> {
         name: name?,
         mac,
         running: m.header.flags.contains(LinkFlags::Up) && m.header.flags.contains(LinkFlags::Running),
+    })
+}
+
+/// The address an RTM_NEWADDR / RTM_DELADDR is about (IFA_LOCAL, else IFA_ADDRESS).
+fn address_of(m: &netlink_packet_route::address::AddressMessage) -> Option<std::net::IpAddr> {
+    use netlink_packet_route::address::AddressAttribute;
+    let local = m.attributes.iter().find_map(|a| match a {
+        AddressAttribute::Local(ip) => Some(*ip),
+        _ => None,
+    });
+    local.or_else(|| {
+        m.attributes.iter().find_map(|a| match a {
+            AddressAttribute::Address(ip) => Some(*ip),
+            _ => None,
+        })
     })
 }
 
@@ -64,7 +83,7 @@ pub fn link_monitor() -> std::io::Result<(impl std::future::Future<Output = ()>,
                     }
                     NetlinkPayload::InnerMessage(
                         RouteNetlinkMessage::NewAddress(m) | RouteNetlinkMessage::DelAddress(m),
-                    ) => Some(LinkEvent::Address { ifindex: m.header.index }),
+                    ) => Some(LinkEvent::Address { ifindex: m.header.index, addr: address_of(&m) }),
                     _ => None,
                 };
                 if let Some(ev) = ev {

@@ -109,6 +109,17 @@ pub enum Input {
     /// New total priority (base priority plus tracking weights); clamped to
     /// 1..=254 and ignored for the address owner, as keepalived does.
     Priority(i32),
+    /// Its `vrrp_sync_group` is in FAULT because another member is (`true`),
+    /// or no member is any more (`false`). Like [`Input::Fault`], but a
+    /// MASTER leaving for FAULT this way sends a single priority-0 advert,
+    /// as keepalived's synced members do.
+    GroupFault(bool),
+    /// Its sync group goes MASTER: a BACKUP member takes over now
+    /// (keepalived's `vrrp_sync_master`). Ignored in any other state.
+    SyncMaster,
+    /// Its sync group goes BACKUP: a MASTER member steps down now
+    /// (keepalived's `vrrp_sync_backup`). Ignored in any other state.
+    SyncBackup,
     /// The instance stops (SIGTERM, or removed by a reload). With `release`
     /// a MASTER says goodbye with priority 0 and removes its VIPs (RFC 3768 /
     /// RFC 5798 section 6.4.3); without (`--dont-release-vrrp` at SIGTERM)
@@ -164,6 +175,16 @@ pub enum Action {
     },
     /// The instance is stopped (after `Shutdown`): run `notify_stop`.
     Stopped,
+    /// The effective priority changed to this (after its log line): with
+    /// `notify_priority_changes` the notify FIFOs hear of it.
+    PriorityChanged {
+        /// The new effective priority.
+        priority: u8,
+    },
+    /// A member of a sync group timed out in BACKUP: it wants to become
+    /// MASTER, but only goes when its group agrees ([`Input::SyncMaster`]);
+    /// meanwhile its Master_Down_Timer has been armed again.
+    SyncWantMaster,
     /// Log this line (skip it unless `--log-detail` if `detail_only()`).
     Log(LogEvent),
 }
@@ -209,6 +230,12 @@ pub struct Instance {
     garp_refresh_due: Option<Instant>,
     // End of `vrrp_startup_delay`: BACKUP timers count from here until then.
     startup_until: Option<Instant>,
+    // The sync group holds the instance in FAULT.
+    group_fault: bool,
+    // A member of a sync group: taking over needs the group's agreement.
+    synced: bool,
+    // Waiting silently in FAULT for a weight-0 script's first result.
+    held: bool,
 }
 
 impl Instance {
@@ -217,12 +244,16 @@ impl Instance {
     pub fn new(params: InstanceParams, now: Instant) -> (Instance, Vec<Action>) {
         let mut inst = Instance::init(params, now);
         let mut out = Vec::new();
+        inst.initial_priority(&mut out);
         if !(inst.want_master && inst.is_owner() && !inst.faulted) {
             // keepalived clears any VIPs a previous run may have left behind
             // before entering BACKUP or FAULT at start-up ("removing VIPs.").
             out.push(Action::RemoveVips { accept: inst.accept() });
         }
-        if inst.faulted {
+        if inst.held {
+            // keepalived waits for the script's first result without a word.
+            inst.state = State::Fault;
+        } else if inst.faulted {
             inst.state = State::Fault;
             inst.log(&mut out, LogKind::EnteringFaultInit);
             out.push(Action::Transition { from: State::Init, to: State::Fault });
@@ -250,13 +281,14 @@ impl Instance {
     /// start-up delay. An instance that starts in FAULT (`params.start_in_fault`)
     /// starts as [`Instance::new`] does.
     pub fn resume_master(params: InstanceParams, now: Instant) -> (Instance, Vec<Action>) {
-        if params.start_in_fault {
+        if params.start_in_fault || params.start_held {
             return Instance::new(params, now);
         }
         let mut params = params;
         params.startup_delay = Duration::ZERO;
         let mut inst = Instance::init(params, now);
         let mut out = Vec::new();
+        inst.resumed_priority();
         inst.state = State::Backup;
         inst.take_over(now, false, &mut out);
         (inst, out)
@@ -284,10 +316,48 @@ impl Instance {
             garp_lower_prio_at: Vec::new(),
             garp_refresh_due: None,
             startup_until: if p.startup_delay.is_zero() { None } else { Some(now + p.startup_delay) },
+            group_fault: false,
+            synced: p.synced,
+            held: p.start_held && !p.start_in_fault,
             p,
         };
+        inst.faulted |= inst.held;
         inst.ms_down_timer = inst.down_interval();
         inst
+    }
+
+    /// keepalived's `initialise_tracking_priorities`: the trackers' total
+    /// adjustment at start-up, logged before the first state.
+    fn initial_priority(&mut self, out: &mut Vec<Action>) {
+        if self.p.tracking != 0 {
+            self.on_priority(i32::from(self.p.priority).saturating_add(self.p.tracking), out);
+        }
+    }
+
+    /// The same for an instance resumed across a reload: it had this
+    /// priority already, so nothing is logged or reported.
+    fn resumed_priority(&mut self) {
+        let mut quiet = Vec::new();
+        self.initial_priority(&mut quiet);
+    }
+
+    /// A BACKUP that continues across a reload: an instance whose
+    /// configuration changed while it was BACKUP keeps its Master_Down_Timer
+    /// (`down_at`) instead of starting it again, as keepalived keeps an
+    /// instance's state across a reload. Nothing is logged or reported.
+    /// An instance that starts in FAULT starts as [`Instance::new`] does.
+    pub fn resume_backup(params: InstanceParams, now: Instant, down_at: Option<Instant>) -> (Instance, Vec<Action>) {
+        if params.start_in_fault || params.start_held {
+            return Instance::new(params, now);
+        }
+        let mut params = params;
+        params.startup_delay = Duration::ZERO;
+        let mut inst = Instance::init(params, now);
+        let out = Vec::new();
+        inst.resumed_priority();
+        inst.state = State::Backup;
+        inst.sands = Some(down_at.unwrap_or_else(|| inst.backup_deadline(now)));
+        (inst, out)
     }
 
     /// Feeds one input that happened at `now`; returns what to do, in order.
@@ -302,6 +372,19 @@ impl Instance {
             Input::Fault(true) => self.on_down(now, &mut out),
             Input::Fault(false) => self.on_up(now, &mut out),
             Input::Priority(total) => self.on_priority(total, &mut out),
+            Input::GroupFault(true) => self.on_group_fault(now, &mut out),
+            Input::GroupFault(false) => self.on_group_up(now, &mut out),
+            Input::SyncMaster => {
+                if self.state == State::Backup {
+                    self.take_over(now, true, &mut out);
+                }
+            }
+            Input::SyncBackup => {
+                if self.state == State::Master {
+                    self.want_master = false;
+                    self.leave_master(now, State::Backup, false, &mut out);
+                }
+            }
             Input::Shutdown { release } => self.on_shutdown(release, &mut out),
         }
         out
@@ -368,6 +451,28 @@ impl Instance {
         self.master_priority
     }
 
+    /// keepalived's `wantstate == MASTER`: a MASTER, or a BACKUP that timed
+    /// out and waits for its sync group.
+    pub fn wants_master(&self) -> bool {
+        self.state == State::Master || (self.state == State::Backup && self.want_master)
+    }
+
+    /// Is the instance in FAULT for a reason of its own (its interface or
+    /// a tracker), not only because of its sync group?
+    pub fn own_fault(&self) -> bool {
+        self.faulted && !self.held
+    }
+
+    /// Is the instance waiting for a weight-0 script's first result?
+    pub fn held(&self) -> bool {
+        self.held
+    }
+
+    /// Puts the instance in (or takes it out of) a sync group.
+    pub fn set_synced(&mut self, synced: bool) {
+        self.synced = synced;
+    }
+
     /// Are the VIPs currently added?
     pub(crate) fn vips_set(&self) -> bool {
         self.vips_set
@@ -376,6 +481,12 @@ impl Instance {
     /// The normalized parameters the instance runs with.
     pub fn params(&self) -> &InstanceParams {
         &self.p
+    }
+
+    /// Our address moved (the interface's primary address changed): adverts
+    /// and the equal-priority tie-break use the new one from now on.
+    pub(crate) fn set_primary_address(&mut self, a: IpAddr) {
+        self.p.primary_address = a;
     }
 
     fn is_owner(&self) -> bool {
@@ -603,7 +714,17 @@ impl Instance {
                 State::Backup => {
                     // RFC 3768 / RFC 5798 section 6.4.2: Master_Down_Timer fired.
                     self.log(out, LogKind::ReceiveAdvertTimeout);
-                    self.goto_master(now, out);
+                    if self.synced {
+                        // keepalived's `vrrp_sync_can_goto_master`: want
+                        // MASTER, wait a full Master_Down_Interval again
+                        // unless the group agrees at once.
+                        self.want_master = true;
+                        self.ms_down_timer = self.down_interval();
+                        self.sands = Some(now + self.ms_down_timer);
+                        out.push(Action::SyncWantMaster);
+                    } else {
+                        self.goto_master(now, out);
+                    }
                 }
                 State::Master => {
                     // RFC 3768 / RFC 5798 section 6.4.3: Adver_Timer fired.
@@ -702,14 +823,45 @@ impl Instance {
         }
     }
 
+    fn in_fault(&self) -> bool {
+        self.faulted || self.group_fault
+    }
+
     fn on_down(&mut self, now: Instant, out: &mut Vec<Action>) {
+        if self.held {
+            // The script the instance waited for failed: FAULT is reported
+            // (notifies) without a log line, as keepalived does.
+            self.held = false;
+            out.push(Action::Transition { from: State::Init, to: State::Fault });
+            return;
+        }
         if self.faulted {
             return;
         }
+        let was = self.in_fault();
         self.faulted = true;
+        if !was {
+            self.enter_fault(now, true, out);
+        }
+    }
+
+    fn on_group_fault(&mut self, now: Instant, out: &mut Vec<Action>) {
+        if self.group_fault {
+            return;
+        }
+        let was = self.in_fault();
+        self.group_fault = true;
+        if !was {
+            self.enter_fault(now, false, out);
+        }
+    }
+
+    /// Enters FAULT; `send_stop`: a MASTER says goodbye twice (its own
+    /// fault) rather than once (its group's).
+    fn enter_fault(&mut self, now: Instant, send_stop: bool, out: &mut Vec<Action>) {
         self.want_master = false;
         match self.state {
-            State::Master => self.leave_master(now, State::Fault, true, out),
+            State::Master => self.leave_master(now, State::Fault, send_stop, out),
             State::Backup | State::Init => {
                 let from = self.state;
                 self.log(out, LogKind::EnteringFault);
@@ -728,7 +880,20 @@ impl Instance {
             return;
         }
         self.faulted = false;
-        if self.state != State::Fault {
+        self.held = false;
+        self.leave_fault(now, out);
+    }
+
+    fn on_group_up(&mut self, now: Instant, out: &mut Vec<Action>) {
+        if !self.group_fault {
+            return;
+        }
+        self.group_fault = false;
+        self.leave_fault(now, out);
+    }
+
+    fn leave_fault(&mut self, now: Instant, out: &mut Vec<Action>) {
+        if self.in_fault() || self.state != State::Fault {
             return;
         }
         self.master_adver_int = self.p.advert_interval;
@@ -746,7 +911,8 @@ impl Instance {
         self.sands = Some(self.backup_deadline(now));
     }
 
-    /// keepalived's `vrrp_set_effective_priority`.
+    /// keepalived's `vrrp_set_effective_priority`: a BACKUP's running
+    /// Master_Down_Timer moves by the change of Skew_Time, either way.
     fn on_priority(&mut self, total: i32, out: &mut Vec<Action>) {
         if self.is_owner() {
             // The owner's priority cannot be changed by tracking.
@@ -757,15 +923,19 @@ impl Instance {
             return;
         }
         self.log(out, LogKind::ChangingPriority { from: self.effective_priority, to: new });
-        let increasing = new > self.effective_priority;
         self.effective_priority = new;
         let old_down = self.ms_down_timer;
         self.ms_down_timer = self.down_interval();
-        if self.state == State::Backup && increasing && old_down > self.ms_down_timer {
-            // A smaller skew brings the running Master_Down_Timer forward.
-            let earlier = old_down - self.ms_down_timer;
-            self.sands = self.sands.map(|s| s.checked_sub(earlier).unwrap_or(s));
+        if self.state == State::Backup {
+            self.sands = self.sands.map(|s| {
+                if old_down < self.ms_down_timer {
+                    s + (self.ms_down_timer - old_down)
+                } else {
+                    s.checked_sub(old_down - self.ms_down_timer).unwrap_or(s)
+                }
+            });
         }
+        out.push(Action::PriorityChanged { priority: new });
     }
 
     fn on_shutdown(&mut self, release: bool, out: &mut Vec<Action>) {

@@ -10,4 +10,6 @@ pub mod garp;
 pub mod packet;
 pub(crate) mod runtime;
 pub mod socket;
+pub(crate) mod sync_group;
 pub mod timer;
+pub(crate) mod track;

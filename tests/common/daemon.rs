@@ -319,7 +319,20 @@ impl Daemon {
     /// empty (bounded wait).
     pub fn dump_file(&self, name: &str, limit: Duration) -> Option<String> {
         let path = self.dump_dir().join(name);
-        wait_until(limit, || std::fs::read_to_string(&path).ok().filter(|s| !s.is_empty()))
+        // keepalived writes its dumps with stdio as it goes: a file read too
+        // early ends mid-line. Complete: the same text in two reads 150 ms apart.
+        let mut last: Option<String> = None;
+        wait_until(limit, || {
+            let now = std::fs::read_to_string(&path).ok().filter(|s| !s.is_empty());
+            let done = now.is_some() && now == last;
+            last = now;
+            if done {
+                last.clone()
+            } else {
+                std::thread::sleep(Duration::from_millis(130));
+                None
+            }
+        })
     }
 
     /// Removes a dump file (before asking for a fresh one).

@@ -63,6 +63,14 @@ pub fn rss_kib(pid: i32) -> Option<u64> {
     status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.split_whitespace().next()?.parse().ok()
 }
 
+/// Resident anonymous memory (heap, stacks: what a leak grows), without
+/// the file pages of the program's code, which the daemon maps and unmaps
+/// as it runs (`sys::trim_heap`).
+pub fn anon_kib(pid: i32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find_map(|l| l.strip_prefix("RssAnon:"))?.split_whitespace().next()?.parse().ok()
+}
+
 /// Open file descriptors.
 pub fn fd_count(pid: i32) -> Option<usize> {
     Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())

@@ -27,12 +27,12 @@ pub use validate::validate;
 
 /// Top-level keywords handled here.
 pub const TOP: &[Keyword<Config>] = &[
-    Keyword::not_yet("vrrp_script", vrrp_script),
-    Keyword::not_yet("vrrp_track_process", vrrp_track_process),
-    Keyword::not_yet("track_file", track_file),
-    Keyword::not_yet("vrrp_track_file", track_file),
-    Keyword::not_yet("vrrp_sync_group", vrrp_sync_group),
-    Keyword::not_yet("garp_group", garp_group),
+    Keyword::new("vrrp_script", vrrp_script),
+    Keyword::new("vrrp_track_process", vrrp_track_process),
+    Keyword::new("track_file", track_file),
+    Keyword::new("vrrp_track_file", track_file),
+    Keyword::new("vrrp_sync_group", vrrp_sync_group),
+    Keyword::new("garp_group", garp_group),
     Keyword::new("vrrp_instance", instance::vrrp_instance),
 ];
 
@@ -424,11 +424,16 @@ fn vrrp_track_process(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {
 
 const SYNC_GROUP: &[Keyword<SyncGroup>] = &[
     Keyword::new("group", |g, st, _| {
+        // Every word of the block is a member, several on a line or not
+        // (keepalived reads the block as a list of words).
         for m in st.children() {
             g.members.push(Spanned::new(m.keyword.text.clone(), m.span()));
+            for w in &m.args {
+                g.members.push(Spanned::new(w.text.clone(), w.span));
+            }
         }
     }),
-    Keyword::not_yet("track_interface", |g, st, ctx| {
+    Keyword::new("track_interface", |g, st, ctx| {
         instance::tracked_list(
             ctx,
             &g.name,
@@ -439,7 +444,7 @@ const SYNC_GROUP: &[Keyword<SyncGroup>] = &[
             &mut g.tracking.interfaces,
         )
     }),
-    Keyword::not_yet("track_script", |g, st, ctx| {
+    Keyword::new("track_script", |g, st, ctx| {
         instance::tracked_list(
             ctx,
             &g.name,
@@ -450,7 +455,7 @@ const SYNC_GROUP: &[Keyword<SyncGroup>] = &[
             &mut g.tracking.scripts,
         )
     }),
-    Keyword::not_yet("track_file", |g, st, ctx| {
+    Keyword::new("track_file", |g, st, ctx| {
         instance::tracked_list(
             ctx,
             &g.name,
@@ -461,7 +466,7 @@ const SYNC_GROUP: &[Keyword<SyncGroup>] = &[
             &mut g.tracking.files,
         )
     }),
-    Keyword::not_yet("track_process", |g, st, ctx| {
+    Keyword::new("track_process", |g, st, ctx| {
         instance::tracked_list(
             ctx,
             &g.name,
@@ -483,15 +488,15 @@ const SYNC_GROUP: &[Keyword<SyncGroup>] = &[
             &mut g.tracking.bfds,
         )
     }),
-    Keyword::not_yet("notify_master", |g, st, ctx| g.notify.master = ctx.script_with_user(st)),
-    Keyword::not_yet("notify_backup", |g, st, ctx| g.notify.backup = ctx.script_with_user(st)),
-    Keyword::not_yet("notify_fault", |g, st, ctx| g.notify.fault = ctx.script_with_user(st)),
-    Keyword::not_yet("notify_stop", |g, st, ctx| g.notify.stop = ctx.script_with_user(st)),
-    Keyword::not_yet("notify_deleted", |g, st, ctx| {
+    Keyword::new("notify_master", |g, st, ctx| g.notify.master = ctx.script_with_user(st)),
+    Keyword::new("notify_backup", |g, st, ctx| g.notify.backup = ctx.script_with_user(st)),
+    Keyword::new("notify_fault", |g, st, ctx| g.notify.fault = ctx.script_with_user(st)),
+    Keyword::new("notify_stop", |g, st, ctx| g.notify.stop = ctx.script_with_user(st)),
+    Keyword::new("notify_deleted", |g, st, ctx| {
         g.notify.deleted = Some(if st.args.is_empty() { None } else { ctx.script_with_user(st) })
     }),
-    Keyword::not_yet("notify", |g, st, ctx| g.notify.any = ctx.script_with_user(st)),
-    Keyword::not_yet("notify_priority_changes", |g, st, ctx| {
+    Keyword::new("notify", |g, st, ctx| g.notify.any = ctx.script_with_user(st)),
+    Keyword::new("notify_priority_changes", |g, st, ctx| {
         let n = g.name.clone();
         g.notify.priority_changes = bool_with(ctx, st, |v| {
             format!("({n}) Invalid value '{v}' for sync group notify_priority_changes specified")
@@ -509,7 +514,7 @@ const SYNC_GROUP: &[Keyword<SyncGroup>] = &[
             format!("({}) global_tracking is deprecated. Use track_interface/script/file on the sync group", g.name),
         );
     }),
-    Keyword::not_yet("sync_group_tracking_weight", |g, _, _| g.sync_group_tracking_weight = true),
+    Keyword::new("sync_group_tracking_weight", |g, _, _| g.sync_group_tracking_weight = true),
 ];
 
 fn vrrp_sync_group(c: &mut Config, st: &Stmt, ctx: &mut Ctx) {

@@ -40,7 +40,8 @@ pub enum LogKind {
     EnteringBackupInit,
     /// `Entering FAULT STATE`
     EnteringFault,
-    /// `Entering FAULT STATE (init)`
+    /// `entering FAULT state` (keepalived 2.2.7's words at start-up, after
+    /// the line saying why)
     EnteringFaultInit,
     /// `Receive advertisement timeout` (detail)
     ReceiveAdvertTimeout,
@@ -110,7 +111,7 @@ impl fmt::Display for LogKind {
             LogKind::EnteringBackup => f.write_str("Entering BACKUP STATE"),
             LogKind::EnteringBackupInit => f.write_str("Entering BACKUP STATE (init)"),
             LogKind::EnteringFault => f.write_str("Entering FAULT STATE"),
-            LogKind::EnteringFaultInit => f.write_str("Entering FAULT STATE (init)"),
+            LogKind::EnteringFaultInit => f.write_str("entering FAULT state"),
             LogKind::ReceiveAdvertTimeout => f.write_str("Receive advertisement timeout"),
             LogKind::BackupReceivedPriorityZero => f.write_str("Backup received priority 0 advertisement"),
             LogKind::BackupDiscardingLowerPriority { priority, from } => {

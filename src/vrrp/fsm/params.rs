@@ -115,6 +115,15 @@ pub struct InstanceParams {
     pub higher_prio_send_advert: bool,
     /// The interface or a tracked object is already down at start-up.
     pub start_in_fault: bool,
+    /// A weight-0 `track_script` has not reported yet: the instance waits
+    /// in FAULT without a word (keepalived's `num_script_init`).
+    pub start_held: bool,
+    /// The trackers' priority adjustment at start-up (keepalived's
+    /// `total_priority` minus the base): logged and applied before the
+    /// first state; ignored for the address owner.
+    pub tracking: i32,
+    /// A member of a `vrrp_sync_group`: it takes over only with its group.
+    pub synced: bool,
     /// Remaining `vrrp_startup_delay` / `vrrp_delay_after_boot` (the longer)
     /// when the instance starts: BACKUP timers count from its end.
     pub startup_delay: Duration,
@@ -147,6 +156,9 @@ impl InstanceParams {
             lower_prio_no_advert: false,
             higher_prio_send_advert: false,
             start_in_fault: false,
+            start_held: false,
+            tracking: 0,
+            synced: false,
             startup_delay: Duration::ZERO,
         }
     }

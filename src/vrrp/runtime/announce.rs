@@ -1,6 +1,7 @@
 //! What a MASTER puts on its interfaces: the VIPs (through rtnetlink) and
 //! the gratuitous ARPs / unsolicited NAs that announce them, paced per
-//! interface.
+//! interface, or per `garp_group` across the interfaces it lists (one
+//! switch that must not be flooded).
 
 use std::collections::VecDeque;
 use std::net::IpAddr;
@@ -28,6 +29,32 @@ pub(super) struct GarpIf {
     next_at: Instant,
 }
 
+/// A `garp_group`: its intervals and the interfaces they apply to together.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct GarpGroupSpec {
+    pub garp_interval: Option<Duration>,
+    pub gna_interval: Option<Duration>,
+    pub interfaces: Vec<String>,
+}
+
+impl GarpGroupSpec {
+    pub(super) fn from_model(g: &crate::config::model::vrrp::GarpGroup) -> GarpGroupSpec {
+        GarpGroupSpec {
+            garp_interval: g.garp_interval,
+            gna_interval: g.gna_interval,
+            interfaces: g.interface.iter().chain(&g.interfaces).map(|i| i.value.clone()).collect(),
+        }
+    }
+}
+
+/// The pacing key of an interface: its group's index, else its own name.
+fn pace_key(groups: &[GarpGroupSpec], ifname: &str) -> String {
+    match groups.iter().position(|g| g.interfaces.iter().any(|i| i == ifname)) {
+        Some(i) => format!("\0group{i}"),
+        None => ifname.to_owned(),
+    }
+}
+
 pub(super) fn mac6(mac: &[u8]) -> Option<[u8; 6]> {
     mac.try_into().ok()
 }
@@ -45,7 +72,13 @@ impl Runtime {
 
     /// When the next paced gratuitous message is due.
     pub(super) fn next_garp(&self) -> Option<Instant> {
-        self.garp.values().filter(|g| !g.queue.is_empty()).map(|g| g.next_at).min()
+        self.garp
+            .iter()
+            .filter(|(_, g)| !g.queue.is_empty())
+            .map(|(n, g)| {
+                self.garp_pace.get(&pace_key(&self.garp_groups, n)).copied().unwrap_or(g.next_at).max(g.next_at)
+            })
+            .min()
     }
 
     /// Adds (or removes) the VIPs and eVIPs, logging keepalived's lines.
@@ -126,8 +159,15 @@ impl Runtime {
                         }
                     }
                 }
+                // A garp_group's interval replaces the global one on its interfaces.
+                let group = self.garp_groups.iter().find(|g| g.interfaces.contains(&v.dev));
+                let gap = match group {
+                    Some(g) if v6 => g.gna_interval.unwrap_or(interval),
+                    Some(g) => g.garp_interval.unwrap_or(interval),
+                    None => interval,
+                };
                 if let Some(g) = self.garp.get_mut(&v.dev) {
-                    g.queue.push_back(GarpFrame { v6, frame, addr: v.net.addr, gap: interval });
+                    g.queue.push_back(GarpFrame { v6, frame, addr: v.net.addr, gap });
                 }
                 if round == 0 {
                     // keepalived sends the first of each address as it queues it.
@@ -137,10 +177,16 @@ impl Runtime {
         }
     }
 
-    /// Sends the queued gratuitous messages that are due.
+    /// Sends the queued gratuitous messages that are due; interfaces of one
+    /// `garp_group` share one pace.
     pub(super) fn flush_garp(&mut self, now: Instant) {
-        for (ifname, g) in &mut self.garp {
-            while g.next_at <= now {
+        let mut names: Vec<String> = self.garp.keys().cloned().collect();
+        names.sort();
+        for ifname in names {
+            let key = pace_key(&self.garp_groups, &ifname);
+            let Some(g) = self.garp.get_mut(&ifname) else { continue };
+            let mut next_at = self.garp_pace.get(&key).copied().unwrap_or(g.next_at).max(g.next_at);
+            while next_at <= now {
                 let Some(f) = g.queue.pop_front() else { break };
                 let r = if f.v6 {
                     tracing::debug!("Sending unsolicited Neighbour Advert on {ifname} for {}", f.addr);
@@ -153,12 +199,14 @@ impl Runtime {
                     tracing::info!("Error sending gratuitous message on {ifname} for {} - {e}", f.addr);
                 }
                 if !f.gap.is_zero() {
-                    g.next_at = now + f.gap;
+                    next_at = now + f.gap;
                 }
             }
-            if g.queue.is_empty() && g.next_at < now {
-                g.next_at = now;
+            if g.queue.is_empty() && next_at < now {
+                next_at = now;
             }
+            g.next_at = next_at;
+            self.garp_pace.insert(key, next_at);
         }
     }
 }

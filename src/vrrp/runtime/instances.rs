@@ -6,12 +6,18 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use tracing::Instrument as _;
 
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use super::dump::Stats;
-use super::spec::{self, InstanceSpec, VipSpec, is_link_local};
+use super::notify::NotifyScripts;
+use super::spec::{self, InstanceSpec, TrackSpec, VipSpec, is_link_local};
+use super::track::Trackers;
 use super::{Runtime, Slot, SockKey, instance_span};
 use crate::config::model::global::GlobalConfig;
 use crate::config::model::vrrp::VrrpConfig;
 use crate::netlink::{LinkEvent, LinkInfo};
+use crate::script::{NotifyState, Preparer, ScriptPolicy};
 use crate::vrrp::auth::{AuthConfig, AuthCtx};
 use crate::vrrp::fsm::{Family, Input, Instance, State};
 
@@ -26,6 +32,20 @@ pub(super) struct Carry {
     resume_master: bool,
     /// When it last changed state, kept when it resumes as MASTER.
     last_transition: Option<crate::dump::Stamp>,
+    /// The old instance was BACKUP: its Master_Down_Timer runs on.
+    resume_backup: Option<Option<Instant>>,
+}
+
+/// How much of `vrrp_startup_delay` / `vrrp_delay_after_boot` is left at
+/// start-up: the longer of the start-up delay and what remains of the delay
+/// after boot (`/proc/uptime`).
+fn startup_remaining(cfg: &VrrpConfig) -> Duration {
+    let uptime = std::fs::read_to_string("/proc/uptime")
+        .ok()
+        .and_then(|t| t.split_whitespace().next().and_then(|u| u.parse::<f64>().ok()))
+        .map_or(Duration::ZERO, |u| Duration::from_secs_f64(u.max(0.0)));
+    let after_boot = cfg.globals.delay_after_boot.map_or(Duration::ZERO, |d| d.saturating_sub(uptime));
+    cfg.globals.startup_delay.unwrap_or(Duration::ZERO).max(after_boot)
 }
 
 impl Runtime {
@@ -51,44 +71,99 @@ impl Runtime {
         }
     }
 
-    /// Starts, keeps, rebuilds or removes instances to match `cfg`.
+    /// Starts, keeps, rebuilds or removes instances to match `cfg`, with
+    /// the trackers, sync groups and notify FIFOs it names.
     pub(super) async fn apply(&mut self, cfg: &VrrpConfig, global: &GlobalConfig) {
         self.globals = cfg.globals.clone();
         self.lower_prio_written =
             (cfg.globals_written.garp_lower_prio_delay, cfg.globals_written.garp_lower_prio_repeat);
         self.apply_statics(global).await;
-        let specs: Vec<InstanceSpec> =
-            cfg.instances.iter().map(|i| InstanceSpec::from_model(i, &cfg.globals)).collect();
+        self.set_static_routes(global).await;
+        self.garp_groups = cfg.garp_groups.iter().map(super::announce::GarpGroupSpec::from_model).collect();
+        let now = crate::clock::now();
+        let mut prep = Preparer::new(ScriptPolicy::from_global(global));
+        let specs: Vec<InstanceSpec> = cfg
+            .instances
+            .iter()
+            .map(|i| {
+                let mut s = InstanceSpec::from_model(i, &cfg.globals);
+                s.track = TrackSpec::from_model(i, cfg);
+                s
+            })
+            .collect();
+        let needed = specs.iter().any(|s| s.vmac.is_some() || (!s.accept && s.priority != 255));
+        self.filter.configure(cfg.globals.nftables.as_deref(), needed);
         // Only what the running instances do not already tell is kept for the dumps.
         let users = crate::dump::users::Users::system(global.script_user.as_ref(), global.use_symlink_paths);
         let facts = |n: usize| specs.get(n).map(super::report::plain_facts);
         self.dump_conf = super::dump::VrrpConf::of(cfg, global, &users, &facts);
+        let mut notify: HashMap<String, Arc<NotifyScripts>> = cfg
+            .instances
+            .iter()
+            .map(|i| (i.name.clone(), Arc::new(NotifyScripts::prepare(&i.notify, &mut prep))))
+            .collect();
         self.refresh_links(&specs).await;
+        let old = std::mem::take(&mut self.trackers);
+        let wants_processes =
+            specs.iter().any(|s| s.track.items.iter().any(|(k, _, _)| *k == spec::TrackKind::Process));
+        let events = self.process_events(wants_processes);
+        self.trackers = Trackers::build(cfg, &specs, &mut prep, old, now, events);
+        self.watch_files();
+        self.notifier.priority_changes = cfg.globals.notify_priority_changes;
+        let mut fifos = Vec::new();
+        if let Some(f) = &global.notify_fifo.fifo {
+            fifos.push((f.path.clone(), global.notify_fifo.script.as_ref()));
+        }
+        if let Some(f) = cfg.globals.notify_fifo.as_ref().and_then(|s| s.argv.first()) {
+            fifos.push((f.clone(), cfg.globals.notify_fifo_script.as_ref()));
+        }
+        self.notifier.open(&fifos, &mut prep, &self.track_runner);
+        self.build_groups(cfg, &mut prep);
+        for m in prep.take_messages() {
+            tracing::info!("{}", m.text);
+        }
+        let faulted_groups = self.init_groups(&specs);
         let running: Vec<(String, usize)> =
             self.slots.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|s| (s.spec.name.clone(), i))).collect();
         let mut carried: HashMap<String, Carry> = HashMap::new();
         for (name, idx) in running {
             match (specs.iter().find(|s| s.name == name), self.slot(idx)) {
-                (Some(new), Some(old)) if *new == old.spec => {}
+                (Some(new), Some(old)) if *new == old.spec => {
+                    if let (Some(n), Some(slot)) = (notify.get(&name).cloned(), self.slot_mut(idx)) {
+                        slot.notify = n;
+                    }
+                }
                 (Some(new), Some(_)) => {
                     let new = new.clone();
                     let carry = self.detach(idx, &new).await;
                     carried.insert(name, carry);
                 }
-                _ => self.remove_instance(idx).await,
+                _ => self.remove_instance(idx, true).await,
             }
         }
         // Room for every instance at once: no doubling leaves a freed copy
         // behind. (The new ones go into free slots first.)
         self.slots.reserve_exact(specs.len().saturating_sub(self.slots.len()));
         let kept: HashSet<String> = self.slots.iter().flatten().map(|s| s.spec.name.clone()).collect();
+        let startup = if self.starting { startup_remaining(cfg) } else { Duration::ZERO };
+        if !startup.is_zero() {
+            tracing::info!("Delaying startup for {} seconds", startup.as_secs_f64());
+        }
         for s in specs {
             if !kept.contains(&s.name) {
                 let carry = carried.remove(&s.name);
-                self.add_instance(s, carry).await;
+                let n = notify.remove(&s.name).unwrap_or_default();
+                self.add_instance(s, carry, n, startup).await;
             }
         }
         self.close_unused_sockets();
+        // Kept instances may have joined or left a sync group.
+        let grouped: HashSet<String> = self.groups.iter().flat_map(|g| g.members.iter().cloned()).collect();
+        for s in self.slots.iter_mut().flatten() {
+            s.fsm.set_synced(grouped.contains(&s.spec.name));
+        }
+        self.refresh_tracking(None).await;
+        self.notify_groups_fault(&faulted_groups);
     }
 
     /// Takes a running instance out for a changed configuration. What the
@@ -97,9 +172,11 @@ impl Runtime {
     /// one on the same interface keeps the VIPs both configurations share and
     /// sends no goodbye; anything else is stopped as if removed.
     pub(super) async fn detach(&mut self, idx: usize, new: &InstanceSpec) -> Carry {
-        let (was_master, same_place, old_spec) = match self.slot(idx) {
+        let (was_master, was_backup, down_at, same_place, old_spec) = match self.slot(idx) {
             Some(s) => (
                 s.fsm.state() == State::Master,
+                s.fsm.state() == State::Backup,
+                s.fsm.deadline(crate::vrrp::fsm::TimerKind::MasterDown),
                 s.spec.interface == new.interface
                     && s.spec.family == new.family
                     && new.interface.as_ref().and_then(|i| self.links.get(i)).is_some_and(|l| l.running),
@@ -120,9 +197,25 @@ impl Runtime {
                     }
                 }
             }
+            // Routes and rules the new configuration drops go now; the
+            // new instance adds its own (again) as it resumes.
+            for r in old_spec.routes.iter().filter(|r| !new.routes.contains(r)) {
+                self.apply_route(r, false).await;
+            }
+            for r in old_spec.rules.iter().filter(|r| !new.rules.contains(r)) {
+                self.apply_rule(r, false).await;
+            }
+            if !old_spec.accept && old_spec.priority != 255 {
+                // The resumed instance puts back what it still filters.
+                self.set_filter(idx, false).await;
+            }
         } else {
             let actions = match self.slot_mut(idx) {
-                Some(s) => s.fsm.handle(crate::clock::now(), Input::Shutdown { release: true }),
+                Some(s) => {
+                    // Replaced, not stopped: no STOP notify.
+                    s.stop_as = None;
+                    s.fsm.handle(crate::clock::now(), Input::Shutdown { release: true })
+                }
                 None => return Carry::default(),
             };
             self.execute(idx, actions).await;
@@ -132,12 +225,16 @@ impl Runtime {
         if let Some(e) = slot.sock.as_ref().and_then(|k| self.socks.get_mut(k)) {
             e.vrids.remove(&slot.spec.vrid);
         }
+        if slot.spec.vmac != new.vmac || slot.spec.interface != new.interface {
+            self.remove_vmac(&slot.spec).await;
+        }
         Carry {
             auth: Some((slot.spec.auth.clone(), slot.spec.hmac.clone(), slot.auth)),
             ip_id: slot.ip_id,
             stats: slot.stats,
             resume_master,
             last_transition: resume_master.then_some(slot.last_transition),
+            resume_backup: (was_backup && same_place).then_some(down_at),
         }
     }
 
@@ -149,23 +246,27 @@ impl Runtime {
             return Some(a);
         }
         let addrs = self.nl.addresses(ifindex).await.ok()?;
-        let is_vip = |a: &IpAddr| spec.vips.iter().chain(&spec.evips).any(|v| v.net.addr == *a);
-        addrs.into_iter().map(|(a, _)| a).find(|a| {
-            !is_vip(a)
-                && match (spec.family, a) {
-                    (Family::V4, IpAddr::V4(_)) => true,
-                    (Family::V6, IpAddr::V6(v6)) => is_link_local(v6),
-                    _ => false,
-                }
-        })
+        primary_of(spec, &addrs)
     }
 
-    pub(super) async fn add_instance(&mut self, spec: InstanceSpec, carry: Option<Carry>) {
+    pub(super) async fn add_instance(
+        &mut self,
+        spec: InstanceSpec,
+        carry: Option<Carry>,
+        notify: Arc<NotifyScripts>,
+        startup: Duration,
+    ) {
         let span = instance_span(&spec.name, spec.vrid);
-        self.add_instance_in(spec, carry).instrument(span).await;
+        self.add_instance_in(spec, carry, notify, startup).instrument(span).await;
     }
 
-    async fn add_instance_in(&mut self, spec: InstanceSpec, carry: Option<Carry>) {
+    async fn add_instance_in(
+        &mut self,
+        spec: InstanceSpec,
+        carry: Option<Carry>,
+        notify: Arc<NotifyScripts>,
+        startup: Duration,
+    ) {
         let Some(key) = Self::sock_key(&spec) else {
             tracing::error!("({}) an instance without interface is not supported yet - ignoring it", spec.name);
             return;
@@ -180,15 +281,15 @@ impl Runtime {
             );
             return;
         }
-        if !spec.accept {
-            tracing::warn!("({}) no_accept is not implemented yet: the VIPs accept traffic", spec.name);
-        }
-        let link = self.links.get(&key.ifname).cloned();
-        let mut fault = link.as_ref().is_none_or(|l| !l.running);
+        let vmac_ok = self.ensure_vmac(&spec).await;
+        let link = if vmac_ok { self.links.get(&key.ifname).cloned() } else { None };
+        // The instance's own address is its base interface's.
+        let base = spec.interface.as_ref().and_then(|i| self.links.get(i)).cloned();
+        let mut fault = link.as_ref().is_none_or(|l| !l.running) || base.as_ref().is_none_or(|l| !l.running);
         let mut primary = None;
         let mut sock = None;
-        if let Some(l) = &link {
-            primary = self.primary_address(&spec, l.index).await;
+        if let (Some(l), Some(b)) = (&link, &base) {
+            primary = self.primary_address(&spec, b.index).await;
             if self.ensure_socket(&key, l.index) {
                 sock = Some(key.clone());
             }
@@ -206,13 +307,33 @@ impl Runtime {
             IpAddr::V4(Ipv4Addr::UNSPECIFIED)
         };
         let primary = primary.unwrap_or(unspecified);
+        let primary_missing = |p: &IpAddr| p.is_unspecified();
         let carry = carry.unwrap_or_default();
-        let params = spec.params(primary, fault);
-        let (fsm, actions) = if carry.resume_master && !fault {
-            Instance::resume_master(params, crate::clock::now())
+        let (verdict, own_down) = self.verdict_of(&spec, incomplete);
+        let group_fault = self.group_starts_faulted(&spec.name);
+        let start_in_fault = fault || own_down || verdict.faults > 0 || group_fault;
+        if start_in_fault && carry.resume_backup.is_none() && !carry.resume_master {
+            for line in self.fault_reasons(&spec, primary_missing(&primary)) {
+                tracing::info!("{line}");
+            }
+        }
+        let mut params = spec.params(primary, start_in_fault);
+        params.start_held = verdict.holds > 0;
+        params.tracking = i32::try_from(verdict.delta.clamp(-1_000, 1_000)).unwrap_or(0);
+        params.synced = self.groups.iter().any(|g| g.members.contains(&spec.name));
+        params.startup_delay = startup;
+        let now = crate::clock::now();
+        let (mut fsm, mut actions) = if carry.resume_master && !params.start_in_fault {
+            Instance::resume_master(params, now)
+        } else if let (Some(down_at), false) = (carry.resume_backup, params.start_in_fault) {
+            Instance::resume_backup(params, now, down_at)
         } else {
-            Instance::new(params, crate::clock::now())
+            Instance::new(params, now)
         };
+        if group_fault {
+            // Held in FAULT by its group until no member has a fault of its own.
+            actions.extend(fsm.handle(now, Input::GroupFault(true)));
+        }
         let mut auth = spec.auth_ctx();
         if let Some((old_auth, old_hmac, old_ctx)) = carry.auth {
             // Peers remember our sequence numbers: continue them.
@@ -237,6 +358,8 @@ impl Runtime {
             last_transition: carry
                 .last_transition
                 .unwrap_or_else(|| crate::dump::Stamp::from_epoch(crate::clock::wall())),
+            notify,
+            stop_as: Some(NotifyState::Stop),
         };
         if let Some(k) = &sock {
             if let Some(e) = self.socks.get_mut(k) {
@@ -251,10 +374,26 @@ impl Runtime {
         self.execute(idx, actions).await;
     }
 
-    /// Stops an instance (priority-0 advert if MASTER, VIPs released) and forgets it.
-    pub(super) async fn remove_instance(&mut self, idx: usize) {
+    /// Stops an instance (priority-0 advert if MASTER, VIPs released) and
+    /// forgets it; `deleted`: removed by a reload (FAULT or, with
+    /// `notify_deleted`, DELETED is notified), else silently (rebuilt).
+    pub(super) async fn remove_instance(&mut self, idx: usize, deleted: bool) {
+        self.remove_instance_keeping(idx, deleted, false).await;
+    }
+
+    /// [`Runtime::remove_instance`]; `keep_vmac` leaves its VMAC in place for
+    /// the instance that replaces it.
+    pub(super) async fn remove_instance_keeping(&mut self, idx: usize, deleted: bool, keep_vmac: bool) {
         let actions = match self.slot_mut(idx) {
-            Some(s) => s.fsm.handle(crate::clock::now(), Input::Shutdown { release: true }),
+            Some(s) => {
+                s.stop_as = match (deleted, s.notify.sends_deleted()) {
+                    (false, _) => None,
+                    (true, true) => Some(NotifyState::Deleted),
+                    // keepalived's default for a deleted instance is FAULT.
+                    (true, false) => Some(NotifyState::Fault),
+                };
+                s.fsm.handle(crate::clock::now(), Input::Shutdown { release: true })
+            }
             None => return,
         };
         self.execute(idx, actions).await;
@@ -263,22 +402,66 @@ impl Runtime {
             if let Some(e) = slot.sock.as_ref().and_then(|k| self.socks.get_mut(k)) {
                 e.vrids.remove(&slot.spec.vrid);
             }
+            if !keep_vmac {
+                self.remove_vmac(&slot.spec).await;
+            }
         }
     }
 
     pub(super) async fn on_link(&mut self, ev: LinkEvent) {
         match ev {
             LinkEvent::Link { info, removed } => self.on_link_change(info, removed).await,
-            LinkEvent::Address { ifindex } => {
+            LinkEvent::Address { ifindex, addr } => {
+                // Our own VIPs coming and going (a thousand at a start) never
+                // move an instance's primary address: it is never a VIP.
+                if addr.is_some_and(|a| self.is_our_vip(a)) {
+                    return;
+                }
                 // An instance waiting for a source address may now have one.
                 let Some(name) = self.links.values().find(|l| l.index == ifindex && l.running).map(|l| l.name.clone())
                 else {
                     return;
                 };
+                let mut follow = Vec::new();
                 for idx in self.slots_on(&name) {
                     if self.slot(idx).is_some_and(|s| s.incomplete) {
                         self.rebuild(idx).await;
+                    } else {
+                        follow.push(idx);
                     }
+                }
+                self.follow_primary(&follow, &name, ifindex).await;
+            }
+        }
+    }
+
+    /// Whether `a` is a VIP or eVIP of one of the instances.
+    fn is_our_vip(&self, a: IpAddr) -> bool {
+        self.slots.iter().flatten().any(|s| s.spec.vips.iter().chain(&s.spec.evips).any(|v| v.net.addr == a))
+    }
+
+    /// The primary address of the instances' interface moved (deleted, or
+    /// another one came first): their adverts leave from the new one, as
+    /// keepalived's do. `mcast_src_ip` / `unicast_src_ip` never move. The
+    /// interface's addresses are read once for all of them.
+    async fn follow_primary(&mut self, idxs: &[usize], ifname: &str, ifindex: u32) {
+        let specs: Vec<(usize, InstanceSpec)> = idxs
+            .iter()
+            .filter_map(|i| self.slot(*i).map(|s| (*i, s)))
+            .filter(|(_, s)| s.spec.src_ip.is_none() && s.spec.interface.as_deref() == Some(ifname))
+            .map(|(i, s)| (i, s.spec.clone()))
+            .collect();
+        if specs.is_empty() {
+            return;
+        }
+        let Ok(addrs) = self.nl.addresses(ifindex).await else { return };
+        for (idx, spec) in specs {
+            let Some(now) = primary_of(&spec, &addrs) else { continue };
+            if let Some(slot) = self.slot_mut(idx) {
+                if slot.primary != now {
+                    tracing::info!("Assigned address {now} for interface {ifname}");
+                    slot.primary = now;
+                    slot.fsm.set_primary_address(now);
                 }
             }
         }
@@ -289,22 +472,41 @@ impl Runtime {
         self.slots
             .iter()
             .enumerate()
-            .filter_map(|(i, s)| s.as_ref().filter(|s| s.spec.interface.as_deref() == Some(name)).map(|_| i))
+            .filter_map(|(i, s)| {
+                s.as_ref()
+                    .filter(|s| {
+                        s.spec.interface.as_deref() == Some(name)
+                            || s.spec.vmac.as_ref().is_some_and(|v| v.name == name)
+                    })
+                    .map(|_| i)
+            })
             .collect()
     }
 
     /// Builds an instance again from its spec (it was started without a
     /// usable interface or address).
     pub(super) async fn rebuild(&mut self, idx: usize) {
-        if let Some(spec) = self.slot(idx).map(|s| s.spec.clone()) {
-            self.remove_instance(idx).await;
+        if let Some((spec, notify)) = self.slot(idx).map(|s| (s.spec.clone(), s.notify.clone())) {
+            self.remove_instance_keeping(idx, false, true).await;
             self.close_unused_sockets();
-            self.add_instance(spec, None).await;
+            self.add_instance(spec, None, notify, Duration::ZERO).await;
+            if let Some(i) = self.slot_named(&name_of(&self.slots, idx)) {
+                self.refresh(i).await;
+            }
         }
     }
 
-    pub(super) async fn on_link_change(&mut self, info: LinkInfo, removed: bool) {
+    pub(super) async fn on_link_change(&mut self, mut info: LinkInfo, removed: bool) {
         let name = info.name.clone();
+        if !removed && self.links.contains_key(&name) {
+            // Events queue up behind what we did meanwhile (a VMAC created
+            // down, then set up): the kernel's state now is what counts.
+            match self.nl.link_by_name(&name).await {
+                Ok(now) => info = now,
+                Err(e) if e.is_not_found() => return,
+                Err(_) => {}
+            }
+        }
         let was_running = self.links.get(&name).map(|l| l.running);
         let now_running = if removed { None } else { Some(info.running) };
         if removed {
@@ -314,6 +516,11 @@ impl Runtime {
         }
         if was_running == now_running {
             return;
+        }
+        let used = self.slots.iter().flatten().any(|s| s.spec.interfaces().contains(&name));
+        if used {
+            let what = if now_running == Some(true) { "up" } else { "down" };
+            tracing::info!("Netlink reports {name} {what}");
         }
         // The index or MAC may change: reopen the gratuitous ARP channel on next use.
         self.garp.remove(&name);
@@ -339,12 +546,29 @@ impl Runtime {
                     slot.sock = None;
                 }
             }
-            let up = now_running == Some(true);
-            let actions = match self.slot_mut(idx) {
-                Some(s) => s.fsm.handle(crate::clock::now(), Input::Fault(!up)),
-                None => continue,
-            };
-            self.execute(idx, actions).await;
+            self.refresh(idx).await;
         }
+        // Instances tracking the interface (not running on it).
+        self.refresh_tracking(Some((super::spec::TrackKind::Interface, &name))).await;
     }
+}
+
+/// The name of the instance in slot `idx` ("" when empty).
+fn name_of(slots: &[Option<Slot>], idx: usize) -> String {
+    slots.get(idx).and_then(Option::as_ref).map(|s| s.spec.name.clone()).unwrap_or_default()
+}
+
+/// The first of an interface's addresses (`(address, prefix)` in the
+/// kernel's order) that can be the instance's own: IPv4, or IPv6
+/// link-local, and never one of its VIPs.
+fn primary_of(spec: &InstanceSpec, addrs: &[(IpAddr, u8)]) -> Option<IpAddr> {
+    let is_vip = |a: &IpAddr| spec.vips.iter().chain(&spec.evips).any(|v| v.net.addr == *a);
+    addrs.iter().map(|(a, _)| *a).find(|a| {
+        !is_vip(a)
+            && match (spec.family, a) {
+                (Family::V4, IpAddr::V4(_)) => true,
+                (Family::V6, IpAddr::V6(v6)) => is_link_local(v6),
+                _ => false,
+            }
+    })
 }

@@ -17,20 +17,33 @@
 //!   `--dont-release-vrrp`), reload (unchanged instances keep running
 //!   untouched), data and stats dumps.
 //!
+//! - Tracked scripts, files, processes and interfaces move each instance's
+//!   priority and FAULT (`track`); members of a `vrrp_sync_group` move
+//!   together (`groups`); every state change is notified to scripts and
+//!   FIFOs (`notify`).
+//!
 //! Files: `instances` (start, reload, stop, link changes), `net` (sockets,
-//! receive path, adverts), `announce` (VIPs and gratuitous messages); pure
-//! helpers: `spec` (config -> what an instance runs), `timers`, `dump`.
+//! receive path, adverts), `announce` (VIPs and gratuitous messages),
+//! `track`, `groups`, `notify`; pure helpers: `spec` (config -> what an
+//! instance runs), `timers`, `dump`.
 
 mod announce;
 mod dump;
+mod filter;
+mod groups;
 mod instances;
+mod ipcfg;
 mod net;
+mod notify;
 mod report;
+mod routes;
 mod spec;
 mod statics;
 mod timers;
+mod track;
+mod vmac;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -49,9 +62,14 @@ use crate::cli::Options;
 use crate::clock::{self, Wake};
 use crate::config::model::vrrp::VrrpGlobals;
 use crate::netlink::{LinkInfo, Netlink};
+use crate::script::{NotifyScope, NotifyState, ScriptRunner};
 use crate::vrrp::auth::AuthCtx;
 use crate::vrrp::fsm::{Action, Input, Instance, State};
 use crate::vrrp::socket::VrrpSocket;
+
+use self::groups::{GroupRt, SyncEvent};
+use self::notify::{Notifier, NotifyScripts};
+use self::track::{Tag, Trackers};
 
 /// How many received packets may wait for the loop before readers block
 /// (the kernel's socket buffer holds the rest).
@@ -117,6 +135,11 @@ struct Slot {
     last_transition: crate::dump::Stamp,
     /// Whether each VIP, then each eVIP, is on its interface.
     vip_set: Vec<bool>,
+    /// Its notify scripts.
+    notify: Arc<NotifyScripts>,
+    /// What its `Stopped` reports: STOP, DELETED (removed by a reload with
+    /// `notify_deleted`), or nothing (replaced by a reload).
+    stop_as: Option<NotifyState>,
 }
 
 impl Slot {
@@ -157,6 +180,34 @@ struct Runtime {
     /// The IPVS sync daemon bound to one of the instances (`lvs_sync_daemon
     /// IF inst NAME`): it follows that instance's state.
     syncd: Option<crate::ipvs::syncd::VrrpSyncd>,
+    /// VMACs we run: name -> ifindex.
+    vmacs: HashMap<String, u32>,
+    /// Base interfaces of VMACs with the settings to put back.
+    base_settings: HashMap<String, vmac::BaseSettings>,
+    /// `static_routes` and `static_rules` that are set.
+    static_routes: routes::StaticRoutes,
+    /// The no_accept / VMAC packet filter.
+    filter: filter::Filter,
+    /// `garp_group` blocks, and when each pace (group or interface) may send next.
+    garp_groups: Vec<announce::GarpGroupSpec>,
+    garp_pace: HashMap<String, Instant>,
+    /// Tracked scripts, files and processes.
+    trackers: Trackers,
+    /// Track and FIFO scripts: terminated at reload and shutdown.
+    track_runner: ScriptRunner<Tag>,
+    /// Notify scripts: left to finish (notify_stop: 1 s).
+    notify_runner: ScriptRunner<Tag>,
+    notifier: Notifier,
+    /// Notify scripts by instance name (kept across a reload with the slot).
+    groups: Vec<GroupRt>,
+    /// Sync group work waiting for the current actions to finish.
+    sync_queue: VecDeque<SyncEvent>,
+    /// The inotify instance watching tracked files' directories.
+    inotify: Option<tokio::io::unix::AsyncFd<std::fs::File>>,
+    /// The first configuration is being applied (start-up delays, group notifies).
+    starting: bool,
+    /// The kernel's process connector, while processes are tracked.
+    proc_events: Option<netlink_sys::TokioSocket>,
 }
 
 async fn main_loop(mut ctx: ChildContext) -> ChildExit {
@@ -181,6 +232,10 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
     let conn_task = tokio::spawn(conn);
     tracing::debug!("Registering Kernel netlink command channel");
     let (rx_tx, mut rx) = mpsc::channel(RX_QUEUE);
+    let (track_runner, mut track_done) = ScriptRunner::new(crate::script::runner::DEFAULT_LIMIT);
+    // Nobody waits for notify scripts: their completions are not kept.
+    let (notify_runner, notify_done) = ScriptRunner::new(crate::script::runner::DEFAULT_LIMIT);
+    drop(notify_done);
     let mut rt = Runtime {
         nl,
         opts: ctx.options.clone(),
@@ -199,6 +254,21 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
         statics: statics::Statics::default(),
         gna_checks: HashMap::new(),
         syncd: None,
+        vmacs: HashMap::new(),
+        base_settings: HashMap::new(),
+        static_routes: routes::StaticRoutes::default(),
+        filter: filter::Filter::new(&ctx.config.config.global),
+        garp_groups: Vec::new(),
+        garp_pace: HashMap::new(),
+        trackers: Trackers::default(),
+        track_runner,
+        notify_runner,
+        notifier: Notifier::none(),
+        groups: Vec::new(),
+        sync_queue: VecDeque::new(),
+        inotify: None,
+        starting: true,
+        proc_events: None,
     };
     // The specs hold what the instances run: the VRRP and LVS parts of the
     // parsed configuration are not kept beside them (a reload reads the file
@@ -207,6 +277,7 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
     keep_lvs_globals(&mut ctx.config);
     rt.bind_syncd(ctx.config.config.lvs.globals.sync_daemon.as_ref(), &vrrp);
     rt.apply(&vrrp, &ctx.config.config.global).await;
+    rt.starting = false;
     drop(vrrp);
     crate::sys::trim_heap();
     let mut wake = Wake::precise();
@@ -252,6 +323,9 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
             },
             Some(pkt) = rx.recv() => rt.on_packet(pkt).await,
             Some(ev) = recv_opt(&mut links_rx) => rt.on_link(ev).await,
+            Some(done) = track_done.recv() => rt.on_script_done(done).await,
+            () = inotify_event(rt.inotify.as_ref()) => rt.on_files_changed().await,
+            data = proc_event(rt.proc_events.as_mut()) => rt.on_proc_events(data).await,
             _ = wake.until(wake_at) => rt.on_wake().await,
         }
     }
@@ -262,6 +336,28 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
 fn keep_lvs_globals(loaded: &mut crate::config::Loaded) {
     let globals = std::mem::take(&mut loaded.config.lvs.globals);
     loaded.config.lvs = crate::config::model::lvs::LvsConfig { globals, ..Default::default() };
+}
+
+/// Waits for the inotify instance to report something in a watched
+/// directory (the events are drained: any of them re-reads the files).
+async fn inotify_event(fd: Option<&tokio::io::unix::AsyncFd<std::fs::File>>) {
+    use std::io::Read as _;
+    let Some(fd) = fd else { return std::future::pending().await };
+    loop {
+        let Ok(mut guard) = fd.readable().await else { return std::future::pending().await };
+        let mut buf = [0u8; 4096];
+        match guard.try_io(|f| f.get_ref().read(&mut buf)) {
+            Ok(_) => return,
+            Err(_would_block) => continue,
+        }
+    }
+}
+
+/// The next datagram of the process connector (`None` on a read error).
+async fn proc_event(sock: Option<&mut netlink_sys::TokioSocket>) -> Option<Vec<u8>> {
+    use netlink_sys::AsyncSocketExt as _;
+    let Some(sock) = sock else { return std::future::pending().await };
+    sock.recv_from_full().await.ok().map(|(data, _)| data)
 }
 
 async fn recv_opt<T>(rx: &mut Option<mpsc::UnboundedReceiver<T>>) -> Option<T> {
@@ -301,7 +397,12 @@ impl Runtime {
     }
 
     fn next_wake(&self) -> Option<Instant> {
-        [self.timers.next(), self.next_garp()].into_iter().flatten().min()
+        [self.timers.next(), self.next_garp(), self.trackers.next_deadline()].into_iter().flatten().min()
+    }
+
+    /// The slot of the instance called `name`.
+    fn slot_named(&self, name: &str) -> Option<usize> {
+        self.slots.iter().position(|s| s.as_ref().is_some_and(|s| s.spec.name == name))
     }
 
     async fn stop(&mut self) {
@@ -312,6 +413,7 @@ impl Runtime {
         // `--dont-release-vrrp`: keepalived leaves the interface as it is,
         // VIPs and all, and does not say goodbye either.
         let release = !self.opts.dont_release_vrrp;
+        self.track_runner.terminate_all();
         for idx in idxs {
             let actions = match self.slot_mut(idx) {
                 Some(s) => s.fsm.handle(clock::now(), Input::Shutdown { release }),
@@ -319,10 +421,26 @@ impl Runtime {
             };
             self.execute(idx, actions).await;
         }
-        self.remove_statics().await;
+        // Then the groups, as keepalived's `notify_shutdown` does.
+        for g in &self.groups {
+            self.notifier.state(&self.notify_runner, NotifyScope::Group, &g.sg.name, NotifyState::Stop, 0, &g.notify);
+        }
         for e in self.socks.values() {
             e.reader.abort();
         }
+        // What the instances brought with them goes with them.
+        let specs: Vec<InstanceSpec> = self.slots.iter().flatten().map(|s| s.spec.clone()).collect();
+        if release {
+            for s in &specs {
+                self.remove_vmac(s).await;
+            }
+        }
+        self.clear_static_routes().await;
+        self.remove_statics().await;
+        self.filter.shutdown().await;
+        self.notifier.close_all();
+        // notify_stop scripts are killed after 1 s; others are left to finish.
+        let _ = tokio::time::timeout(Duration::from_millis(1500), self.notify_runner.idle()).await;
     }
 
     /// Timers and paced gratuitous messages that are due.
@@ -336,6 +454,7 @@ impl Runtime {
             self.execute(idx, actions).await;
         }
         self.flush_garp(now);
+        self.run_trackers(now).await;
     }
 
     /// Executes a state machine's actions in order, then re-arms its timer,
@@ -343,14 +462,27 @@ impl Runtime {
     async fn execute(&mut self, idx: usize, actions: Vec<Action>) {
         let span = self.slot(idx).map_or_else(tracing::Span::none, Slot::span);
         self.execute_actions(idx, actions).instrument(span).await;
+        self.drain_sync().await;
     }
 
     async fn execute_actions(&mut self, idx: usize, actions: Vec<Action>) {
         for a in actions {
             match a {
                 Action::SendAdvert { priority } => self.send_advert(idx, priority).await,
-                Action::AddVips { .. } => self.set_vips(idx, true).await,
-                Action::RemoveVips { .. } => self.set_vips(idx, false).await,
+                Action::AddVips { accept } => {
+                    if !accept {
+                        self.set_filter(idx, true).await;
+                    }
+                    self.set_vips(idx, true).await;
+                    self.set_routes(idx, true).await;
+                }
+                Action::RemoveVips { accept } => {
+                    self.set_routes(idx, false).await;
+                    self.set_vips(idx, false).await;
+                    if !accept {
+                        self.set_filter(idx, false).await;
+                    }
+                }
                 Action::SendGratuitous { repeat, interval } => self.queue_gratuitous(idx, repeat, interval),
                 Action::Transition { from, to } => {
                     if let (Some(sd), Some(s)) = (self.syncd.as_mut(), self.slots.get(idx).and_then(Option::as_ref))
@@ -367,9 +499,53 @@ impl Runtime {
                             s.stats.released_master = s.stats.released_master.saturating_add(1);
                         }
                     }
+                    let state = match to {
+                        State::Master => Some(NotifyState::Master),
+                        State::Backup => Some(NotifyState::Backup),
+                        State::Fault => Some(NotifyState::Fault),
+                        State::Init => None,
+                    };
+                    if let (Some(state), Some(s)) = (state, self.slots.get(idx).and_then(Option::as_ref)) {
+                        let prio = s.fsm.effective_priority();
+                        self.notifier.state(
+                            &self.notify_runner,
+                            NotifyScope::Instance,
+                            &s.spec.name,
+                            state,
+                            prio,
+                            &s.notify,
+                        );
+                    }
+                    self.sync_queue.push_back(SyncEvent::Transition { idx, from, to });
                 }
-                // Notify scripts are not run yet (the config layer says so).
-                Action::MasterRxLowerPriority { .. } | Action::Stopped => {}
+                Action::MasterRxLowerPriority { .. } => {
+                    if let Some(s) = self.slots.get(idx).and_then(Option::as_ref) {
+                        let prio = s.fsm.effective_priority();
+                        self.notifier.rx_lower(&self.notify_runner, &s.spec.name, prio, &s.notify);
+                    }
+                }
+                Action::Stopped => {
+                    if let Some(s) = self.slots.get(idx).and_then(Option::as_ref) {
+                        if let Some(state) = s.stop_as {
+                            let prio = s.fsm.effective_priority();
+                            self.notifier.state(
+                                &self.notify_runner,
+                                NotifyScope::Instance,
+                                &s.spec.name,
+                                state,
+                                prio,
+                                &s.notify,
+                            );
+                        }
+                    }
+                }
+                Action::PriorityChanged { priority } => {
+                    if let Some(s) = self.slots.get(idx).and_then(Option::as_ref) {
+                        let master = s.fsm.state() == State::Master;
+                        self.notifier.priority(&s.spec.name, master, priority, &s.notify);
+                    }
+                }
+                Action::SyncWantMaster => self.sync_queue.push_back(SyncEvent::WantMaster { idx }),
                 Action::Log(e) => log_event(&e),
             }
         }

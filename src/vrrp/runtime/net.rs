@@ -52,7 +52,7 @@ pub(super) fn spawn_reader(id: u64, sock: Arc<VrrpSocket>, tx: mpsc::Sender<RxPa
 impl Runtime {
     pub(super) fn sock_key(spec: &InstanceSpec) -> Option<SockKey> {
         Some(SockKey {
-            ifname: spec.interface.clone()?,
+            ifname: spec.sock_ifname()?,
             v6: spec.family == Family::V6,
             proto: spec.protocol(),
             group: (!spec.is_unicast()).then_some(spec.mcast_dst),

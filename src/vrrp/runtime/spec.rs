@@ -5,13 +5,15 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
-use crate::config::model::ipcfg::{Broadcast, IpAddress};
+use crate::config::ast::Span;
+use crate::config::model::ipcfg::{Broadcast, IpAddress, IpRoute, IpRule};
 use crate::config::model::vrrp::{self as model, VrrpGlobals, VrrpInstance};
 use crate::netlink::AddrSpec;
 use crate::vrrp::auth::{AUTH_KEY_LEN, AuthConfig, AuthCtx, HmacAuth, HmacKey, HmacMode, ReplayMode};
 use crate::vrrp::fsm::{Family, GarpParams, InitialState, InstanceParams};
 use crate::vrrp::packet::{self, UnicastPeer, VRRP_TTL, WireOptions};
 use crate::vrrp::timer;
+use crate::vrrp::track::Weight;
 
 /// One virtual address as the runtime adds it: the `ip address add` request
 /// with the interface still by name (its index is looked up when the
@@ -56,6 +58,7 @@ impl VipSpec {
                 nodad: a.addr.is_ipv6() && !a.nodad,
                 noprefixroute: a.noprefixroute,
                 home: a.home,
+                preferred_lft: a.preferred_lft.map(|p| p.unwrap_or(u32::MAX)),
             },
         }
     }
@@ -142,6 +145,156 @@ pub(crate) struct InstanceSpec {
     pub vips: Vec<VipSpec>,
     pub evips: Vec<VipSpec>,
     pub startup_delay: Duration,
+    /// `virtual_routes` and `virtual_rules`, without source positions.
+    pub routes: Vec<IpRoute>,
+    pub rules: Vec<IpRule>,
+    /// `use_vmac` / `use_ipvlan`.
+    pub vmac: Option<VmacSpec>,
+    /// What the instance tracks (its own lines and its sync group's).
+    pub track: TrackSpec,
+}
+
+/// The virtual MAC interface of an instance (`use_vmac`, `use_ipvlan`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct VmacSpec {
+    /// `vrrp.VRID` unless named.
+    pub name: String,
+    pub kind: crate::netlink::VlanKind,
+    /// `vmac_xmit_base`: adverts go out on the base interface.
+    pub xmit_base: bool,
+    /// An IPv4 address given to an ipvlan interface.
+    pub ipvlan_addr: Option<(IpAddr, u8)>,
+}
+
+/// A route without source positions, so that specs compare by content.
+pub(crate) fn route_without_spans(r: &IpRoute) -> IpRoute {
+    let mut r = r.clone();
+    r.span = Span::default();
+    for d in [&mut r.dev, &mut r.vrf, &mut r.track_group].into_iter().flatten() {
+        d.span = Span::default();
+    }
+    for nh in &mut r.nexthops {
+        if let Some(d) = &mut nh.dev {
+            d.span = Span::default();
+        }
+    }
+    r
+}
+
+/// A rule without source positions.
+pub(crate) fn rule_without_spans(r: &IpRule) -> IpRule {
+    let mut r = r.clone();
+    r.span = Span::default();
+    if let Some(g) = &mut r.track_group {
+        g.span = Span::default();
+    }
+    r
+}
+
+/// The VRRP virtual MAC of a VRID (RFC 5798 section 7.3): 00-00-5E-00-01-VRID
+/// for IPv4, 00-00-5E-00-02-VRID for IPv6.
+pub(crate) fn virtual_mac(v6: bool, vrid: u8) -> [u8; 6] {
+    [0x00, 0x00, 0x5e, 0x00, if v6 { 0x02 } else { 0x01 }, vrid]
+}
+
+impl VmacSpec {
+    fn from_model(inst: &VrrpInstance, globals: &VrrpGlobals) -> Option<VmacSpec> {
+        let prefix = globals.vmac_prefix.as_deref().unwrap_or("vrrp");
+        if let Some(v) = &inst.use_vmac {
+            let mut mac = virtual_mac(inst.ipv6, inst.vrid);
+            match v.mac.as_deref() {
+                Some([a, b, c, d, e, f]) => mac = [*a, *b, *c, *d, *e, *f],
+                Some([a, b, c, d, e]) => mac = [*a, *b, *c, *d, *e, inst.vrid],
+                _ => {}
+            }
+            return Some(VmacSpec {
+                name: v.name.clone().unwrap_or_else(|| format!("{prefix}.{}", inst.vrid)),
+                kind: crate::netlink::VlanKind::Macvlan { mac },
+                xmit_base: inst.vmac_xmit_base,
+                ipvlan_addr: None,
+            });
+        }
+        let v = inst.use_ipvlan.as_ref()?;
+        let mode = v.mode.as_deref().unwrap_or("bridge");
+        let ipvlan_addr = v.addr.as_deref().and_then(|a| {
+            let (ip, len) = a.split_once('/').map_or((a, None), |(i, l)| (i, l.parse::<u8>().ok()));
+            let ip: IpAddr = ip.parse().ok()?;
+            Some((ip, len.unwrap_or(if ip.is_ipv6() { 128 } else { 32 })))
+        });
+        Some(VmacSpec {
+            name: v.name.clone().unwrap_or_else(|| format!("{prefix}.{}", inst.vrid)),
+            kind: crate::netlink::VlanKind::Ipvlan { private: mode == "private", vepa: mode == "vepa" },
+            xmit_base: inst.vmac_xmit_base,
+            ipvlan_addr,
+        })
+    }
+}
+
+/// Which kind of object a tracker line names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum TrackKind {
+    Interface,
+    Script,
+    File,
+    Process,
+}
+
+/// An instance's trackers with their weights resolved: its own
+/// `track_*` lines and then its sync group's, in configuration order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct TrackSpec {
+    pub items: Vec<(TrackKind, String, Weight)>,
+    /// `dont_track_primary`: its own interface going down is not a FAULT.
+    pub dont_track_primary: bool,
+}
+
+impl TrackSpec {
+    /// The trackers of an instance (and of its sync group, if any), with
+    /// the tracked objects' default weights where a line gives none.
+    pub(crate) fn from_model(inst: &VrrpInstance, cfg: &model::VrrpConfig) -> TrackSpec {
+        let mut items = Vec::new();
+        let group = inst.sync_group.as_ref().and_then(|g| cfg.sync_groups.iter().find(|s| s.name == *g));
+        for t in std::iter::once(&inst.tracking).chain(group.map(|g| &g.tracking)) {
+            for l in &t.interfaces {
+                items.push((TrackKind::Interface, l.name.value.clone(), line_weight(l, 0, false)));
+            }
+            for l in &t.scripts {
+                let d = cfg.script(&l.name.value).map_or((0, false), |s| (s.weight, s.weight_reverse));
+                items.push((TrackKind::Script, l.name.value.clone(), line_weight(l, d.0, d.1)));
+            }
+            for l in &t.files {
+                let d = cfg
+                    .track_files
+                    .iter()
+                    .find(|f| f.name == l.name.value)
+                    .map_or((1, false), |f| (f.weight, f.weight_reverse));
+                items.push((TrackKind::File, l.name.value.clone(), line_weight(l, d.0, d.1)));
+            }
+            for l in &t.processes {
+                let d = cfg
+                    .track_processes
+                    .iter()
+                    .find(|f| f.name == l.name.value)
+                    .map_or((0, false), |f| (f.weight, f.weight_reverse));
+                items.push((TrackKind::Process, l.name.value.clone(), line_weight(l, d.0, d.1)));
+            }
+        }
+        // The same object named twice (instance and group) counts once.
+        let mut seen = std::collections::HashSet::new();
+        items.retain(|(k, n, _)| seen.insert((*k, n.clone())));
+        TrackSpec { items, dont_track_primary: inst.dont_track_primary }
+    }
+}
+
+fn line_weight(l: &model::Tracked, weight: i32, reverse: bool) -> Weight {
+    Weight {
+        weight: l.weight.unwrap_or(weight),
+        reverse: match l.reverse {
+            model::Reverse::Default => reverse,
+            model::Reverse::Reverse => true,
+            model::Reverse::NoReverse => false,
+        },
+    }
 }
 
 fn key8(bytes: &[u8]) -> [u8; AUTH_KEY_LEN] {
@@ -156,7 +309,12 @@ impl InstanceSpec {
     /// The spec of a configured instance with the vrrp globals it inherits.
     pub(super) fn from_model(inst: &VrrpInstance, globals: &VrrpGlobals) -> InstanceSpec {
         let interface = inst.interface.as_ref().map(|i| i.value.clone());
-        let default_dev = interface.clone().unwrap_or_else(|| globals.default_interface.clone());
+        let vmac = VmacSpec::from_model(inst, globals);
+        // VIPs without `dev` go on the VMAC when there is one.
+        let default_dev = match &vmac {
+            Some(v) => v.name.clone(),
+            None => interface.clone().unwrap_or_else(|| globals.default_interface.clone()),
+        };
         let family = if inst.ipv6 { Family::V6 } else { Family::V4 };
         let auth = match &inst.auth {
             None => AuthConfig::None,
@@ -201,7 +359,7 @@ impl InstanceSpec {
             higher_prio_send_advert: inst.higher_prio_send_advert,
             garp: GarpParams {
                 master_delay: inst.garp.master_delay,
-                master_repeat: if globals.min_garp { 1 } else { inst.garp.master_repeat },
+                master_repeat: inst.garp.master_repeat,
                 master_refresh: inst.garp.master_refresh.unwrap_or(Duration::ZERO),
                 master_refresh_repeat: inst.garp.master_refresh_repeat,
                 lower_prio_delay: inst.garp.lower_prio_delay,
@@ -228,6 +386,19 @@ impl InstanceSpec {
             vips: inst.vips.iter().map(|a| VipSpec::from_model(a, &default_dev)).collect(),
             evips: inst.evips.iter().map(|a| VipSpec::from_model(a, &default_dev)).collect(),
             startup_delay: startup_delay.unwrap_or(Duration::ZERO),
+            routes: inst.routes.iter().map(route_without_spans).collect(),
+            rules: inst.rules.iter().map(rule_without_spans).collect(),
+            vmac,
+            track: TrackSpec::default(),
+        }
+    }
+
+    /// The interface the instance's adverts go out on and come in from: the
+    /// VMAC, unless `vmac_xmit_base` (or no VMAC).
+    pub(super) fn sock_ifname(&self) -> Option<String> {
+        match &self.vmac {
+            Some(v) if !v.xmit_base => Some(v.name.clone()),
+            _ => self.interface.clone(),
         }
     }
 
@@ -282,6 +453,12 @@ impl InstanceSpec {
     /// Every interface the instance touches: its own and the VIPs' devices.
     pub(super) fn interfaces(&self) -> Vec<String> {
         let mut v: Vec<String> = self.interface.iter().cloned().collect();
+        v.extend(self.vmac.iter().map(|m| m.name.clone()));
+        for (k, n, _) in &self.track.items {
+            if *k == TrackKind::Interface && !v.contains(n) {
+                v.push(n.clone());
+            }
+        }
         for a in self.vips.iter().chain(&self.evips) {
             if !v.contains(&a.dev) {
                 v.push(a.dev.clone());

@@ -84,7 +84,7 @@ pub const TOP: &[Keyword<Config>] = &[
             }
         }
     }),
-    Keyword::not_yet("static_routes", |c, s, ctx| {
+    Keyword::new("static_routes", |c, s, ctx| {
         for line in s.children() {
             if let Some(mut r) = ipcfg::parse_route(line, Origin::Static, ctx) {
                 // Static routes are tracked too (by their track group).
@@ -100,7 +100,7 @@ pub const TOP: &[Keyword<Config>] = &[
             }
         }
     }),
-    Keyword::not_yet("static_rules", |c, s, ctx| {
+    Keyword::new("static_rules", |c, s, ctx| {
         for line in s.children() {
             if let Some(mut r) = ipcfg::parse_rule(line, Origin::Static, ctx) {
                 known_track_group(&c.global, &mut r.track_group, ctx);
@@ -255,7 +255,7 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
         None => missing(ctx, s, "routerid name missing - ignoring"),
     }),
     // ---- firewall ----
-    Keyword::not_yet("nftables", |c, s, ctx| {
+    Keyword::new("nftables", |c, s, ctx| {
         if c.global.nftables.is_some() {
             return ctx.error(s.span(), "nftables already specified - ignoring");
         }
@@ -269,7 +269,7 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
         c.global.nftables = Some(v);
         c.global.nftables_priority = -1;
     }),
-    Keyword::not_yet("nftables_priority", |c, s, ctx| match s.arg(0).and_then(|w| w.text.parse::<i32>().ok()) {
+    Keyword::new("nftables_priority", |c, s, ctx| match s.arg(0).and_then(|w| w.text.parse::<i32>().ok()) {
         Some(p) => c.global.nftables_priority = p,
         None => {
             let t = s.arg(0).map(|w| w.text.as_str()).unwrap_or("");
@@ -277,8 +277,8 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
             ctx.error(s.args_span(), format!("invalid nftables chain priority '{t}'"));
         }
     }),
-    Keyword::not_yet("nftables_counters", |c, _, _| c.global.nftables_counters = true),
-    Keyword::not_yet("nftables_ifindex", |c, _, _| c.global.nftables_ifindex = true),
+    Keyword::new("nftables_counters", |c, _, _| c.global.nftables_counters = true),
+    Keyword::new("nftables_ifindex", |c, _, _| c.global.nftables_ifindex = true),
     Keyword::not_yet("disable_local_igmp", |c, _, _| c.global.disable_local_igmp = true),
     // ---- scheduling of each child ----
     Keyword::not_yet("bfd_priority", |c, s, ctx| sched_priority(&mut c.global.bfd_sched, "bfd", s, ctx)),
@@ -336,7 +336,7 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
         None => missing(ctx, s, "dbus_no_interface_name missing - ignoring"),
     }),
     // ---- notify FIFO ----
-    Keyword::not_yet("notify_fifo", |c, s, ctx| {
+    Keyword::new("notify_fifo", |c, s, ctx| {
         let Some(w) = s.arg(0) else {
             return missing(ctx, s, "No notify_fifo name specified");
         };
@@ -350,7 +350,7 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
             span: s.span(),
         });
     }),
-    Keyword::not_yet("notify_fifo_script", |c, s, ctx| {
+    Keyword::new("notify_fifo_script", |c, s, ctx| {
         let Some(w) = s.arg(0) else {
             return missing(ctx, s, "No notify_fifo_script specified");
         };

@@ -185,7 +185,7 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
         }
     }),
     // Debian builds keepalived with nftables only, and so does keepalived-rs.
-    Keyword::not_yet("vrrp_iptables", |c, st, ctx| {
+    Keyword::new("vrrp_iptables", |c, st, ctx| {
         let mut a = st.args.iter().map(|w| w.text.clone());
         c.vrrp.globals.iptables = Some((a.next().unwrap_or_else(|| "keepalived".into()), a.next()));
         ctx.warn(st.span(), IPTABLES_NOT_SUPPORTED);
@@ -193,13 +193,13 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
     }),
     // vrrp_ipsets: Debian's keepalived 2.2.7 (built with nftables only) does
     // not know it: "Unknown keyword 'vrrp_ipsets'", as here.
-    Keyword::not_yet("vrrp_nftables", |c, st, _| {
+    Keyword::new("vrrp_nftables", |c, st, _| {
         c.vrrp.globals.nftables = Some(st.arg(0).map(|w| w.text.clone()).unwrap_or_else(|| "keepalived".into()));
     }),
     Keyword::new("vrrp_check_unicast_src", |c, _, _| c.vrrp.globals.check_unicast_src = true),
     // Upstream ignores any argument.
     Keyword::new("vrrp_skip_check_adv_addr", |c, _, _| c.vrrp.globals.skip_check_adv_addr = true),
-    Keyword::not_yet("vrrp_notify_priority_changes", |c, st, ctx| {
+    Keyword::new("vrrp_notify_priority_changes", |c, st, ctx| {
         if let Some(b) = opt_bool(ctx, st) {
             c.vrrp.globals.notify_priority_changes = b;
         }
@@ -246,10 +246,8 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
             c.vrrp.globals.process_name = Some(w.text.clone());
         }
     }),
-    Keyword::not_yet("vrrp_notify_fifo", |c, st, ctx| c.vrrp.globals.notify_fifo = ctx.script_with_user(st)),
-    Keyword::not_yet("vrrp_notify_fifo_script", |c, st, ctx| {
-        c.vrrp.globals.notify_fifo_script = ctx.script_with_user(st)
-    }),
+    Keyword::new("vrrp_notify_fifo", |c, st, ctx| c.vrrp.globals.notify_fifo = ctx.script_with_user(st)),
+    Keyword::new("vrrp_notify_fifo_script", |c, st, ctx| c.vrrp.globals.notify_fifo_script = ctx.script_with_user(st)),
     Keyword::new("dynamic_interfaces", |c, st, ctx| match st.arg(0) {
         None => c.vrrp.globals.dynamic_interfaces = Some(false),
         Some(w) if w.text == "allow_if_changes" => c.vrrp.globals.dynamic_interfaces = Some(true),

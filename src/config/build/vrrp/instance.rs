@@ -479,14 +479,14 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
     Keyword::new("virtual_ipaddress", |b, st, ctx| vips(b, st, ctx, false)),
     Keyword::new("virtual_ipaddress_excluded", |b, st, ctx| vips(b, st, ctx, true)),
     Keyword::new("no_virtual_ipaddress", |b, _, _| b.inst.no_virtual_ipaddress = true),
-    Keyword::not_yet("virtual_routes", |b, st, ctx| {
+    Keyword::new("virtual_routes", |b, st, ctx| {
         for line in st.children() {
             if let Some(r) = parse_route(line, Origin::Virtual, ctx) {
                 b.inst.routes.push(r);
             }
         }
     }),
-    Keyword::not_yet("virtual_rules", |b, st, ctx| {
+    Keyword::new("virtual_rules", |b, st, ctx| {
         for line in st.children() {
             if let Some(r) = parse_rule(line, Origin::Virtual, ctx) {
                 b.inst.rules.push(r);
@@ -630,13 +630,13 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
         Some(w) if w.text == "never" => b.inst.old_unicast_checksum = Some(false),
         Some(w) => ctx.error(w.span, format!("({}) Unknown old_unicast_checksum mode {} - ignoring", name(b), w.text)),
     }),
-    Keyword::not_yet("use_vmac", |b, st, _| {
+    Keyword::new("use_vmac", |b, st, _| {
         b.inst.use_vmac = Some(use_vmac(st));
         b.inst.use_vmac_span = Some(st.span());
     }),
     Keyword::not_yet("use_vmac_addr", |b, _, _| b.inst.use_vmac_addr = true),
-    Keyword::not_yet("vmac_xmit_base", |b, _, _| b.inst.vmac_xmit_base = true),
-    Keyword::not_yet("use_ipvlan", |b, st, _| b.inst.use_ipvlan = Some(use_ipvlan(st))),
+    Keyword::new("vmac_xmit_base", |b, _, _| b.inst.vmac_xmit_base = true),
+    Keyword::new("use_ipvlan", |b, st, _| b.inst.use_ipvlan = Some(use_ipvlan(st))),
     // Deprecated by the man page but silent upstream: it makes the instance IPv6.
     Keyword::new("native_ipv6", |b, _, _| {
         b.inst.native_ipv6 = true;
@@ -644,20 +644,20 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
             b.family = Some(true);
         }
     }),
-    Keyword::not_yet("dont_track_primary", |b, _, _| b.inst.dont_track_primary = true),
-    Keyword::not_yet("track_interface", |b, st, ctx| {
+    Keyword::new("dont_track_primary", |b, _, _| b.inst.dont_track_primary = true),
+    Keyword::new("track_interface", |b, st, ctx| {
         let owner = b.inst.name.clone();
         tracked_list(ctx, &owner, st, TrackKind::Interface, None, true, &mut b.inst.tracking.interfaces)
     }),
-    Keyword::not_yet("track_script", |b, st, ctx| {
+    Keyword::new("track_script", |b, st, ctx| {
         let owner = b.inst.name.clone();
         tracked_list(ctx, &owner, st, TrackKind::Script, Some(&b.scripts), true, &mut b.inst.tracking.scripts);
     }),
-    Keyword::not_yet("track_file", |b, st, ctx| {
+    Keyword::new("track_file", |b, st, ctx| {
         let owner = b.inst.name.clone();
         tracked_list(ctx, &owner, st, TrackKind::File, Some(&b.files), true, &mut b.inst.tracking.files);
     }),
-    Keyword::not_yet("track_process", |b, st, ctx| {
+    Keyword::new("track_process", |b, st, ctx| {
         let owner = b.inst.name.clone();
         tracked_list(ctx, &owner, st, TrackKind::Process, Some(&b.processes), true, &mut b.inst.tracking.processes);
     }),
@@ -665,18 +665,18 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
         let owner = b.inst.name.clone();
         tracked_list(ctx, &owner, st, TrackKind::Bfd, Some(&b.bfds), true, &mut b.inst.tracking.bfds)
     }),
-    Keyword::not_yet("notify_master", |b, st, ctx| b.inst.notify.master = ctx.script_with_user(st)),
-    Keyword::not_yet("notify_backup", |b, st, ctx| b.inst.notify.backup = ctx.script_with_user(st)),
-    Keyword::not_yet("notify_fault", |b, st, ctx| b.inst.notify.fault = ctx.script_with_user(st)),
-    Keyword::not_yet("notify_stop", |b, st, ctx| b.inst.notify.stop = ctx.script_with_user(st)),
-    Keyword::not_yet("notify_deleted", |b, st, ctx| {
+    Keyword::new("notify_master", |b, st, ctx| b.inst.notify.master = ctx.script_with_user(st)),
+    Keyword::new("notify_backup", |b, st, ctx| b.inst.notify.backup = ctx.script_with_user(st)),
+    Keyword::new("notify_fault", |b, st, ctx| b.inst.notify.fault = ctx.script_with_user(st)),
+    Keyword::new("notify_stop", |b, st, ctx| b.inst.notify.stop = ctx.script_with_user(st)),
+    Keyword::new("notify_deleted", |b, st, ctx| {
         b.inst.notify.deleted = Some(if st.args.is_empty() { None } else { ctx.script_with_user(st) })
     }),
-    Keyword::not_yet("notify", |b, st, ctx| b.inst.notify.any = ctx.script_with_user(st)),
-    Keyword::not_yet("notify_master_rx_lower_pri", |b, st, ctx| {
+    Keyword::new("notify", |b, st, ctx| b.inst.notify.any = ctx.script_with_user(st)),
+    Keyword::new("notify_master_rx_lower_pri", |b, st, ctx| {
         b.inst.notify.master_rx_lower_pri = ctx.script_with_user(st)
     }),
-    Keyword::not_yet("notify_priority_changes", |b, st, ctx| b.inst.notify.priority_changes = set_bool(ctx, b, st)),
+    Keyword::new("notify_priority_changes", |b, st, ctx| b.inst.notify.priority_changes = set_bool(ctx, b, st)),
     Keyword::not_yet("smtp_alert", |b, st, ctx| b.inst.notify.smtp_alert = set_bool(ctx, b, st)),
     Keyword::not_yet("promote_secondaries", |b, _, _| b.inst.promote_secondaries = true),
     Keyword::not_yet("kernel_rx_buf_size", |b, st, ctx| {

@@ -70,7 +70,7 @@ pub fn validate(cfg: &mut Config, sys: &SystemView, ctx: &mut Ctx) {
             .vrrp
             .sync_groups
             .iter()
-            .filter(|g| g.sync_group_tracking_weight)
+            .filter(|g| g.sync_group_tracking_weight || g.global_tracking)
             .map(|g| g.name.clone())
             .collect(),
     };
