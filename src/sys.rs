@@ -369,3 +369,29 @@ pub(crate) fn mkfifo(path: &std::path::Path, mode: u32) -> io::Result<()> {
     // SAFETY: `c` is a NUL-terminated path that lives for the call.
     check(unsafe { libc::mkfifo(c.as_ptr(), mode as libc::mode_t) }).map(|_| ())
 }
+
+/// One inotify event: watch descriptor, mask and the name in the directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct InotifyEvent {
+    pub wd: i32,
+    pub mask: u32,
+    pub name: Vec<u8>,
+}
+
+/// Splits what a read of an inotify descriptor returned into events
+/// (`struct inotify_event`: wd, mask, cookie, len, then `len` bytes of
+/// NUL-padded name). A truncated tail is dropped.
+pub(crate) fn inotify_events(buf: &[u8]) -> Vec<InotifyEvent> {
+    let mut out = Vec::new();
+    let mut rest = buf;
+    while rest.len() >= 16 {
+        let word = |i: usize| rest.get(i..i + 4).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(u32::from_ne_bytes);
+        let (Some(wd), Some(mask), Some(len)) = (word(0), word(4), word(12)) else { break };
+        let end = 16 + len as usize;
+        let Some(name) = rest.get(16..end) else { break };
+        let name = name.split(|b| *b == 0).next().unwrap_or_default().to_vec();
+        out.push(InotifyEvent { wd: wd as i32, mask, name });
+        rest = rest.get(end..).unwrap_or_default();
+    }
+    out
+}

@@ -315,7 +315,11 @@ fn samples_have_no_spurious_lvs_messages() {
 fn one_note_for_many_real_servers() {
     let mut text = String::from("virtual_server 10.0.0.1 80 {\n lvs_sched rr\n lvs_method DR\n protocol TCP\n");
     for i in 0..2000u32 {
-        text.push_str(&format!(" real_server 10.1.{}.{} 80 {{\n  TCP_CHECK {{\n  }}\n }}\n", i / 250, i % 250 + 1));
+        text.push_str(&format!(
+            " real_server 10.1.{}.{} 80 {{\n  smtp_alert on\n  TCP_CHECK {{\n  }}\n }}\n",
+            i / 250,
+            i % 250 + 1
+        ));
     }
     text.push_str("}\n");
     let (cfg, diags) = load_text("many.conf", &text);
