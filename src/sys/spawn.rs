@@ -104,8 +104,7 @@ pub(crate) fn spawn_script(argv: &[String], ids: Option<SpawnIds<'_>>) -> io::Re
             CString::new(kv).ok()
         })
         .collect();
-    // Close-on-exec (std opens so): only the duplicates on 0-2 survive the exec.
-    let devnull = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null")?;
+    let devnull = devnull()?;
 
     let nul = std::ptr::null::<c_char>();
     let mut plan = Plan {
@@ -180,6 +179,17 @@ pub(crate) fn spawn_script(argv: &[String], ids: Option<SpawnIds<'_>>) -> io::Re
         return Err(io::Error::from_raw_os_error(errno));
     }
     u32::try_from(pid).map_err(|_| io::Error::from(io::ErrorKind::InvalidData))
+}
+
+/// /dev/null, opened once per process (read-write, close-on-exec: only its
+/// duplicates on 0-2 survive a script's exec).
+fn devnull() -> io::Result<&'static std::fs::File> {
+    static DEVNULL: std::sync::OnceLock<std::fs::File> = std::sync::OnceLock::new();
+    if let Some(f) = DEVNULL.get() {
+        return Ok(f);
+    }
+    let f = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null")?;
+    Ok(DEVNULL.get_or_init(|| f))
 }
 
 /// The files `execvp` would try for `program`.
