@@ -559,7 +559,6 @@ impl VrrpConf {
 }
 
 impl InstanceConf {
-
     fn of(
         i: &VrrpInstance,
         cfg: &VrrpConfig,
