@@ -204,6 +204,9 @@ pub(crate) fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
     }
     notify("READY=1");
     tracing::info!("Startup complete");
+    // What start-up ran (the parser's code above all) stays mapped until
+    // dropped; the loop below wakes only for signals.
+    sys::trim_heap();
     sup.run(&set)
 }
 
@@ -459,7 +462,6 @@ impl Supervisor {
         }
         self.needs = Needs::of(&loaded);
         drop(loaded);
-        sys::trim_heap();
         for kind in ChildKind::ALL {
             let live = self.slots.get(&kind).and_then(|s| s.pid);
             let pending = self.slots.get(&kind).is_some_and(|s| s.respawn_at.is_some());
@@ -467,6 +469,7 @@ impl Supervisor {
                 self.start(kind);
             }
         }
+        sys::trim_heap();
         notify("READY=1");
     }
 
