@@ -22,6 +22,7 @@ pub mod ipvs;
 pub mod log;
 pub(crate) mod netfilter;
 pub mod netlink;
+pub(crate) mod notify;
 pub mod script;
 pub(crate) mod signals;
 mod sys;

@@ -5,12 +5,15 @@
 //! - here: sockets (options, `AF_PACKET` bind, `recvmsg`), tokio
 //!   registration, the timerfd, heap trimming;
 //! - [`process`]: fork, setsid, prctl, signal masks, waitpid, namespaces;
+//! - [`spawn`]: starting scripts with `clone(CLONE_VM | CLONE_VFORK)`;
 //! - [`time`]: local time for log lines.
 
 mod process;
+mod spawn;
 mod time;
 
 pub(crate) use process::*;
+pub(crate) use spawn::{SpawnIds, spawn_script};
 pub(crate) use time::{LocalTime, local_time, to_epoch, utc_time};
 
 use std::io;
@@ -112,46 +115,91 @@ pub(crate) fn async_socket(s: socket2::Socket) -> io::Result<tokio::io::unix::As
 /// once a large temporary, such as a parsed configuration, is freed.
 ///
 /// - The heap's free memory (glibc keeps it otherwise).
-/// - Our page-table entries for this program's machine code. The kernel maps
-///   code in 64 KiB fault-around windows, so after start-up most of the
-///   binary (the configuration parser, the code of other subsystems that
-///   sits beside what ran) is mapped in every process although the steady
-///   state runs a small part of it. Dropping the mappings of the read-only,
-///   never-written text segment loses nothing: the pages stay in the page
-///   cache, and the code the loop runs is mapped again by its next minor
-///   fault (a few microseconds, once).
+/// - Our page-table entries for this program's machine code and read-only
+///   data. The kernel maps file pages in 64 KiB fault-around windows, so
+///   after start-up most of the binary (the configuration parser, the code
+///   and tables of other subsystems that sit beside what ran) is mapped in
+///   every process although the steady state uses a small part of it.
+///   Dropping the mappings of never-written, read-only file pages loses
+///   nothing: the pages stay in the page cache, and what the loop uses is
+///   mapped again by its next minor fault (a few microseconds, once).
 pub(crate) fn trim_heap() {
     #[cfg(target_env = "gnu")]
     // SAFETY: malloc_trim only walks the allocator's own free lists.
     unsafe {
         libc::malloc_trim(0);
     }
-    release_code_mappings();
+    release_file_mappings();
 }
 
-/// Drops this process's mappings of its own text segment (see [`trim_heap`]).
-fn release_code_mappings() {
-    let here = release_code_mappings as fn() as usize;
-    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else { return };
-    // "START-END PERMS OFFSET DEV INODE PATH": the executable, private,
-    // file-backed mapping that holds this very function.
-    let text = maps.lines().find_map(|l| {
-        let mut fields = l.split_whitespace();
-        let (start, end) = fields.next()?.split_once('-')?;
-        let perms = fields.next()?;
-        let inode = fields.nth(2)?;
-        let (start, end) = (usize::from_str_radix(start, 16).ok()?, usize::from_str_radix(end, 16).ok()?);
-        (perms == "r-xp" && inode != "0" && (start..end).contains(&here)).then_some((start, end))
-    });
-    let Some((start, end)) = text else { return };
-    // SAFETY: the range is one whole mapping of read-only, executable,
-    // private file pages that are never written (no text relocations in
-    // this static, position-dependent binary): MADV_DONTNEED only removes
-    // their page-table entries, and any later access faults the same
-    // bytes back in from the page cache. No Rust reference points into it.
-    unsafe {
-        libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
+/// Drops this process's mappings of its own executable's read-only
+/// segments (see [`trim_heap`]).
+fn release_file_mappings() {
+    let here = release_file_mappings as fn() as usize;
+    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else { return };
+    let maps = file_mappings(&smaps);
+    // The executable: the file that holds this very function.
+    let Some(exe) = maps.iter().find(|m| m.range.contains(&here)).map(|m| m.file) else { return };
+    for m in maps.iter().filter(|m| m.file == exe && m.droppable()) {
+        // SAFETY: the range is one whole private, read-only mapping of our
+        // executable in which no page was ever written (no anonymous copy:
+        // a static, position-dependent binary relocates nothing there; the
+        // segment that start-up writes, RELRO, has copies and is left
+        // alone). MADV_DONTNEED only removes the page-table entries; a
+        // later access faults the same bytes back in from the page cache.
+        // No Rust reference is invalidated: the bytes do not change.
+        unsafe {
+            libc::madvise(m.range.start as *mut libc::c_void, m.range.end - m.range.start, libc::MADV_DONTNEED);
+        }
     }
+}
+
+/// A file-backed mapping from /proc/self/smaps.
+#[derive(Debug, PartialEq, Eq)]
+struct FileMapping<'a> {
+    range: std::ops::Range<usize>,
+    perms: &'a str,
+    /// Device and inode.
+    file: (&'a str, &'a str),
+    /// Anonymous (copied-on-write) pages, in kB.
+    anonymous_kb: u64,
+}
+
+impl FileMapping<'_> {
+    /// Private, not writable, and never written.
+    fn droppable(&self) -> bool {
+        let b = self.perms.as_bytes();
+        b.first() == Some(&b'r') && b.get(1) == Some(&b'-') && b.get(3) == Some(&b'p') && self.anonymous_kb == 0
+    }
+}
+
+/// The file-backed mappings of an smaps text ("START-END PERMS OFFSET DEV
+/// INODE PATH" headers, then "Key: value kB" lines).
+fn file_mappings(smaps: &str) -> Vec<FileMapping<'_>> {
+    let mut out: Vec<FileMapping<'_>> = Vec::new();
+    let mut current: Option<FileMapping<'_>> = None;
+    for line in smaps.lines() {
+        let mut fields = line.split_whitespace();
+        let Some(first) = fields.next() else { continue };
+        if let Some((start, end)) = first.split_once('-')
+            && let (Ok(start), Ok(end)) = (usize::from_str_radix(start, 16), usize::from_str_radix(end, 16))
+        {
+            out.extend(current.take());
+            let (perms, _offset, dev, inode) = (fields.next(), fields.next(), fields.next(), fields.next());
+            if let (Some(perms), Some(dev), Some(inode)) = (perms, dev, inode)
+                && inode != "0"
+            {
+                // Unknown until its Anonymous line: not droppable meanwhile.
+                current = Some(FileMapping { range: start..end, perms, file: (dev, inode), anonymous_kb: u64::MAX });
+            }
+        } else if first == "Anonymous:"
+            && let Some(m) = current.as_mut()
+        {
+            m.anonymous_kb = fields.next().and_then(|v| v.parse().ok()).unwrap_or(u64::MAX);
+        }
+    }
+    out.extend(current);
+    out
 }
 
 /// A non-blocking, close-on-exec `CLOCK_MONOTONIC` timerfd registered with
@@ -391,4 +439,82 @@ pub(crate) fn mkfifo(path: &std::path::Path, mode: u32) -> io::Result<()> {
         .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     // SAFETY: `c` is a NUL-terminated path that lives for the call.
     check(unsafe { libc::mkfifo(c.as_ptr(), mode as libc::mode_t) }).map(|_| ())
+}
+
+/// One inotify event: watch descriptor, mask and the name in the directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct InotifyEvent {
+    pub wd: i32,
+    pub mask: u32,
+    pub name: Vec<u8>,
+}
+
+/// Splits what a read of an inotify descriptor returned into events
+/// (`struct inotify_event`: wd, mask, cookie, len, then `len` bytes of
+/// NUL-padded name). A truncated tail is dropped.
+pub(crate) fn inotify_events(buf: &[u8]) -> Vec<InotifyEvent> {
+    let mut out = Vec::new();
+    let mut rest = buf;
+    while rest.len() >= 16 {
+        let word = |i: usize| rest.get(i..i + 4).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(u32::from_ne_bytes);
+        let (Some(wd), Some(mask), Some(len)) = (word(0), word(4), word(12)) else { break };
+        let end = 16 + len as usize;
+        let Some(name) = rest.get(16..end) else { break };
+        let name = name.split(|b| *b == 0).next().unwrap_or_default().to_vec();
+        out.push(InotifyEvent { wd: wd as i32, mask, name });
+        rest = rest.get(end..).unwrap_or_default();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMAPS: &str = "\
+00200000-003c7000 r--p 00000000 fd:01 1234 /usr/sbin/keepalived
+Size:               1820 kB
+Rss:                 764 kB
+Anonymous:             0 kB
+003c8000-0094a000 r-xp 001c7000 fd:01 1234 /usr/sbin/keepalived
+Anonymous:             0 kB
+0094a000-009a9000 r--p 00749000 fd:01 1234 /usr/sbin/keepalived
+Anonymous:             8 kB
+009a9000-009b4000 rw-p 007a8000 fd:01 1234 /usr/sbin/keepalived
+Anonymous:            24 kB
+009b4000-009bd000 rw-p 00000000 00:00 0
+Anonymous:            16 kB
+7f0000000000-7f0000001000 r--p 00000000 fd:01 99 /etc/ld.so.cache
+7ffe4bbbc000-7ffe4bbdd000 rw-p 00000000 00:00 0 [stack]
+Anonymous:            44 kB
+";
+
+    #[test]
+    fn only_never_written_read_only_file_mappings_are_dropped() {
+        let maps = file_mappings(SMAPS);
+        let exe = ("fd:01", "1234");
+        let seen: Vec<(usize, &str, bool)> =
+            maps.iter().map(|m| (m.range.start, m.perms, m.file == exe && m.droppable())).collect();
+        assert_eq!(
+            seen,
+            [
+                (0x200000, "r--p", true),
+                (0x3c8000, "r-xp", true),
+                // RELRO: written at start-up.
+                (0x94a000, "r--p", false),
+                (0x9a9000, "rw-p", false),
+                // Another file, and one without an Anonymous line.
+                (0x7f0000000000, "r--p", false),
+            ]
+        );
+        assert_eq!(maps[4].anonymous_kb, u64::MAX);
+    }
+
+    #[test]
+    fn trimming_keeps_the_program_running() {
+        let before = format!("{:?}", (1.5f64, "text", [3u8; 4]));
+        trim_heap();
+        trim_heap();
+        assert_eq!(format!("{:?}", (1.5f64, "text", [3u8; 4])), before);
+    }
 }

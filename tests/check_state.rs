@@ -238,7 +238,11 @@ fn run_file(path: &Path) -> Result<(), String> {
                             Checker::new(Params {
                                 kind: kind.clone(),
                                 timing: timing.clone(),
-                                names: Names { rs: rs.clone(), vs: vs.clone(), target: target.clone() },
+                                names: Names {
+                                    rs: rs.as_str().into(),
+                                    vs: vs.as_str().into(),
+                                    target: target.as_str().into(),
+                                },
                             })
                         })
                         .collect();

@@ -180,6 +180,59 @@ async fn spawn_failures_shebangless_scripts_and_redirections() {
     let redirect = |p: &str| Arc::new(Program::unchecked(vec![p.to_owned()], creds.clone()));
     assert_eq!(run(Request::new(redirect("</dev/null"))).await.outcome, Outcome::Exited(0));
     assert_ne!(run(Request::new(redirect("</nonexistent/kr-file"))).await.outcome, Outcome::Exited(0));
+
+    // A file that is not executable, and a directory: exec's EACCES.
+    let plain = d.0.join("plain");
+    std::fs::write(&plain, "exit 0\n").unwrap();
+    chmod(&plain, 0o644);
+    let denied = run(Request::new(program(&plain, &[]))).await;
+    assert_eq!(denied.outcome, Outcome::SpawnFailed("Permission denied".into()));
+    assert_eq!(denied.pid, None);
+    let dir = run(Request::new(program(&d.0, &[]))).await;
+    assert_eq!(dir.outcome, Outcome::SpawnFailed("Permission denied".into()));
+
+    // A name without a slash is looked up in PATH, as execvp does.
+    let words = |w: &[&str]| w.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let by_name = Arc::new(Program::unchecked(words(&["sh", "-c", "exit 3"]), creds.clone()));
+    assert_eq!(run(Request::new(by_name)).await.outcome, Outcome::Exited(3));
+    let unknown = Arc::new(Program::unchecked(words(&["kr-no-such-program"]), creds.clone()));
+    assert_eq!(run(Request::new(unknown)).await.outcome, Outcome::SpawnFailed("No such file or directory".into()));
+}
+
+/// A script gets SIGTERM when the thread that started it ends
+/// (PR_SET_PDEATHSIG), as when the process that runs scripts dies.
+#[test]
+fn a_script_is_terminated_when_its_starter_thread_ends() {
+    let d = TempDir::new();
+    let ids = d.out("pid");
+    let script = d.script("long.sh", &format!("echo $$ > {0}.tmp\nmv {0}.tmp {0}\nexec sleep 600", ids.display()));
+    let req = Request::new(program(&script, &[]));
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let (runner, _rx) = ScriptRunner::<()>::new(4);
+            runner.spawn((), req);
+            for _ in 0..1000 {
+                if ids.exists() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            panic!("the script did not start");
+        });
+    })
+    .join()
+    .unwrap();
+    let pid: i32 = d.read("pid").trim().parse().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let gone = rt.block_on(group_gone(pid as u32));
+    let _guard = KillGroupOnDrop(pid);
+    assert!(gone, "script {pid} still runs after its starter thread ended");
+    // The zombie's wait status (/proc/PID/stat's last field, exit_code):
+    // ended by SIGTERM. It stays unreaped, holding its pid, until we exit.
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let status: i32 = stat.rsplit(' ').next().unwrap().trim().parse().unwrap();
+    assert_eq!(status & 0x7f, libc::SIGTERM, "wait status {status:#x}");
 }
 
 #[tokio::test]

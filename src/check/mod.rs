@@ -22,6 +22,7 @@ pub mod http_probe;
 pub mod misc;
 pub mod ping;
 pub mod plan;
+pub(crate) mod runtime;
 pub mod server;
 pub mod smtp;
 pub mod state;

@@ -61,6 +61,8 @@ pub async fn probe(opts: &ConnOpts) -> Outcome {
     };
     let req = echo_request(v6, SEQ.fetch_add(1, Ordering::Relaxed));
     if sock.send(&req).await.is_err() {
+        // keepalived logs each failed send, whatever the checker's state.
+        tracing::info!("send ICMP packet fail");
         return Outcome::Failure(Failure::Failed);
     }
     let mut buf = [0u8; 8 + PAYLOAD_LEN];

@@ -12,6 +12,7 @@
 //! server's virtual host.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use openssl::ssl::SslContext;
@@ -23,7 +24,7 @@ use super::server::{Server, TrackedFile};
 use super::state::{Checker, Kind, Names, Outcome, Params, Timing};
 use crate::config::model::Script;
 use crate::config::model::lvs::{
-    CheckerKind, DnsType, HttpCheck, LvsConfig, LvsGlobals, RealServer, UdpCheck, VirtualServer,
+    CheckerKind, DnsType, HttpCheck, LvsConfig, LvsGlobals, RealServer, UdpCheck, VirtualServer, VsKey,
 };
 use crate::config::model::vrrp::TrackFile;
 
@@ -34,8 +35,9 @@ pub enum Probe {
     Tcp(ConnOpts),
     /// HTTP_GET / SSL_GET: the request template and the URL rules.
     Http {
-        /// Target, TLS, protocol; path and virtual host are set per URL.
-        base: ProbeConfig,
+        /// Target, TLS, protocol; path and virtual host are set per URL
+        /// (boxed: a probe is kept per real server, most are smaller).
+        base: Box<ProbeConfig>,
         /// The `url` blocks.
         urls: Vec<UrlRule>,
     },
@@ -60,7 +62,7 @@ pub enum Probe {
         /// Where.
         conn: ConnOpts,
         /// Payload and reply rules.
-        cfg: UdpCheck,
+        cfg: Box<UdpCheck>,
     },
     /// PING_CHECK.
     Ping(ConnOpts),
@@ -113,25 +115,39 @@ pub struct PlanInputs<'a> {
 pub fn plan(cfg: &LvsConfig, inputs: &PlanInputs<'_>) -> (Vec<Planned>, Vec<String>) {
     let mut out = Vec::new();
     let mut warnings = Vec::new();
+    let mut ordinals: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
     for (vi, vs) in cfg.virtual_servers.iter().enumerate() {
+        // keepalived's FMT_VS: a group's virtual servers are `[GROUP]:N`,
+        // N counting the virtual servers of that group.
+        let vs_name = match &vs.key {
+            VsKey::Group(g) => {
+                let n = ordinals.entry(g.as_str()).or_insert(0);
+                *n += 1;
+                format!("[{g}]:{}", *n - 1)
+            }
+            _ => vs.display_name(),
+        };
+        let vs_name: Arc<str> = vs_name.into();
         for (ri, rs) in vs.real_servers.iter().enumerate() {
-            out.push(plan_rs(vi, vs, ri, rs, &cfg.globals, inputs, &mut warnings));
+            out.push(plan_rs(vi, vs, &vs_name, ri, rs, &cfg.globals, inputs, &mut warnings));
         }
     }
     (out, warnings)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn plan_rs(
     vi: usize,
     vs: &VirtualServer,
+    vs_name: &Arc<str>,
     ri: usize,
     rs: &RealServer,
     globals: &LvsGlobals,
     inputs: &PlanInputs<'_>,
     warnings: &mut Vec<String>,
 ) -> Planned {
-    let rs_name = rs.display_name(vs.protocol);
-    let vs_name = vs.display_name();
+    let rs_name: Arc<str> = rs.display_name(vs.protocol).into();
+    let vs_name = vs_name.clone();
     let mut checkers = Vec::new();
     let mut probes = Vec::new();
     let mut tracked = Vec::new();
@@ -152,7 +168,7 @@ fn plan_rs(
             alpha: c.effective_alpha(rs, vs),
             log_all_failures: c.effective_log_all_failures(globals),
         };
-        let names = Names { rs: rs_name.clone(), vs: vs_name.clone(), target: conn.target_pair() };
+        let names = Names { rs: rs_name.clone(), vs: vs_name.clone(), target: conn.target_pair().into() };
         let (kind, probe) = match &c.kind {
             CheckerKind::Tcp => (Kind::Tcp, Probe::Tcp(conn)),
             CheckerKind::Ping => (Kind::Ping, Probe::Ping(conn)),
@@ -160,14 +176,14 @@ fn plan_rs(
                 let ssl = matches!(c.kind, CheckerKind::Ssl(_));
                 let (base, urls) = http_probe(vs, rs, h, conn, ssl.then(|| inputs.tls.clone()).flatten(), warnings);
                 let paths = urls.iter().map(|u| u.path.clone()).collect();
-                (Kind::Http { paths, fast_recovery: h.fast_recovery }, Probe::Http { base, urls })
+                (Kind::Http { paths, fast_recovery: h.fast_recovery }, Probe::Http { base: Box::new(base), urls })
             }
             CheckerKind::Smtp(s) => {
                 let helo = s.helo_name.clone().unwrap_or_else(|| super::smtp::DEFAULT_HELO.to_owned());
                 (Kind::Smtp, Probe::Smtp { conn, helo })
             }
             CheckerKind::Dns(d) => (Kind::Dns, Probe::Dns { conn, name: d.name.clone(), qtype: d.qtype }),
-            CheckerKind::Udp(u) => (Kind::Udp, Probe::Udp { conn, cfg: (**u).clone() }),
+            CheckerKind::Udp(u) => (Kind::Udp, Probe::Udp { conn, cfg: u.clone() }),
             CheckerKind::Misc(m) => {
                 let program = m.script.argv.first().cloned().unwrap_or_default();
                 let timeout = m.timeout.unwrap_or(timing.delay_loop);
@@ -243,20 +259,23 @@ fn http_probe(
 
 /// Runs a network probe (`url`: the URL the state machine asked for).
 /// MISC_CHECK is not run here: `None`.
+///
+/// The probes with large states (buffers, TLS) are boxed, so that the many
+/// small ones (TCP_CHECK, PING_CHECK) stay small while they wait.
 pub async fn run(probe: &Probe, url: Option<usize>, dns_id: u16, rs_name: &str) -> Option<Outcome> {
     Some(match probe {
         Probe::Tcp(c) => super::tcp::probe(c).await,
         Probe::Ping(c) => super::ping::probe(c).await,
-        Probe::Smtp { conn, helo } => super::smtp::probe(conn, helo).await,
-        Probe::Dns { conn, name, qtype } => super::dns::probe(conn, name, *qtype, dns_id, rs_name).await,
-        Probe::Udp { conn, cfg } => super::udp::probe(conn, cfg).await,
+        Probe::Smtp { conn, helo } => Box::pin(super::smtp::probe(conn, helo)).await,
+        Probe::Dns { conn, name, qtype } => Box::pin(super::dns::probe(conn, name, *qtype, dns_id, rs_name)).await,
+        Probe::Udp { conn, cfg } => Box::pin(super::udp::probe(conn, cfg)).await,
         Probe::Http { base, urls } => {
             let rule = urls.get(url.unwrap_or(0))?;
-            let mut cfg = base.clone();
+            let mut cfg = (**base).clone();
             cfg.path = rule.path.clone();
             cfg.virtualhost = rule.virtualhost.clone();
             cfg.body_limit = rule.body_limit();
-            super::http_check::check(&cfg, rule).await
+            Box::pin(super::http_check::check(&cfg, rule)).await
         }
         Probe::Misc { .. } => return None,
     })

@@ -19,6 +19,7 @@
 //! inhibit_on_failure; quorum, sorry server, "Removing service ..." lines)
 //! is not decided here.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::state::{Action, Checker, Input, WeightChange};
@@ -96,8 +97,8 @@ impl FileSlot {
 /// One real server's checkers and the verdict derived from them.
 #[derive(Debug, Clone)]
 pub struct Server {
-    rs_name: String,
-    vs_name: String,
+    rs_name: Arc<str>,
+    vs_name: Arc<str>,
     checkers: Vec<Checker>,
     slots: Vec<Slot>,
     files: Vec<FileSlot>,
@@ -113,13 +114,16 @@ impl Server {
     /// its configured weight, its checkers and tracked files.
     /// `init_notifies` is global_defs' `rs_init_notifies`.
     pub fn new(
-        rs_name: String,
-        vs_name: String,
+        rs_name: impl Into<Arc<str>>,
+        vs_name: impl Into<Arc<str>>,
         weight: u32,
-        checkers: Vec<Checker>,
+        mut checkers: Vec<Checker>,
         files: Vec<TrackedFile>,
         init_notifies: bool,
     ) -> Server {
+        // One per real server, for as long as the configuration runs:
+        // no spare capacity (a pushed Vec holds room for four).
+        checkers.shrink_to_fit();
         let slots: Vec<Slot> = checkers
             .iter()
             .map(|c| Slot { is_up: c.is_up(), has_run: false, alpha: c.params().timing.alpha })
@@ -147,8 +151,8 @@ impl Server {
             })
             .collect();
         Server {
-            rs_name,
-            vs_name,
+            rs_name: rs_name.into(),
+            vs_name: vs_name.into(),
             checkers,
             slots,
             files,
@@ -219,6 +223,21 @@ impl Server {
     /// The weight IPVS gets while the server is alive.
     pub fn weight(&self) -> u32 {
         real_weight(self.effective)
+    }
+
+    /// The effective weight before clamping (keepalived's `effective_weight`).
+    pub fn effective_weight(&self) -> i64 {
+        self.effective
+    }
+
+    /// Checkers and tracked files that are down (`num_failed_checkers`).
+    pub fn num_failed(&self) -> u32 {
+        self.num_failed
+    }
+
+    /// FILE_CHECK `idx`: the value last read and the weight it adds now.
+    pub fn tracked_file(&self, idx: usize) -> Option<(i64, i64)> {
+        self.files.get(idx).map(|f| (f.last, f.cur_weight))
     }
 
     /// The checkers, for the runtime (kinds, names, deadlines).
@@ -438,7 +457,7 @@ mod tests {
     }
 
     fn server(c: Checker, weight: u32) -> Server {
-        Server::new("[127.0.0.1]:tcp:80".into(), "[10.0.0.1]:tcp:80".into(), weight, vec![c], Vec::new(), false)
+        Server::new("[127.0.0.1]:tcp:80", "[10.0.0.1]:tcp:80", weight, vec![c], Vec::new(), false)
     }
 
     #[test]

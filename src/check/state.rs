@@ -82,15 +82,16 @@ pub enum Kind {
     },
 }
 
-/// Names in upstream's log lines.
+/// Names in upstream's log lines (shared: a virtual server's name is one
+/// allocation for all its real servers' checkers).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Names {
     /// The real server, `[IP]:proto:PORT` (FMT_RS).
-    pub rs: String,
+    pub rs: std::sync::Arc<str>,
     /// The virtual server, `[IP]:proto:PORT`, `FWM N` or a group name (FMT_VS).
-    pub vs: String,
+    pub vs: std::sync::Arc<str>,
     /// Where the probe connects, `[IP]:PORT` (SMTP_CHECK's and DNS_CHECK's lines).
-    pub target: String,
+    pub target: std::sync::Arc<str>,
 }
 
 /// Everything a checker is configured with.
@@ -320,6 +321,31 @@ impl Checker {
     /// Whether a probe is running.
     pub fn in_flight(&self) -> bool {
         self.in_flight
+    }
+
+    /// Failures counted towards `retry` (keepalived's `retry_it`).
+    pub fn retry_it(&self) -> u32 {
+        self.retry_it
+    }
+
+    /// Whether the checker probes (`ha_suspend` turns it off).
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// HTTP_GET / SSL_GET: the URL (index) that failed and is re-checked alone.
+    pub fn failed_url(&self) -> Option<usize> {
+        self.failed_url
+    }
+
+    /// When the current or last probe started (MISC_CHECK's "Last ran").
+    pub fn started(&self) -> Option<Instant> {
+        self.started
+    }
+
+    /// MISC_CHECK: the exit status that set the weight last.
+    pub fn last_exit(&self) -> i32 {
+        self.last_exit
     }
 
     /// When the runtime must feed [`Input::Timer`]; `None` while a probe

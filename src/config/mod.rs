@@ -138,7 +138,19 @@ pub fn load_str_parts(
 
 /// The top-level keywords of the parts not in `parts`.
 fn skipped_keywords(parts: model::Parts) -> Vec<&'static str> {
-    PART_TOPS.iter().filter(|(p, _)| !parts.has(*p)).flat_map(|(_, t)| t.iter().map(|k| k.name)).collect()
+    PART_TOPS
+        .iter()
+        .filter(|(p, _)| !parts.has(*p))
+        .flat_map(|(_, t)| t.iter().map(|k| k.name))
+        .filter(|k| !shared_block(k, parts))
+        .collect()
+}
+
+/// `track_file` blocks belong to the VRRP part, and the checker child reads
+/// them too: FILE_CHECK refers to them (keepalived's checker parser has
+/// their keywords as well).
+fn shared_block(keyword: &str, parts: model::Parts) -> bool {
+    parts.lvs && matches!(keyword, "track_file" | "vrrp_track_file")
 }
 
 /// The lexer and the model being built from it.
@@ -244,6 +256,9 @@ impl Builder {
                 part_rank(d.part),
             )
         });
+        // What the blocks read for another part say is that part's reader's
+        // to say (the checker reads the VRRP part's track_file blocks).
+        diags.retain(|d| d.part.is_none_or(|p| parts.has(p)));
         Loaded { config, sources: pre.sources, diags }
     }
 }
@@ -281,7 +296,7 @@ fn apply_top(ctx: &mut build::Ctx, config: &mut Config, stmt: &ast::Stmt) {
     let name = stmt.keyword.text.as_str();
     let part = PART_TOPS.iter().find(|(_, t)| t.iter().any(|k| k.name == name)).map(|(p, _)| *p);
     match part {
-        Some(p) if !config.parts.has(p) => match name {
+        Some(p) if !config.parts.has(p) && !shared_block(name, config.parts) => match name {
             "vrrp_instance" => config.skipped.vrrp_instances += 1,
             "virtual_server" => config.skipped.virtual_servers += 1,
             "bfd_instance" => config.skipped.bfd_instances += 1,

@@ -2,13 +2,13 @@
 //! Debian's keepalived 2.2.7 layout (SSL definitions, LVS Topology with
 //! virtual server groups, virtual and real servers, Health checkers).
 //!
-//! # The hook for the checker runtime
+//! # The checker runtime's state
 //!
 //! [`CheckerView::from_config`] builds the view from the configuration with
 //! every run-time figure at keepalived's starting value (nothing alive, no
-//! checker run yet): that is what the checker child writes while its runtime
-//! does not run checks. The runtime keeps a `CheckerView` (or builds one on
-//! SIGUSR1) and sets the run-time fields as its state changes:
+//! checker run yet). On SIGUSR1 the checker child builds one
+//! ([`super::checker_data`]) and sets the run-time fields from what runs
+//! (`crate::ipvs::report`):
 //! [`VsView::alive`], [`VsView::quorum_state_up`], [`RsView::alive`],
 //! [`RsView::set`], [`RsView::effective_weight`], [`RsView::num_failed_checkers`],
 //! [`CheckView::up`], [`CheckView::has_run`], [`CheckView::cur_weight`],
@@ -316,6 +316,9 @@ impl CheckerView {
             })
             .collect();
         let smtp_default = cfg.globals.smtp_alert_checker.or(global_smtp_alert).unwrap_or(false);
+        // A real server's own default is on (keepalived keeps it so for
+        // backwards compatibility); it does not inherit its virtual server's.
+        let rs_smtp_default = cfg.globals.smtp_alert_checker.or(global_smtp_alert).unwrap_or(true);
         let mut checkers = Vec::new();
         let mut virtual_servers = Vec::new();
         for vs in &cfg.virtual_servers {
@@ -327,7 +330,7 @@ impl CheckerView {
                     for c in &rs.checkers {
                         checkers.push(check_view(&vs_name, vs, rs, c, cfg, users));
                     }
-                    rs_view(vs, rs, users, smtp_default)
+                    rs_view(vs, rs, users, rs_smtp_default)
                 })
                 .collect();
             let family = match &vs.key {
@@ -400,10 +403,11 @@ fn rs_view(vs: &VirtualServer, rs: &RealServer, users: &Users, smtp_default: boo
         notify_down: x.and_then(|x| x.notify_down.as_ref()).map(|s| ScriptView::of(s, users)),
         virtualhost: x.and_then(|x| x.virtualhost.clone()),
         snmp_name: x.and_then(|x| x.snmp_name.clone()),
-        smtp_alert: vs.effective_smtp_alert(rs, smtp_default),
+        smtp_alert: x.and_then(|x| x.smtp_alert).unwrap_or(smtp_default),
         iweight: weight,
         effective_weight: weight,
-        previous_effective_weight: weight,
+        // Set by a reload (the weight it carried over), else 0.
+        previous_effective_weight: 0,
         alive: false,
         num_failed_checkers: 0,
         set: false,
@@ -924,8 +928,8 @@ mod tests {
         let want_rs = "   ------< Real server >------\n   RIP = 10.1.0.3, RPORT = 8080, WEIGHT = 2 EFF WEIGHT = 2\n   \
                        forwarding method = NAT\n   Alpha is OFF\n   connection timeout = 5.000000\n   \
                        connection limit range = 0 -> 0\n   Delay loop = 6.000000\n   Inhibit on failure is OFF\n   \
-                       Using smtp notification = no\n   initial weight = 2\n   effective weight = 2\n   \
-                       previous effective_weight = 2\n   alive = 0\n   num failed checkers = 0\n   RS set = 0\n   reloaded = 0\n";
+                       Using smtp notification = yes\n   initial weight = 2\n   effective weight = 2\n   \
+                       previous effective_weight = 0\n   alive = 0\n   num failed checkers = 0\n   RS set = 0\n   reloaded = 0\n";
         assert!(text.contains(want_rs), "{text}");
         assert!(text.starts_with("------< LVS Topology >------\n System is compiled with LVS v1.2.1\n"), "{text}");
     }

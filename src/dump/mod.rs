@@ -32,14 +32,27 @@ pub(crate) fn config_data(
     let owned = global::OwnedGlobals::of(cfg);
     let head = global::process_data(owned.view(), process, namespace, umask);
     match process {
-        global::Process::Checker => {
-            let users = users::Users::system(cfg.global.script_user.as_ref(), cfg.global.use_symlink_paths);
-            let view = check::CheckerView::from_config(&cfg.lvs, &users, cfg.global.smtp.alert);
-            check::data(&head, &view)
-        }
+        global::Process::Checker => checker_data(cfg, namespace, umask, |_| {}),
         global::Process::Bfd => head + &crate::config::dump_part(cfg, Some(crate::config::model::Part::Bfd)),
         global::Process::Parent | global::Process::Vrrp => head,
     }
+}
+
+/// The checker child's `keepalived_check.data`: the global definitions,
+/// then the checker part built from the configuration, whose run-time
+/// fields `fill` sets from what runs (see [`check`]).
+pub(crate) fn checker_data(
+    cfg: &crate::config::model::Config,
+    namespace: Option<&str>,
+    umask: Option<u32>,
+    fill: impl FnOnce(&mut check::CheckerView),
+) -> String {
+    let owned = global::OwnedGlobals::of(cfg);
+    let head = global::process_data(owned.view(), global::Process::Checker, namespace, umask);
+    let users = users::Users::system(cfg.global.script_user.as_ref(), cfg.global.use_symlink_paths);
+    let mut view = check::CheckerView::from_config(&cfg.lvs, &users, cfg.global.smtp.alert);
+    fill(&mut view);
+    check::data(&head, &view)
 }
 
 /// Lines of a dump file, each ended by a newline as keepalived's

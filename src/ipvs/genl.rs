@@ -41,9 +41,11 @@ pub(crate) mod cmd {
     pub(crate) const GET_DEST: u8 = 8;
     pub(crate) const NEW_DAEMON: u8 = 9;
     pub(crate) const DEL_DAEMON: u8 = 10;
-    pub(crate) const GET_DAEMON: u8 = 11;
     pub(crate) const SET_CONFIG: u8 = 12;
     pub(crate) const GET_CONFIG: u8 = 13;
+    #[cfg(test)]
+    pub(crate) const GET_DAEMON: u8 = 11;
+    #[cfg(test)]
     pub(crate) const GET_INFO: u8 = 15;
     pub(crate) const FLUSH: u8 = 17;
 }
@@ -140,10 +142,13 @@ pub(crate) enum Request<'a> {
     GetDests(&'a ServiceKey),
     /// Removes every service.
     Flush,
+    /// General information (captures for the tests).
+    #[cfg(test)]
     GetInfo,
     NewDaemon(&'a Daemon),
     DelDaemon(SyncState),
-    /// The running daemons (a dump).
+    /// The running daemons (a dump; captures for the tests).
+    #[cfg(test)]
     GetDaemons,
     SetTimeouts(&'a Timeouts),
     GetTimeouts,
@@ -152,7 +157,12 @@ pub(crate) enum Request<'a> {
 impl Request<'_> {
     /// Whether the reply is a multipart dump.
     pub(crate) fn is_dump(&self) -> bool {
-        matches!(self, Request::GetServices | Request::GetDests(_) | Request::GetDaemons)
+        match self {
+            Request::GetServices | Request::GetDests(_) => true,
+            #[cfg(test)]
+            Request::GetDaemons => true,
+            _ => false,
+        }
     }
 
     fn cmd(&self) -> u8 {
@@ -166,10 +176,12 @@ impl Request<'_> {
             Request::DelDest(..) => cmd::DEL_DEST,
             Request::GetDests(_) => cmd::GET_DEST,
             Request::Flush => cmd::FLUSH,
+            #[cfg(test)]
             Request::GetInfo => cmd::GET_INFO,
+            #[cfg(test)]
+            Request::GetDaemons => cmd::GET_DAEMON,
             Request::NewDaemon(_) => cmd::NEW_DAEMON,
             Request::DelDaemon(_) => cmd::DEL_DAEMON,
-            Request::GetDaemons => cmd::GET_DAEMON,
             Request::SetTimeouts(_) => cmd::SET_CONFIG,
             Request::GetTimeouts => cmd::GET_CONFIG,
         }
@@ -295,7 +307,9 @@ pub(crate) fn encode(family: u16, seq: u32, req: &Request<'_>, ack: bool) -> Vec
             b.u32(cmd_attr::TIMEOUT_TCP_FIN, t.tcp_fin);
             b.u32(cmd_attr::TIMEOUT_UDP, t.udp);
         }
-        Request::GetServices | Request::Flush | Request::GetInfo | Request::GetDaemons | Request::GetTimeouts => {}
+        Request::GetServices | Request::Flush | Request::GetTimeouts => {}
+        #[cfg(test)]
+        Request::GetInfo | Request::GetDaemons => {}
     }
     b.finish()
 }

@@ -16,7 +16,7 @@ use super::genl::{self, Reply, Request};
 use super::nla::{self, DecodeError};
 use super::sockopt::{self, Unsupported};
 use super::table::{
-    Daemon, DestAttrs, DestEntry, DestKey, Info, ServiceAttrs, ServiceEntry, ServiceKey, SyncState, Timeouts,
+    Daemon, DestAttrs, DestEntry, DestKey, ServiceAttrs, ServiceEntry, ServiceKey, SyncState, Timeouts,
 };
 
 /// Environment variable that makes [`Ipvs::open`] use the socket options even
@@ -255,22 +255,6 @@ impl Ipvs {
         }
     }
 
-    /// General information (version, connection table size).
-    pub(crate) fn info(&mut self) -> Result<Info, IpvsError> {
-        match &self.backend {
-            Backend::Genl { .. } => {
-                let msgs = self.exchange(&Request::GetInfo)?;
-                let first = msgs.first().ok_or(DecodeError::Missing { what: "info reply", attr: 0 })?;
-                Ok(genl::decode_info(first)?)
-            }
-            Backend::Sockopt(s) => {
-                let mut b = [0u8; sockopt::GETINFO_LEN];
-                crate::sys::getsockopt_bytes(s.as_fd(), libc::IPPROTO_IP, sockopt::get::INFO, &mut b)?;
-                Ok(sockopt::decode_info(&b)?)
-            }
-        }
-    }
-
     /// Every service in the kernel.
     pub(crate) fn services(&mut self) -> Result<Vec<ServiceEntry>, IpvsError> {
         match &self.backend {
@@ -422,21 +406,6 @@ impl Ipvs {
                 sockopt::set::TIMEOUT,
                 &sockopt::timeout_user(t),
             )?),
-        }
-    }
-
-    /// The running connection-sync daemons.
-    pub(crate) fn daemons(&mut self) -> Result<Vec<Daemon>, IpvsError> {
-        match &self.backend {
-            Backend::Genl { .. } => {
-                let msgs = self.exchange(&Request::GetDaemons)?;
-                msgs.iter().map(|m| genl::decode_daemon(m).map_err(IpvsError::from)).collect()
-            }
-            Backend::Sockopt(s) => {
-                let mut b = [0u8; 2 * sockopt::DAEMON_LEN];
-                crate::sys::getsockopt_bytes(s.as_fd(), libc::IPPROTO_IP, sockopt::get::DAEMON, &mut b)?;
-                Ok(sockopt::decode_daemons(&b)?)
-            }
         }
     }
 

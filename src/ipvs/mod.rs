@@ -23,6 +23,7 @@ pub(crate) mod genl;
 pub(crate) mod kernel;
 pub(crate) mod model;
 pub(crate) mod nla;
+pub(crate) mod report;
 pub(crate) mod runtime;
 pub(crate) mod scripts;
 pub(crate) mod sockopt;

@@ -55,8 +55,9 @@ pub(crate) struct RsSpec {
     pub(crate) inhibit: bool,
     /// Down from the start: a checker of it has `alpha`.
     pub(crate) alpha: bool,
-    pub(crate) notify_up: Option<Script>,
-    pub(crate) notify_down: Option<Script>,
+    /// Boxed: most real servers have none, and there may be tens of thousands.
+    pub(crate) notify_up: Option<Box<Script>>,
+    pub(crate) notify_down: Option<Box<Script>>,
 }
 
 /// One entry of a group, as keepalived names it in its reload messages.
@@ -70,6 +71,8 @@ pub(crate) enum GroupEntry {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct VsSpec {
     pub(crate) id: VsId,
+    /// Its place in the configuration's `virtual_servers`.
+    pub(crate) index: usize,
     /// keepalived's name: `[IP]:proto:PORT`, `FWM N` or `[GROUP]:N`.
     pub(crate) name: String,
     /// The protocol (`IPPROTO_*`; 0 for a fwmark service).
@@ -224,7 +227,7 @@ fn rs_spec(vs: &VirtualServer, rs: &RealServer, proto: u16, inhibit: bool, fixed
         _ => {}
     }
     let (notify_up, notify_down) = match &rs.extra {
-        Some(x) => (x.notify_up.clone(), x.notify_down.clone()),
+        Some(x) => (x.notify_up.clone().map(Box::new), x.notify_down.clone().map(Box::new)),
         None => (None, None),
     };
     RsSpec {
@@ -243,7 +246,7 @@ fn rs_spec(vs: &VirtualServer, rs: &RealServer, proto: u16, inhibit: bool, fixed
 pub(crate) fn specs(cfg: &LvsConfig) -> Vec<VsSpec> {
     let mut ordinals: HashMap<&str, u32> = HashMap::new();
     let mut out = Vec::with_capacity(cfg.virtual_servers.len());
-    for vs in &cfg.virtual_servers {
+    for (index, vs) in cfg.virtual_servers.iter().enumerate() {
         let proto = proto_number(vs.protocol);
         let family = vs.family.unwrap_or(Family::Inet);
         let (id, name, services, group, fixed_port) = match &vs.key {
@@ -316,6 +319,7 @@ pub(crate) fn specs(cfg: &LvsConfig) -> Vec<VsSpec> {
         });
         out.push(VsSpec {
             id,
+            index,
             name,
             proto,
             services,
@@ -370,7 +374,16 @@ pub(crate) enum Event {
     Log(String),
     /// A notify script to run, named by its keyword (`quorum_up`, `notify_down`...).
     Script { keyword: &'static str, script: Script },
+    /// A line for the notify FIFOs (`notify_fifo`, `lvs_notify_fifo`), with
+    /// its newline: `VS [10.0.0.1]:tcp:80 UP`, `RS [10.1.0.1]:tcp:80
+    /// [10.0.0.1]:tcp:80 DOWN` (keepalived's notify_fifo_vs / notify_fifo_rs).
+    Fifo(String),
 }
+
+/// The state a real server starts with when it has no previous one: alive
+/// and effective weight, as its checkers and tracked files decide it before
+/// they run (`None`: up with its configured weight, down with alpha).
+pub(crate) type Initial<'a> = &'a dyn Fn(&VsId, SocketAddr) -> Option<(bool, i64)>;
 
 /// How the table is released at shutdown (lvs_flush_on_stop).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -405,8 +418,15 @@ fn real_weight(w: i64) -> i32 {
 }
 
 impl VsState {
-    fn new(spec: VsSpec) -> VsState {
-        let rs = spec.real_servers.iter().map(|r| RsState { alive: !r.alpha, weight: i64::from(r.weight) }).collect();
+    fn new(spec: VsSpec, initial: Initial<'_>) -> VsState {
+        let rs = spec
+            .real_servers
+            .iter()
+            .map(|r| match initial(&spec.id, r.addr) {
+                Some((alive, weight)) => RsState { alive, weight },
+                None => RsState { alive: !r.alpha, weight: i64::from(r.weight) },
+            })
+            .collect();
         // keepalived decides this before any real server is in the pool:
         // up only when nothing at all is needed.
         let quorum_up = spec.quorum == 0 && spec.hysteresis == 0;
@@ -427,21 +447,30 @@ impl VsState {
         self.spec.sorry.as_ref().map(RsSpec::name).unwrap_or_default()
     }
 
+    /// keepalived's do_vs_notifies: the quorum script, then the FIFO line.
     fn quorum_script(&self, out: &mut Vec<Event>) {
         let (keyword, script) =
             if self.quorum_up { ("quorum_up", &self.spec.quorum_up) } else { ("quorum_down", &self.spec.quorum_down) };
         if let Some(s) = script {
             out.push(Event::Script { keyword, script: s.clone() });
         }
+        out.push(Event::Fifo(format!("VS {} {}\n", self.spec.name, if self.quorum_up { "UP" } else { "DOWN" })));
     }
 
+    /// keepalived's do_rs_notifies: the real server's script, then the FIFO line.
     fn rs_script(&self, i: usize, out: &mut Vec<Event>) {
         let (Some(spec), Some(st)) = (self.spec.real_servers.get(i), self.rs.get(i)) else { return };
         let (keyword, script) =
             if st.alive { ("notify_up", &spec.notify_up) } else { ("notify_down", &spec.notify_down) };
         if let Some(s) = script {
-            out.push(Event::Script { keyword, script: s.clone() });
+            out.push(Event::Script { keyword, script: (**s).clone() });
         }
+        out.push(Event::Fifo(format!(
+            "RS {} {} {}\n",
+            spec.name(),
+            self.spec.name,
+            if st.alive { "UP" } else { "DOWN" }
+        )));
     }
 
     /// keepalived's quorum rule, run after real servers change and when a
@@ -533,7 +562,6 @@ pub(crate) struct Director {
 pub(crate) struct VsView<'a> {
     pub(crate) spec: &'a VsSpec,
     pub(crate) quorum_up: bool,
-    pub(crate) sorry_active: bool,
     /// Each real server: alive, effective weight, in the table.
     pub(crate) rs: Vec<(&'a RsSpec, bool, i64, bool)>,
 }
@@ -544,12 +572,22 @@ impl Director {
     /// `rs_init_notifies` runs the notify_up scripts of the servers that start up.
     /// The events are per virtual server, in order (keepalived programs a
     /// virtual server, then decides its quorum, then goes to the next).
+    #[cfg(test)]
     pub(crate) fn start(specs: Vec<VsSpec>, rs_init_notifies: bool) -> (Director, Vec<Vec<Event>>) {
+        Director::start_with(specs, rs_init_notifies, &|_, _| None)
+    }
+
+    /// [`Director::start`] with each real server's state before its checkers run.
+    pub(crate) fn start_with(
+        specs: Vec<VsSpec>,
+        rs_init_notifies: bool,
+        initial: Initial<'_>,
+    ) -> (Director, Vec<Vec<Event>>) {
         let mut all = Vec::with_capacity(specs.len());
         let mut vs = Vec::with_capacity(specs.len());
         for spec in specs {
             let mut out = Vec::new();
-            let mut st = VsState::new(spec);
+            let mut st = VsState::new(spec, initial);
             if rs_init_notifies {
                 for i in 0..st.rs.len() {
                     if st.rs.get(i).is_some_and(|r| r.alive) {
@@ -575,7 +613,15 @@ impl Director {
     /// lose the real servers and sorry server no longer configured), then
     /// the new ones in theirs (kept ones carry their state over, weights
     /// that changed are said, and every quorum is decided again).
+    #[cfg(test)]
     pub(crate) fn reload(&mut self, specs: Vec<VsSpec>) -> Vec<Event> {
+        self.reload_with(specs, &|_, _| None)
+    }
+
+    /// [`Director::reload`] with the state of the real servers that are new
+    /// (see [`Initial`]). A real server that is kept keeps its state, and its
+    /// effective weight unless its configured weight changed.
+    pub(crate) fn reload_with(&mut self, specs: Vec<VsSpec>, initial: Initial<'_>) -> Vec<Event> {
         let mut out = Vec::new();
         let new_ids: HashMap<&VsId, &VsSpec> = specs.iter().map(|s| (&s.id, s)).collect();
         let mut kept: HashMap<VsId, VsState> = HashMap::new();
@@ -616,7 +662,7 @@ impl Director {
             kept.insert(v.spec.id.clone(), v);
         }
         for spec in specs {
-            let mut st = VsState::new(spec);
+            let mut st = VsState::new(spec, initial);
             if let Some(prev) = kept.remove(&st.spec.id) {
                 st.quorum_up = prev.quorum_up;
                 st.sorry_active = prev.sorry_active && st.spec.sorry.is_some();
@@ -625,6 +671,12 @@ impl Director {
                     let Some(j) = prev.spec.real_servers.iter().position(|o| o.addr == r.addr) else { continue };
                     let (Some(old), Some(new)) = (prev.rs.get(j), st.rs.get_mut(i)) else { continue };
                     new.alive = old.alive;
+                    let same_weight = prev.spec.real_servers.get(j).is_some_and(|o| o.weight == r.weight);
+                    if same_weight {
+                        new.weight = old.weight;
+                    } else {
+                        new.weight = i64::from(r.weight);
+                    }
                     let (old_w, new_w) = (real_weight(old.weight), real_weight(new.weight));
                     if new_w != old_w {
                         out.push(Event::Log(format!(
@@ -650,17 +702,9 @@ impl Director {
         let (Some(spec), Some(cur)) = (st.spec.real_servers.get(i).cloned(), st.rs.get(i).cloned()) else {
             return out;
         };
+        // The checkers log a weight change themselves (update_svr_wgt), when
+        // it happens: a server that is down takes it with its next verdict.
         let new_weight = v.weight.unwrap_or(i64::from(spec.weight));
-        if real_weight(new_weight) != real_weight(cur.weight) {
-            out.push(Event::Log(format!(
-                "Changing weight from {} to {} for {}active service {} of VS {}",
-                real_weight(cur.weight),
-                real_weight(new_weight),
-                if cur.alive { "" } else { "in" },
-                spec.name(),
-                st.spec.name
-            )));
-        }
         if let Some(r) = st.rs.get_mut(i) {
             r.weight = new_weight;
         }
@@ -685,6 +729,19 @@ impl Director {
             st.rs_script(i, &mut out);
         }
         st.update_quorum(false, &mut out);
+        out
+    }
+
+    /// A checker's first run that did not change its real server's state:
+    /// the notify script and FIFO line of the state it confirms (keepalived's
+    /// update_svr_checker_state for an alpha or failed checker).
+    pub(crate) fn rs_notify(&self, vs: &VsId, rs: SocketAddr) -> Vec<Event> {
+        let mut out = Vec::new();
+        if let Some(st) = self.vs.iter().find(|s| &s.spec.id == vs)
+            && let Some(i) = st.spec.real_servers.iter().position(|r| r.addr == rs)
+        {
+            st.rs_script(i, &mut out);
+        }
         out
     }
 
@@ -745,7 +802,6 @@ impl Director {
             .map(|v| VsView {
                 spec: &v.spec,
                 quorum_up: v.quorum_up,
-                sorry_active: v.sorry_active,
                 rs: v
                     .spec
                     .real_servers

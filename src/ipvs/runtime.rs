@@ -1,12 +1,20 @@
-//! The checker child's runtime: it owns the IPVS table (keepalived's
-//! healthcheckers process does the same).
+//! The checker child's runtime: it owns the IPVS table and runs the health
+//! checkers (keepalived's healthcheckers process does the same), in one loop
+//! on one clock.
 //!
 //! - Start: open IPVS (loading ip_vs if needed), set `lvs_timeouts`, start
-//!   the unbound sync daemons, `lvs_flush`, read what the kernel holds of our
-//!   services, then program the difference to what the director wants.
-//! - Reload: the director moves to the new configuration and only the
-//!   difference is programmed; unchanged entries are not touched.
-//! - Verdicts (the health checkers, later): [`Runtime::on_verdict`].
+//!   the unbound sync daemons, `lvs_flush`, open the notify FIFOs, read what
+//!   the kernel holds of our services, then program the difference to what
+//!   the director wants, each real server as its checkers start it (up,
+//!   down with alpha, weighted by its tracked files); then the checkers run
+//!   ([`crate::check::runtime`]).
+//! - Verdicts: each change a checker reports moves the director
+//!   ([`Director::set_verdict`]), whose table is programmed at once, with
+//!   keepalived's lines, notify scripts and FIFO lines.
+//! - Reload: the director and the checkers move to the new configuration,
+//!   keeping the state of what is in both (a failed server stays out, a
+//!   healthy one is not checked from scratch), and only the difference is
+//!   programmed; unchanged entries are not touched.
 //! - Stop: everything we manage is removed (per `lvs_flush_on_stop`) unless
 //!   `-I`/`--dont-release-ipvs`; the timeouts we changed are restored.
 //! - SIGUSR1 writes keepalived_check.data, SIGUSR2 keepalived_check.stats.
@@ -18,40 +26,42 @@ use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 
 use futures_util::future::LocalBoxFuture;
-use tokio::sync::mpsc;
 
 use super::diff::{self, Removal};
 use super::dump;
 use super::kernel::{Failure, Interface, Ipvs, IpvsError, Op, libnl_errno, message_for};
-use super::model::{self, Director, Release, Verdict, VsId};
+use super::model::{self, Director, Release, Verdict, VsId, VsSpec};
 use super::scripts::Scripts;
 use super::syncd;
 use super::table::{DestEntry, ServiceEntry, ServiceKey, Table, Timeouts};
+use crate::check::plan::{PlanInputs, Probe};
+use crate::check::runtime::{Checks, Job, Out};
 use crate::child::{ChildContext, ChildExit, ChildSignal};
-use crate::config::model::lvs::{FlushOnStop, LvsGlobals};
+use crate::config::model::lvs::{CheckerKind, FlushOnStop, LvsGlobals};
 
 /// The [`crate::child::EntryPoint`] of the checker child.
 pub(crate) fn run(ctx: ChildContext) -> LocalBoxFuture<'static, ChildExit> {
-    Box::pin(serve(ctx, None))
+    Box::pin(serve(ctx))
 }
 
-/// A checker's verdict on one real server.
-pub(crate) type VerdictMsg = (VsId, SocketAddr, Verdict);
+/// What identifies a real server across reloads: its virtual server and its address.
+pub(crate) type RsKey = (VsId, SocketAddr);
 
-/// The loop of the checker child. `verdicts` is where the health checkers
-/// will report (none yet: every real server keeps its initial state).
-pub(crate) async fn serve(
-    mut ctx: ChildContext,
-    mut verdicts: Option<mpsc::UnboundedReceiver<VerdictMsg>>,
-) -> ChildExit {
+/// The loop of the checker child.
+pub(crate) async fn serve(mut ctx: ChildContext) -> ChildExit {
     let mut rt = match Runtime::start(&ctx) {
         Ok(rt) => rt,
         Err(exit) => return exit,
     };
     loop {
         tokio::select! {
+            wake = rt.checks.wait() => {
+                let out = rt.checks.handle(wake, crate::clock::now());
+                rt.apply_checks(out);
+            }
             sig = ctx.signals.recv() => match sig {
                 ChildSignal::Stop => {
+                    rt.checks.stop();
                     rt.stop(ctx.options.dont_release_ipvs);
                     // omega's scripts get 1 s, then their group is killed.
                     rt.scripts.wait(std::time::Duration::from_millis(1500)).await;
@@ -68,7 +78,7 @@ pub(crate) async fn serve(
                 }
                 ChildSignal::DumpData => {
                     tracing::info!("Printing checker data for process({}) on signal", std::process::id());
-                    let text = rt.data_text();
+                    let text = rt.data_text(&ctx);
                     write_dump(&ctx, "keepalived_check.data", &text);
                 }
                 sig @ (ChildSignal::DumpStats | ChildSignal::DumpStatsClear) => {
@@ -84,15 +94,7 @@ pub(crate) async fn serve(
                     write_dump(&ctx, "keepalived_check.json", "[]\n");
                 }
             },
-            Some((vs, rs, v)) = recv_opt(&mut verdicts) => rt.on_verdict(&vs, rs, v),
         }
-    }
-}
-
-async fn recv_opt<T>(rx: &mut Option<mpsc::UnboundedReceiver<T>>) -> Option<T> {
-    match rx {
-        Some(r) => r.recv().await,
-        None => std::future::pending().await,
     }
 }
 
@@ -149,7 +151,20 @@ pub(crate) struct Runtime {
     syncd: Option<syncd::Both>,
     scripts: Scripts,
     reloads: u64,
+    /// The health checkers.
+    checks: Checks<RsKey>,
+    /// Real and virtual servers carried over by the last reload (the dump's `reloaded`).
+    reloaded: HashSet<RsKey>,
+    reloaded_vs: HashSet<VsId>,
+    /// [`BENCH_NO_IPVS`] was set.
+    bench_no_ipvs: bool,
 }
+
+/// For bench/check-scale.sh only, on a kernel without ip_vs (where the
+/// checker child stops, as keepalived's does): run the health checkers
+/// without opening IPVS, to measure them natively. Not documented for users
+/// and said loudly in the log when set.
+const BENCH_NO_IPVS: &str = "KEEPALIVED_RS_BENCH_NO_IPVS";
 
 /// Whether a configuration needs the kernel's IPVS.
 fn needs_ipvs(lvs: &crate::config::model::lvs::LvsConfig) -> bool {
@@ -164,6 +179,8 @@ fn needs_ipvs(lvs: &crate::config::model::lvs::LvsConfig) -> bool {
 impl Runtime {
     fn start(ctx: &ChildContext) -> Result<Runtime, ChildExit> {
         let lvs = &ctx.config.config.lvs;
+        let scripts = Scripts::new();
+        let checks = Checks::new(scripts.misc_runner());
         let mut rt = Runtime {
             ipvs: None,
             director: Director::default(),
@@ -171,15 +188,27 @@ impl Runtime {
             globals: lvs.globals.clone(),
             orig_timeouts: None,
             syncd: None,
-            scripts: Scripts::new(),
+            scripts,
             reloads: 0,
+            checks,
+            reloaded: HashSet::new(),
+            reloaded_vs: HashSet::new(),
+            bench_no_ipvs: false,
         };
         rt.scripts.load(&ctx.config.config.global, lvs);
         if !needs_ipvs(lvs) {
+            rt.scripts.open_fifos(&ctx.config.config.global, lvs);
             return Ok(rt);
         }
-        tracing::debug!("Initializing ipvs");
-        rt.open()?;
+        if std::env::var_os(BENCH_NO_IPVS).is_some() {
+            rt.bench_no_ipvs = true;
+            tracing::warn!(
+                "{BENCH_NO_IPVS} is set: the checkers run, the IPVS table is not programmed (benchmark only)"
+            );
+        } else {
+            tracing::debug!("Initializing ipvs");
+            rt.open()?;
+        }
         rt.set_timeouts();
         if let (Some(ipvs), Some(d)) =
             (rt.ipvs.as_mut(), rt.globals.sync_daemon.as_ref().filter(|d| d.instance.is_none()))
@@ -191,10 +220,17 @@ impl Runtime {
         {
             tracing::info!("IPVS cmd IP_VS_SO_SET_FLUSH({}) error: {e}", super::sockopt::set::FLUSH);
         }
+        rt.scripts.open_fifos(&ctx.config.config.global, lvs);
         let specs = model::specs(lvs);
         let iface = rt.interface();
         check_interface(iface, &specs);
-        let (director, events) = Director::start(specs, rt.globals.rs_init_notifies);
+        let jobs = rt.jobs(ctx, &specs);
+        let activation = rt.checks.load(jobs, crate::clock::now(), true);
+        let initial = rt.initial_states();
+        let (director, events) = Director::start_with(specs, rt.globals.rs_init_notifies, &|id, addr| {
+            initial.get(&(id.clone(), addr)).copied()
+        });
+        drop(initial);
         rt.director = director;
         let managed: HashSet<ServiceKey> = rt.director.services().copied().collect();
         rt.current = match rt.ipvs.as_mut().map(|i| read_table(i, &managed)) {
@@ -222,7 +258,91 @@ impl Runtime {
         for (op, f) in &failures {
             log_failure(op, f, iface);
         }
+        rt.apply_checks(activation);
+        // The parsed plan and the first tables were temporaries.
+        crate::sys::trim_heap();
         Ok(rt)
+    }
+
+    /// The checkers of a configuration, one job per real server, keyed as
+    /// the director knows it. The TLS context is made once, for every
+    /// SSL_GET; MISC_CHECK programs come prepared from the scripts.
+    fn jobs(&self, ctx: &ChildContext, specs: &[VsSpec]) -> Vec<Job<RsKey>> {
+        let cfg = &ctx.config.config;
+        let lvs = &cfg.lvs;
+        let ssl_used = lvs
+            .virtual_servers
+            .iter()
+            .flat_map(|v| &v.real_servers)
+            .flat_map(|r| &r.checkers)
+            .any(|c| matches!(c.kind, CheckerKind::Ssl(_)));
+        let tls = if ssl_used || lvs.ssl.is_some() {
+            match crate::check::tls::client_context(lvs.ssl.as_ref()) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    tracing::error!("{e}");
+                    crate::check::tls::client_context(None).ok()
+                }
+            }
+        } else {
+            None
+        };
+        let inputs = PlanInputs { track_files: &cfg.vrrp.track_files, tls };
+        let (planned, warnings) = crate::check::plan::plan(lvs, &inputs);
+        for w in warnings {
+            tracing::warn!("{w}");
+        }
+        let by_index: HashMap<usize, &VsSpec> = specs.iter().map(|s| (s.index, s)).collect();
+        let mut jobs = Vec::with_capacity(planned.len());
+        for p in planned {
+            let Some(spec) = by_index.get(&p.vs) else { continue };
+            let Some(rs) = spec.real_servers.get(p.rs) else { continue };
+            let programs = p
+                .probes
+                .iter()
+                .map(|pr| match pr {
+                    Probe::Misc { script, .. } => self.scripts.program(script),
+                    _ => None,
+                })
+                .collect();
+            jobs.push(Job { key: (spec.id.clone(), rs.addr), planned: p, programs });
+        }
+        jobs
+    }
+
+    /// Each real server's state as its checkers start it.
+    fn initial_states(&self) -> HashMap<RsKey, (bool, i64)> {
+        self.checks.servers().into_iter().map(|(k, s)| (k.clone(), (s.alive(), s.effective_weight()))).collect()
+    }
+
+    /// Applies what the checkers report, in order; the table is programmed
+    /// once for the lot, then the lines are logged and the scripts started
+    /// in the order they came.
+    fn apply_checks(&mut self, out: Vec<Out<RsKey>>) {
+        if out.is_empty() {
+            return;
+        }
+        let mut changed = false;
+        let mut events = Vec::new();
+        for o in out {
+            match o {
+                Out::Log(l) => events.push(model::Event::Log(l)),
+                Out::Verdict { key, alive, weight } => {
+                    events.extend(self.director.set_verdict(
+                        &key.0,
+                        key.1,
+                        Verdict { up: alive, weight: Some(weight) },
+                    ));
+                    changed = true;
+                }
+                Out::Notify(key) => events.extend(self.director.rs_notify(&key.0, key.1)),
+            }
+        }
+        if changed {
+            let managed: HashSet<ServiceKey> = self.director.services().copied().collect();
+            self.sync(&managed, Removal::DestsFirst);
+        }
+        self.scripts.handle(events, false);
     }
 
     /// Opens the IPVS channel; keepalived's line and a permanent error when
@@ -367,7 +487,7 @@ impl Runtime {
         self.reloads = self.reloads.saturating_add(1);
         let lvs = &ctx.config.config.lvs;
         self.globals = lvs.globals.clone();
-        if needs_ipvs(lvs) || !self.current.is_empty() {
+        if (needs_ipvs(lvs) || !self.current.is_empty()) && !self.bench_no_ipvs {
             tracing::debug!("Reinitializing ipvs");
             self.open()?;
         }
@@ -383,21 +503,25 @@ impl Runtime {
         let mut managed: HashSet<ServiceKey> = self.director.services().copied().collect();
         let specs = model::specs(lvs);
         check_interface(self.interface(), &specs);
+        self.scripts.reset();
         self.scripts.load(&ctx.config.config.global, lvs);
-        let events = self.director.reload(specs);
+        self.scripts.open_fifos(&ctx.config.config.global, lvs);
+        let old: HashSet<RsKey> = self.checks.servers().into_keys().cloned().collect();
+        let old_vs: HashSet<VsId> = self.director.views().iter().map(|v| v.spec.id.clone()).collect();
+        self.reloaded_vs = specs.iter().map(|s| s.id.clone()).filter(|id| old_vs.contains(id)).collect();
+        let jobs = self.jobs(ctx, &specs);
+        let changes = self.checks.load(jobs, crate::clock::now(), false);
+        let initial = self.initial_states();
+        self.reloaded = initial.keys().filter(|k| old.contains(*k)).cloned().collect();
+        let events = self.director.reload_with(specs, &|id, addr| initial.get(&(id.clone(), addr)).copied());
+        drop(initial);
         managed.extend(self.director.services().copied());
         self.scripts.handle(events, false);
         let removal = removal_of(release_of(self.globals.flush_on_stop));
         self.sync(&managed, removal);
+        self.apply_checks(changes);
+        crate::sys::trim_heap();
         Ok(())
-    }
-
-    /// A health checker's verdict: the table follows.
-    pub(crate) fn on_verdict(&mut self, vs: &VsId, rs: SocketAddr, v: Verdict) {
-        let events = self.director.set_verdict(vs, rs, v);
-        self.scripts.handle(events, false);
-        let managed: HashSet<ServiceKey> = self.director.services().copied().collect();
-        self.sync(&managed, Removal::DestsFirst);
     }
 
     fn stop(&mut self, dont_release: bool) {
@@ -446,21 +570,24 @@ impl Runtime {
         (services, dests)
     }
 
-    fn data_text(&mut self) -> String {
-        let (s, d) = self.kernel_stats();
+    /// keepalived_check.data: keepalived 2.2.7's layout ([`crate::dump::check`])
+    /// with what runs now: the director's servers and quorums, each
+    /// checker's state.
+    fn data_text(&mut self, ctx: &ChildContext) -> String {
+        let servers = self.checks.servers();
         let views = self.director.views();
-        let counters = dump::counters(&views, &s, &d);
-        let (iface, info, daemons) = match self.ipvs.as_mut() {
-            Some(i) => {
-                let name = match i.interface() {
-                    Interface::Genl => "generic netlink",
-                    Interface::Sockopt => "socket options",
-                };
-                (name, i.info().ok(), i.daemons().unwrap_or_default())
-            }
-            None => ("not opened (no virtual server)", None, Vec::new()),
+        let live = super::report::Live {
+            views: &views,
+            servers: &servers,
+            reloaded: &self.reloaded,
+            reloaded_vs: &self.reloaded_vs,
+            now: crate::clock::now(),
+            wall: crate::clock::wall(),
         };
-        dump::data(&views, &counters, iface, info.as_ref(), &daemons)
+        let lvs = &ctx.config.config.lvs;
+        crate::dump::checker_data(&ctx.config.config, ctx.options.namespace.as_deref(), ctx.options.umask, |v| {
+            super::report::fill(v, lvs, &live)
+        })
     }
 
     fn stats_text(&mut self) -> String {

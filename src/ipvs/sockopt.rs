@@ -40,6 +40,7 @@ pub(crate) mod get {
     pub(crate) const SERVICES: i32 = BASE + 2;
     pub(crate) const DESTS: i32 = BASE + 4;
     pub(crate) const TIMEOUT: i32 = BASE + 6;
+    #[cfg(test)]
     pub(crate) const DAEMON: i32 = BASE + 7;
 }
 

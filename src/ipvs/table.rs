@@ -31,7 +31,6 @@ pub(crate) mod svc_flags {
 /// Forwarding methods (`IP_VS_CONN_F_*` & `IP_VS_CONN_F_FWD_MASK`).
 pub(crate) mod fwd {
     pub(crate) const MASQ: u32 = 0;
-    pub(crate) const LOCALNODE: u32 = 1;
     pub(crate) const TUNNEL: u32 = 2;
     pub(crate) const DROUTE: u32 = 3;
     pub(crate) const MASK: u32 = 7;
@@ -227,13 +226,6 @@ impl SyncState {
             1 => Some(SyncState::Master),
             2 => Some(SyncState::Backup),
             _ => None,
-        }
-    }
-
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            SyncState::Master => "master",
-            SyncState::Backup => "backup",
         }
     }
 }

@@ -2,8 +2,8 @@
 //! and reports how each ended.
 //!
 //! Each run is one task on the caller's runtime (no thread of its own):
-//! fork and exec through `std::process::Command` (the only short blocking
-//! step: std waits for the exec to succeed or fail), then the child's exit
+//! a vfork-style clone and exec (`sys::spawn_script`: the only short
+//! blocking step, until the exec succeeds or fails), then the child's exit
 //! is awaited on a pidfd registered with the reactor. Without pidfds
 //! (kernels before 5.3) the child is polled with `waitid(WNOHANG)`, from
 //! 1 ms up to every 100 ms.
@@ -16,7 +16,6 @@
 //! set SIGCHLD to SIG_IGN.
 
 use std::io;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -258,12 +257,11 @@ enum Phase {
 
 async fn run_process(req: &Request, cancel: &mut watch::Receiver<u64>) -> (Option<u32>, Outcome) {
     let argv = req.argv();
-    let Some(mut cmd) = command(req, &argv) else {
+    if argv.is_empty() {
         return (None, Outcome::SpawnFailed("empty command".into()));
-    };
-    let pid = match cmd.spawn() {
-        // The std handle is dropped: it neither waits nor kills; the pid is ours to reap.
-        Ok(child) => child.id(),
+    }
+    let pid = match spawn(req, &argv) {
+        Ok(pid) => pid,
         Err(e) => {
             tracing::info!(
                 "Error exec-ing command '{}', error {}: {}",
@@ -365,30 +363,28 @@ async fn run_process(req: &Request, cancel: &mut watch::Receiver<u64>) -> (Optio
     (Some(pid), outcome)
 }
 
-/// The command for a request: the program with its arguments, or
+/// Starts the process of a request: the program with its arguments, or
 /// `/bin/sh -c` with upstream's quoted command line for a redirection. The
 /// child gets /dev/null as stdin, stdout and stderr (upstream's scripts
 /// write to /dev/null too: nothing a script prints is kept), its own process
 /// group, the request's credentials, default signal dispositions and
 /// SIGTERM when we die; the environment and working directory are ours.
-fn command(req: &Request, argv: &[String]) -> Option<Command> {
-    let (first, rest) = argv.split_first()?;
-    let mut cmd = if req.program.shell {
-        let mut c = Command::new("/bin/sh");
-        c.arg("-c").arg(command_line(argv));
-        c
+/// Nothing of our memory is copied (see `sys::spawn_script`): this runs
+/// 100 times a second in a large VRRP process.
+fn spawn(req: &Request, argv: &[String]) -> io::Result<u32> {
+    let shell;
+    let argv = if req.program.shell {
+        shell = ["/bin/sh".to_owned(), "-c".to_owned(), command_line(argv)];
+        &shell[..]
     } else {
-        let mut c = Command::new(first);
-        c.args(rest);
-        c
+        argv
     };
-    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
-    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let creds = &req.program.creds;
     let (euid, egid) = sys::effective_ids();
+    // A non-root process that runs scripts as itself cannot call setgroups.
     let apply_ids = euid == 0 || creds.uid != euid || creds.gid != egid;
-    sys::script_child_setup(&mut cmd, creds.uid, creds.gid, creds.groups.clone(), apply_ids);
-    Some(cmd)
+    let ids = apply_ids.then_some(sys::SpawnIds { uid: creds.uid, gid: creds.gid, groups: &creds.groups });
+    sys::spawn_script(argv, ids)
 }
 
 fn signal_group(pgid: u32, sig: i32) {

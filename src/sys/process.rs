@@ -370,31 +370,6 @@ pub(crate) fn inotify_unwatch(fd: std::os::fd::BorrowedFd<'_>, wd: i32) {
     unsafe { libc::inotify_rm_watch(fd.as_raw_fd(), wd) };
 }
 
-/// One inotify event: its watch, mask and the name in a watched directory.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct InotifyEvent {
-    pub wd: i32,
-    pub mask: u32,
-    pub name: String,
-}
-
-/// Parses the events in a buffer read from an inotify descriptor.
-pub(crate) fn inotify_events(buf: &[u8]) -> Vec<InotifyEvent> {
-    let mut out = Vec::new();
-    let mut rest = buf;
-    // struct inotify_event: i32 wd, u32 mask, u32 cookie, u32 len, name[len].
-    while rest.len() >= 16 {
-        let word = |i: usize| rest.get(i..i + 4).and_then(|b| b.try_into().ok()).map(u32::from_ne_bytes);
-        let (Some(wd), Some(mask), Some(len)) = (word(0), word(4), word(12)) else { break };
-        let len = len as usize;
-        let name = rest.get(16..16 + len).unwrap_or(&[]);
-        let name = String::from_utf8_lossy(name.split(|b| *b == 0).next().unwrap_or(&[])).into_owned();
-        out.push(InotifyEvent { wd: wd as i32, mask, name });
-        rest = rest.get(16 + len..).unwrap_or(&[]);
-    }
-    out
-}
-
 /// A pipe: (read end, write end), both close-on-exec.
 pub(crate) fn pipe() -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
     use std::os::fd::FromRawFd;

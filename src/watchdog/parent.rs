@@ -288,6 +288,9 @@ pub(crate) fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
     sup.start_monitor();
     notify("READY=1");
     tracing::info!("Startup complete");
+    // What start-up ran (the parser's code above all) stays mapped until
+    // dropped; the loop below wakes only for signals.
+    sys::trim_heap();
     sup.run(&set)
 }
 
@@ -751,7 +754,6 @@ impl Supervisor {
         self.shutdown = super::scripts::prepare(&loaded.config.global, false).1;
         self.needs = Needs::of(&loaded, self.pid_dir());
         drop(loaded);
-        sys::trim_heap();
         for kind in ChildKind::ALL {
             let live = self.slots.get(&kind).and_then(|s| s.pid);
             let pending = self.slots.get(&kind).is_some_and(|s| s.respawn_at.is_some());
@@ -760,6 +762,7 @@ impl Supervisor {
             }
         }
         self.start_monitor();
+        sys::trim_heap();
         notify("READY=1");
     }
 

@@ -298,7 +298,7 @@ impl ReloadMonitor {
                     tracing::info!("Directory of reload timer file has disappeared. Monitoring stopped.");
                     return false;
                 }
-                if ev.name != self.name {
+                if ev.name != self.name.as_bytes() {
                     continue;
                 }
                 if ev.mask & (IN_CREATE | IN_MOVED_TO) != 0 {
@@ -529,7 +529,7 @@ mod tests {
         }
         let evs = sys::inotify_events(&buf);
         assert_eq!(evs.len(), 2);
-        assert_eq!((evs[0].wd, evs[0].mask, evs[0].name.as_str()), (1, IN_CREATE, "reload.time"));
-        assert_eq!((evs[1].wd, evs[1].name.as_str()), (2, ""));
+        assert_eq!((evs[0].wd, evs[0].mask, evs[0].name.as_slice()), (1, IN_CREATE, &b"reload.time"[..]));
+        assert_eq!((evs[1].wd, evs[1].name.as_slice()), (2, &b""[..]));
     }
 }

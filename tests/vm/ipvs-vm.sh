@@ -189,7 +189,7 @@ if [ -f "$CASE/bins" ]; then
 fi
 
 # Kernel modules: IPVS with every scheduler and the SIP persistence engine,
-# veth for namespaces, and their dependencies.
+# veth and bridge for namespaces, and their dependencies.
 declare -A MODPATH=() WANT=()
 while IFS= read -r -d '' f; do
     n=$(basename "$f" .ko)
@@ -204,7 +204,7 @@ add_mod() {
     for d in $(tr '\0' '\n' <"$f" | sed -n 's/^depends=//p' | tr ',' ' '); do add_mod "$d"; done
 }
 MODULES="ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_lblc ip_vs_lblcr ip_vs_dh ip_vs_sh ip_vs_mh ip_vs_fo"
-MODULES="$MODULES ip_vs_ovf ip_vs_sed ip_vs_nq ip_vs_twos ip_vs_pe_sip veth"
+MODULES="$MODULES ip_vs_ovf ip_vs_sed ip_vs_nq ip_vs_twos ip_vs_pe_sip veth bridge"
 for m in $MODULES; do add_mod "$m"; done
 for m in "${!WANT[@]}"; do
     install -D -m 644 "${WANT[$m]}" "$R/lib/modules/$KVER/${WANT[$m]#"$MODDIR/"}"

@@ -27,7 +27,7 @@ fn logs(ev: Vec<Event>) -> Vec<String> {
     ev.into_iter()
         .filter_map(|e| match e {
             Event::Log(l) => Some(l),
-            Event::Script { .. } => None,
+            Event::Script { .. } | Event::Fifo(_) => None,
         })
         .collect()
 }
@@ -36,7 +36,7 @@ fn scripts(ev: &[Event]) -> Vec<(&'static str, String)> {
     ev.iter()
         .filter_map(|e| match e {
             Event::Script { keyword, script } => Some((*keyword, script.command_line())),
-            Event::Log(_) => None,
+            Event::Log(_) | Event::Fifo(_) => None,
         })
         .collect()
 }
@@ -313,11 +313,9 @@ fn verdicts_move_servers_and_quorum() {
     assert_eq!(d.set_verdict(&vs, sa("10.7.7.7:80"), up()), vec![]);
     assert_eq!(d.set_verdict(&vs_id("10.7.7.7:80"), sa("10.1.0.1:80"), up()), vec![]);
     // A weight from a dynamic checker.
+    // A weight from a dynamic checker (which logs the change itself).
     let ev = d.set_verdict(&vs, sa("10.1.0.1:80"), Verdict { up: true, weight: Some(5) });
-    assert_eq!(
-        logs(ev)[0],
-        "Changing weight from 2 to 5 for inactive service [10.1.0.1]:tcp:80 of VS [10.0.0.2]:tcp:80"
-    );
+    assert_eq!(logs(ev)[0], "Adding service [10.1.0.1]:tcp:80 to VS [10.0.0.2]:tcp:80");
 }
 
 #[test]
@@ -587,4 +585,52 @@ fn ipv6_and_af_numbers() {
     assert_eq!(s[0].attrs_for(&k).netmask, 64);
     let k4 = ServiceKey::addr(IPPROTO_TCP, IpAddr::V4(Ipv4Addr::LOCALHOST), 1);
     assert_eq!(k4.af, AF_INET);
+}
+
+#[test]
+fn checkers_set_the_starting_state_and_a_reload_keeps_dynamic_weights() {
+    // A tracked file weighs 10.1.0.1 in at 5 + 3; 10.1.0.2's file is in fault.
+    let initial = |_: &VsId, rs: SocketAddr| match rs.to_string().as_str() {
+        "10.1.0.1:8080" => Some((true, 8)),
+        "10.1.0.2:80" => Some((false, 1)),
+        _ => None,
+    };
+    let (mut d, _) = Director::start_with(specs(&config(TWO)), false, &initial);
+    assert_eq!(weights(&d.desired())[0].1, vec![("10.1.0.1:8080".into(), 8)]);
+    let vs = vs_id("10.0.0.1:80");
+    // A MISC_CHECK weight: kept by a reload with the same configured weight...
+    d.set_verdict(&vs, sa("10.1.0.1:8080"), Verdict { up: true, weight: Some(4) });
+    assert_eq!(logs(d.reload_with(specs(&config(TWO)), &|_, _| None)), Vec::<String>::new());
+    assert_eq!(weights(&d.desired())[0].1, vec![("10.1.0.1:8080".into(), 4)]);
+    // ...replaced when the configured weight changes.
+    let ev = logs(d.reload_with(specs(&config(&TWO.replace("weight 3", "weight 6"))), &|_, _| None));
+    assert_eq!(ev, vec!["Changing weight from 4 to 6 for active service [10.1.0.1]:tcp:8080 of VS [10.0.0.1]:tcp:80"]);
+}
+
+#[test]
+fn notifies_carry_their_fifo_lines() {
+    let (mut d, _) = start(
+        "virtual_server 10.0.0.9 80 {
+  protocol TCP
+  quorum_down /bin/qd
+  real_server 10.1.0.1 80 {
+    notify_down /bin/rd
+  }
+}",
+    );
+    let vs = vs_id("10.0.0.9:80");
+    let ev = d.set_verdict(&vs, sa("10.1.0.1:80"), down());
+    let fifo: Vec<&str> = ev
+        .iter()
+        .filter_map(|e| match e {
+            Event::Fifo(l) => Some(l.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(fifo, vec!["RS [10.1.0.1]:tcp:80 [10.0.0.9]:tcp:80 DOWN\n", "VS [10.0.0.9]:tcp:80 DOWN\n"]);
+    assert_eq!(scripts(&ev), vec![("notify_down", "/bin/rd".to_owned()), ("quorum_down", "/bin/qd".to_owned())]);
+    // A checker's first run confirming the state: its notify and line again.
+    let ev = d.rs_notify(&vs, sa("10.1.0.1:80"));
+    assert_eq!(scripts(&ev), vec![("notify_down", "/bin/rd".to_owned())]);
+    assert!(ev.contains(&Event::Fifo("RS [10.1.0.1]:tcp:80 [10.0.0.9]:tcp:80 DOWN\n".into())));
 }

@@ -180,6 +180,12 @@ impl Runtime {
     /// Sends the queued gratuitous messages that are due; interfaces of one
     /// `garp_group` share one pace.
     pub(super) fn flush_garp(&mut self, now: Instant) {
+        // Called after every advert: nothing to do, nothing to allocate, in
+        // the steady state. (An idle interface's pace stays where its last
+        // message put it, as keepalived's "next time" does.)
+        if self.garp.values().all(|g| g.queue.is_empty()) {
+            return;
+        }
         let mut names: Vec<String> = self.garp.keys().cloned().collect();
         names.sort();
         for ifname in names {

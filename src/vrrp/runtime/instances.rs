@@ -97,10 +97,16 @@ impl Runtime {
         let users = crate::dump::users::Users::system(global.script_user.as_ref(), global.use_symlink_paths);
         let facts = |n: usize| specs.get(n).map(super::report::plain_facts);
         self.dump_conf = super::dump::VrrpConf::of(cfg, global, &users, &facts);
+        // Instances without notify settings (most, in large configurations)
+        // share one empty set.
+        let none = Arc::new(NotifyScripts::default());
         let mut notify: HashMap<String, Arc<NotifyScripts>> = cfg
             .instances
             .iter()
-            .map(|i| (i.name.clone(), Arc::new(NotifyScripts::prepare(&i.notify, &mut prep))))
+            .map(|i| {
+                let n = NotifyScripts::prepare(&i.notify, &mut prep);
+                (i.name.clone(), if n.is_empty() { none.clone() } else { Arc::new(n) })
+            })
             .collect();
         self.refresh_links(&specs).await;
         let old = std::mem::take(&mut self.trackers);

@@ -65,6 +65,14 @@ impl NotifyScripts {
         }
     }
 
+    /// Whether it has nothing: no script, no setting of its own.
+    pub(super) fn is_empty(&self) -> bool {
+        let NotifyScripts { master, backup, fault, stop, deleted, rx_lower, any, priority_changes } = self;
+        [master, backup, fault, stop, rx_lower, any].iter().all(|s| s.is_none())
+            && deleted.is_none()
+            && priority_changes.is_none()
+    }
+
     /// Whether a removed instance reports DELETED (else STOP).
     pub(super) fn sends_deleted(&self) -> bool {
         self.deleted.is_some()

@@ -25,7 +25,16 @@ fn wall(at: Instant) -> Stamp {
 /// What an instance runs, for the dump configuration of an instance that
 /// keeps no copy of its own (see [`dump::VrrpConf::of`]).
 pub(super) fn plain_facts(spec: &super::spec::InstanceSpec) -> dump::PlainFacts {
+    use super::spec::TrackKind;
     let addrs = |l: &[super::spec::VipSpec]| l.iter().map(|v| dump::Addr::of_request(&v.net, &v.dev)).collect();
+    let tracks = |kind: TrackKind| {
+        spec.track
+            .items
+            .iter()
+            .filter(|(k, _, _)| *k == kind)
+            .map(|(_, name, w)| dump::TrackLine { name: name.clone(), weight: w.weight, reverse: w.reverse })
+            .collect()
+    };
     dump::PlainFacts {
         name: spec.name.clone(),
         v6: spec.family == crate::vrrp::fsm::Family::V6,
@@ -34,6 +43,11 @@ pub(super) fn plain_facts(spec: &super::spec::InstanceSpec) -> dump::PlainFacts 
         unicast_ttl: spec.unicast_ttl,
         vips: addrs(&spec.vips),
         evips: addrs(&spec.evips),
+        track_ifs: tracks(TrackKind::Interface),
+        track_scripts: tracks(TrackKind::Script),
+        track_files: tracks(TrackKind::File),
+        track_processes: tracks(TrackKind::Process),
+        dont_track_primary: spec.track.dont_track_primary,
     }
 }
 

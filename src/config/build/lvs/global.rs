@@ -1,8 +1,8 @@
 //! The LVS/checker keywords of global_defs. The IPVS ones act (the
-//! checker process programs the table, the sync daemon and timeouts), and
-//! so do the checker process's name and scheduling (set by the child as it
-//! starts and reloads); those of the health checkers, notify FIFOs and
-//! nftables are marked `not_yet` until they act.
+//! checker process programs the table, the sync daemon and timeouts), so do
+//! `lvs_notify_fifo`, `checker_log_all_failures` and the checker process's
+//! name and scheduling (set by the child as it starts and reloads); those of
+//! checker e-mails, nftables and netlink buffers are marked `not_yet`.
 
 use super::bool_arg;
 use super::value::{num, timer};
@@ -23,7 +23,7 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
             c.lvs.globals.smtp_alert_checker = Some(b);
         }
     }),
-    Keyword::not_yet("checker_log_all_failures", |c, s, ctx| {
+    Keyword::new("checker_log_all_failures", |c, s, ctx| {
         if let Some(b) = bool_arg(s, ctx, "checker_log_all_failures value") {
             c.lvs.globals.checker_log_all_failures = b;
         }
@@ -119,7 +119,7 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
             c.lvs.globals.snmp_rs_stats_update_interval = d;
         }
     }),
-    Keyword::not_yet("lvs_notify_fifo", |c, s, ctx| {
+    Keyword::new("lvs_notify_fifo", |c, s, ctx| {
         let Some(w) = ctx.arg(s, 0) else { return };
         c.lvs.globals.notify_fifo = Some(Fifo {
             path: w.text.clone(),
@@ -127,7 +127,7 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
             group: s.arg(2).map(|w| w.text.clone()),
         });
     }),
-    Keyword::not_yet("lvs_notify_fifo_script", |c, s, ctx| {
+    Keyword::new("lvs_notify_fifo_script", |c, s, ctx| {
         if let Some(sc) = ctx.script_with_user(s) {
             c.lvs.globals.notify_fifo_script = Some(sc);
         }

@@ -128,11 +128,10 @@ fn vsg_entry(g: &mut VirtualServerGroup, e: &Stmt, ctx: &mut Ctx) {
 
 // ---------------------------------------------------------------- virtual_server
 
-/// Why the health-checker keywords do nothing yet (one note per keyword).
-const CHECKER_WHY: &str =
-    "the health checkers do not run yet: its real server stays up (down from the start with alpha)";
-const TIMING_WHY: &str = "it is a health-checker setting and the health checkers do not run yet";
-const HA_SUSPEND_WHY: &str = "it suspends health checkers, which do not run yet";
+/// Why BFD_CHECK does nothing yet (one note).
+const BFD_WHY: &str = "BFD is not implemented yet in keepalived-rs: the checker does not run";
+const HA_SUSPEND_WHY: &str =
+    "suspending the checkers while the virtual server's address is not on the box is not implemented yet";
 
 /// Keywords of a virtual_server block.
 const VS: &[Keyword<VirtualServer>] = &[
@@ -175,15 +174,11 @@ const VS: &[Keyword<VirtualServer>] = &[
         },
         "",
     ),
-    Keyword::not_yet_once(
-        "virtualhost",
-        |v, s, ctx| {
-            if let Some(w) = ctx.arg(s, 0) {
-                v.virtualhost = Some(w.text.clone());
-            }
-        },
-        TIMING_WHY,
-    ),
+    Keyword::new("virtualhost", |v, s, ctx| {
+        if let Some(w) = ctx.arg(s, 0) {
+            v.virtualhost = Some(w.text.clone());
+        }
+    }),
     Keyword::not_yet_once(
         "snmp_name",
         |v, s, ctx| {
@@ -218,19 +213,11 @@ const VS: &[Keyword<VirtualServer>] = &[
             None => ctx.error(s.span(), "sorry_server forwarding used without sorry_server"),
         }
     }),
-    Keyword::not_yet_once("connect_timeout", |v, s, ctx| timing_connect_timeout(&mut v.check, s, ctx), TIMING_WHY),
-    Keyword::not_yet_once("retry", |v, s, ctx| timing_retry(&mut v.check, s, ctx, 1), TIMING_WHY),
-    Keyword::not_yet_once(
-        "delay_before_retry",
-        |v, s, ctx| timing_delay_before_retry(&mut v.check, s, ctx),
-        TIMING_WHY,
-    ),
-    Keyword::not_yet_once("warmup", |v, s, ctx| timing_warmup(&mut v.check, s, ctx), TIMING_WHY),
-    Keyword::not_yet_once(
-        "delay_loop",
-        |v, s, ctx| timing_delay_loop(&mut v.check, s, ctx, "virtual server"),
-        TIMING_WHY,
-    ),
+    Keyword::new("connect_timeout", |v, s, ctx| timing_connect_timeout(&mut v.check, s, ctx)),
+    Keyword::new("retry", |v, s, ctx| timing_retry(&mut v.check, s, ctx, 1)),
+    Keyword::new("delay_before_retry", |v, s, ctx| timing_delay_before_retry(&mut v.check, s, ctx)),
+    Keyword::new("warmup", |v, s, ctx| timing_warmup(&mut v.check, s, ctx)),
+    Keyword::new("delay_loop", |v, s, ctx| timing_delay_loop(&mut v.check, s, ctx, "virtual server")),
     Keyword::new("inhibit_on_failure", |v, s, ctx| {
         if let Some(b) = bool_arg(s, ctx, "inhibit_on_failure parameter") {
             v.check.inhibit_on_failure = Some(b);
@@ -581,15 +568,11 @@ const RS: &[Keyword<RealServer>] = &[
         },
         "",
     ),
-    Keyword::not_yet_once(
-        "virtualhost",
-        |r, s, ctx| {
-            if let Some(w) = ctx.arg(s, 0) {
-                r.extra_mut().virtualhost = Some(w.text.clone());
-            }
-        },
-        TIMING_WHY,
-    ),
+    Keyword::new("virtualhost", |r, s, ctx| {
+        if let Some(w) = ctx.arg(s, 0) {
+            r.extra_mut().virtualhost = Some(w.text.clone());
+        }
+    }),
     Keyword::not_yet_once(
         "snmp_name",
         |r, s, ctx| {
@@ -600,38 +583,26 @@ const RS: &[Keyword<RealServer>] = &[
         "",
     ),
     Keyword::new("alpha", |r, s, ctx| timing_alpha(&mut r.extra_mut().check, s, ctx)),
-    Keyword::not_yet_once(
-        "connect_timeout",
-        |r, s, ctx| timing_connect_timeout(&mut r.extra_mut().check, s, ctx),
-        TIMING_WHY,
-    ),
-    Keyword::not_yet_once("retry", |r, s, ctx| timing_retry(&mut r.extra_mut().check, s, ctx, 1), TIMING_WHY),
-    Keyword::not_yet_once(
-        "delay_before_retry",
-        |r, s, ctx| timing_delay_before_retry(&mut r.extra_mut().check, s, ctx),
-        TIMING_WHY,
-    ),
-    Keyword::not_yet_once("warmup", |r, s, ctx| timing_warmup(&mut r.extra_mut().check, s, ctx), TIMING_WHY),
-    Keyword::not_yet_once(
-        "delay_loop",
-        |r, s, ctx| timing_delay_loop(&mut r.extra_mut().check, s, ctx, "real server"),
-        TIMING_WHY,
-    ),
+    Keyword::new("connect_timeout", |r, s, ctx| timing_connect_timeout(&mut r.extra_mut().check, s, ctx)),
+    Keyword::new("retry", |r, s, ctx| timing_retry(&mut r.extra_mut().check, s, ctx, 1)),
+    Keyword::new("delay_before_retry", |r, s, ctx| timing_delay_before_retry(&mut r.extra_mut().check, s, ctx)),
+    Keyword::new("warmup", |r, s, ctx| timing_warmup(&mut r.extra_mut().check, s, ctx)),
+    Keyword::new("delay_loop", |r, s, ctx| timing_delay_loop(&mut r.extra_mut().check, s, ctx, "real server")),
     Keyword::new("inhibit_on_failure", |r, s, ctx| {
         if let Some(b) = bool_arg(s, ctx, "inhibit_on_failure parameter") {
             r.extra_mut().check.inhibit_on_failure = Some(b);
         }
     }),
-    Keyword::not_yet_once("HTTP_GET", check::http_get, CHECKER_WHY),
-    Keyword::not_yet_once("SSL_GET", check::ssl_get, CHECKER_WHY),
-    Keyword::not_yet_once("TCP_CHECK", check::tcp_check, CHECKER_WHY),
-    Keyword::not_yet_once("SMTP_CHECK", check::smtp_check, CHECKER_WHY),
-    Keyword::not_yet_once("DNS_CHECK", check::dns_check, CHECKER_WHY),
-    Keyword::not_yet_once("MISC_CHECK", check::misc_check, CHECKER_WHY),
-    Keyword::not_yet_once("BFD_CHECK", check::bfd_check, CHECKER_WHY),
-    Keyword::not_yet_once("FILE_CHECK", check::file_check, CHECKER_WHY),
-    Keyword::not_yet_once("PING_CHECK", check::ping_check, CHECKER_WHY),
-    Keyword::not_yet_once("UDP_CHECK", check::udp_check, CHECKER_WHY),
+    Keyword::new("HTTP_GET", check::http_get),
+    Keyword::new("SSL_GET", check::ssl_get),
+    Keyword::new("TCP_CHECK", check::tcp_check),
+    Keyword::new("SMTP_CHECK", check::smtp_check),
+    Keyword::new("DNS_CHECK", check::dns_check),
+    Keyword::new("MISC_CHECK", check::misc_check),
+    Keyword::not_yet_once("BFD_CHECK", check::bfd_check, BFD_WHY),
+    Keyword::new("FILE_CHECK", check::file_check),
+    Keyword::new("PING_CHECK", check::ping_check),
+    Keyword::new("UDP_CHECK", check::udp_check),
 ];
 
 fn vs_real_server(v: &mut VirtualServer, s: &Stmt, ctx: &mut Ctx) {

@@ -24,15 +24,6 @@ fn warn(ctx: &mut Ctx, msg: String) {
 /// Checks that need the whole model (references, conflicts, required fields).
 pub fn validate(cfg: &mut Config, _sys: &SystemView, ctx: &mut Ctx) {
     let lvs = &mut cfg.lvs;
-    if let Some(ssl) = &lvs.ssl {
-        ctx.diags.push(Diagnostic::new(
-            Severity::Note,
-            Class::NotImplemented,
-            Some(ssl.span),
-            "keyword 'SSL' is parsed but not yet implemented by keepalived-rs - it is for SSL_GET, and the health \
-             checkers do not run yet",
-        ));
-    }
 
     let groups = std::mem::take(&mut lvs.groups);
     let mut seen: HashSet<SocketAddr> = HashSet::new();

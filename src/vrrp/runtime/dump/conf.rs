@@ -256,7 +256,7 @@ struct Tracked4<'a> {
 }
 
 /// One instance of [`VrrpConf`]: its dump configuration, or `None` when it
-/// is what [`InstanceConf::plain`] derives from what the instance runs
+/// is what [`VrrpConf::plain`] derives from what the instance runs
 /// (most instances: a thousand of them keep no copy).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct InstanceEntry {
@@ -265,7 +265,7 @@ pub(crate) struct InstanceEntry {
 }
 
 /// What an instance's dump configuration is when nothing beyond what it
-/// runs was written (see [`InstanceConf::plain`]).
+/// runs was written (see [`VrrpConf::plain`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct PlainFacts {
     pub name: String,
@@ -275,6 +275,13 @@ pub(crate) struct PlainFacts {
     pub unicast_ttl: u8,
     pub vips: Vec<Addr>,
     pub evips: Vec<Addr>,
+    /// What it tracks, by kind, in order (its own lines, then its sync
+    /// group's: an instance whose group tracks anything keeps a copy).
+    pub track_ifs: Vec<TrackLine>,
+    pub track_scripts: Vec<TrackLine>,
+    pub track_files: Vec<TrackLine>,
+    pub track_processes: Vec<TrackLine>,
+    pub dont_track_primary: bool,
 }
 
 /// The configuration's part of keepalived.data and keepalived.json.
@@ -316,7 +323,7 @@ fn track_lines(list: &[Tracked], default_weight: impl Fn(&str) -> (i32, bool)) -
 impl VrrpConf {
     /// From the parsed VRRP part and global definitions. `facts` gives what
     /// each instance (by its index in `cfg.instances`) runs: an instance whose dump configuration follows
-    /// from it keeps no copy (see [`InstanceConf::plain`]); each is decided
+    /// from it keeps no copy (see [`VrrpConf::plain`]); each is decided
     /// as it is built, so no copy of every instance is ever made at once.
     pub(crate) fn of<'c>(
         cfg: &'c VrrpConfig,
@@ -334,17 +341,6 @@ impl VrrpConf {
         let global_smtp = global.smtp.alert_vrrp.or(global.smtp.alert);
         let smtp_default = global_smtp.unwrap_or(false);
         let npc_default = cfg.globals.notify_priority_changes;
-        let instances: Vec<InstanceEntry> = cfg
-            .instances
-            .iter()
-            .enumerate()
-            .map(|(n, i)| {
-                let full = InstanceConf::of(i, cfg, global, users, global_smtp);
-                let plain = facts(n).map(|f| InstanceConf::plain(f, smtp_default, npc_default));
-                let conf = if plain.as_ref() == Some(&full) { None } else { Some(Box::new(full)) };
-                InstanceEntry { name: i.name.clone(), conf }
-            })
-            .collect();
         // The trackers of each instance, from the model (who tracks what).
         let tracked: Vec<Tracked4<'c>> = cfg
             .instances
@@ -477,8 +473,8 @@ impl VrrpConf {
             }
         }
         let default_dev = cfg.globals.default_interface.clone();
-        VrrpConf {
-            instances,
+        let mut conf = VrrpConf {
+            instances: Vec::new(),
             smtp_default,
             notify_priority_changes_default: npc_default,
             static_addresses: global
@@ -500,7 +496,21 @@ impl VrrpConf {
             track_processes,
             bfds,
             json_version: global.json_version,
-        }
+        };
+        // Built after the scripts and sync groups, which the plain ones are
+        // derived with.
+        conf.instances = cfg
+            .instances
+            .iter()
+            .enumerate()
+            .map(|(n, i)| {
+                let full = InstanceConf::of(i, cfg, global, users, global_smtp);
+                let plain = facts(n).map(|f| conf.plain(f));
+                let kept = if plain.as_ref() == Some(&full) { None } else { Some(Box::new(full)) };
+                InstanceEntry { name: i.name.clone(), conf: kept }
+            })
+            .collect();
+        conf
     }
 }
 
@@ -509,30 +519,46 @@ impl VrrpConf {
     pub(crate) fn instance_conf(&self, e: &InstanceEntry, facts: impl FnOnce() -> PlainFacts) -> InstanceConf {
         match &e.conf {
             Some(c) => (**c).clone(),
-            None => InstanceConf::plain(facts(), self.smtp_default, self.notify_priority_changes_default),
+            None => self.plain(facts()),
         }
     }
-}
 
-impl InstanceConf {
     /// The dump configuration of an instance that has nothing written
-    /// beyond what it runs.
-    pub(crate) fn plain(f: PlainFacts, smtp_alert: bool, notify_priority_changes: bool) -> InstanceConf {
+    /// beyond what it runs: its addresses and trackers, its sync group (the
+    /// one that lists it) and its scripts' command lines (from the scripts
+    /// kept here). [`VrrpConf::of`] keeps a copy of every instance for which
+    /// this is not exactly what its configuration gives.
+    pub(crate) fn plain(&self, f: PlainFacts) -> InstanceConf {
+        let sync_group = self.sync_groups.iter().find(|g| g.members.contains(&f.name)).map(|g| g.name.clone());
+        let track_script_cmds = f
+            .track_scripts
+            .iter()
+            .filter_map(|t| self.scripts.iter().find(|s| s.name == t.name).map(|s| s.cmd.clone()))
+            .collect();
         InstanceConf {
             name: f.name,
+            sync_group,
             native_ipv6: f.v6,
             unicast: f.unicast,
+            dont_track_primary: f.dont_track_primary,
             src_from_config: f.src_from_config,
             unicast_ttl: (f.unicast && !f.v6).then_some(f.unicast_ttl),
             chksum_compat: "no",
             vips: f.vips,
             evips: f.evips,
-            smtp_alert,
-            notify_priority_changes,
+            track_ifs: f.track_ifs,
+            track_scripts: f.track_scripts,
+            track_script_cmds,
+            track_files: f.track_files,
+            track_processes: f.track_processes,
+            smtp_alert: self.smtp_default,
+            notify_priority_changes: self.notify_priority_changes_default,
             ..InstanceConf::default()
         }
     }
+}
 
+impl InstanceConf {
     fn of(
         i: &VrrpInstance,
         cfg: &VrrpConfig,

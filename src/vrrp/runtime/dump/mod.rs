@@ -23,7 +23,7 @@ mod tests;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
-pub(crate) use conf::{InstanceConf, PlainFacts, VrrpConf};
+pub(crate) use conf::{InstanceConf, PlainFacts, TrackLine, VrrpConf};
 pub(crate) use data::data;
 pub(crate) use ipcfg::Addr;
 pub(crate) use json::json;

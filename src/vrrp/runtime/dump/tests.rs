@@ -177,7 +177,14 @@ fn plain_instances_keep_no_copy_and_come_back_the_same() {
     let loaded = crate::config::load_str(
         std::path::Path::new("t.conf"),
         "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n 10.0.0.1/24\n 10.0.0.2/24 brd + label eth0:x\n }\n}\n\
-         vrrp_instance B {\n interface eth0\n virtual_router_id 2\n notify_master /bin/true\n virtual_ipaddress {\n 10.0.0.3/24\n }\n}\n",
+         vrrp_instance B {\n interface eth0\n virtual_router_id 2\n notify_master /bin/true\n virtual_ipaddress {\n 10.0.0.3/24\n }\n}\n\
+         vrrp_script s1 {\n script /bin/true\n weight -10\n}\n\
+         vrrp_script s2 {\n script \"/bin/sh -c 'exit 0'\"\n}\n\
+         vrrp_sync_group G {\n group {\n C\n D\n }\n sync_group_tracking_weight\n}\n\
+         vrrp_sync_group H {\n group {\n E\n }\n track_script {\n s2\n }\n}\n\
+         vrrp_instance C {\n interface eth0\n virtual_router_id 3\n dont_track_primary\n track_script {\n s1\n s2 weight 5 reverse\n }\n track_interface {\n eth1 weight -10\n eth2\n }\n virtual_ipaddress {\n 10.0.0.4/24\n }\n}\n\
+         vrrp_instance D {\n interface eth0\n virtual_router_id 4\n track_script {\n s1\n }\n virtual_ipaddress {\n 10.0.0.5/24\n }\n}\n\
+         vrrp_instance E {\n interface eth0\n virtual_router_id 5\n track_script {\n s1\n }\n virtual_ipaddress {\n 10.0.0.6/24\n }\n}\n",
         &Default::default(),
         &crate::config::validate::SystemView::default(),
     );
@@ -188,13 +195,27 @@ fn plain_instances_keep_no_copy_and_come_back_the_same() {
         .iter()
         .map(|e| (**e.conf.as_ref().expect("full")).clone())
         .collect();
-    let specs: Vec<super::super::spec::InstanceSpec> =
-        cfg.vrrp.instances.iter().map(|i| super::super::spec::InstanceSpec::from_model(i, &cfg.vrrp.globals)).collect();
+    let specs: Vec<super::super::spec::InstanceSpec> = cfg
+        .vrrp
+        .instances
+        .iter()
+        .map(|i| {
+            let mut s = super::super::spec::InstanceSpec::from_model(i, &cfg.vrrp.globals);
+            s.track = super::super::spec::TrackSpec::from_model(i, &cfg.vrrp);
+            s
+        })
+        .collect();
     let facts = |n: usize| specs.get(n).map(super::super::report::plain_facts);
     let vc = VrrpConf::of(&cfg.vrrp, &cfg.global, &users, &facts);
-    // A keeps nothing (all of it follows from what it runs); B has a notify script.
-    assert!(vc.instances[0].conf.is_none());
-    assert!(vc.instances[1].conf.is_some());
+    // A keeps nothing (all of it follows from what it runs); B has a notify
+    // script. C and D: tracking and their sync group follow from what they
+    // run too. E: its group's tracking is not its own line.
+    let kept: Vec<bool> = vc.instances.iter().map(|e| e.conf.is_some()).collect();
+    assert_eq!(kept, [false, true, false, false, true]);
+    let c = &full[2];
+    assert_eq!(c.sync_group.as_deref(), Some("G"));
+    assert_eq!(c.track_script_cmds.len(), 2);
+    assert!(c.dont_track_primary);
     for (n, (e, want)) in vc.instances.iter().zip(&full).enumerate() {
         let got = vc.instance_conf(e, || facts(n).expect("spec"));
         assert_eq!(&got, want);
