@@ -5,9 +5,11 @@
 //! - here: sockets (options, `AF_PACKET` bind, `recvmsg`), tokio
 //!   registration, the timerfd, heap trimming;
 //! - [`process`]: fork, setsid, prctl, signal masks, waitpid, namespaces;
+//! - [`linkbeat`]: link status ioctls (MII, ethtool, interface flags);
 //! - [`spawn`]: starting scripts with `clone(CLONE_VM | CLONE_VFORK)`;
 //! - [`time`]: local time for log lines.
 
+pub(crate) mod linkbeat;
 mod process;
 mod spawn;
 mod time;

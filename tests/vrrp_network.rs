@@ -673,3 +673,59 @@ fn kernel_settings_and_fifo_states_on_reload() {
     assert_eq!(sysctl(n1, "eth0", "promote_secondaries"), "0", "{}", d.log_text());
     assert_eq!(igmp(), "1", "{}", d.log_text());
 }
+
+/// interface_up_down_delays: a bounce shorter than the down delay goes
+/// unnoticed, a lasting one puts the instance in FAULT once the delay has
+/// passed (up again at once: keepalived 2.2.7's up delay defaults to 0).
+/// linkbeat_interfaces: the interface's state comes from polling the driver
+/// (ethtool on a veth, MII being unsupported), not from netlink.
+#[test]
+fn link_delays_and_linkbeat_polling() {
+    if !prerequisites() {
+        return;
+    }
+    let lab = Lab::new("lb", 96);
+    let peer_link = |up: bool| lab._lan.ip(&["link", "set", "v1", if up { "up" } else { "down" }]);
+    let conf = |global: &str| {
+        format!(
+            "{global}\nvrrp_instance VI_1 {{\n    state MASTER\n    interface eth0\n    virtual_router_id {VRID}\n    \
+             priority 150\n    advert_int 1\n    virtual_ipaddress {{\n        {}/24\n    }}\n}}\n",
+            lab.vip()
+        )
+    };
+    // Delays.
+    let c = lab.conf("delays.conf", &conf("interface_up_down_delays {\n    eth0 1.5\n}"));
+    let mut d = Daemon::start(lab.node(1), Impl::Ours, &c, &lab.dir, "delays");
+    d.wait_log("Entering MASTER STATE", 1, Duration::from_secs(10));
+    peer_link(false);
+    std::thread::sleep(Duration::from_millis(400));
+    peer_link(true);
+    std::thread::sleep(Duration::from_millis(2000));
+    assert!(!d.log_text().contains("FAULT"), "a short bounce is not acted on\n{}", d.log_text());
+    assert!(!d.log_text().contains("Netlink reports eth0"), "{}", d.log_text());
+    let t0 = Instant::now();
+    peer_link(false);
+    d.wait_log("Entering FAULT STATE", 1, Duration::from_secs(5));
+    let took = t0.elapsed();
+    assert!(took >= Duration::from_millis(1400), "FAULT after {took:?}, before the down delay\n{}", d.log_text());
+    assert!(d.log_text().contains("Netlink reports eth0 down"), "{}", d.log_text());
+    peer_link(true);
+    d.wait_log("Entering BACKUP STATE", 1, Duration::from_secs(3));
+    d.stop();
+
+    // Linkbeat.
+    let c = lab.conf("linkbeat.conf", &conf("linkbeat_interfaces {\n    eth0 MII\n}"));
+    let mut d = Daemon::start(lab.node(1), Impl::Ours, &c, &lab.dir, "linkbeat");
+    d.wait_log("Entering MASTER STATE", 1, Duration::from_secs(10));
+    let log = d.log_text();
+    assert!(log.contains("Using MII-BMSR/ETHTOOL NIC polling thread(s)..."), "{log}");
+    assert!(log.contains("(eth0): Configured linkbeat type MII not supported, using ETHTOOL"), "{log}");
+    peer_link(false);
+    d.wait_log("Linkbeat reports eth0 down", 1, Duration::from_secs(3));
+    d.wait_log("Entering FAULT STATE", 1, Duration::from_secs(3));
+    peer_link(true);
+    d.wait_log("Linkbeat reports eth0 up", 1, Duration::from_secs(3));
+    d.wait_log("Entering BACKUP STATE", 1, Duration::from_secs(3));
+    assert!(!d.log_text().contains("Netlink reports eth0"), "netlink's word is not used\n{}", d.log_text());
+    d.stop();
+}

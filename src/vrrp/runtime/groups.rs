@@ -115,7 +115,7 @@ impl Runtime {
     /// or the instance unusable).
     pub(super) fn verdict_of(&self, spec: &super::spec::InstanceSpec, incomplete: bool) -> (Verdict, bool) {
         let s = spec;
-        let link_up = |n: &str| self.links.get(n).is_some_and(|l| l.running);
+        let link_up = |n: &str| self.link_up(n);
         let own_down = !s.track.dont_track_primary && !s.interface.as_deref().is_some_and(link_up);
         let items = s.track.items.iter().map(|(k, n, w)| {
             let st = match k {
@@ -134,7 +134,7 @@ impl Runtime {
     /// address to send from.
     pub(super) fn fault_reasons(&self, spec: &super::spec::InstanceSpec, no_address: bool) -> Vec<String> {
         let name = &spec.name;
-        let link_up = |n: &str| self.links.get(n).is_some_and(|l| l.running);
+        let link_up = |n: &str| self.link_up(n);
         let mut out = Vec::new();
         if let Some(dev) = spec.interface.as_deref().filter(|d| !spec.track.dont_track_primary && !link_up(d)) {
             out.push(format!("({name}): entering FAULT state (interface {dev} down)"));

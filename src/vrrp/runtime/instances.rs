@@ -109,6 +109,7 @@ impl Runtime {
             })
             .collect();
         self.refresh_links(&specs).await;
+        self.configure_links(global, &specs);
         let old = std::mem::take(&mut self.trackers);
         let wants_processes =
             specs.iter().any(|s| s.track.items.iter().any(|(k, _, _)| *k == spec::TrackKind::Process));
@@ -195,7 +196,7 @@ impl Runtime {
                 s.fsm.deadline(crate::vrrp::fsm::TimerKind::MasterDown),
                 s.spec.interface == new.interface
                     && s.spec.family == new.family
-                    && new.interface.as_ref().and_then(|i| self.links.get(i)).is_some_and(|l| l.running),
+                    && new.interface.as_deref().is_some_and(|i| self.link_up(i)),
                 s.spec.clone(),
             ),
             None => return Carry::default(),
@@ -301,7 +302,8 @@ impl Runtime {
         let link = if vmac_ok { self.links.get(&key.ifname).cloned() } else { None };
         // The instance's own address is its base interface's.
         let base = spec.interface.as_ref().and_then(|i| self.links.get(i)).cloned();
-        let mut fault = link.as_ref().is_none_or(|l| !l.running) || base.as_ref().is_none_or(|l| !l.running);
+        let mut fault = link.as_ref().is_none_or(|l| !self.linkgate.effective(&l.name, l.running))
+            || base.as_ref().is_none_or(|l| !self.linkgate.effective(&l.name, l.running));
         let mut primary = None;
         let mut sock = None;
         if let (Some(l), Some(b)) = (&link, &base) {
@@ -434,7 +436,11 @@ impl Runtime {
                     return;
                 }
                 // An instance waiting for a source address may now have one.
-                let Some(name) = self.links.values().find(|l| l.index == ifindex && l.running).map(|l| l.name.clone())
+                let Some(name) = self
+                    .links
+                    .values()
+                    .find(|l| l.index == ifindex && self.linkgate.effective(&l.name, l.running))
+                    .map(|l| l.name.clone())
                 else {
                     return;
                 };
@@ -524,20 +530,41 @@ impl Runtime {
                 Err(_) => {}
             }
         }
-        let was_running = self.links.get(&name).map(|l| l.running);
-        let now_running = if removed { None } else { Some(info.running) };
+        let was_running = self.links.get(&name).map(|l| self.linkgate.effective(&name, l.running));
         if removed {
+            self.linkgate.removed(&name);
             self.links.remove(&name);
         } else {
+            // interface_up_down_delays: a change may wait (and be taken back).
+            let verdict = self.linkgate.on_report(&name, was_running, info.running, crate::clock::now());
+            if let crate::vrrp::linkgate::Verdict::Delayed(d) = verdict {
+                let what = if info.running { "up" } else { "down" };
+                tracing::info!("{name}: Adding flags change to {what} delay by {}", d.as_micros());
+            }
             self.links.insert(name.clone(), info);
         }
+        let now_running = if removed { None } else { Some(self.link_up(&name)) };
+        self.link_state_changed(&name, was_running, now_running, "Netlink").await;
+    }
+
+    /// What the instances see of interface `name` changed (`None`: gone),
+    /// as `source` (netlink, linkbeat) reported it.
+    pub(super) async fn link_state_changed(
+        &mut self,
+        name: &str,
+        was_running: Option<bool>,
+        now_running: Option<bool>,
+        source: &str,
+    ) {
+        let name = name.to_owned();
+        let removed = now_running.is_none();
         if was_running == now_running {
             return;
         }
         let used = self.slots.iter().flatten().any(|s| s.spec.interfaces().contains(&name));
         if used {
             let what = if now_running == Some(true) { "up" } else { "down" };
-            tracing::info!("Netlink reports {name} {what}");
+            tracing::info!("{source} reports {name} {what}");
         }
         // The index or MAC may change: reopen the gratuitous ARP channel on next use.
         self.garp.remove(&name);

@@ -33,6 +33,7 @@ mod filter;
 mod groups;
 mod instances;
 mod ipcfg;
+mod linkbeat;
 mod net;
 mod notify;
 mod report;
@@ -215,6 +216,10 @@ struct Runtime {
     sysctls: sysctls::Sysctls,
     /// `process_monitor_rcv_bufs` of the process connector.
     proc_rcvbuf: Option<crate::netlink::RcvBuf>,
+    /// `interface_up_down_delays` and linkbeat: the state instances see.
+    linkgate: crate::vrrp::linkgate::LinkGate,
+    /// The polling of linkbeat interfaces.
+    linkbeat: linkbeat::Linkbeat,
 }
 
 async fn main_loop(mut ctx: ChildContext) -> ChildExit {
@@ -280,6 +285,8 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
         starting: true,
         proc_events: None,
         sysctls: sysctls::Sysctls::default(),
+        linkgate: crate::vrrp::linkgate::LinkGate::default(),
+        linkbeat: linkbeat::Linkbeat::default(),
         proc_rcvbuf: crate::netlink::RcvBuf::of(
             ctx.config.config.global.process_monitor_rcv_bufs,
             ctx.config.config.global.process_monitor_rcv_bufs_force,
@@ -448,7 +455,10 @@ impl Runtime {
     }
 
     fn next_wake(&self) -> Option<Instant> {
-        [self.timers.next(), self.next_garp(), self.trackers.next_deadline()].into_iter().flatten().min()
+        [self.timers.next(), self.next_garp(), self.trackers.next_deadline(), self.next_link_wake()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// The slot of the instance called `name`.
@@ -511,6 +521,8 @@ impl Runtime {
         }
         self.flush_garp(now);
         self.run_trackers(now).await;
+        self.delayed_links(now).await;
+        self.poll_links(now).await;
     }
 
     /// Executes a state machine's actions in order, then re-arms its timer,

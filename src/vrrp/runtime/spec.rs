@@ -156,6 +156,8 @@ pub(crate) struct InstanceSpec {
     pub promote_secondaries: bool,
     /// `kernel_rx_buf_size`: its share of its socket's receive buffer.
     pub kernel_rx_buf_size: Option<u32>,
+    /// `linkbeat_use_polling` (deprecated): its interface is polled.
+    pub linkbeat_use_polling: bool,
 }
 
 /// The virtual MAC interface of an instance (`use_vmac`, `use_ipvlan`).
@@ -396,6 +398,7 @@ impl InstanceSpec {
             track: TrackSpec::default(),
             promote_secondaries: inst.promote_secondaries,
             kernel_rx_buf_size: inst.kernel_rx_buf_size.filter(|n| *n > 0),
+            linkbeat_use_polling: inst.linkbeat_use_polling,
         }
     }
 

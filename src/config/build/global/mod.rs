@@ -67,14 +67,14 @@ pub const TOP: &[Keyword<Config>] = &[
         c.global.use_pid_dir = true;
     }),
     Keyword::new("use_pid_dir", |c, _, _| c.global.use_pid_dir = true),
-    Keyword::not_yet("linkbeat_use_polling", |c, _, _| c.global.linkbeat_use_polling = true),
+    Keyword::new("linkbeat_use_polling", |c, _, _| c.global.linkbeat_use_polling = true),
     Keyword::new("child_wait_time", |c, s, ctx| {
         if let Some(v) = uint(ctx, s, 0, 0, u64::from(u32::MAX), |t| format!("Invalid child_wait_time {t}")) {
             c.global.child_wait_time = Duration::from_secs(v);
         }
     }),
-    Keyword::not_yet("linkbeat_interfaces", linkbeat_interfaces),
-    Keyword::not_yet("interface_up_down_delays", interface_up_down_delays),
+    Keyword::new("linkbeat_interfaces", linkbeat_interfaces),
+    Keyword::new("interface_up_down_delays", interface_up_down_delays),
     Keyword::not_yet("track_group", track_group),
     Keyword::new("static_ipaddress", |c, s, ctx| {
         for line in s.children() {
