@@ -729,3 +729,42 @@ fn link_delays_and_linkbeat_polling() {
     assert!(!d.log_text().contains("Netlink reports eth0"), "netlink's word is not used\n{}", d.log_text());
     d.stop();
 }
+
+/// garp_extra_if all: while MASTER, one gratuitous ARP every interval on
+/// each other interface of the VIPs (not the instance's own).
+#[test]
+fn garp_extra_if_repeats_on_other_interfaces() {
+    if !prerequisites() {
+        return;
+    }
+    let lab = Lab::new("gx", 97);
+    let n1 = lab.node(1);
+    n1.ip(&["link", "add", "x0", "type", "veth", "peer", "name", "x1"]);
+    n1.ip(&["link", "set", "x1", "up"]);
+    n1.ip(&["link", "set", "x0", "up"]);
+    n1.ip(&["addr", "add", "10.79.97.1/24", "dev", "x0"]);
+    let conf = |extra: &str| {
+        format!(
+            "vrrp_instance VI_1 {{\n    state MASTER\n    interface eth0\n    virtual_router_id {VRID}\n    priority 150\n    \
+             advert_int 1\n    garp_master_delay 0\n    garp_master_repeat 1\n{extra}    virtual_ipaddress {{\n        {}/24\n        \
+             10.79.97.100/24 dev x0\n    }}\n}}\n",
+            lab.vip()
+        )
+    };
+    for (extra, want_more) in [("", false), ("    garp_extra_if all 1\n", true)] {
+        let c = lab.conf("gx.conf", &conf(extra));
+        let mut d = Daemon::start(n1, Impl::Ours, &c, &lab.dir, if want_more { "extra" } else { "plain" });
+        d.wait_log("Entering MASTER STATE", 1, Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(3600));
+        let log = d.log_text();
+        let on_x0 = log.matches("Sending gratuitous ARP on x0 for 10.79.97.100").count();
+        let on_eth0 = log.matches(&format!("Sending gratuitous ARP on eth0 for {}", lab.vip())).count();
+        assert_eq!(on_eth0, 1, "never on the instance's own interface\n{log}");
+        if want_more {
+            assert!(on_x0 >= 3, "{on_x0} on x0\n{log}");
+        } else {
+            assert_eq!(on_x0, 1, "{log}");
+        }
+        d.stop();
+    }
+}

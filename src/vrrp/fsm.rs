@@ -159,6 +159,9 @@ pub enum Action {
         /// `vrrp_garp_interval` or `vrrp_gna_interval`.
         interval: Duration,
     },
+    /// `garp_extra_if`: one gratuitous ARP / NA on each interface of the
+    /// VIPs beyond the instance's own (its VMACs, or all with `all`).
+    SendExtraGratuitous,
     /// The state changed: run notify scripts, fifo, SNMP traps, sync group.
     /// The address owner's start-up passes through a silent BACKUP, so its
     /// first report is `BACKUP -> MASTER`.
@@ -228,6 +231,8 @@ pub struct Instance {
     garp_delay_at: Option<Instant>,
     garp_lower_prio_at: Vec<Instant>,
     garp_refresh_due: Option<Instant>,
+    // Next `garp_extra_if` round.
+    garp_extra_due: Option<Instant>,
     // End of `vrrp_startup_delay`: BACKUP timers count from here until then.
     startup_until: Option<Instant>,
     // The sync group holds the instance in FAULT.
@@ -315,6 +320,7 @@ impl Instance {
             garp_delay_at: None,
             garp_lower_prio_at: Vec::new(),
             garp_refresh_due: None,
+            garp_extra_due: None,
             startup_until: if p.startup_delay.is_zero() { None } else { Some(now + p.startup_delay) },
             group_fault: false,
             synced: p.synced,
@@ -773,6 +779,9 @@ impl Instance {
         if !self.p.garp.master_refresh.is_zero() {
             self.garp_refresh_due = Some(now + self.p.garp.master_refresh);
         }
+        if !self.p.garp.extra_if.is_zero() {
+            self.garp_extra_due = Some(now + self.p.garp.extra_if);
+        }
         if announce {
             out.push(Action::Transition { from, to: State::Master });
         }
@@ -789,6 +798,10 @@ impl Instance {
                 self.gratuitous(out, self.p.garp.master_refresh_repeat);
                 self.garp_refresh_due = Some(now + self.p.garp.master_refresh);
             }
+        }
+        if self.garp_extra_due.is_some_and(|due| now >= due) {
+            out.push(Action::SendExtraGratuitous);
+            self.garp_extra_due = Some(now + self.p.garp.extra_if);
         }
     }
 
@@ -817,6 +830,7 @@ impl Instance {
         self.garp_delay_at = None;
         self.garp_lower_prio_at.clear();
         self.garp_refresh_due = None;
+        self.garp_extra_due = None;
         if self.vips_set {
             out.push(Action::RemoveVips { accept: self.accept() });
             self.vips_set = false;

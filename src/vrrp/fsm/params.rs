@@ -53,6 +53,9 @@ pub struct GarpParams {
     pub garp_interval: Duration,
     /// `vrrp_gna_interval`: gap between unsolicited NAs on one interface.
     pub gna_interval: Duration,
+    /// `garp_extra_if`: while MASTER, one message per extra interface this
+    /// often (checked as adverts go out); zero for never (default).
+    pub extra_if: Duration,
 }
 
 impl Default for GarpParams {
@@ -66,6 +69,7 @@ impl Default for GarpParams {
             lower_prio_repeat: 5,
             garp_interval: Duration::ZERO,
             gna_interval: Duration::ZERO,
+            extra_if: Duration::ZERO,
         }
     }
 }

@@ -378,6 +378,7 @@ impl Runtime {
                 .unwrap_or_else(|| crate::dump::Stamp::from_epoch(crate::clock::wall())),
             notify,
             stop_as: Some(NotifyState::Stop),
+            old_checksum: false,
         };
         if let Some(k) = &sock {
             if let Some(e) = self.socks.get_mut(k) {

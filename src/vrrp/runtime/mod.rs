@@ -144,9 +144,20 @@ struct Slot {
     /// What its `Stopped` reports: STOP, DELETED (removed by a reload with
     /// `notify_deleted`), or nothing (replaced by a reload).
     stop_as: Option<NotifyState>,
+    /// A peer's advert came with the old unicast checksum: ours go out so too.
+    old_checksum: bool,
 }
 
 impl Slot {
+    /// Its wire options, with the old unicast checksum once a peer used it.
+    fn wire_options(&self) -> crate::vrrp::packet::WireOptions {
+        let mut o = self.spec.wire_options();
+        if self.old_checksum {
+            o.unicast_checksum = crate::vrrp::packet::UnicastChecksum::Old;
+        }
+        o
+    }
+
     /// The instance's span (see [`instance_span`]).
     fn span(&self) -> tracing::Span {
         instance_span(&self.spec.name, self.spec.vrid)
@@ -552,6 +563,7 @@ impl Runtime {
                     }
                 }
                 Action::SendGratuitous { repeat, interval } => self.queue_gratuitous(idx, repeat, interval),
+                Action::SendExtraGratuitous => self.queue_extra_gratuitous(idx),
                 Action::Transition { from, to } => {
                     if let (Some(sd), Some(s)) = (self.syncd.as_mut(), self.slots.get(idx).and_then(Option::as_ref))
                         && sd.instance() == s.spec.name

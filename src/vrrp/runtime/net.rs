@@ -175,7 +175,7 @@ impl Runtime {
             // keepalived ignores adverts while in FAULT or not yet started.
             return;
         }
-        let opts = slot.spec.wire_options();
+        let opts = slot.wire_options();
         let decoded = if v6 {
             let src = match pkt.src {
                 IpAddr::V6(a) => a,
@@ -190,6 +190,10 @@ impl Runtime {
             Ok(rx) => rx,
             Err(reason) => return drop_advert(slot, &reason),
         };
+        if rx.old_checksum && !slot.old_checksum {
+            tracing::info!("({}) Setting unicast VRRPv3 checksum to old version", slot.spec.name);
+            slot.old_checksum = true;
+        }
         let params = slot.fsm.params();
         let exp = InstanceExpectation {
             vrid: params.vrid,
@@ -244,7 +248,7 @@ impl Runtime {
             vec![slot.spec.mcast_dst]
         };
         let ttl = if slot.spec.is_unicast() { slot.spec.unicast_ttl } else { packet::VRRP_TTL };
-        let opts = slot.spec.wire_options();
+        let opts = slot.wire_options();
         let wall = crate::clock::wall();
         let mut out: Vec<(IpAddr, Vec<u8>)> = Vec::with_capacity(targets.len());
         match slot.primary {

@@ -142,6 +142,8 @@ pub(crate) struct InstanceSpec {
     pub unicast_ttl: u8,
     pub check_unicast_src: bool,
     pub v3_checksum_as_v2: bool,
+    /// `old_unicast_checksum`.
+    pub unicast_checksum: crate::vrrp::packet::UnicastChecksum,
     pub vips: Vec<VipSpec>,
     pub evips: Vec<VipSpec>,
     pub startup_delay: Duration,
@@ -156,6 +158,8 @@ pub(crate) struct InstanceSpec {
     pub promote_secondaries: bool,
     /// `kernel_rx_buf_size`: its share of its socket's receive buffer.
     pub kernel_rx_buf_size: Option<u32>,
+    /// `garp_extra_if all`: the extra messages go on every VIP interface.
+    pub garp_extra_if_all: bool,
     /// `linkbeat_use_polling` (deprecated): its interface is polled.
     pub linkbeat_use_polling: bool,
 }
@@ -372,6 +376,7 @@ impl InstanceSpec {
                 lower_prio_repeat: inst.garp.lower_prio_repeat,
                 garp_interval: globals.garp_interval,
                 gna_interval: globals.gna_interval,
+                extra_if: inst.garp.extra_if.map_or(Duration::ZERO, |x| x.interval),
             },
             auth,
             hmac: hmac.map(Box::new),
@@ -389,6 +394,11 @@ impl InstanceSpec {
             unicast_ttl: inst.unicast_ttl.unwrap_or(VRRP_TTL),
             check_unicast_src: inst.check_unicast_src,
             v3_checksum_as_v2: inst.v3_checksum_as_v2,
+            unicast_checksum: match inst.old_unicast_checksum {
+                None => crate::vrrp::packet::UnicastChecksum::Detect,
+                Some(false) => crate::vrrp::packet::UnicastChecksum::Never,
+                Some(true) => crate::vrrp::packet::UnicastChecksum::Old,
+            },
             vips: inst.vips.iter().map(|a| VipSpec::from_model(a, &default_dev)).collect(),
             evips: inst.evips.iter().map(|a| VipSpec::from_model(a, &default_dev)).collect(),
             startup_delay: startup_delay.unwrap_or(Duration::ZERO),
@@ -399,6 +409,7 @@ impl InstanceSpec {
             promote_secondaries: inst.promote_secondaries,
             kernel_rx_buf_size: inst.kernel_rx_buf_size.filter(|n| *n > 0),
             linkbeat_use_polling: inst.linkbeat_use_polling,
+            garp_extra_if_all: inst.garp.extra_if.is_some_and(|x| x.all),
         }
     }
 
@@ -424,7 +435,11 @@ impl InstanceSpec {
     }
 
     pub(super) fn wire_options(&self) -> WireOptions {
-        WireOptions { unicast: self.is_unicast(), v3_checksum_as_v2: self.v3_checksum_as_v2 }
+        WireOptions {
+            unicast: self.is_unicast(),
+            v3_checksum_as_v2: self.v3_checksum_as_v2,
+            unicast_checksum: self.unicast_checksum,
+        }
     }
 
     /// A fresh authentication context.

@@ -157,7 +157,7 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
             }
         }
     }),
-    Keyword::not_yet("vrrp_garp_extra_if", |c, st, ctx| {
+    Keyword::new("vrrp_garp_extra_if", |c, st, ctx| {
         if let Some(v) = garp_extra_if(ctx, st, "") {
             c.vrrp.globals.garp_extra_if = v;
         }

@@ -602,7 +602,7 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
     Keyword::new("garp_master_refresh_repeat", |b, st, ctx| {
         b.inst.written.garp_master_refresh_repeat = garp_u32(ctx, b, st)
     }),
-    Keyword::not_yet("garp_extra_if", |b, st, ctx| {
+    Keyword::new("garp_extra_if", |b, st, ctx| {
         let who = format!("({}): ", name(b));
         if let Some(v) = garp_extra_if(ctx, st, &who) {
             b.inst.written.garp_extra_if = v;
@@ -625,10 +625,10 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
     Keyword::new("higher_prio_send_advert", |b, st, ctx| b.inst.written.higher_prio_send_advert = set_bool(ctx, b, st)),
     Keyword::new("skip_check_adv_addr", |b, st, ctx| b.inst.written.skip_check_adv_addr = set_bool(ctx, b, st)),
     Keyword::new("v3_checksum_as_v2", |b, st, ctx| b.inst.written.v3_checksum_as_v2 = set_bool(ctx, b, st)),
-    Keyword::not_yet("old_unicast_checksum", |b, st, ctx| match st.arg(0) {
+    Keyword::new("old_unicast_checksum", |b, st, ctx| match st.arg(0) {
         None => b.inst.old_unicast_checksum = Some(true),
         Some(w) if w.text == "never" => b.inst.old_unicast_checksum = Some(false),
-        Some(w) => ctx.error(w.span, format!("({}) Unknown old_unicast_checksum mode {} - ignoring", name(b), w.text)),
+        Some(w) => ctx.error(w.span, format!("({}) Unknown old_unicast_chksum mode {} - ignoring", name(b), w.text)),
     }),
     Keyword::new("use_vmac", |b, st, _| {
         b.inst.use_vmac = Some(use_vmac(st));
