@@ -768,3 +768,39 @@ fn garp_extra_if_repeats_on_other_interfaces() {
         d.stop();
     }
 }
+
+/// track_src_ip, as keepalived.conf(5) describes it: an instance whose
+/// mcast_src_ip is not on its interface starts in FAULT, leaves it when the
+/// address is added and returns to it when the address goes. (Debian's
+/// keepalived 2.2.7 only acts on it when a unicast socket cannot bind, and
+/// never recovers then: it is not the oracle here.)
+#[test]
+fn track_src_ip_follows_the_source_address() {
+    if !prerequisites() {
+        return;
+    }
+    let lab = Lab::new("ts", 98);
+    let n1 = lab.node(1);
+    let conf = |track: &str| {
+        format!(
+            "vrrp_instance VI_1 {{\n    state BACKUP\n    interface eth0\n    virtual_router_id {VRID}\n    priority 150\n    \
+             advert_int 1\n{track}    mcast_src_ip 10.78.98.50\n    virtual_ipaddress {{\n        {}/24\n    }}\n}}\n",
+            lab.vip()
+        )
+    };
+    let c = lab.conf("ts.conf", &conf("    track_src_ip\n"));
+    let mut d = Daemon::start(n1, Impl::Ours, &c, &lab.dir, "ts");
+    d.wait_log("(VI_1): entering FAULT state (src address not configured)", 1, Duration::from_secs(10));
+    d.wait_log("(VI_1) entering FAULT state", 1, Duration::from_secs(5));
+    n1.ip(&["addr", "add", "10.78.98.50/24", "dev", "eth0"]);
+    d.wait_log("Entering MASTER STATE", 1, Duration::from_secs(10));
+    n1.ip(&["addr", "del", "10.78.98.50/24", "dev", "eth0"]);
+    d.wait_log("Entering FAULT STATE", 1, Duration::from_secs(5));
+    d.stop();
+    // Without it, the missing address is no reason for FAULT.
+    let c = lab.conf("plain.conf", &conf(""));
+    let mut d = Daemon::start(n1, Impl::Ours, &c, &lab.dir, "plain");
+    d.wait_log("Entering MASTER STATE", 1, Duration::from_secs(10));
+    assert!(!d.log_text().contains("FAULT"), "{}", d.log_text());
+    d.stop();
+}

@@ -116,7 +116,8 @@ impl Runtime {
     pub(super) fn verdict_of(&self, spec: &super::spec::InstanceSpec, incomplete: bool) -> (Verdict, bool) {
         let s = spec;
         let link_up = |n: &str| self.link_up(n);
-        let own_down = !s.track.dont_track_primary && !s.interface.as_deref().is_some_and(link_up);
+        let own_down = (!s.track.dont_track_primary && !s.interface.as_deref().is_some_and(link_up))
+            || (s.track_src_ip && self.src_missing.contains(&s.name));
         let items = s.track.items.iter().map(|(k, n, w)| {
             let st = match k {
                 TrackKind::Interface => Some(if link_up(n) { Status::Up } else { Status::Down }),
@@ -138,6 +139,9 @@ impl Runtime {
         let mut out = Vec::new();
         if let Some(dev) = spec.interface.as_deref().filter(|d| !spec.track.dont_track_primary && !link_up(d)) {
             out.push(format!("({name}): entering FAULT state (interface {dev} down)"));
+        }
+        if spec.track_src_ip && self.src_missing.contains(name) {
+            out.push(format!("({name}): entering FAULT state (src address not configured)"));
         }
         for (k, n, w) in &spec.track.items {
             let status = match k {

@@ -110,6 +110,8 @@ impl Runtime {
             .collect();
         self.refresh_links(&specs).await;
         self.configure_links(global, &specs);
+        let tracked: Vec<&InstanceSpec> = specs.iter().collect();
+        self.update_src_missing(&tracked).await;
         let old = std::mem::take(&mut self.trackers);
         let wants_processes =
             specs.iter().any(|s| s.track.items.iter().any(|(k, _, _)| *k == spec::TrackKind::Process));
@@ -445,6 +447,15 @@ impl Runtime {
                 else {
                     return;
                 };
+                // track_src_ip: the configured source address came or went.
+                let on: Vec<InstanceSpec> =
+                    self.slots_on(&name).iter().filter_map(|i| self.slot(*i)).map(|s| s.spec.clone()).collect();
+                let tracked: Vec<&InstanceSpec> = on.iter().filter(|s| s.track_src_ip).collect();
+                for n in self.update_src_missing(&tracked).await {
+                    if let Some(i) = self.slot_named(&n) {
+                        self.refresh(i).await;
+                    }
+                }
                 let mut follow = Vec::new();
                 for idx in self.slots_on(&name) {
                     if self.slot(idx).is_some_and(|s| s.incomplete) {
@@ -456,6 +467,30 @@ impl Runtime {
                 self.follow_primary(&follow, &name, ifindex).await;
             }
         }
+    }
+
+    /// `track_src_ip`: notes which of `specs` miss their `src_ip` on their
+    /// interface now; returns the names whose answer changed.
+    pub(super) async fn update_src_missing(&mut self, specs: &[&InstanceSpec]) -> Vec<String> {
+        let mut changed = Vec::new();
+        for s in specs {
+            let (Some(src), true) = (s.src_ip, s.track_src_ip) else { continue };
+            let index = s.interface.as_deref().and_then(|i| self.links.get(i)).map(|l| l.index);
+            let present = match index {
+                Some(i) => self.nl.addresses(i).await.is_ok_and(|a| a.iter().any(|(ip, _)| *ip == src)),
+                None => false,
+            };
+            let was_missing = self.src_missing.contains(&s.name);
+            if present == was_missing {
+                changed.push(s.name.clone());
+            }
+            if present {
+                self.src_missing.remove(&s.name);
+            } else {
+                self.src_missing.insert(s.name.clone());
+            }
+        }
+        changed
     }
 
     /// Whether `a` is a VIP or eVIP of one of the instances.

@@ -45,7 +45,7 @@ mod timers;
 mod track;
 mod vmac;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -231,6 +231,8 @@ struct Runtime {
     linkgate: crate::vrrp::linkgate::LinkGate,
     /// The polling of linkbeat interfaces.
     linkbeat: linkbeat::Linkbeat,
+    /// Instances with `track_src_ip` whose source address is missing.
+    src_missing: HashSet<String>,
 }
 
 async fn main_loop(mut ctx: ChildContext) -> ChildExit {
@@ -298,6 +300,7 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
         sysctls: sysctls::Sysctls::default(),
         linkgate: crate::vrrp::linkgate::LinkGate::default(),
         linkbeat: linkbeat::Linkbeat::default(),
+        src_missing: HashSet::new(),
         proc_rcvbuf: crate::netlink::RcvBuf::of(
             ctx.config.config.global.process_monitor_rcv_bufs,
             ctx.config.config.global.process_monitor_rcv_bufs_force,

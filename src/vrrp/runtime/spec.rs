@@ -158,6 +158,8 @@ pub(crate) struct InstanceSpec {
     pub promote_secondaries: bool,
     /// `kernel_rx_buf_size`: its share of its socket's receive buffer.
     pub kernel_rx_buf_size: Option<u32>,
+    /// `track_src_ip`: FAULT while `src_ip` is not on its interface.
+    pub track_src_ip: bool,
     /// `garp_extra_if all`: the extra messages go on every VIP interface.
     pub garp_extra_if_all: bool,
     /// `linkbeat_use_polling` (deprecated): its interface is polled.
@@ -410,6 +412,7 @@ impl InstanceSpec {
             kernel_rx_buf_size: inst.kernel_rx_buf_size.filter(|n| *n > 0),
             linkbeat_use_polling: inst.linkbeat_use_polling,
             garp_extra_if_all: inst.garp.extra_if.is_some_and(|x| x.all),
+            track_src_ip: inst.track_src_ip,
         }
     }
 
@@ -596,6 +599,20 @@ mod tests {
         assert_eq!(p.vips, vec!["10.0.0.100".parse::<IpAddr>().expect("ip")]);
         assert_eq!(p.address_count, 1);
         assert_eq!(p.priority, 150);
+    }
+
+    #[test]
+    fn vmac_names_take_the_vmac_prefix() {
+        let mut i = instance();
+        let mut g = VrrpGlobals::default();
+        i.use_vmac = Some(model::UseVmac::default());
+        let name = |i: &VrrpInstance, g: &VrrpGlobals| InstanceSpec::from_model(i, g).vmac.map(|v| v.name);
+        assert_eq!(name(&i, &g), Some(format!("vrrp.{}", i.vrid)));
+        // keepalived 2.2.7 names it PREFIX.VRID too.
+        g.vmac_prefix = Some("kwv".to_owned());
+        assert_eq!(name(&i, &g), Some(format!("kwv.{}", i.vrid)));
+        i.use_vmac = Some(model::UseVmac { name: Some("mine".to_owned()), ..Default::default() });
+        assert_eq!(name(&i, &g), Some("mine".to_owned()), "a given name wins");
     }
 
     #[test]

@@ -587,7 +587,7 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
             _ => b.inst.written.mcast_dst_ip = Some(a),
         }
     }),
-    Keyword::not_yet("track_src_ip", |b, _, _| b.inst.track_src_ip = true),
+    Keyword::new("track_src_ip", |b, _, _| b.inst.track_src_ip = true),
     Keyword::new("garp_master_delay", |b, st, ctx| b.inst.written.garp_master_delay = garp_delay(ctx, b, st)),
     Keyword::new("garp_master_repeat", |b, st, ctx| b.inst.written.garp_master_repeat = garp_u32(ctx, b, st)),
     Keyword::new("garp_lower_prio_delay", |b, st, ctx| b.inst.written.garp_lower_prio_delay = garp_delay(ctx, b, st)),
