@@ -804,3 +804,52 @@ fn track_src_ip_follows_the_source_address() {
     assert!(!d.log_text().contains("FAULT"), "{}", d.log_text());
     d.stop();
 }
+
+/// track_group: a deleted static address is put back, and the group's
+/// members go to FAULT while the interface of one of its statics is down;
+/// Debian's keepalived and ours alike.
+#[test]
+fn track_group_and_static_restore_like_debian() {
+    if !prerequisites() {
+        return;
+    }
+    let lab = Lab::new("tg", 99);
+    let n1 = lab.node(1);
+    n1.ip(&["link", "add", "x0", "type", "veth", "peer", "name", "x1"]);
+    n1.ip(&["link", "set", "x1", "up"]);
+    n1.ip(&["link", "set", "x0", "up"]);
+    n1.ip(&["addr", "add", "10.79.99.1/24", "dev", "x0"]);
+    let conf = lab.conf(
+        "tg.conf",
+        &format!(
+            "track_group G1 {{\n    group {{\n        VI_1\n    }}\n}}\nstatic_ipaddress {{\n    10.78.99.61/24 dev eth0\n    \
+             10.79.99.60/24 dev x0 track_group G1\n}}\nvrrp_instance VI_1 {{\n    state MASTER\n    interface eth0\n    \
+             virtual_router_id {VRID}\n    priority 150\n    advert_int 1\n    virtual_ipaddress {{\n        {}/24\n    }}\n}}\n",
+            lab.vip()
+        ),
+    );
+    let has = |addr: &str| text(n1, &["-o", "addr", "show"]).contains(addr);
+    for imp in [Impl::Debian, Impl::Ours] {
+        let mut d = Daemon::start(n1, imp, &conf, &lab.dir, &format!("tg{imp:?}"));
+        d.wait_log("Entering MASTER STATE", 1, Duration::from_secs(10));
+        assert!(has("10.78.99.61/24") && has("10.79.99.60/24"), "{imp:?}\n{}", d.log_text());
+        n1.ip(&["addr", "del", "10.78.99.61/24", "dev", "eth0"]);
+        d.wait_log(
+            "Restoring deleted static address 10.78.99.61/24 dev eth0 scope global set",
+            1,
+            Duration::from_secs(5),
+        );
+        let t0 = Instant::now();
+        while !has("10.78.99.61/24") && t0.elapsed() < Duration::from_secs(3) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(has("10.78.99.61/24"), "{imp:?} did not put it back\n{}", d.log_text());
+        n1.ip(&["link", "set", "x0", "down"]);
+        d.wait_log("Entering FAULT STATE", 1, Duration::from_secs(5));
+        n1.ip(&["link", "set", "x0", "up"]);
+        d.wait_log("Entering BACKUP STATE", 1, Duration::from_secs(5));
+        d.wait_log("Entering MASTER STATE", 2, Duration::from_secs(10));
+        d.stop();
+        assert!(!has("10.78.99.61/24") && !has("10.79.99.60/24"), "{imp:?} left statics\n{}", d.log_text());
+    }
+}

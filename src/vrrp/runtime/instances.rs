@@ -88,6 +88,8 @@ impl Runtime {
             .map(|i| {
                 let mut s = InstanceSpec::from_model(i, &cfg.globals);
                 s.track = TrackSpec::from_model(i, cfg);
+                let dev = cfg.globals.default_interface.clone();
+                s.track.add_track_group_interfaces(spec::track_group_interfaces(global, &i.name, &dev));
                 s
             })
             .collect();
@@ -447,6 +449,8 @@ impl Runtime {
                 else {
                     return;
                 };
+                // A static address deleted by someone else comes back.
+                self.restore_statics(&name, ifindex).await;
                 // track_src_ip: the configured source address came or went.
                 let on: Vec<InstanceSpec> =
                     self.slots_on(&name).iter().filter_map(|i| self.slot(*i)).map(|s| s.spec.clone()).collect();
@@ -604,6 +608,11 @@ impl Runtime {
         }
         // The index or MAC may change: reopen the gratuitous ARP channel on next use.
         self.garp.remove(&name);
+        if now_running == Some(true) {
+            if let Some(index) = self.links.get(&name).map(|l| l.index) {
+                self.restore_statics(&name, index).await;
+            }
+        }
         if removed {
             // Sockets bound to a vanished interface are useless: drop them.
             let gone: Vec<SockKey> = self.socks.keys().filter(|k| k.ifname == name).cloned().collect();

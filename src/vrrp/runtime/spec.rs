@@ -260,7 +260,47 @@ pub(crate) struct TrackSpec {
     pub dont_track_primary: bool,
 }
 
+/// `track_group`: the interfaces of the static addresses, routes and rules
+/// whose track group has `instance` as a member (an address without `dev` is
+/// on `default_dev`), in configuration order without repeats.
+pub(crate) fn track_group_interfaces(
+    global: &crate::config::model::global::GlobalConfig,
+    instance: &str,
+    default_dev: &str,
+) -> Vec<String> {
+    let member = |g: &Option<crate::config::build::Spanned<String>>| {
+        g.as_ref()
+            .and_then(|g| global.track_group(&g.value))
+            .is_some_and(|tg| tg.members.iter().any(|m| m.value == instance))
+    };
+    let mut out: Vec<String> = Vec::new();
+    let addrs = global.static_ipaddress.iter().filter(|a| member(&a.track_group));
+    let addr_devs = addrs.map(|a| a.dev.as_ref().map_or(default_dev.to_owned(), |d| d.value.clone()));
+    let route_devs = global
+        .static_routes
+        .iter()
+        .filter(|r| member(&r.track_group) && !r.no_track)
+        .filter_map(|r| r.dev.as_ref().map(|d| d.value.clone()));
+    let rule_devs = global.static_rules.iter().filter(|r| member(&r.track_group)).filter_map(|r| r.iif.clone());
+    for d in addr_devs.chain(route_devs).chain(rule_devs) {
+        if !d.is_empty() && !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    out
+}
+
 impl TrackSpec {
+    /// Adds the interfaces of the instance's track groups as trackers of
+    /// weight 0 (down: FAULT), those not tracked already.
+    pub(crate) fn add_track_group_interfaces(&mut self, devs: Vec<String>) {
+        for d in devs {
+            if !self.items.iter().any(|(k, n, _)| *k == TrackKind::Interface && *n == d) {
+                self.items.push((TrackKind::Interface, d, crate::vrrp::track::Weight { weight: 0, reverse: false }));
+            }
+        }
+    }
+
     /// The trackers of an instance (and of its sync group, if any), with
     /// the tracked objects' default weights where a line gives none.
     pub(crate) fn from_model(inst: &VrrpInstance, cfg: &model::VrrpConfig) -> TrackSpec {
@@ -599,6 +639,33 @@ mod tests {
         assert_eq!(p.vips, vec!["10.0.0.100".parse::<IpAddr>().expect("ip")]);
         assert_eq!(p.address_count, 1);
         assert_eq!(p.priority, 150);
+    }
+
+    #[test]
+    fn track_groups_track_the_interfaces_of_their_statics() {
+        let text = "track_group G1 {\n group {\n  A\n  B\n }\n}\ntrack_group G2 {\n group {\n  B\n }\n}\n\
+            static_ipaddress {\n 10.8.0.60/24 dev x0 track_group G1\n 10.8.1.60/24 track_group G2\n 10.8.2.60/24 dev x2\n}\n\
+            static_routes {\n 10.55.0.0/24 via 10.8.0.254 dev x3 track_group G1\n 10.56.0.0/24 dev x0 track_group G1\n}\n\
+            static_rules {\n from 10.8.0.0/24 table 5 iif x4 track_group G2\n}\n";
+        let l = crate::config::load_str(
+            std::path::Path::new("t.conf"),
+            text,
+            &crate::config::preprocess::Options::default(),
+            &crate::config::validate::SystemView::default(),
+        );
+        let g = &l.config.global;
+        assert_eq!(track_group_interfaces(g, "A", "eth0"), ["x0", "x3"]);
+        assert_eq!(track_group_interfaces(g, "B", "eth0"), ["x0", "eth0", "x3", "x4"]);
+        assert!(track_group_interfaces(g, "C", "eth0").is_empty());
+        let mut t = TrackSpec::default();
+        t.items.push((
+            TrackKind::Interface,
+            "x0".to_owned(),
+            crate::vrrp::track::Weight { weight: 10, reverse: false },
+        ));
+        t.add_track_group_interfaces(vec!["x0".to_owned(), "x3".to_owned()]);
+        let w: Vec<(String, i32)> = t.items.iter().map(|(_, n, w)| (n.clone(), w.weight)).collect();
+        assert_eq!(w, [("x0".to_owned(), 10), ("x3".to_owned(), 0)], "its own line keeps its weight; others fault");
     }
 
     #[test]

@@ -75,7 +75,7 @@ pub const TOP: &[Keyword<Config>] = &[
     }),
     Keyword::new("linkbeat_interfaces", linkbeat_interfaces),
     Keyword::new("interface_up_down_delays", interface_up_down_delays),
-    Keyword::not_yet("track_group", track_group),
+    Keyword::new("track_group", track_group),
     Keyword::new("static_ipaddress", |c, s, ctx| {
         for line in s.children() {
             if let Some(mut a) = ipcfg::parse_address(line, Origin::Static, ctx) {
