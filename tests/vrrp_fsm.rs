@@ -92,6 +92,7 @@ fn set_param(p: &mut InstanceParams, key: &str, val: &str) -> Result<(), String>
             }
         }
         "nopreempt" => p.nopreempt = parse_bool(val)?,
+        "timer_expired_backup" => p.timer_expired_backup = Some(val.parse().map_err(|e| format!("bad priority: {e}"))?),
         "preempt_delay" => p.preempt_delay = parse_secs(val)?,
         "accept" => p.accept = parse_bool(val)?,
         "strict_mode" => p.strict_mode = parse_bool(val)?,
@@ -314,6 +315,7 @@ conformance! {
     weight_zero_script_holds_then_faults => "32-held.txt",
     tracking_at_start_and_priority_down => "33-tracking-start.txt",
     garp_extra_if_rounds_while_master => "34-garp-extra-if.txt",
+    timer_expired_backup_reverts_a_late_master => "35-timer-expired-backup.txt",
 }
 
 #[test]

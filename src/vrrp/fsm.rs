@@ -733,6 +733,9 @@ impl Instance {
                     }
                 }
                 State::Master => {
+                    if self.timer_expired_backup(now, out) {
+                        return;
+                    }
                     // RFC 3768 / RFC 5798 section 6.4.3: Adver_Timer fired.
                     self.master_tx(now, out);
                     self.sands = Some(now + self.p.advert_interval);
@@ -788,6 +791,24 @@ impl Instance {
         if !self.p.garp.master_delay.is_zero() {
             self.garp_delay_at = Some(now + self.p.garp.master_delay);
         }
+    }
+
+    /// `timer_expired_backup`: the last advert went out one interval before
+    /// the timer was due; if an instance of the given priority would have
+    /// declared us down since, it may be MASTER now: back to BACKUP.
+    fn timer_expired_backup(&mut self, now: Instant, out: &mut Vec<Action>) -> bool {
+        let (Some(other), true, Some(due)) = (self.p.timer_expired_backup, self.p.nopreempt, self.sands) else {
+            return false;
+        };
+        let last_sent = due.checked_sub(self.p.advert_interval).unwrap_or(due);
+        let since_advert = now.saturating_duration_since(last_sent);
+        let other_down = master_down_interval(self.p.version, self.p.down_timer_adverts, other, self.p.advert_interval);
+        if since_advert < other_down {
+            return false;
+        }
+        self.log(out, LogKind::TimerExpiredBackup { since_advert, other_priority: other });
+        self.leave_master(now, State::Backup, false, out);
+        true
     }
 
     /// Periodic advert while MASTER, with the `garp_master_refresh` check.

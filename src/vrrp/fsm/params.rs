@@ -93,6 +93,10 @@ pub struct InstanceParams {
     pub advert_interval: Duration,
     /// `nopreempt`.
     pub nopreempt: bool,
+    /// `timer_expired_backup [P]` (with `nopreempt`): a MASTER whose advert
+    /// timer fires later than an instance of priority P would wait before
+    /// taking over goes back to BACKUP instead of advertising.
+    pub timer_expired_backup: Option<u8>,
     /// `preempt_delay`.
     pub preempt_delay: Duration,
     /// `accept` (`no_accept` clears it). The owner always accepts.
@@ -148,6 +152,7 @@ impl InstanceParams {
             priority: 100,
             advert_interval: Duration::from_secs(1),
             nopreempt: false,
+            timer_expired_backup: None,
             preempt_delay: Duration::ZERO,
             accept: true,
             strict_mode: false,

@@ -124,6 +124,8 @@ pub(crate) struct InstanceSpec {
     pub priority: u8,
     pub advert_interval: Duration,
     pub nopreempt: bool,
+    /// `timer_expired_backup`.
+    pub timer_expired_backup: Option<u8>,
     pub preempt_delay: Duration,
     pub accept: bool,
     pub strict: bool,
@@ -402,6 +404,7 @@ impl InstanceSpec {
             priority: inst.priority,
             advert_interval: inst.advert_interval,
             nopreempt: inst.nopreempt,
+            timer_expired_backup: inst.timer_expired_backup,
             preempt_delay: inst.preempt_delay,
             accept: inst.accept,
             strict: inst.strict,
@@ -502,6 +505,7 @@ impl InstanceSpec {
         p.priority = self.priority;
         p.advert_interval = self.advert_interval;
         p.nopreempt = self.nopreempt;
+        p.timer_expired_backup = self.timer_expired_backup;
         p.preempt_delay = self.preempt_delay;
         p.accept = self.accept;
         p.strict_mode = self.strict;

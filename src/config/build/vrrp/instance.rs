@@ -615,7 +615,7 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
             None => ctx.error(w.span, format!("({}): Invalid down_timer_adverts [1:100] '{}'", name(b), w.text)),
         }
     }),
-    Keyword::not_yet("timer_expired_backup", |b, st, ctx| {
+    Keyword::new("timer_expired_backup", |b, st, ctx| {
         b.inst.timer_expired_backup = match st.arg(0) {
             None => Some(254),
             Some(w) => read_int(ctx, w, 1, 254).map(|n| n as u8),
