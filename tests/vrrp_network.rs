@@ -853,3 +853,51 @@ fn track_group_and_static_restore_like_debian() {
         assert!(!has("10.78.99.61/24") && !has("10.79.99.60/24"), "{imp:?} left statics\n{}", d.log_text());
     }
 }
+
+/// use_vmac_addr (and use_vmac on a VIP): the VIPs on another interface get
+/// a VMAC of their own there (vrrp1.VRID, the same virtual MAC), with the
+/// same addresses, links and filter as Debian's keepalived; all gone on
+/// SIGTERM.
+#[test]
+fn address_vmacs_like_debian() {
+    if !prerequisites() {
+        return;
+    }
+    let lab = Lab::new("va", 100);
+    let n1 = lab.node(1);
+    n1.ip(&["link", "add", "x0", "type", "veth", "peer", "name", "x1"]);
+    n1.ip(&["link", "set", "x0", "address", "02:00:00:00:64:10"]);
+    n1.ip(&["link", "set", "x1", "address", "02:00:00:00:64:11"]);
+    n1.ip(&["link", "set", "x1", "up"]);
+    n1.ip(&["link", "set", "x0", "up"]);
+    n1.ip(&["addr", "add", "10.79.100.1/24", "dev", "x0"]);
+    let conf = lab.conf(
+        "va.conf",
+        &format!(
+            "vrrp_instance VI_1 {{\n    state MASTER\n    interface eth0\n    virtual_router_id {VRID}\n    priority 150\n    \
+             advert_int 1\n    use_vmac\n    use_vmac_addr\n    virtual_ipaddress {{\n        {}/24\n        \
+             10.79.100.100/24 dev x0\n    }}\n    virtual_ipaddress_excluded {{\n        10.79.100.101/24 dev x0 use_vmac\n    }}\n}}\n",
+            lab.vip()
+        ),
+    );
+    let mut seen = Vec::new();
+    for imp in [Impl::Debian, Impl::Ours] {
+        let mut d = Daemon::start(n1, imp, &conf, &lab.dir, &format!("va{imp:?}"));
+        d.wait_log("Entering MASTER STATE", 1, Duration::from_secs(10));
+        d.wait_log(
+            "use_vmac_addr specified and use_vmac specified for VIP/eVIP 10.79.100.101/24",
+            1,
+            Duration::from_secs(2),
+        );
+        std::thread::sleep(Duration::from_millis(500));
+        let links = text(n1, &["-d", "link", "show", "dev", &format!("vrrp1.{VRID}")]);
+        assert!(links.contains(VMAC) && links.contains("macvlan mode private"), "{imp:?}: {links}\n{}", d.log_text());
+        assert_eq!(sysctl(n1, &format!("vrrp1.{VRID}"), "arp_ignore"), "1", "{imp:?}");
+        assert_eq!(sysctl(n1, "x0", "arp_filter"), "1", "{imp:?}");
+        seen.push((snapshot(n1), d.log_text()));
+        d.stop();
+        let s = snapshot(n1);
+        assert!(!s.contains("vrrp1.") && !s.contains("10.79.100.100"), "{imp:?} left\n{s}");
+    }
+    assert_same("address VMACs", &seen[0].0, &seen[1].0, &format!("{}\n{}", seen[0].1, seen[1].1));
+}

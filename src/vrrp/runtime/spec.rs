@@ -160,6 +160,9 @@ pub(crate) struct InstanceSpec {
     pub promote_secondaries: bool,
     /// `kernel_rx_buf_size`: its share of its socket's receive buffer.
     pub kernel_rx_buf_size: Option<u32>,
+    /// VMACs of VIPs and eVIPs on other interfaces (`use_vmac_addr`, or
+    /// `use_vmac` on the address), with their base interface.
+    pub addr_vmacs: Vec<(VmacSpec, String)>,
     /// `track_src_ip`: FAULT while `src_ip` is not on its interface.
     pub track_src_ip: bool,
     /// `garp_extra_if all`: the extra messages go on every VIP interface.
@@ -456,7 +459,49 @@ impl InstanceSpec {
             linkbeat_use_polling: inst.linkbeat_use_polling,
             garp_extra_if_all: inst.garp.extra_if.is_some_and(|x| x.all),
             track_src_ip: inst.track_src_ip,
+            addr_vmacs: Vec::new(),
         }
+        .with_addr_vmacs(inst, globals)
+    }
+
+    /// Puts the VIPs and eVIPs that want a VMAC of their own on one per base
+    /// interface, named `PREFIX<n>.VRID` (`vmac_addr_prefix`, else
+    /// `vmac_prefix`, else "vrrp"; n from 1), as keepalived 2.2.7 does.
+    fn with_addr_vmacs(mut self, inst: &VrrpInstance, globals: &VrrpGlobals) -> InstanceSpec {
+        let prefix = globals.vmac_addr_prefix.as_deref().or(globals.vmac_prefix.as_deref()).unwrap_or("vrrp");
+        let own: Vec<&str> =
+            self.interface.iter().map(String::as_str).chain(self.vmac.iter().map(|v| v.name.as_str())).collect();
+        let wants: Vec<bool> = inst
+            .vips
+            .iter()
+            .chain(&inst.evips)
+            .map(|a| a.use_vmac || (inst.use_vmac_addr && a.dev.is_some()))
+            .collect();
+        let mac = virtual_mac(self.family == Family::V6, self.vrid);
+        let mut vmacs: Vec<(VmacSpec, String)> = Vec::new();
+        let addrs = self.vips.iter_mut().chain(self.evips.iter_mut());
+        for (v, want) in addrs.zip(wants) {
+            if !want || own.contains(&v.dev.as_str()) {
+                continue;
+            }
+            let name = match vmacs.iter().find(|(_, base)| *base == v.dev) {
+                Some((m, _)) => m.name.clone(),
+                None => {
+                    let name = format!("{prefix}{}.{}", vmacs.len() + 1, self.vrid);
+                    let spec = VmacSpec {
+                        name: name.clone(),
+                        kind: crate::netlink::VlanKind::Macvlan { mac },
+                        xmit_base: false,
+                        ipvlan_addr: None,
+                    };
+                    vmacs.push((spec, v.dev.clone()));
+                    name
+                }
+            };
+            v.dev = name;
+        }
+        self.addr_vmacs = vmacs;
+        self
     }
 
     /// The interface the instance's adverts go out on and come in from: the
@@ -670,6 +715,33 @@ mod tests {
         t.add_track_group_interfaces(vec!["x0".to_owned(), "x3".to_owned()]);
         let w: Vec<(String, i32)> = t.items.iter().map(|(_, n, w)| (n.clone(), w.weight)).collect();
         assert_eq!(w, [("x0".to_owned(), 10), ("x3".to_owned(), 0)], "its own line keeps its weight; others fault");
+    }
+
+    #[test]
+    fn addresses_on_other_interfaces_get_their_own_vmacs() {
+        let on = |text: &str, dev: Option<&str>, use_vmac: bool| {
+            let mut a = addr(text, 24);
+            a.dev = dev.map(|d| Spanned { value: d.into(), span: Span::default() });
+            a.use_vmac = use_vmac;
+            a
+        };
+        let mut i = instance();
+        let mut g = VrrpGlobals::default();
+        i.vips = vec![on("10.0.0.100", None, false), on("10.1.0.100", Some("x0"), false)];
+        i.evips = vec![on("10.1.0.101", Some("x0"), false), on("10.2.0.100", Some("x2"), true)];
+        let devs = |s: &InstanceSpec| s.vips.iter().chain(&s.evips).map(|v| v.dev.clone()).collect::<Vec<_>>();
+        // Only use_vmac on the address without use_vmac_addr.
+        let s = InstanceSpec::from_model(&i, &g);
+        assert_eq!(devs(&s), ["eth0", "x0", "x0", "vrrp1.51"]);
+        i.use_vmac_addr = true;
+        let s = InstanceSpec::from_model(&i, &g);
+        assert_eq!(devs(&s), ["eth0", "vrrp1.51", "vrrp1.51", "vrrp2.51"]);
+        let bases: Vec<(&str, &str)> = s.addr_vmacs.iter().map(|(v, b)| (v.name.as_str(), b.as_str())).collect();
+        assert_eq!(bases, [("vrrp1.51", "x0"), ("vrrp2.51", "x2")]);
+        g.vmac_prefix = Some("kv".into());
+        assert_eq!(InstanceSpec::from_model(&i, &g).addr_vmacs[0].0.name, "kv1.51", "vmac_prefix by default");
+        g.vmac_addr_prefix = Some("ka".into());
+        assert_eq!(InstanceSpec::from_model(&i, &g).addr_vmacs[0].0.name, "ka1.51");
     }
 
     #[test]

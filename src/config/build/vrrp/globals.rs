@@ -287,7 +287,7 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
     Keyword::new("vrrp_delay_after_boot", |c, st, ctx| c.vrrp.globals.delay_after_boot = small_delay(ctx, st, 0.001)),
     Keyword::new("log_unknown_vrids", |c, _, _| c.vrrp.globals.log_unknown_vrids = true),
     Keyword::new("vmac_prefix", |c, st, ctx| c.vrrp.globals.vmac_prefix = value(ctx, st).map(|w| w.text.clone())),
-    Keyword::not_yet("vmac_addr_prefix", |c, st, ctx| {
+    Keyword::new("vmac_addr_prefix", |c, st, ctx| {
         c.vrrp.globals.vmac_addr_prefix = value(ctx, st).map(|w| w.text.clone())
     }),
     Keyword::new("max_auto_priority", |c, st, ctx| match st.arg(0) {

@@ -634,7 +634,7 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
         b.inst.use_vmac = Some(use_vmac(st));
         b.inst.use_vmac_span = Some(st.span());
     }),
-    Keyword::not_yet("use_vmac_addr", |b, _, _| b.inst.use_vmac_addr = true),
+    Keyword::new("use_vmac_addr", |b, _, _| b.inst.use_vmac_addr = true),
     Keyword::new("vmac_xmit_base", |b, _, _| b.inst.vmac_xmit_base = true),
     Keyword::new("use_ipvlan", |b, st, _| b.inst.use_ipvlan = Some(use_ipvlan(st))),
     // Deprecated by the man page but silent upstream: it makes the instance IPv6.
