@@ -373,7 +373,9 @@ impl Runtime {
         let old = std::mem::take(&mut self.groups);
         for g in &cfg.sync_groups {
             let members: Vec<String> = g.members.iter().map(|m| m.value.clone()).collect();
-            if members.len() < 2 {
+            // keepalived 2.2.7 keeps a group of one (with a warning): its
+            // state goes to the FIFOs and its notify scripts run.
+            if members.is_empty() {
                 continue;
             }
             let state = old.iter().find(|o| o.sg.name == g.name && o.members == members).map(|o| o.sg.state);
