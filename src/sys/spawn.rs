@@ -375,3 +375,27 @@ fn exec(plan: &mut Plan) -> c_int {
     }
     if denied { libc::EACCES } else { last }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A script runs at the nice value keepalived started with, not the one
+    /// `*_priority` gave the child that starts it.
+    #[test]
+    fn scripts_get_the_saved_nice_value_back() {
+        let out = std::env::temp_dir().join(format!("kr-spawn-nice-{}", std::process::id()));
+        let _ = std::fs::remove_file(&out);
+        // Field 19 of /proc/self/stat is the nice value of the process reading it.
+        let cmd = format!("cut -d' ' -f19 /proc/self/stat > {}", out.display());
+        let argv = ["/bin/sh".to_owned(), "-c".to_owned(), cmd];
+        super::super::process::set_script_nice(Some(7));
+        let pid = spawn_script(&argv, None);
+        super::super::process::set_script_nice(None);
+        let pid = pid.expect("spawn");
+        reap(pid as libc::pid_t);
+        let nice = std::fs::read_to_string(&out).expect("output");
+        let _ = std::fs::remove_file(&out);
+        assert_eq!(nice.trim(), "7");
+    }
+}
