@@ -124,6 +124,23 @@ fn a_verdict_removes_and_readds_or_inhibits() {
     assert_eq!(vm.file("verdict.ours.notes"), "down rs1\nup rs1\n");
 }
 
+/// `ha_suspend`: suspended while the address is away (a dead server stays
+/// in), probing while it is there, with keepalived's lines.
+#[test]
+fn ha_suspend_follows_the_virtual_server_address() {
+    let Some(vm) = same_sequence("suspend") else { return };
+    let s = vm.seq("suspend.ours.seq");
+    assert!(table(&s, "start").contains("127.0.1.1:9061"), "a suspended checker took the server out");
+    assert!(!table(&s, "ip addr add 10.61.0.60/32 dev lo").contains("127.0.1.1:9061"), "not checked once active");
+    assert!(!table(&s, "ip addr del 10.61.0.60/32 dev lo; listen 9061").contains("127.0.1.1:9061"));
+    let lines = |who: &str| -> Vec<String> {
+        vm.log(&format!("suspend.{who}.log")).into_iter().filter(|l| l.contains("healthchecker for service")).collect()
+    };
+    assert_eq!(lines("ours"), lines("theirs"), "the activation lines differ from keepalived 2.2.7's");
+    let words: Vec<String> = lines("ours").iter().filter_map(|l| l.split(' ').next().map(str::to_owned)).collect();
+    assert_eq!(words, ["Deactivating", "Activating", "Suspending", "Activating"], "{:?}", lines("ours"));
+}
+
 #[test]
 fn http_get_readds_one_delay_loop_after_its_first_good_check() {
     let Some(vm) = same_sequence("http") else { return };
