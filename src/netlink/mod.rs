@@ -4,6 +4,7 @@
 //! results; what to add or remove is decided by the pure VRRP core.
 
 mod addr;
+mod addr_monitor;
 mod link;
 mod monitor;
 mod route;
@@ -12,6 +13,7 @@ mod snapshot;
 mod vmac;
 
 pub use addr::{AddOutcome, AddrSpec, DelOutcome};
+pub(crate) use addr_monitor::{AddrEvent, watch_addresses};
 pub use link::LinkInfo;
 pub use monitor::{LinkEvent, link_monitor, link_monitor_with};
 pub use route::{Encap, HopSpec, RTPROT_KEEPALIVED, RouteAddMode, RouteSpec};

@@ -51,7 +51,7 @@ pub(crate) fn link_info(m: &LinkMessage) -> Option<LinkInfo> {
 }
 
 /// The address an RTM_NEWADDR / RTM_DELADDR is about (IFA_LOCAL, else IFA_ADDRESS).
-fn address_of(m: &netlink_packet_route::address::AddressMessage) -> Option<std::net::IpAddr> {
+pub(super) fn address_of(m: &netlink_packet_route::address::AddressMessage) -> Option<std::net::IpAddr> {
     use netlink_packet_route::address::AddressAttribute;
     let local = m.attributes.iter().find_map(|a| match a {
         AddressAttribute::Local(ip) => Some(*ip),
