@@ -908,3 +908,33 @@ fn address_vmacs_like_debian() {
     }
     assert_same("address VMACs", &seen[0].0, &seen[1].0, &format!("{}\n{}", seen[0].1, seen[1].1));
 }
+
+/// vrrp_netlink_cmd_rcv_bufs / vrrp_netlink_monitor_rcv_bufs with _force:
+/// the VRRP child's rtnetlink sockets get those receive buffers (the kernel
+/// doubles what it is given), as `ss` shows them.
+#[test]
+fn netlink_receive_buffers() {
+    if !prerequisites() || !require("ss (Debian package iproute2)", have_program("ss")) {
+        return;
+    }
+    let lab = Lab::new("rb", 101);
+    let n1 = lab.node(1);
+    let conf = lab.conf(
+        "rb.conf",
+        &format!(
+            "global_defs {{\n    vrrp_netlink_monitor_rcv_bufs 300000\n    vrrp_netlink_monitor_rcv_bufs_force\n    \
+             vrrp_netlink_cmd_rcv_bufs 400000\n    vrrp_netlink_cmd_rcv_bufs_force\n}}\n\
+             vrrp_instance VI_1 {{\n    state BACKUP\n    interface eth0\n    virtual_router_id {VRID}\n    priority 100\n    \
+             advert_int 1\n    virtual_ipaddress {{\n        {}/24\n    }}\n}}\n",
+            lab.vip()
+        ),
+    );
+    let mut d = Daemon::start(n1, Impl::Ours, &conf, &lab.dir, "rb");
+    d.wait_log("Entering BACKUP STATE", 1, Duration::from_secs(10));
+    let o = run(n1.cmd("ss").args(["-f", "netlink", "-m", "-p"]));
+    let ss = String::from_utf8_lossy(&o.stdout).into_owned();
+    let ours: Vec<&str> = ss.lines().filter(|l| l.contains("rtnl:")).collect();
+    assert!(ours.iter().any(|l| l.contains("rb800000")), "command socket\n{ss}");
+    assert!(ours.iter().any(|l| l.contains("rb600000")), "monitor socket\n{ss}");
+    d.stop();
+}

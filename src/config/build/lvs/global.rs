@@ -1,8 +1,9 @@
 //! The LVS/checker keywords of global_defs. The IPVS ones act (the
 //! checker process programs the table, the sync daemon and timeouts), so do
 //! `lvs_notify_fifo`, `checker_log_all_failures` and the checker process's
-//! name and scheduling (set by the child as it starts and reloads); those of
-//! checker e-mails, nftables and netlink buffers are marked `not_yet`.
+//! name and scheduling (set by the child as it starts and reloads), and its
+//! netlink buffers (the address watch of `ha_suspend`); those of checker
+//! e-mails and nftables are marked `not_yet`.
 
 use super::bool_arg;
 use super::value::{num, timer};
@@ -132,18 +133,18 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
             c.lvs.globals.notify_fifo_script = Some(sc);
         }
     }),
-    Keyword::not_yet("lvs_netlink_cmd_rcv_bufs", |c, s, ctx| {
+    Keyword::new("lvs_netlink_cmd_rcv_bufs", |c, s, ctx| {
         c.lvs.globals.netlink_cmd_rcv_bufs = bufs(s, ctx).or(c.lvs.globals.netlink_cmd_rcv_bufs);
     }),
-    Keyword::not_yet("lvs_netlink_cmd_rcv_bufs_force", |c, s, ctx| {
+    Keyword::new("lvs_netlink_cmd_rcv_bufs_force", |c, s, ctx| {
         if let Some(b) = bool_arg(s, ctx, "lvs_netlink_cmd_rcv_bufs_force value") {
             c.lvs.globals.netlink_cmd_rcv_bufs_force = b;
         }
     }),
-    Keyword::not_yet("lvs_netlink_monitor_rcv_bufs", |c, s, ctx| {
+    Keyword::new("lvs_netlink_monitor_rcv_bufs", |c, s, ctx| {
         c.lvs.globals.netlink_monitor_rcv_bufs = bufs(s, ctx).or(c.lvs.globals.netlink_monitor_rcv_bufs);
     }),
-    Keyword::not_yet("lvs_netlink_monitor_rcv_bufs_force", |c, s, ctx| {
+    Keyword::new("lvs_netlink_monitor_rcv_bufs_force", |c, s, ctx| {
         if let Some(b) = bool_arg(s, ctx, "lvs_netlink_monitor_rcv_bufs_force value") {
             c.lvs.globals.netlink_monitor_rcv_bufs_force = b;
         }
