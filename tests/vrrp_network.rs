@@ -812,9 +812,10 @@ fn track_src_ip_follows_the_source_address() {
     d.stop();
 }
 
-/// track_group: a deleted static address is put back, and the group's
-/// members go to FAULT while the interface of one of its statics is down;
-/// Debian's keepalived and ours alike.
+/// track_group: a deleted static address is put back, the group's members
+/// go to FAULT while the interface of one of its statics is down, and its
+/// static route is put back when the interface comes up; Debian's
+/// keepalived and ours alike.
 #[test]
 fn track_group_and_static_restore_like_debian() {
     if !prerequisites() {
@@ -830,7 +831,8 @@ fn track_group_and_static_restore_like_debian() {
         "tg.conf",
         &format!(
             "track_group G1 {{\n    group {{\n        VI_1\n    }}\n}}\nstatic_ipaddress {{\n    10.78.99.61/24 dev eth0\n    \
-             10.79.99.60/24 dev x0 track_group G1\n}}\nvrrp_instance VI_1 {{\n    state MASTER\n    interface eth0\n    \
+             10.79.99.60/24 dev x0 track_group G1\n}}\nstatic_routes {{\n    10.55.99.0/24 via 10.79.99.254 dev x0 track_group G1\n}}\n\
+             vrrp_instance VI_1 {{\n    state MASTER\n    interface eth0\n    \
              virtual_router_id {VRID}\n    priority 150\n    advert_int 1\n    virtual_ipaddress {{\n        {}/24\n    }}\n}}\n",
             lab.vip()
         ),
@@ -853,8 +855,12 @@ fn track_group_and_static_restore_like_debian() {
         assert!(has("10.78.99.61/24"), "{imp:?} did not put it back\n{}", d.log_text());
         n1.ip(&["link", "set", "x0", "down"]);
         d.wait_log("Entering FAULT STATE", 1, Duration::from_secs(5));
+        let route = || text(n1, &["route", "show"]).contains("10.55.99.0/24 via 10.79.99.254 dev x0");
+        assert!(!route(), "{imp:?}: the kernel drops the route with its interface");
         n1.ip(&["link", "set", "x0", "up"]);
         d.wait_log("Entering BACKUP STATE", 1, Duration::from_secs(5));
+        d.wait_log("Restoring deleted static route", 1, Duration::from_secs(5));
+        assert!(route(), "{imp:?} did not put the route back\n{}", d.log_text());
         d.wait_log("Entering MASTER STATE", 2, Duration::from_secs(10));
         d.stop();
         assert!(!has("10.78.99.61/24") && !has("10.79.99.60/24"), "{imp:?} left statics\n{}", d.log_text());

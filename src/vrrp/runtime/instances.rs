@@ -611,6 +611,7 @@ impl Runtime {
         if now_running == Some(true) {
             if let Some(index) = self.links.get(&name).map(|l| l.index) {
                 self.restore_statics(&name, index).await;
+                self.restore_static_routes(&name).await;
             }
         }
         if removed {
