@@ -126,7 +126,10 @@ async fn watch_addresses(
     if !ctx.config.config.lvs.virtual_servers.iter().any(|v| v.ha_suspend) {
         return;
     }
-    match crate::netlink::watch_addresses().await {
+    let g = &ctx.config.config.lvs.globals;
+    let monitor = crate::netlink::RcvBuf::of(g.netlink_monitor_rcv_bufs, g.netlink_monitor_rcv_bufs_force);
+    let cmd = crate::netlink::RcvBuf::of(g.netlink_cmd_rcv_bufs, g.netlink_cmd_rcv_bufs_force);
+    match crate::netlink::watch_addresses(monitor, cmd).await {
         Ok((now, r)) => {
             suspend.set_local(now);
             *rx = Some(r);

@@ -25,10 +25,16 @@ pub(crate) struct AddrEvent {
 /// Subscribes to address changes, then lists the addresses there are
 /// (subscribed first, so that nothing between the two is missed: a change
 /// may then be reported twice, which the caller tolerates). The watch runs
-/// on the caller's runtime until the receiver is dropped.
-pub(crate) async fn watch_addresses() -> Result<(Vec<(u32, IpAddr)>, mpsc::UnboundedReceiver<AddrEvent>), NetlinkError>
-{
+/// on the caller's runtime until the receiver is dropped. `monitor` and
+/// `cmd` size the receive buffers of the two sockets
+/// (`lvs_netlink_monitor_rcv_bufs`, `lvs_netlink_cmd_rcv_bufs`).
+pub(crate) async fn watch_addresses(
+    monitor: Option<super::RcvBuf>,
+    cmd: Option<super::RcvBuf>,
+) -> Result<(Vec<(u32, IpAddr)>, mpsc::UnboundedReceiver<AddrEvent>), NetlinkError> {
+    use std::os::fd::AsFd as _;
     let (mut conn, _handle, mut messages) = rtnetlink::new_connection().map_err(io_error)?;
+    super::set_rcvbuf(conn.socket_mut().socket_mut().as_fd(), monitor, "netlink monitor");
     conn.socket_mut().socket_mut().bind(&SocketAddr::new(0, IFADDR_GROUPS)).map_err(io_error)?;
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
@@ -50,7 +56,7 @@ pub(crate) async fn watch_addresses() -> Result<(Vec<(u32, IpAddr)>, mpsc::Unbou
             _ = forward => {}
         }
     });
-    let (nl, dump_conn) = Netlink::connect().map_err(io_error)?;
+    let (nl, dump_conn) = Netlink::connect_with(cmd).map_err(io_error)?;
     let dump = tokio::spawn(dump_conn);
     let now = nl.all_addresses().await;
     dump.abort();
