@@ -33,6 +33,21 @@ pub(crate) struct Opened {
     pub(crate) lines: Vec<String>,
 }
 
+/// Gives a FIFO we just created to its owner (the configured user and
+/// group, else the user its script runs as: keepalived chowns it so that a
+/// script running as `keepalived_script` can read it under the default umask
+/// 0177); keepalived's line when that fails.
+pub(crate) fn give_fifo(p: &std::path::Path, owner: Option<(u32, u32)>) -> Option<String> {
+    let (our_uid, our_gid) = crate::sys::effective_ids();
+    let (uid, gid) = owner?;
+    if uid == our_uid && gid == our_gid {
+        return None;
+    }
+    let u = (uid != our_uid).then_some(uid);
+    let g = (gid != our_gid).then_some(gid);
+    std::os::unix::fs::chown(p, u, g).err().map(|_| format!("Failed to set uid:gid for fifo {}", p.display()))
+}
+
 impl NotifyFifo {
     /// Creates (if needed) and opens the FIFO `path`; `owner` is the uid and
     /// gid of its configured user and group; `kind` is `""` for
@@ -41,18 +56,9 @@ impl NotifyFifo {
     pub(crate) fn open(path: &str, owner: Option<(u32, u32)>, kind: &str, start_script: impl FnOnce()) -> Opened {
         let mut out = Opened::default();
         let p = PathBuf::from(path);
-        let (our_uid, our_gid) = crate::sys::effective_ids();
         let created = match crate::sys::mkfifo(&p, 0o644) {
             Ok(()) => {
-                if let Some((uid, gid)) = owner
-                    && (uid != our_uid || gid != our_gid)
-                {
-                    let u = (uid != our_uid).then_some(uid);
-                    let g = (gid != our_gid).then_some(gid);
-                    if std::os::unix::fs::chown(&p, u, g).is_err() {
-                        out.lines.push(format!("Failed to set uid:gid for fifo {path}"));
-                    }
-                }
+                out.lines.extend(give_fifo(&p, owner));
                 true
             }
             Err(e) if e.kind() == ErrorKind::AlreadyExists => false,
@@ -79,6 +85,7 @@ impl NotifyFifo {
             }
         };
         let owner_uid = owner.map(|o| o.0);
+        let our_uid = crate::sys::effective_ids().0;
         let ok = file
             .metadata()
             .is_ok_and(|m| m.file_type().is_fifo() && (m.uid() == our_uid || Some(m.uid()) == owner_uid));

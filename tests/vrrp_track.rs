@@ -532,3 +532,54 @@ fn samples_run_like_keepalived() {
         }
     });
 }
+
+/// One run of a notify FIFO read by its `vrrp_notify_fifo_script` running as
+/// `script_user nobody`, on an interface without an IPv4 address (FAULT)
+/// whose IPv6 link-local address finishes DAD meanwhile: the FIFO's owner
+/// and the lines the script read.
+fn fifo_script_run(imp: Impl, tag: &str, net: u8) -> (u32, Vec<String>, String) {
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+    let lan = Lan::new(tag, 1, net);
+    let host = lan.host(1);
+    host.ip(&["link", "add", "k0", "type", "veth", "peer", "name", "k1"]);
+    host.ip(&["link", "set", "k1", "up"]);
+    host.ip(&["link", "set", "k0", "up"]);
+    std::fs::set_permissions(lan.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = lan.dir.join("out.log");
+    std::fs::write(&out, "").unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let script = lan.conf("fifo.sh", &format!("#!/bin/sh\nexec cat \"$1\" >> {}\n", out.display()));
+    chmod_x(&script);
+    let fifo = lan.dir.join("v.fifo");
+    let conf = format!(
+        "global_defs {{\n    script_user nobody\n    enable_script_security\n    vrrp_notify_fifo {}\n    \
+         vrrp_notify_fifo_script {}\n}}\n{}",
+        fifo.display(),
+        script.display(),
+        instance(&lan, "VI_1", 51, 100, "k0", &vip(&lan), "")
+    );
+    let c = lan.conf("k.conf", &conf);
+    let mut d = lan.start(1, imp, &c, &[]);
+    assert!(d.wait_logged("(VI_1) entering FAULT state", 1, Duration::from_secs(5)), "{}", d.log());
+    // The link-local address is there once DAD is done (about 1 s).
+    std::thread::sleep(Duration::from_millis(3000));
+    let owner = std::fs::metadata(&fifo).map(|m| m.uid()).unwrap_or(u32::MAX);
+    d.stop(Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(300));
+    let lines = std::fs::read_to_string(&out).unwrap_or_default();
+    // keepalived 2.2.7 ends the FIFO script before its STOP line is read.
+    let lines = lines.lines().filter(|l| !l.ends_with(" STOP 100")).map(str::to_owned).collect();
+    (owner, lines, d.log())
+}
+
+#[test]
+fn fifo_script_user_owns_the_fifo_and_fault_is_told_once_like_keepalived() {
+    if skip() || !needs(&[Need::DebianKeepalived]) {
+        return;
+    }
+    let (t_owner, t_lines, t_log) = fifo_script_run(Impl::Debian, "ffd", 61);
+    let (o_owner, o_lines, o_log) = fifo_script_run(Impl::Ours, "ffo", 62);
+    assert_eq!(t_lines, ["INSTANCE \"VI_1\" FAULT 100"], "the reference run\n{t_log}");
+    assert_eq!(o_owner, t_owner, "the FIFO's owner differs from keepalived 2.2.7's\n{o_log}");
+    assert_eq!(o_lines, t_lines, "FIFO lines differ\n{o_log}");
+}

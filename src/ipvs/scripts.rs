@@ -88,6 +88,7 @@ impl Scripts {
         });
         for (path, owner, script, kind) in global_fifo.into_iter().chain(lvs_fifo) {
             let program = script.and_then(|s| self.program(s));
+            let owner = owner.or_else(|| program.as_ref().map(|p| (p.creds.uid, p.creds.gid)));
             let runner = &self.runner;
             let opened = NotifyFifo::open(&path, owner, kind, || {
                 if let Some(p) = program {

@@ -123,10 +123,14 @@ impl Runtime {
         self.notifier.priority_changes = cfg.globals.notify_priority_changes;
         let mut fifos = Vec::new();
         if let Some(f) = &global.notify_fifo.fifo {
-            fifos.push((f.path.clone(), global.notify_fifo.script.as_ref()));
+            let owner = [f.user.clone(), f.group.clone()];
+            fifos.push((f.path.clone(), owner, global.notify_fifo.script.as_ref()));
         }
-        if let Some(f) = cfg.globals.notify_fifo.as_ref().and_then(|s| s.argv.first()) {
-            fifos.push((f.clone(), cfg.globals.notify_fifo_script.as_ref()));
+        if let Some(s) = cfg.globals.notify_fifo.as_ref()
+            && let Some(f) = s.argv.first()
+        {
+            let owner = [s.argv.get(1).cloned(), s.argv.get(2).cloned()];
+            fifos.push((f.clone(), owner, cfg.globals.notify_fifo_script.as_ref()));
         }
         self.notifier.open(&fifos, &mut prep, &self.track_runner);
         self.build_groups(cfg, &mut prep);
@@ -462,8 +466,18 @@ impl Runtime {
                 }
                 let mut follow = Vec::new();
                 for idx in self.slots_on(&name) {
-                    if self.slot(idx).is_some_and(|s| s.incomplete) {
+                    // Only an address of its family can complete it (an IPv6
+                    // link-local address finishing DAD does not give an IPv4
+                    // instance a source: rebuilding it would enter FAULT again
+                    // and notify twice, which keepalived does not).
+                    let family_matches = |s: &Slot| match addr {
+                        Some(a) => a.is_ipv6() == (s.spec.family == Family::V6),
+                        None => true,
+                    };
+                    if self.slot(idx).is_some_and(|s| s.incomplete && family_matches(s)) {
                         self.rebuild(idx).await;
+                    } else if self.slot(idx).is_some_and(|s| s.incomplete) {
+                        continue;
                     } else {
                         follow.push(idx);
                     }

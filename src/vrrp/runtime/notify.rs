@@ -100,27 +100,35 @@ impl Notifier {
 
     /// Opens (creating them if needed) `notify_fifo` and `vrrp_notify_fifo`
     /// and starts their scripts. FIFOs already open stay open.
-    pub(super) fn open(
-        &mut self,
-        fifos: &[(String, Option<&Script>)],
-        prep: &mut Preparer,
-        runner: &ScriptRunner<Tag>,
-    ) {
-        let wanted: Vec<PathBuf> = fifos.iter().map(|(p, _)| PathBuf::from(p)).collect();
+    pub(super) fn open(&mut self, fifos: &[FifoWanted<'_>], prep: &mut Preparer, runner: &ScriptRunner<Tag>) {
+        let wanted: Vec<PathBuf> = fifos.iter().map(|(p, _, _)| PathBuf::from(p)).collect();
         let (keep, drop): (Vec<Fifo>, Vec<Fifo>) =
             std::mem::take(&mut self.fifos).into_iter().partition(|f| wanted.contains(&f.path));
         for f in drop {
             close(f);
         }
         self.fifos = keep;
-        for (path, script) in fifos {
+        let accounts = crate::script::Accounts::system();
+        for (path, [user, group], script) in fifos {
             let path = PathBuf::from(path);
             if self.fifos.iter().any(|f| f.path == path) {
                 continue;
             }
             match open_fifo(&path) {
                 Ok((file, created)) => {
-                    if let Some(program) = prepare(prep, *script, "fifo script") {
+                    let program = prepare(prep, *script, "fifo script");
+                    if created {
+                        // The configured user and group, else the script's.
+                        let owner = user
+                            .as_deref()
+                            .and_then(|u| accounts.user(u))
+                            .map(|(uid, gid)| (uid, group.as_deref().and_then(|g| accounts.group(g)).unwrap_or(gid)))
+                            .or_else(|| program.as_ref().map(|p| (p.creds.uid, p.creds.gid)));
+                        if let Some(line) = crate::notify::give_fifo(&path, owner) {
+                            tracing::info!("{line}");
+                        }
+                    }
+                    if let Some(program) = program {
                         runner.spawn(Tag::Notify, Request::fifo_script(program, &path.to_string_lossy()));
                     }
                     self.fifos.push(Fifo { path, file, created });
@@ -196,6 +204,9 @@ impl Notifier {
         }
     }
 }
+
+/// A FIFO to open: its path, its configured user and group, its script.
+pub(super) type FifoWanted<'a> = (String, [Option<String>; 2], Option<&'a Script>);
 
 impl Drop for Notifier {
     fn drop(&mut self) {
