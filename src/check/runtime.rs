@@ -72,8 +72,8 @@ struct Entry<K> {
     key: K,
     server: Server,
     probes: Box<[Probe]>,
-    programs: Vec<Option<Arc<Program>>>,
-    files: Vec<WatchedFile>,
+    programs: Box<[Option<Arc<Program>>]>,
+    files: Box<[WatchedFile]>,
     /// The deadline this entry is in the heap with (others are stale).
     queued: Option<Instant>,
 }
@@ -168,8 +168,13 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
                 key,
                 server: planned.server,
                 probes: planned.probes.into_boxed_slice(),
-                programs,
-                files: planned.files,
+                // Most real servers run no MISC_CHECK: nothing to keep.
+                programs: if programs.iter().all(Option::is_none) {
+                    Box::default()
+                } else {
+                    programs.into_boxed_slice()
+                },
+                files: planned.files.into_boxed_slice(),
                 queued: None,
             };
             match old.remove(&e.key).filter(|_| !first) {
@@ -187,8 +192,12 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
                     let _ = e.server.start(now, super::random_u32);
                 }
             }
-            activation.extend(e.server.activation_lines().into_iter().map(Out::Log));
             entries.push(e);
+        }
+        // The lines are temporaries: made after the entries, which stay,
+        // so that freeing them leaves no holes among them.
+        for e in &entries {
+            activation.extend(e.server.activation_lines().into_iter().map(Out::Log));
         }
         self.entries = entries;
         self.heap = BinaryHeap::with_capacity(self.entries.len());
@@ -633,5 +642,53 @@ mod tests {
         assert_eq!(out.last(), Some(&Out::Verdict { key: 0, alive: true, weight: 5 }), "{out:?}");
         c.stop();
         let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// What a real server costs the checker child: these are kept per real
+/// server for the whole run (tens of thousands of them), so growing one is a
+/// decision, not an accident (bench/check-scale.sh measures the whole).
+#[cfg(test)]
+mod sizes {
+    use std::mem::size_of;
+
+    use super::*;
+    use crate::check::conn::ConnOpts;
+    use crate::check::state::{Checker, Params};
+
+    #[test]
+    fn per_real_server_structures_stay_small() {
+        assert!(size_of::<ConnOpts>() <= 56, "ConnOpts {}", size_of::<ConnOpts>());
+        assert!(size_of::<Probe>() <= 88, "Probe {}", size_of::<Probe>());
+        assert!(size_of::<Params>() <= 88, "Params {}", size_of::<Params>());
+        assert!(size_of::<Checker>() <= 184, "Checker {}", size_of::<Checker>());
+        assert!(size_of::<Server>() <= 104, "Server {}", size_of::<Server>());
+        assert!(size_of::<Entry<crate::ipvs::runtime::RsKey>>() <= 240);
+    }
+
+    #[test]
+    fn checkers_of_a_virtual_server_share_their_settings() {
+        let mut text = String::from("virtual_server 10.0.0.1 80 {\n protocol TCP\n delay_loop 2\n");
+        for i in 0..3 {
+            text.push_str(&format!(
+                " real_server 127.0.0.{} 80 {{\n TCP_CHECK {{\n connect_timeout 1\n }}\n }}\n",
+                i + 1
+            ));
+        }
+        text.push_str("}\n");
+        let l = crate::config::load_str(Path::new("t.conf"), &text, &Default::default(), &Default::default());
+        let (planned, _) = crate::check::plan::plan(&l.config.lvs, &Default::default());
+        let params: Vec<&Params> =
+            planned.iter().filter_map(|p| p.server.checkers().first()).map(|c| c.params()).collect();
+        assert_eq!(params.len(), 3);
+        for p in &params[1..] {
+            assert!(Arc::ptr_eq(&p.timing, &params[0].timing));
+            assert!(Arc::ptr_eq(&p.names.target, &params[0].names.target));
+            assert!(Arc::ptr_eq(&p.names.vs, &params[0].names.vs));
+        }
+        // TCP_CHECK's lines never name the target: one empty name for all.
+        assert_eq!(&*params[0].names.target, "");
+        let Probe::Tcp(conn) = &planned[0].probes[0] else { panic!("not a TCP_CHECK") };
+        assert!(conn.local.is_none());
     }
 }
