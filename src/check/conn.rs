@@ -78,7 +78,7 @@ pub enum ConnectError {
 
 /// A non-blocking, close-on-exec socket (both set as it is created: no
 /// extra system call per probe) with the options applied and bound.
-fn socket(opts: &ConnOpts, ty: Type, proto: Protocol) -> Result<Socket, ConnectError> {
+pub(crate) fn socket(opts: &ConnOpts, ty: Type, proto: Protocol) -> Result<Socket, ConnectError> {
     let s = Socket::new(Domain::for_address(opts.target), ty.nonblocking().cloexec(), Some(proto))
         .map_err(ConnectError::Socket)?;
     let Some(local) = &opts.local else { return Ok(s) };

@@ -41,6 +41,7 @@ use super::file::{FileValue, invalid_line};
 use super::plan::{Planned, Probe, WatchedFile};
 use super::server::{Event, Server};
 use super::state::{Input, Outcome};
+use super::tcp_batch::TcpBatch;
 use crate::script::{Program, ScriptRunner};
 
 /// Probes running at once at most; more wait their turn in order (their
@@ -93,6 +94,7 @@ pub(crate) enum Wake {
     Timer,
     Done(DoneMsg),
     Files,
+    Tcp,
 }
 
 /// A probe's end (opaque to the owner).
@@ -114,6 +116,9 @@ pub(crate) struct Checks<K> {
     /// The start of ping_group_range to put back at the end.
     ping_restore: Option<u64>,
     dns_id: u16,
+    /// TCP_CHECK's connects in flight, tagged (entry, checker); `None` when
+    /// the poller could not be made (they run as tasks then).
+    tcp: Option<TcpBatch<(usize, usize)>>,
 }
 
 impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
@@ -136,6 +141,7 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
             files: None,
             ping_restore: None,
             dns_id: (super::random_u32() & 0xffff) as u16,
+            tcp: TcpBatch::new().ok(),
         }
     }
 
@@ -155,6 +161,9 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
         // What the previous configuration started ends unheard.
         self.running = 0;
         self.waiting.clear();
+        if let Some(t) = &mut self.tcp {
+            t.clear();
+        }
         let mut entries = Vec::with_capacity(jobs.len());
         let mut old: HashMap<K, Entry<K>> =
             std::mem::take(&mut self.entries).into_iter().map(|e| (e.key.clone(), e)).collect();
@@ -214,6 +223,9 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
         self.generation += 1;
         self.running = 0;
         self.waiting.clear();
+        if let Some(t) = &mut self.tcp {
+            t.clear();
+        }
         self.entries.clear();
         self.heap.clear();
         self.files = None;
@@ -271,11 +283,18 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
 
     /// Waits for the next thing to do. Cancel-safe.
     pub(crate) async fn wait(&mut self) -> Wake {
-        let at = self.next_deadline();
+        let checks = self.next_deadline();
+        let timeouts = self.tcp.as_mut().and_then(TcpBatch::next_timeout);
+        let at = match (checks, timeouts) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let files = self.files.as_ref().map(|f| &f.fd);
+        let tcp = self.tcp.as_ref();
         tokio::select! {
             () = self.wake.until(at) => Wake::Timer,
             Some(d) = self.rx.recv() => Wake::Done(DoneMsg(d)),
+            Ok(()) = tcp_ready(tcp) => Wake::Tcp,
             Ok(mut g) = readable(files) => {
                 g.clear_ready();
                 Wake::Files
@@ -297,11 +316,33 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
                 }
             }
             Wake::Files => self.on_files(&mut out),
+            Wake::Tcp => {
+                let mut ended = Vec::new();
+                if let Some(t) = &mut self.tcp {
+                    t.collect(&mut ended);
+                }
+                self.on_tcp(ended, now, &mut out);
+            }
         }
         out
     }
 
+    /// TCP_CHECK connects that ended (or timed out), as probes' ends.
+    fn on_tcp(&mut self, ended: Vec<((usize, usize), Outcome)>, now: Instant, out: &mut Vec<Out<K>>) {
+        let generation = self.generation;
+        for ((entry, checker), outcome) in ended {
+            self.on_done(Done { generation, misc: false, entry, checker, outcome: Some(outcome) }, now, out);
+        }
+    }
+
     fn on_timer(&mut self, now: Instant, out: &mut Vec<Out<K>>) {
+        let mut expired = Vec::new();
+        if let Some(t) = &mut self.tcp {
+            t.expire(now, &mut expired);
+        }
+        if !expired.is_empty() {
+            self.on_tcp(expired, now, out);
+        }
         while let Some(Reverse((d, i))) = self.heap.peek().copied() {
             if d > now {
                 break;
@@ -392,12 +433,23 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
     }
 
     fn start_probe(&mut self, i: usize, checker: usize, url: Option<usize>) {
+        let generation = self.generation;
+        // TCP_CHECK on the poller: no task, no copy. An outcome known at
+        // once comes back as a task's would, through the channel.
+        if let (Some(Probe::Tcp(opts)), Some(t)) =
+            (self.entries.get(i).and_then(|e| e.probes.get(checker)), &mut self.tcp)
+        {
+            self.running += 1;
+            if let Err((_, outcome)) = t.start(opts, (i, checker), crate::clock::now()) {
+                let _ = self.tx.send(Done { generation, misc: false, entry: i, checker, outcome: Some(outcome) });
+            }
+            return;
+        }
         let Some(e) = self.entries.get(i) else { return };
         let Some(probe) = e.probes.get(checker) else { return };
         self.running += 1;
         let tx = self.tx.clone();
-        let generation = self.generation;
-        // A copy for the task (a TCP_CHECK's is a few words, no allocation).
+        // A copy for the task.
         let probe = probe.clone();
         self.dns_id = self.dns_id.wrapping_add(1);
         let dns_id = self.dns_id;
@@ -507,6 +559,13 @@ struct FileWatch {
     watch: Watched,
 }
 
+async fn tcp_ready(batch: Option<&TcpBatch<(usize, usize)>>) -> std::io::Result<()> {
+    match batch {
+        Some(b) => b.ready().await,
+        None => std::future::pending().await,
+    }
+}
+
 async fn readable(
     fd: Option<&AsyncFd<std::fs::File>>,
 ) -> std::io::Result<tokio::io::unix::AsyncFdReadyGuard<'_, std::fs::File>> {
@@ -592,6 +651,38 @@ mod tests {
         assert_eq!(out.last(), Some(&Out::Verdict { key: 0, alive: true, weight: 5 }), "{out:?}");
         drop(l);
         c.stop();
+    }
+
+    /// A listener whose accept queue is full drops the SYNs: the connect on
+    /// the poller times out on connect_timeout, and its socket is closed.
+    #[tokio::test]
+    async fn a_connect_that_never_completes_times_out() {
+        use socket2::{Domain, Socket, Type};
+        let l = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap_or_else(|e| panic!("{e}"));
+        l.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into()).unwrap_or_else(|e| panic!("{e}"));
+        l.listen(0).unwrap_or_else(|e| panic!("{e}"));
+        let addr = l.local_addr().ok().and_then(|a| a.as_socket()).unwrap_or_else(|| panic!("no address"));
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            if let Ok(s) = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+                held.push(s);
+            }
+        }
+        let (runner, _rx) = ScriptRunner::new(2);
+        let mut c = Checks::new(runner);
+        assert!(c.tcp.is_some(), "no poller");
+        let start = crate::clock::now();
+        c.load(jobs(&conf(addr.port(), "")), start, true);
+        let out = until(&mut c, Duration::from_secs(4), verdict).await;
+        assert_eq!(out.last(), Some(&Out::Verdict { key: 0, alive: false, weight: 5 }), "{out:?}");
+        // The first probe starts after the bootstrap delay; its connect
+        // times out 0.5 s later (a refused one would end at once).
+        let took = start.elapsed();
+        let first = super::super::state::BOOTSTRAP_DELAY;
+        assert!(took >= first + Duration::from_millis(450), "{took:?}");
+        assert!(took < first + Duration::from_millis(900), "{took:?}");
+        c.stop();
+        drop(held);
     }
 
     #[tokio::test]
