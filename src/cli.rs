@@ -149,6 +149,10 @@ pub struct Options {
     /// Internal: the pid of the parent that started this child.
     #[arg(long = "child-of", hide = true, value_name = "PID")]
     pub child_of: Option<i32>,
+    /// Internal: the descriptor a child writes a byte to each time it has
+    /// read the configuration (for `reload_file`).
+    #[arg(long = "config-read-fd", hide = true, value_name = "FD")]
+    pub config_read_fd: Option<i32>,
     /// Words that are not options: reported and ignored, as upstream does.
     #[arg(hide = true, trailing_var_arg = false)]
     pub unexpected: Vec<String>,

@@ -5,16 +5,18 @@
 //! - here: sockets (options, `AF_PACKET` bind, `recvmsg`), tokio
 //!   registration, the timerfd, heap trimming;
 //! - [`process`]: fork, setsid, prctl, signal masks, waitpid, namespaces;
+//! - [`linkbeat`]: link status ioctls (MII, ethtool, interface flags);
 //! - [`spawn`]: starting scripts with `clone(CLONE_VM | CLONE_VFORK)`;
 //! - [`time`]: local time for log lines.
 
+pub(crate) mod linkbeat;
 mod process;
 mod spawn;
 mod time;
 
 pub(crate) use process::*;
 pub(crate) use spawn::{SpawnIds, spawn_script};
-pub(crate) use time::local_time;
+pub(crate) use time::{LocalTime, local_time, to_epoch, utc_time};
 
 use std::io;
 use std::mem::{size_of, zeroed};
@@ -281,6 +283,84 @@ pub(crate) fn getsockopt_bytes(
 pub(crate) fn effective_ids() -> (u32, u32) {
     // SAFETY: geteuid and getegid take no arguments and always succeed.
     unsafe { (libc::geteuid(), libc::getegid()) }
+}
+
+/// Makes a script's child switch to `uid`/`gid` with supplementary `groups`
+/// between fork and exec (setgroups, setgid, setuid, in that order, as
+/// upstream's child does), reset every signal to its default action, and ask
+/// for SIGTERM when the thread that spawned it dies (PR_SET_PDEATHSIG, set
+/// after the id change, which would clear it), and mark inherited
+/// descriptors above 2 close-on-exec. A nice value changed by
+/// `vrrp_priority` (and the like) is put back to what it was. `apply_ids` false leaves the
+/// ids alone (a non-root process that runs scripts as itself cannot call
+/// setgroups).
+pub(crate) fn script_child_setup(
+    cmd: &mut std::process::Command,
+    uid: u32,
+    gid: u32,
+    groups: Vec<u32>,
+    apply_ids: bool,
+) {
+    use std::os::unix::process::CommandExt;
+    let groups: Vec<libc::gid_t> = groups;
+    let last_signal = libc::SIGRTMAX();
+    // The nice value this process had before `*_priority` changed it.
+    let nice = process::script_nice();
+    let setup = move || -> io::Result<()> {
+        if let Some(n) = nice {
+            // Best effort, as keepalived's: a script runs at the priority
+            // keepalived was started with.
+            // SAFETY: plain system call without pointers.
+            unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, n) };
+        }
+        if apply_ids {
+            // SAFETY: the pointer and length describe `groups`, allocated before fork.
+            check(unsafe { libc::setgroups(groups.len(), groups.as_ptr()) })?;
+            // SAFETY: plain system calls without pointers.
+            check(unsafe { libc::setgid(gid) })?;
+            // SAFETY: as above.
+            check(unsafe { libc::setuid(uid) })?;
+        }
+        // Every signal to its default action, glibc's own (32, 33) too,
+        // which its wrappers refuse and its posix_spawn leaves ignored in the
+        // programs it starts: through the system call, with an all-zero
+        // action, which is SIG_DFL in every architecture's layout.
+        let dfl = [0u64; 4];
+        for sig in 1..=last_signal {
+            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                // SAFETY: `dfl` is a readable all-zero kernel sigaction of at
+                // least the kernel's size; the old action is not asked for.
+                // Errors are ignored (nothing to reset).
+                unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, dfl.as_ptr(), std::ptr::null::<u64>(), 8usize) };
+            }
+        }
+        // An empty signal mask: the parent, which runs the startup and
+        // shutdown scripts, blocks the signals it takes with sigtimedwait.
+        let none = 0u64;
+        // SAFETY: `none` is a readable all-zero kernel sigset of 8 bytes;
+        // the old mask is not asked for.
+        unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigprocmask,
+                libc::SIG_SETMASK,
+                &none as *const u64,
+                std::ptr::null::<u64>(),
+                8usize,
+            )
+        };
+        // Descriptors inherited without close-on-exec (ours all have it)
+        // are closed by the exec; std's own error pipe stays usable until
+        // then. Linux 5.11+; earlier kernels leave them.
+        // SAFETY: close_range takes numbers and flags; no memory is involved.
+        unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC) };
+        // SAFETY: PR_SET_PDEATHSIG takes a signal number; no memory is involved.
+        check(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM as libc::c_ulong, 0, 0, 0) })?;
+        Ok(())
+    };
+    // SAFETY: the closure runs in the forked child before exec and only makes
+    // async-signal-safe system calls (setgroups, setgid, setuid, signal,
+    // prctl) on data allocated before the fork; it allocates nothing.
+    unsafe { cmd.pre_exec(setup) };
 }
 
 /// A pidfd for child `pid`, registered with the current tokio reactor: it

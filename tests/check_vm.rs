@@ -14,87 +14,25 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use common::vm::{Boot, Run};
 use std::sync::OnceLock;
-
-/// What one boot left: the emitted files by name.
-struct Run {
-    out: BTreeMap<String, String>,
-}
 
 static RUN: OnceLock<Result<Run, String>> = OnceLock::new();
 
-fn manifest() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn boot() -> Result<Run, String> {
-    if !common::is_root() {
-        return Err("root (the VM harness)".into());
-    }
-    for (what, path) in [
-        ("Debian's keepalived at /usr/sbin/keepalived", "/usr/sbin/keepalived"),
-        ("ipvsadm", "/usr/sbin/ipvsadm"),
-        ("iproute2's ip", "/usr/bin/ip"),
-        ("dnsmasq (dnsmasq-base)", "/usr/sbin/dnsmasq"),
-    ] {
-        if !Path::new(path).exists() {
-            return Err(what.into());
-        }
-    }
-    let dir = std::env::temp_dir().join(format!("kr-check-vm-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    for e in std::fs::read_dir(manifest().join("tests/data/check/vm")).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
-    }
-    std::fs::copy(manifest().join("tests/vm/check-cases.sh"), dir.join("run.sh")).unwrap();
-    std::fs::write(
-        dir.join("bins"),
-        format!("{} keepalived-rs\n/usr/sbin/dnsmasq dnsmasq\n", env!("CARGO_BIN_EXE_keepalived")),
-    )
-    .unwrap();
-    let o = common::run(Command::new("bash").arg(manifest().join("tests/vm/ipvs-vm.sh")).arg(&dir));
-    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
-    eprintln!("{stderr}");
-    match o.status.code() {
-        Some(0) | Some(1) => {}
-        _ => return Err(format!("the IPVS VM (it did not boot or the harness failed):\n{stderr}")),
-    }
-    let mut out = BTreeMap::new();
-    if let Ok(rd) = std::fs::read_dir(dir.join("out")) {
-        for e in rd.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            out.insert(name, std::fs::read_to_string(e.path()).unwrap_or_default());
-        }
-    }
-    if o.status.code() == Some(1) || std::env::var_os("KR_KEEP_VM").is_some() {
-        eprintln!("results kept in {}", dir.display());
-    } else {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    Ok(Run { out })
-}
-
-/// The results of the boot, or `None` when the test must skip.
+/// The results of this file's boot, or `None` when the test must skip.
 fn vm() -> Option<&'static Run> {
-    match RUN.get_or_init(boot) {
-        Ok(r) => Some(r),
-        Err(what) => {
-            common::require(what, false);
-            None
-        }
-    }
+    common::vm::results(RUN.get_or_init(|| {
+        let boot = Boot {
+            tag: "check",
+            data: "tests/data/check/vm",
+            cases: "tests/vm/check-cases.sh",
+            programs: &[("dnsmasq (dnsmasq-base)", "/usr/sbin/dnsmasq", "dnsmasq")],
+        };
+        common::vm::boot(&boot, env!("CARGO_BIN_EXE_keepalived"))
+    }))
 }
 
 impl Run {
-    fn file(&self, name: &str) -> &str {
-        self.out.get(name).map(String::as_str).unwrap_or_else(|| panic!("the VM did not emit {name}"))
-    }
-
     /// A scenario's sequence of tables: (label, table) per sample, the
     /// label without the timing note.
     fn seq(&self, name: &str) -> Vec<(String, String)> {
@@ -109,19 +47,6 @@ impl Run {
             }
         }
         out
-    }
-
-    /// A daemon's log lines without their time stamps.
-    fn log(&self, name: &str) -> Vec<String> {
-        self.file(name).lines().map(|l| strip_time(l).to_owned()).collect()
-    }
-}
-
-fn strip_time(l: &str) -> &str {
-    // "Fri Dec  4 21:55:07 2026: "
-    match l.get(24..26) {
-        Some(": ") => l.get(26..).unwrap_or(""),
-        _ => l,
     }
 }
 
@@ -197,6 +122,23 @@ fn a_verdict_removes_and_readds_or_inhibits() {
     // notify_down then notify_up ran, as keepalived ran them.
     assert_eq!(vm.file("verdict.ours.notes"), vm.file("verdict.theirs.notes"));
     assert_eq!(vm.file("verdict.ours.notes"), "down rs1\nup rs1\n");
+}
+
+/// `ha_suspend`: suspended while the address is away (a dead server stays
+/// in), probing while it is there, with keepalived's lines.
+#[test]
+fn ha_suspend_follows_the_virtual_server_address() {
+    let Some(vm) = same_sequence("suspend") else { return };
+    let s = vm.seq("suspend.ours.seq");
+    assert!(table(&s, "start").contains("127.0.1.1:9061"), "a suspended checker took the server out");
+    assert!(!table(&s, "ip addr add 10.61.0.60/32 dev lo").contains("127.0.1.1:9061"), "not checked once active");
+    assert!(!table(&s, "ip addr del 10.61.0.60/32 dev lo; listen 9061").contains("127.0.1.1:9061"));
+    let lines = |who: &str| -> Vec<String> {
+        vm.log(&format!("suspend.{who}.log")).into_iter().filter(|l| l.contains("healthchecker for service")).collect()
+    };
+    assert_eq!(lines("ours"), lines("theirs"), "the activation lines differ from keepalived 2.2.7's");
+    let words: Vec<String> = lines("ours").iter().filter_map(|l| l.split(' ').next().map(str::to_owned)).collect();
+    assert_eq!(words, ["Deactivating", "Activating", "Suspending", "Activating", "Suspending"], "{:?}", lines("ours"));
 }
 
 #[test]

@@ -140,7 +140,11 @@ fn values_are_typed() {
     assert_eq!(g.bfd_sched.rlimit_rttime, 2, "1 is raised to 2");
     assert_eq!(l.config.vrrp.globals.process_name.as_deref(), Some("keepalived_vrrp"));
     assert_eq!(g.process_names.bfd.as_deref(), Some("ka_bfd"));
-    assert_eq!(g.interface_up_down_delays[0].up, Duration::from_millis(500), "up defaults to down");
+    assert_eq!(
+        g.interface_up_down_delays[0].up,
+        Duration::ZERO,
+        "an omitted up delay is 0, as keepalived 2.2.7 dumps it"
+    );
     assert_eq!(g.interface_up_down_delays[1].up, Duration::from_micros(2_000_001));
     assert_eq!(g.linkbeat_interfaces[1].kind, LinkbeatType::Ethtool);
     assert_eq!(g.config_save_dir.as_ref().map(|d| d.value.as_str()), Some("/var/lib/keepalived/saved"));

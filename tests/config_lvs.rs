@@ -498,14 +498,14 @@ fn every_scheduler_parses() {
 
 #[test]
 fn empty_config_needs_no_checker() {
-    let (cfg, diags) = load_text("empty.conf", "global_defs {\n lvs_flush\n checker_no_swap\n}\n");
+    let (cfg, diags) = load_text("empty.conf", "global_defs {\n lvs_flush\n checker_no_swap\n no_checker_emails\n}\n");
     assert!(!cfg.lvs.needs_process());
     assert!(cfg.lvs.scripts().is_empty());
-    // lvs_flush acts; the global_defs keywords the daemon does not act on
-    // yet are noted one by one.
+    // lvs_flush and checker_no_swap act; the global_defs keywords the
+    // daemon does not act on yet are noted one by one.
     assert_eq!(diags.len(), 1, "{diags:?}");
     assert_eq!(diags[0].class, Class::NotImplemented);
-    assert!(diags[0].message.contains("'checker_no_swap'"));
+    assert!(diags[0].message.contains("'no_checker_emails'"));
 }
 
 #[test]

@@ -479,3 +479,19 @@ fn track_bfd_names_an_earlier_bfd_instance() {
     assert_eq!(names, ["b1"]);
     assert!(messages(&l).iter().any(|m| m.ends_with("(A) track bfd b2 not found, ignoring...")));
 }
+
+#[test]
+fn promote_secondaries_is_dropped_on_a_vmac() {
+    let l = load_text(
+        "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n use_vmac\n promote_secondaries\n\
+         virtual_ipaddress {\n  10.0.0.1\n }\n}\n\
+         vrrp_instance B {\n interface eth0\n virtual_router_id 2\n promote_secondaries\n\
+         virtual_ipaddress {\n  10.0.0.2\n }\n}\n",
+    );
+    let msgs = messages(&l);
+    assert!(msgs.contains(&"(A) promote_secondaries is automatically set for vmacs - ignoring".to_owned()), "{msgs:?}");
+    assert!(!msgs.iter().any(|m| m.starts_with("(B)")), "{msgs:?}");
+    assert!(!l.config.vrrp.instance("A").expect("A").promote_secondaries);
+    assert!(l.config.vrrp.instance("B").expect("B").promote_secondaries);
+    assert!(!l.diags.iter().any(|d| d.message.contains("'promote_secondaries' is parsed but not yet")));
+}

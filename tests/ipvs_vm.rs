@@ -11,82 +11,21 @@
 
 mod common;
 
+use common::vm::{Boot, Run};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
-
-/// What one boot left: the emitted files by name.
-struct Run {
-    out: BTreeMap<String, String>,
-}
 
 static RUN: OnceLock<Result<Run, String>> = OnceLock::new();
 
-fn manifest() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn boot() -> Result<Run, String> {
-    if !common::is_root() {
-        return Err("root (the VM harness)".into());
-    }
-    for (what, path) in [
-        ("Debian's keepalived at /usr/sbin/keepalived", "/usr/sbin/keepalived"),
-        ("ipvsadm", "/usr/sbin/ipvsadm"),
-        ("iproute2's ip", "/usr/bin/ip"),
-    ] {
-        if !Path::new(path).exists() {
-            return Err(what.into());
-        }
-    }
-    let dir = std::env::temp_dir().join(format!("kr-ipvs-vm-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    for e in std::fs::read_dir(manifest().join("tests/data/ipvs/vm")).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
-    }
-    std::fs::copy(manifest().join("tests/vm/ipvs-cases.sh"), dir.join("run.sh")).unwrap();
-    std::fs::write(dir.join("bins"), format!("{} keepalived-rs\n", env!("CARGO_BIN_EXE_keepalived"))).unwrap();
-    let o = common::run(Command::new("bash").arg(manifest().join("tests/vm/ipvs-vm.sh")).arg(&dir));
-    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
-    eprintln!("{stderr}");
-    match o.status.code() {
-        Some(0) | Some(1) => {}
-        _ => return Err(format!("the IPVS VM (it did not boot or the harness failed):\n{stderr}")),
-    }
-    let mut out = BTreeMap::new();
-    if let Ok(rd) = std::fs::read_dir(dir.join("out")) {
-        for e in rd.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            out.insert(name, std::fs::read_to_string(e.path()).unwrap_or_default());
-        }
-    }
-    if o.status.code() == Some(1) {
-        eprintln!("the case script failed; console in {}", dir.join("console.log").display());
-    } else {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    Ok(Run { out })
-}
-
-/// The results of the boot, or `None` when the test must skip.
+/// The results of this file's boot, or `None` when the test must skip.
 fn vm() -> Option<&'static Run> {
-    match RUN.get_or_init(boot) {
-        Ok(r) => Some(r),
-        Err(what) => {
-            common::require(what, false);
-            None
-        }
-    }
+    common::vm::results(RUN.get_or_init(|| {
+        let boot = Boot { tag: "ipvs", data: "tests/data/ipvs/vm", cases: "tests/vm/ipvs-cases.sh", programs: &[] };
+        common::vm::boot(&boot, env!("CARGO_BIN_EXE_keepalived"))
+    }))
 }
 
 impl Run {
-    fn file(&self, name: &str) -> &str {
-        self.out.get(name).map(String::as_str).unwrap_or_else(|| panic!("the VM did not emit {name}"))
-    }
-
     /// One ipvsadm view ("-Ln", "-l --daemon"...) of a views file.
     fn view(&self, name: &str, view: &str) -> String {
         let text = self.file(name);
@@ -101,19 +40,6 @@ impl Run {
             }
         }
         out
-    }
-
-    /// A daemon's log lines without their time stamps.
-    fn log(&self, name: &str) -> Vec<String> {
-        self.file(name).lines().map(|l| strip_time(l).to_owned()).collect()
-    }
-}
-
-fn strip_time(l: &str) -> &str {
-    // "Fri Dec  4 21:55:07 2026: "
-    match l.get(24..26) {
-        Some(": ") => l.get(26..).unwrap_or(""),
-        _ => l,
     }
 }
 

@@ -10,16 +10,17 @@ use std::time::Duration;
 
 use keepalived_rs::vrrp::auth::{AhCounter, AuthConfig, AuthCtx, AuthType, TxAuth, ah_icv};
 use keepalived_rs::vrrp::packet::{
-    Advert, DropCounters, DropReason, InstanceExpectation, Ipv4Tx, PacketType, Received, UnicastPeer, VRRP_GROUP_V4,
-    VRRP_GROUP_V6, Version, WireOptions, decode_ipv4, decode_ipv6, encode_ipv4, encode_v6_payload, next_ip_id,
-    peek_vrid_ipv4, peek_vrid_ipv6, validate_for_instance,
+    Advert, DropCounters, DropReason, InstanceExpectation, Ipv4Tx, PacketType, Received, UnicastChecksum, UnicastPeer,
+    VRRP_GROUP_V4, VRRP_GROUP_V6, Version, WireOptions, decode_ipv4, decode_ipv6, encode_ipv4, encode_v6_payload,
+    next_ip_id, peek_vrid_ipv4, peek_vrid_ipv6, validate_for_instance,
 };
 
 const SRC4: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
 const SRC6: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0xff, 0xfe00, 0x7701);
 /// A fixed wall clock (only `auth_hmac`'s time mode reads it).
 const NOW: Duration = Duration::from_secs(1_764_158_400);
-const MCAST: WireOptions = WireOptions { unicast: false, v3_checksum_as_v2: false };
+const MCAST: WireOptions =
+    WireOptions { unicast: false, v3_checksum_as_v2: false, unicast_checksum: UnicastChecksum::Detect };
 
 /// Reads a fixture: hex bytes, '#' lines are comments.
 fn fixture(name: &str) -> Vec<u8> {
@@ -98,6 +99,7 @@ fn v2_pass_decodes_to_struct_and_encodes_to_bytes() {
             advert: v2_pass_advert(prio),
             ah_seq: None,
             hmac: None,
+            old_checksum: false,
         };
         assert_eq!(rx, want, "{name}");
         assert_eq!(enc4(&rx.advert, &tx(id), &MCAST, &pass(), 0), Ok(bytes), "{name}");
@@ -228,7 +230,7 @@ fn v2_ah_spi_must_be_the_source() {
 
 #[test]
 fn v2_ah_unicast_zeroes_ttl_in_icv() {
-    let uni = WireOptions { unicast: true, v3_checksum_as_v2: false };
+    let uni = WireOptions { unicast: true, v3_checksum_as_v2: false, unicast_checksum: UnicastChecksum::Detect };
     let advert = dec4(&fixture("v2_ah-1"), ah()).expect("decodes").advert;
     let ip = Ipv4Tx { src: SRC4, dst: Ipv4Addr::new(10, 77, 0, 2), ttl: 64, id: 7 };
     let bytes = enc4(&advert, &ip, &uni, &ah(), 9).expect("encodes");
@@ -271,7 +273,7 @@ fn v3_ipv4_decodes_and_encodes() {
 
 #[test]
 fn v3_checksum_as_v2_leaves_out_the_pseudo_header() {
-    let as_v2 = WireOptions { unicast: false, v3_checksum_as_v2: true };
+    let as_v2 = WireOptions { unicast: false, v3_checksum_as_v2: true, unicast_checksum: UnicastChecksum::Detect };
     let captured = fixture("v3_ipv4");
     // keepalived's default (pseudo-header) is refused by an as_v2 receiver
     assert_eq!(decode_ipv4(&captured, &as_v2, &mut AuthCtx::new(AuthConfig::None), NOW), Err(DropReason::BadChecksum));
@@ -315,6 +317,7 @@ fn v3_ipv6_decodes_and_encodes() {
             },
             ah_seq: None,
             hmac: None,
+            old_checksum: false,
         };
         assert_eq!(rx, want, "{name}");
         assert_eq!(encode_v6_payload(&rx.advert, src, dst, None), Ok(payload), "{name}");
@@ -467,7 +470,7 @@ fn bad_version_type_protocol_and_ip_header_are_dropped() {
 
 #[test]
 fn ttl_other_than_255_is_dropped_unless_unicast() {
-    let uni = WireOptions { unicast: true, v3_checksum_as_v2: false };
+    let uni = WireOptions { unicast: true, v3_checksum_as_v2: false, unicast_checksum: UnicastChecksum::Detect };
     for (name, auth) in v4_fixtures() {
         let mut b = fixture(name);
         b[8] = 254;
@@ -578,7 +581,7 @@ fn instance_validation_mirrors_keepalived() {
 
 #[test]
 fn unicast_source_and_ttl_range() {
-    let uni_opts = WireOptions { unicast: true, v3_checksum_as_v2: false };
+    let uni_opts = WireOptions { unicast: true, v3_checksum_as_v2: false, unicast_checksum: UnicastChecksum::Detect };
     let advert = dec4(&fixture("v2_pass"), pass()).expect("decodes").advert;
     let ip = Ipv4Tx { src: SRC4, dst: Ipv4Addr::new(10, 77, 0, 2), ttl: 200, id: 1 };
     let b = enc4(&advert, &ip, &uni_opts, &pass(), 0).expect("encodes");
@@ -694,7 +697,7 @@ fn all_opts() -> Vec<WireOptions> {
     let mut v = Vec::new();
     for unicast in [false, true] {
         for v3_checksum_as_v2 in [false, true] {
-            v.push(WireOptions { unicast, v3_checksum_as_v2 });
+            v.push(WireOptions { unicast, v3_checksum_as_v2, unicast_checksum: UnicastChecksum::Detect });
         }
     }
     v
@@ -813,7 +816,8 @@ const VEC_SEQ: u64 = 0x6800_0000_8000_0000;
 const VEC_SRC4: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 10);
 const VEC_SRC6: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x10);
 const VEC_DST6: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x20);
-const AS_V2: WireOptions = WireOptions { unicast: false, v3_checksum_as_v2: true };
+const AS_V2: WireOptions =
+    WireOptions { unicast: false, v3_checksum_as_v2: true, unicast_checksum: UnicastChecksum::Detect };
 
 fn vec_tx(key: &[u8]) -> TxHmac<'_> {
     TxHmac { key_id: 1, key: Some(key), seq: VEC_SEQ }
@@ -972,7 +976,8 @@ fn hmac_send_sequence_follows_the_clock() {
 
 // ---- unicast captures ------------------------------------------------------
 
-const UNI: WireOptions = WireOptions { unicast: true, v3_checksum_as_v2: false };
+const UNI: WireOptions =
+    WireOptions { unicast: true, v3_checksum_as_v2: false, unicast_checksum: UnicastChecksum::Detect };
 const PEER: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 2);
 
 #[test]
@@ -1014,4 +1019,28 @@ fn unicast_ah_icv_zeroes_ttl_and_v3_checksum_uses_the_peer() {
     let mut b = fixture("v3_ipv4_unicast");
     b[16..20].copy_from_slice(&VRRP_GROUP_V4.octets());
     assert_eq!(decode_ipv4(&b, &UNI, &mut AuthCtx::new(AuthConfig::None), NOW), Err(DropReason::BadChecksum));
+}
+
+/// old_unicast_checksum: a v3 unicast advert summed with the group
+/// 224.0.0.18 in its pseudo-header (keepalived before 1.3.6) is sent when
+/// configured, accepted and flagged when detecting, refused with `never`.
+#[test]
+fn v3_unicast_old_checksum() {
+    let opts = |unicast_checksum| WireOptions { unicast: true, v3_checksum_as_v2: false, unicast_checksum };
+    let advert = dec4(&fixture("v3_ipv4"), AuthConfig::None).expect("decodes").advert;
+    let ip = Ipv4Tx { src: SRC4, dst: Ipv4Addr::new(10, 77, 0, 2), ttl: 255, id: 7 };
+    let new = enc4(&advert, &ip, &opts(UnicastChecksum::Detect), &AuthConfig::None, 0).expect("encodes");
+    let old = enc4(&advert, &ip, &opts(UnicastChecksum::Old), &AuthConfig::None, 0).expect("encodes");
+    assert_ne!(new[26..28], old[26..28], "the checksums differ");
+    assert_eq!(new, enc4(&advert, &ip, &opts(UnicastChecksum::Never), &AuthConfig::None, 0).unwrap());
+    let dec = |b: &[u8], c| decode_ipv4(b, &opts(c), &mut AuthCtx::new(AuthConfig::None), NOW).map(|r| r.old_checksum);
+    assert_eq!(dec(&new, UnicastChecksum::Detect), Ok(false));
+    assert_eq!(dec(&old, UnicastChecksum::Detect), Ok(true), "detected");
+    assert_eq!(dec(&old, UnicastChecksum::Never), Err(DropReason::BadChecksum));
+    assert_eq!(dec(&old, UnicastChecksum::Old), Ok(false));
+    assert_eq!(dec(&new, UnicastChecksum::Old), Err(DropReason::BadChecksum));
+    // Multicast adverts are never summed the old way.
+    let mcast = WireOptions { unicast: false, ..opts(UnicastChecksum::Old) };
+    let ip_m = tx(7);
+    assert_eq!(enc4(&advert, &ip_m, &mcast, &AuthConfig::None, 0), enc4(&advert, &ip_m, &MCAST, &AuthConfig::None, 0));
 }

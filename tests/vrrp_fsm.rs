@@ -92,6 +92,7 @@ fn set_param(p: &mut InstanceParams, key: &str, val: &str) -> Result<(), String>
             }
         }
         "nopreempt" => p.nopreempt = parse_bool(val)?,
+        "timer_expired_backup" => p.timer_expired_backup = Some(val.parse().map_err(|e| format!("bad priority: {e}"))?),
         "preempt_delay" => p.preempt_delay = parse_secs(val)?,
         "accept" => p.accept = parse_bool(val)?,
         "strict_mode" => p.strict_mode = parse_bool(val)?,
@@ -116,6 +117,7 @@ fn set_param(p: &mut InstanceParams, key: &str, val: &str) -> Result<(), String>
         "garp_lower_prio_delay" => p.garp.lower_prio_delay = parse_secs(val)?,
         "garp_lower_prio_repeat" => p.garp.lower_prio_repeat = num(val)?,
         "garp_interval" => p.garp.garp_interval = parse_secs(val)?,
+        "garp_extra_if" => p.garp.extra_if = parse_secs(val)?,
         "gna_interval" => p.garp.gna_interval = parse_secs(val)?,
         "lower_prio_no_advert" => p.lower_prio_no_advert = parse_bool(val)?,
         "higher_prio_send_advert" => p.higher_prio_send_advert = parse_bool(val)?,
@@ -137,6 +139,7 @@ fn render_action(a: &Action) -> String {
         Action::AddVips { accept } => format!("add-vips {}", acc(*accept)),
         Action::RemoveVips { accept } => format!("remove-vips {}", acc(*accept)),
         Action::SendGratuitous { repeat, interval } => format!("garp {repeat} {}", fmt_secs(*interval)),
+        Action::SendExtraGratuitous => "garp-extra-if".to_string(),
         Action::Transition { from, to } => format!("transition {from} {to}"),
         Action::MasterRxLowerPriority { from } => format!("master-rx-lower-prio {from}"),
         Action::Stopped => "stopped".to_string(),
@@ -311,6 +314,8 @@ conformance! {
     group_fault_and_recovery => "31-group-fault.txt",
     weight_zero_script_holds_then_faults => "32-held.txt",
     tracking_at_start_and_priority_down => "33-tracking-start.txt",
+    garp_extra_if_rounds_while_master => "34-garp-extra-if.txt",
+    timer_expired_backup_reverts_a_late_master => "35-timer-expired-backup.txt",
 }
 
 #[test]

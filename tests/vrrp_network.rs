@@ -606,3 +606,341 @@ fn reload_updates_routes_and_rules_of_a_master() {
     let s = snapshot(lab.node(1));
     assert!(!s.contains("10.50.90.0/24") && !s.contains("10.60.90.0/24"), "{s}");
 }
+
+/// promote_secondaries and disable_local_igmp set while the daemon runs and
+/// put back on SIGTERM; fifo_write_vrrp_states_on_reload writes the sync
+/// groups' states (and only the groups', as keepalived 2.2.7, a group of
+/// one included) after a reload.
+#[test]
+fn kernel_settings_and_fifo_states_on_reload() {
+    if !prerequisites() {
+        return;
+    }
+    let lab = Lab::new("ps", 95);
+    let n1 = lab.node(1);
+    let igmp = || {
+        let o = run(n1.cmd("cat").arg("/proc/sys/net/ipv4/igmp_link_local_mcast_reports"));
+        String::from_utf8_lossy(&o.stdout).trim().to_owned()
+    };
+    assert_eq!((sysctl(n1, "eth0", "promote_secondaries"), igmp()), ("0".to_owned(), "1".to_owned()));
+    let fifo = lab.dir.join("fifo");
+    assert!(run(Command::new("mkfifo").arg(&fifo)).status.success());
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    {
+        let (fifo, lines) = (fifo.clone(), lines.clone());
+        // Each opening of the FIFO by the daemon (start, reload) is read to its end.
+        std::thread::spawn(move || {
+            use std::io::BufRead as _;
+            while let Ok(f) = std::fs::File::open(&fifo) {
+                for l in std::io::BufReader::new(f).lines().map_while(Result::ok) {
+                    lines.lock().unwrap().push_str(&format!("{l}\n"));
+                }
+            }
+        });
+    }
+    let conf = lab.conf(
+        "n1.conf",
+        &format!(
+            "global_defs {{\n    vrrp_notify_fifo {}\n    fifo_write_vrrp_states_on_reload\n    disable_local_igmp\n}}\n\
+             vrrp_sync_group G {{\n    group {{\n        VI_1\n        VI_2\n    }}\n}}\n\
+             vrrp_sync_group G1 {{\n    group {{\n        VI_4\n    }}\n}}\n\
+             vrrp_instance VI_1 {{\n    state MASTER\n    interface eth0\n    virtual_router_id {VRID}\n    priority 150\n    \
+             advert_int 1\n    promote_secondaries\n    virtual_ipaddress {{\n        {}/24\n    }}\n}}\n\
+             vrrp_instance VI_2 {{\n    state MASTER\n    interface eth0\n    virtual_router_id 79\n    priority 150\n    \
+             advert_int 1\n    virtual_ipaddress {{\n        10.78.95.101/24\n    }}\n}}\n\
+             vrrp_instance VI_3 {{\n    state MASTER\n    interface eth0\n    virtual_router_id 80\n    priority 150\n    \
+             advert_int 1\n    virtual_ipaddress {{\n        10.78.95.102/24\n    }}\n}}\n\
+             vrrp_instance VI_4 {{\n    state MASTER\n    interface eth0\n    virtual_router_id 81\n    priority 150\n    \
+             advert_int 1\n    virtual_ipaddress {{\n        10.78.95.103/24\n    }}\n}}\n",
+            fifo.display(),
+            lab.vip()
+        ),
+    );
+    let mut d = Daemon::start(n1, Impl::Ours, &conf, &lab.dir, "n1");
+    d.wait_log("Entering MASTER STATE", 4, Duration::from_secs(10));
+    assert_eq!(sysctl(n1, "eth0", "promote_secondaries"), "1", "{}", d.log_text());
+    assert_eq!(igmp(), "0", "{}", d.log_text());
+    let t0 = Instant::now();
+    let both = |l: &str| l.contains("GROUP \"G\" MASTER") && l.contains("GROUP \"G1\" MASTER");
+    while !both(&lines.lock().unwrap()) && t0.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let before = lines.lock().unwrap().clone();
+    let _ = Command::new("kill").args(["-HUP", &d.main.id().to_string()]).status();
+    d.wait_log("Reload finished", 1, Duration::from_secs(10));
+    // A group of one is a group, as keepalived 2.2.7 has it.
+    assert!(both(&before), "{before}");
+    let want = format!("{before}GROUP \"G\" MASTER 0\nGROUP \"G1\" MASTER 0\n");
+    let t0 = Instant::now();
+    while *lines.lock().unwrap() != want && t0.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(*lines.lock().unwrap(), want, "{}", d.log_text());
+    d.stop();
+    assert_eq!(sysctl(n1, "eth0", "promote_secondaries"), "0", "{}", d.log_text());
+    assert_eq!(igmp(), "1", "{}", d.log_text());
+}
+
+/// interface_up_down_delays: a bounce shorter than the down delay goes
+/// unnoticed, a lasting one puts the instance in FAULT once the delay has
+/// passed (up again at once: keepalived 2.2.7's up delay defaults to 0).
+/// linkbeat_interfaces: the interface's state comes from polling the driver
+/// (ethtool on a veth, MII being unsupported), not from netlink.
+#[test]
+fn link_delays_and_linkbeat_polling() {
+    if !prerequisites() {
+        return;
+    }
+    let lab = Lab::new("lb", 96);
+    let peer_link = |up: bool| lab._lan.ip(&["link", "set", "v1", if up { "up" } else { "down" }]);
+    let conf = |global: &str| {
+        format!(
+            "{global}\nvrrp_instance VI_1 {{\n    state MASTER\n    interface eth0\n    virtual_router_id {VRID}\n    \
+             priority 150\n    advert_int 1\n    virtual_ipaddress {{\n        {}/24\n    }}\n}}\n",
+            lab.vip()
+        )
+    };
+    // Delays.
+    let c = lab.conf("delays.conf", &conf("interface_up_down_delays {\n    eth0 1.5\n}"));
+    let mut d = Daemon::start(lab.node(1), Impl::Ours, &c, &lab.dir, "delays");
+    d.wait_log("Entering MASTER STATE", 1, Duration::from_secs(10));
+    peer_link(false);
+    std::thread::sleep(Duration::from_millis(400));
+    peer_link(true);
+    std::thread::sleep(Duration::from_millis(2000));
+    assert!(!d.log_text().contains("FAULT"), "a short bounce is not acted on\n{}", d.log_text());
+    assert!(!d.log_text().contains("Netlink reports eth0"), "{}", d.log_text());
+    let t0 = Instant::now();
+    peer_link(false);
+    d.wait_log("Entering FAULT STATE", 1, Duration::from_secs(5));
+    let took = t0.elapsed();
+    assert!(took >= Duration::from_millis(1400), "FAULT after {took:?}, before the down delay\n{}", d.log_text());
+    assert!(d.log_text().contains("Netlink reports eth0 down"), "{}", d.log_text());
+    peer_link(true);
+    d.wait_log("Entering BACKUP STATE", 1, Duration::from_secs(3));
+    d.stop();
+
+    // Linkbeat.
+    let c = lab.conf("linkbeat.conf", &conf("linkbeat_interfaces {\n    eth0 MII\n}"));
+    let mut d = Daemon::start(lab.node(1), Impl::Ours, &c, &lab.dir, "linkbeat");
+    d.wait_log("Entering MASTER STATE", 1, Duration::from_secs(10));
+    let log = d.log_text();
+    assert!(log.contains("Using MII-BMSR/ETHTOOL NIC polling thread(s)..."), "{log}");
+    assert!(log.contains("(eth0): Configured linkbeat type MII not supported, using ETHTOOL"), "{log}");
+    peer_link(false);
+    d.wait_log("Linkbeat reports eth0 down", 1, Duration::from_secs(3));
+    d.wait_log("Entering FAULT STATE", 1, Duration::from_secs(3));
+    peer_link(true);
+    d.wait_log("Linkbeat reports eth0 up", 1, Duration::from_secs(3));
+    d.wait_log("Entering BACKUP STATE", 1, Duration::from_secs(3));
+    assert!(!d.log_text().contains("Netlink reports eth0"), "netlink's word is not used\n{}", d.log_text());
+    d.stop();
+}
+
+/// garp_extra_if all: while MASTER, one gratuitous ARP every interval on
+/// each other interface of the VIPs (not the instance's own).
+#[test]
+fn garp_extra_if_repeats_on_other_interfaces() {
+    if !prerequisites() {
+        return;
+    }
+    let lab = Lab::new("gx", 97);
+    let n1 = lab.node(1);
+    n1.ip(&["link", "add", "x0", "type", "veth", "peer", "name", "x1"]);
+    n1.ip(&["link", "set", "x1", "up"]);
+    n1.ip(&["link", "set", "x0", "up"]);
+    n1.ip(&["addr", "add", "10.79.97.1/24", "dev", "x0"]);
+    let conf = |extra: &str| {
+        format!(
+            "vrrp_instance VI_1 {{\n    state MASTER\n    interface eth0\n    virtual_router_id {VRID}\n    priority 150\n    \
+             advert_int 1\n    garp_master_delay 0\n    garp_master_repeat 1\n{extra}    virtual_ipaddress {{\n        {}/24\n        \
+             10.79.97.100/24 dev x0\n    }}\n}}\n",
+            lab.vip()
+        )
+    };
+    for (extra, want_more) in [("", false), ("    garp_extra_if all 1\n", true)] {
+        let c = lab.conf("gx.conf", &conf(extra));
+        let mut d = Daemon::start(n1, Impl::Ours, &c, &lab.dir, if want_more { "extra" } else { "plain" });
+        d.wait_log("Entering MASTER STATE", 1, Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(3600));
+        let log = d.log_text();
+        let on_x0 = log.matches("Sending gratuitous ARP on x0 for 10.79.97.100").count();
+        let on_eth0 = log.matches(&format!("Sending gratuitous ARP on eth0 for {}", lab.vip())).count();
+        assert_eq!(on_eth0, 1, "never on the instance's own interface\n{log}");
+        if want_more {
+            assert!(on_x0 >= 3, "{on_x0} on x0\n{log}");
+        } else {
+            assert_eq!(on_x0, 1, "{log}");
+        }
+        d.stop();
+    }
+}
+
+/// track_src_ip, as keepalived.conf(5) describes it: an instance whose
+/// mcast_src_ip is not on its interface starts in FAULT, leaves it when the
+/// address is added and returns to it when the address goes. (Debian's
+/// keepalived 2.2.7 only acts on it when a unicast socket cannot bind, and
+/// never recovers then: it is not the oracle here.)
+#[test]
+fn track_src_ip_follows_the_source_address() {
+    if !prerequisites() {
+        return;
+    }
+    let lab = Lab::new("ts", 98);
+    let n1 = lab.node(1);
+    let conf = |track: &str| {
+        format!(
+            "vrrp_instance VI_1 {{\n    state BACKUP\n    interface eth0\n    virtual_router_id {VRID}\n    priority 150\n    \
+             advert_int 1\n{track}    mcast_src_ip 10.78.98.50\n    virtual_ipaddress {{\n        {}/24\n    }}\n}}\n",
+            lab.vip()
+        )
+    };
+    let c = lab.conf("ts.conf", &conf("    track_src_ip\n"));
+    let mut d = Daemon::start(n1, Impl::Ours, &c, &lab.dir, "ts");
+    d.wait_log("(VI_1): entering FAULT state (src address not configured)", 1, Duration::from_secs(10));
+    d.wait_log("(VI_1) entering FAULT state", 1, Duration::from_secs(5));
+    n1.ip(&["addr", "add", "10.78.98.50/24", "dev", "eth0"]);
+    d.wait_log("Entering MASTER STATE", 1, Duration::from_secs(10));
+    n1.ip(&["addr", "del", "10.78.98.50/24", "dev", "eth0"]);
+    d.wait_log("Entering FAULT STATE", 1, Duration::from_secs(5));
+    d.stop();
+    // Without it, the missing address is no reason for FAULT.
+    let c = lab.conf("plain.conf", &conf(""));
+    let mut d = Daemon::start(n1, Impl::Ours, &c, &lab.dir, "plain");
+    d.wait_log("Entering MASTER STATE", 1, Duration::from_secs(10));
+    assert!(!d.log_text().contains("FAULT"), "{}", d.log_text());
+    d.stop();
+}
+
+/// track_group: a deleted static address is put back, the group's members
+/// go to FAULT while the interface of one of its statics is down, and its
+/// static route is put back when the interface comes up; Debian's
+/// keepalived and ours alike.
+#[test]
+fn track_group_and_static_restore_like_debian() {
+    if !prerequisites() {
+        return;
+    }
+    let lab = Lab::new("tg", 99);
+    let n1 = lab.node(1);
+    n1.ip(&["link", "add", "x0", "type", "veth", "peer", "name", "x1"]);
+    n1.ip(&["link", "set", "x1", "up"]);
+    n1.ip(&["link", "set", "x0", "up"]);
+    n1.ip(&["addr", "add", "10.79.99.1/24", "dev", "x0"]);
+    let conf = lab.conf(
+        "tg.conf",
+        &format!(
+            "track_group G1 {{\n    group {{\n        VI_1\n    }}\n}}\nstatic_ipaddress {{\n    10.78.99.61/24 dev eth0\n    \
+             10.79.99.60/24 dev x0 track_group G1\n}}\nstatic_routes {{\n    10.55.99.0/24 via 10.79.99.254 dev x0 track_group G1\n}}\n\
+             vrrp_instance VI_1 {{\n    state MASTER\n    interface eth0\n    \
+             virtual_router_id {VRID}\n    priority 150\n    advert_int 1\n    virtual_ipaddress {{\n        {}/24\n    }}\n}}\n",
+            lab.vip()
+        ),
+    );
+    let has = |addr: &str| text(n1, &["-o", "addr", "show"]).contains(addr);
+    for imp in [Impl::Debian, Impl::Ours] {
+        let mut d = Daemon::start(n1, imp, &conf, &lab.dir, &format!("tg{imp:?}"));
+        d.wait_log("Entering MASTER STATE", 1, Duration::from_secs(10));
+        assert!(has("10.78.99.61/24") && has("10.79.99.60/24"), "{imp:?}\n{}", d.log_text());
+        n1.ip(&["addr", "del", "10.78.99.61/24", "dev", "eth0"]);
+        d.wait_log(
+            "Restoring deleted static address 10.78.99.61/24 dev eth0 scope global set",
+            1,
+            Duration::from_secs(5),
+        );
+        let t0 = Instant::now();
+        while !has("10.78.99.61/24") && t0.elapsed() < Duration::from_secs(3) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(has("10.78.99.61/24"), "{imp:?} did not put it back\n{}", d.log_text());
+        n1.ip(&["link", "set", "x0", "down"]);
+        d.wait_log("Entering FAULT STATE", 1, Duration::from_secs(5));
+        let route = || text(n1, &["route", "show"]).contains("10.55.99.0/24 via 10.79.99.254 dev x0");
+        assert!(!route(), "{imp:?}: the kernel drops the route with its interface");
+        n1.ip(&["link", "set", "x0", "up"]);
+        d.wait_log("Entering BACKUP STATE", 1, Duration::from_secs(5));
+        d.wait_log("Restoring deleted static route", 1, Duration::from_secs(5));
+        assert!(route(), "{imp:?} did not put the route back\n{}", d.log_text());
+        d.wait_log("Entering MASTER STATE", 2, Duration::from_secs(10));
+        d.stop();
+        assert!(!has("10.78.99.61/24") && !has("10.79.99.60/24"), "{imp:?} left statics\n{}", d.log_text());
+    }
+}
+
+/// use_vmac_addr (and use_vmac on a VIP): the VIPs on another interface get
+/// a VMAC of their own there (vrrp1.VRID, the same virtual MAC), with the
+/// same addresses, links and filter as Debian's keepalived; all gone on
+/// SIGTERM.
+#[test]
+fn address_vmacs_like_debian() {
+    if !prerequisites() {
+        return;
+    }
+    let lab = Lab::new("va", 100);
+    let n1 = lab.node(1);
+    n1.ip(&["link", "add", "x0", "type", "veth", "peer", "name", "x1"]);
+    n1.ip(&["link", "set", "x0", "address", "02:00:00:00:64:10"]);
+    n1.ip(&["link", "set", "x1", "address", "02:00:00:00:64:11"]);
+    n1.ip(&["link", "set", "x1", "up"]);
+    n1.ip(&["link", "set", "x0", "up"]);
+    n1.ip(&["addr", "add", "10.79.100.1/24", "dev", "x0"]);
+    let conf = lab.conf(
+        "va.conf",
+        &format!(
+            "vrrp_instance VI_1 {{\n    state MASTER\n    interface eth0\n    virtual_router_id {VRID}\n    priority 150\n    \
+             advert_int 1\n    use_vmac\n    use_vmac_addr\n    virtual_ipaddress {{\n        {}/24\n        \
+             10.79.100.100/24 dev x0\n    }}\n    virtual_ipaddress_excluded {{\n        10.79.100.101/24 dev x0 use_vmac\n    }}\n}}\n",
+            lab.vip()
+        ),
+    );
+    let mut seen = Vec::new();
+    for imp in [Impl::Debian, Impl::Ours] {
+        let mut d = Daemon::start(n1, imp, &conf, &lab.dir, &format!("va{imp:?}"));
+        d.wait_log("Entering MASTER STATE", 1, Duration::from_secs(10));
+        d.wait_log(
+            "use_vmac_addr specified and use_vmac specified for VIP/eVIP 10.79.100.101/24",
+            1,
+            Duration::from_secs(2),
+        );
+        std::thread::sleep(Duration::from_millis(500));
+        let links = text(n1, &["-d", "link", "show", "dev", &format!("vrrp1.{VRID}")]);
+        assert!(links.contains(VMAC) && links.contains("macvlan mode private"), "{imp:?}: {links}\n{}", d.log_text());
+        assert_eq!(sysctl(n1, &format!("vrrp1.{VRID}"), "arp_ignore"), "1", "{imp:?}");
+        assert_eq!(sysctl(n1, "x0", "arp_filter"), "1", "{imp:?}");
+        seen.push((snapshot(n1), d.log_text()));
+        d.stop();
+        let s = snapshot(n1);
+        assert!(!s.contains("vrrp1.") && !s.contains("10.79.100.100"), "{imp:?} left\n{s}");
+    }
+    assert_same("address VMACs", &seen[0].0, &seen[1].0, &format!("{}\n{}", seen[0].1, seen[1].1));
+}
+
+/// vrrp_netlink_cmd_rcv_bufs / vrrp_netlink_monitor_rcv_bufs with _force:
+/// the VRRP child's rtnetlink sockets get those receive buffers (the kernel
+/// doubles what it is given), as `ss` shows them.
+#[test]
+fn netlink_receive_buffers() {
+    if !prerequisites() || !require("ss (Debian package iproute2)", have_program("ss")) {
+        return;
+    }
+    let lab = Lab::new("rb", 101);
+    let n1 = lab.node(1);
+    let conf = lab.conf(
+        "rb.conf",
+        &format!(
+            "global_defs {{\n    vrrp_netlink_monitor_rcv_bufs 300000\n    vrrp_netlink_monitor_rcv_bufs_force\n    \
+             vrrp_netlink_cmd_rcv_bufs 400000\n    vrrp_netlink_cmd_rcv_bufs_force\n}}\n\
+             vrrp_instance VI_1 {{\n    state BACKUP\n    interface eth0\n    virtual_router_id {VRID}\n    priority 100\n    \
+             advert_int 1\n    virtual_ipaddress {{\n        {}/24\n    }}\n}}\n",
+            lab.vip()
+        ),
+    );
+    let mut d = Daemon::start(n1, Impl::Ours, &conf, &lab.dir, "rb");
+    d.wait_log("Entering BACKUP STATE", 1, Duration::from_secs(10));
+    let o = run(n1.cmd("ss").args(["-f", "netlink", "-m", "-p"]));
+    let ss = String::from_utf8_lossy(&o.stdout).into_owned();
+    let ours: Vec<&str> = ss.lines().filter(|l| l.contains("rtnl:")).collect();
+    assert!(ours.iter().any(|l| l.contains("rb800000")), "command socket\n{ss}");
+    assert!(ours.iter().any(|l| l.contains("rb600000")), "monitor socket\n{ss}");
+    d.stop();
+}

@@ -362,6 +362,7 @@ impl Lan {
                     self.transitions.push(TransitionRecord { at: self.t(), router: from, to });
                 }
                 Action::SendGratuitous { .. }
+                | Action::SendExtraGratuitous
                 | Action::MasterRxLowerPriority { .. }
                 | Action::Stopped
                 | Action::PriorityChanged { .. }

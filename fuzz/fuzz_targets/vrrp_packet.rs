@@ -5,12 +5,19 @@
 use std::time::Duration;
 
 use keepalived_rs::vrrp::auth::{AuthConfig, AuthCtx};
-use keepalived_rs::vrrp::packet::{WireOptions, decode_ipv4, decode_ipv6, peek_vrid_ipv4, peek_vrid_ipv6};
+use keepalived_rs::vrrp::packet::{
+    UnicastChecksum, WireOptions, decode_ipv4, decode_ipv6, peek_vrid_ipv4, peek_vrid_ipv6,
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&sel, bytes)) = data.split_first() else { return };
-    let opts = WireOptions { unicast: sel & 1 != 0, v3_checksum_as_v2: sel & 2 != 0 };
+    let unicast_checksum = match sel >> 6 {
+        0 => UnicastChecksum::Detect,
+        1 => UnicastChecksum::Never,
+        _ => UnicastChecksum::Old,
+    };
+    let opts = WireOptions { unicast: sel & 1 != 0, v3_checksum_as_v2: sel & 2 != 0, unicast_checksum };
     let config = match (sel >> 2) % 3 {
         0 => AuthConfig::None,
         1 => AuthConfig::pass("secret"),

@@ -67,6 +67,9 @@ pub(crate) struct Job<K> {
     pub(crate) key: K,
     pub(crate) planned: Planned,
     pub(crate) programs: Vec<Option<Arc<Program>>>,
+    /// Whether its checkers probe from the start (`ha_suspend` with none of
+    /// the virtual server's addresses on the box: not).
+    pub(crate) enabled: bool,
 }
 
 struct Entry<K> {
@@ -172,7 +175,7 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
         self.ping_group_range(pings, &mut out);
         let mut activation = Vec::new();
         for job in jobs {
-            let Job { key, planned, programs } = job;
+            let Job { key, planned, programs, enabled } = job;
             let mut e = Entry {
                 key,
                 server: planned.server,
@@ -194,8 +197,10 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
                             out.push(Out::Verdict { key: e.key.clone(), alive, weight: e.server.effective_weight() });
                         }
                     }
+                    out.extend(e.server.set_enabled(now, enabled).into_iter().map(Out::Log));
                 }
                 None => {
+                    let _ = e.server.set_enabled(now, enabled);
                     // The initial verdict is the owner's starting state; the
                     // notify with rs_init_notifies is the owner's too.
                     let _ = e.server.start(now, super::random_u32);
@@ -215,6 +220,16 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
         }
         self.watch_files(&mut out);
         out.extend(activation);
+        out
+    }
+
+    /// `ha_suspend`: the checkers of the real servers whose key `of` picks
+    /// probe (`on`) or not; the lines of those that switched.
+    pub(crate) fn set_enabled(&mut self, of: impl Fn(&K) -> bool, on: bool, now: Instant) -> Vec<Out<K>> {
+        let mut out = Vec::new();
+        for e in self.entries.iter_mut().filter(|e| of(&e.key)) {
+            out.extend(e.server.set_enabled(now, on).into_iter().map(Out::Log));
+        }
         out
     }
 
@@ -595,7 +610,7 @@ mod tests {
             .enumerate()
             .map(|(key, planned)| {
                 let programs = vec![None; planned.probes.len()];
-                Job { key, planned, programs }
+                Job { key, planned, programs, enabled: true }
             })
             .collect()
     }

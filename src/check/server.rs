@@ -260,11 +260,30 @@ impl Server {
     /// The lines keepalived logs when it starts the checkers ("Activating
     /// healthchecker for service [rs] for VS [vs]", one per probing checker),
     /// for the runtime to log once the IPVS table is set up.
+    /// A checker suspended by `ha_suspend` is "Deactivating".
     pub fn activation_lines(&self) -> Vec<String> {
         self.checkers
             .iter()
-            .map(|_| format!("Activating healthchecker for service {} for VS {}", self.rs_name, self.vs_name))
+            .map(|c| {
+                let what = if c.enabled() { "Activating" } else { "Deactivating" };
+                format!("{what} healthchecker for service {} for VS {}", self.rs_name, self.vs_name)
+            })
             .collect()
+    }
+
+    /// `ha_suspend`: turns the checkers' probing on or off; a checker keeps
+    /// its schedule and state meanwhile. Returns keepalived's line for each
+    /// checker that switched.
+    pub fn set_enabled(&mut self, now: Instant, on: bool) -> Vec<String> {
+        let mut lines = Vec::new();
+        for c in &mut self.checkers {
+            if c.enabled() != on {
+                c.handle(now, Input::Enabled(on));
+                let what = if on { "Activating" } else { "Suspending" };
+                lines.push(format!("{what} healthchecker for service {} for VS {}", self.rs_name, self.vs_name));
+            }
+        }
+        lines
     }
 
     /// Schedules every checker's first probe, without reporting a verdict

@@ -43,6 +43,7 @@
 
 pub(crate) mod basic;
 mod paths;
+pub(crate) mod sched;
 
 pub(crate) use paths::{dump_path, with_instance};
 
@@ -258,6 +259,7 @@ impl ChildContext {
         tracing::info!("Reloading");
         // The parent logs what is said of the common part, we of ours.
         let loaded = load(&self.options, self.kind.parts());
+        config_read(&self.options);
         log_diagnostics(&loaded, Some(self.kind.part()));
         let blockers = crate::log::reload_blockers(
             &self.config.config.global,
@@ -269,6 +271,9 @@ impl ChildContext {
             tracing::debug!("Configuration unchanged: the new one needs a restart");
             None
         } else if loaded.reloadable() {
+            // keepalived's children set their umask and scheduling again as they reload.
+            sched::apply_umask(&self.options, &loaded.config.global);
+            sched::apply_config(self.kind, &loaded.config);
             Some(loaded)
         } else {
             tracing::error!("Reload failed: the new configuration has errors, keeping the running one");
@@ -326,6 +331,14 @@ pub fn preprocess_options(opts: &Options) -> crate::config::preprocess::Options 
         o.cwd = Some(dir.clone());
     }
     o
+}
+
+/// Tells the parent this child has read the configuration files (for
+/// `reload_file`, which the parent removes once every child has).
+pub(crate) fn config_read(opts: &Options) {
+    if let Some(fd) = opts.config_read_fd {
+        let _ = crate::sys::notify_fd(fd);
+    }
 }
 
 /// Loads the configuration named on the command line, reading `parts` of it

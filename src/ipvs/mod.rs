@@ -8,7 +8,8 @@
 //! - [`table`]: services and destinations as the kernel keys them;
 //! - [`model`]: the director, from configuration and real-server verdicts
 //!   to the table the kernel should hold (quorum, sorry server, inhibit);
-//! - [`diff`]: from the kernel's table to the wanted one, in order.
+//! - [`diff`]: from the kernel's table to the wanted one, in order;
+//! - [`suspend`]: `ha_suspend`, which virtual servers' checkers probe.
 //!
 //! I/O: [`kernel`] (the channel to the kernel, genl or socket options),
 //! [`runtime`] (the checker child's loop, which owns the table),
@@ -27,6 +28,7 @@ pub(crate) mod report;
 pub(crate) mod runtime;
 pub(crate) mod scripts;
 pub(crate) mod sockopt;
+pub(crate) mod suspend;
 pub(crate) mod syncd;
 pub(crate) mod table;
 

@@ -32,6 +32,7 @@ use super::dump;
 use super::kernel::{Failure, Interface, Ipvs, IpvsError, Op, libnl_errno, message_for};
 use super::model::{self, Director, Release, Verdict, VsId, VsSpec};
 use super::scripts::Scripts;
+use super::suspend::HaSuspend;
 use super::syncd;
 use super::table::{DestEntry, ServiceEntry, ServiceKey, Table, Timeouts};
 use crate::check::plan::{PlanInputs, Probe};
@@ -49,7 +50,11 @@ pub(crate) type RsKey = (VsId, SocketAddr);
 
 /// The loop of the checker child.
 pub(crate) async fn serve(mut ctx: ChildContext) -> ChildExit {
-    let mut rt = match Runtime::start(&ctx) {
+    // ha_suspend: the addresses on the box, watched before the checkers start.
+    let mut addr_rx = None;
+    let mut suspend = HaSuspend::default();
+    watch_addresses(&ctx, &mut suspend, &mut addr_rx).await;
+    let mut rt = match Runtime::start(&ctx, suspend) {
         Ok(rt) => rt,
         Err(exit) => return exit,
     };
@@ -57,6 +62,15 @@ pub(crate) async fn serve(mut ctx: ChildContext) -> ChildExit {
         tokio::select! {
             wake = rt.checks.wait() => {
                 let out = rt.checks.handle(wake, crate::clock::now());
+                rt.apply_checks(out);
+            }
+            Some(ev) = recv_addr(&mut addr_rx) => {
+                let switched = rt.suspend.address(ev.ifindex, ev.addr, ev.added);
+                let now = crate::clock::now();
+                let mut out = Vec::new();
+                for (id, on) in switched {
+                    out.extend(rt.checks.set_enabled(|k| k.0 == id, on, now));
+                }
                 rt.apply_checks(out);
             }
             sig = ctx.signals.recv() => match sig {
@@ -71,6 +85,9 @@ pub(crate) async fn serve(mut ctx: ChildContext) -> ChildExit {
                 ChildSignal::Reload => {
                     if let Some(new) = ctx.reload() {
                         ctx.config = new;
+                        if addr_rx.is_none() {
+                            watch_addresses(&ctx, &mut rt.suspend, &mut addr_rx).await;
+                        }
                         if let Err(exit) = rt.reload(&ctx) {
                             return exit;
                         }
@@ -96,6 +113,50 @@ pub(crate) async fn serve(mut ctx: ChildContext) -> ChildExit {
             },
         }
     }
+}
+
+/// Starts watching the addresses on the box when a virtual server uses
+/// `ha_suspend` (keepalived's checker process learns them from its netlink
+/// reflector); a failure leaves those checkers suspended, said in the log.
+async fn watch_addresses(
+    ctx: &ChildContext,
+    suspend: &mut HaSuspend,
+    rx: &mut Option<tokio::sync::mpsc::UnboundedReceiver<crate::netlink::AddrEvent>>,
+) {
+    if !ctx.config.config.lvs.virtual_servers.iter().any(|v| v.ha_suspend) {
+        return;
+    }
+    let g = &ctx.config.config.lvs.globals;
+    let monitor = crate::netlink::RcvBuf::of(g.netlink_monitor_rcv_bufs, g.netlink_monitor_rcv_bufs_force);
+    let cmd = crate::netlink::RcvBuf::of(g.netlink_cmd_rcv_bufs, g.netlink_cmd_rcv_bufs_force);
+    match crate::netlink::watch_addresses(monitor, cmd).await {
+        Ok((now, r)) => {
+            suspend.set_local(now);
+            *rx = Some(r);
+        }
+        Err(e) => tracing::error!("Unable to read the interface addresses for ha_suspend - {e}"),
+    }
+}
+
+async fn recv_addr(
+    rx: &mut Option<tokio::sync::mpsc::UnboundedReceiver<crate::netlink::AddrEvent>>,
+) -> Option<crate::netlink::AddrEvent> {
+    match rx {
+        Some(r) => r.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The virtual servers with `ha_suspend` and their addresses.
+fn suspended_vs(
+    lvs: &crate::config::model::lvs::LvsConfig,
+    specs: &[VsSpec],
+) -> Vec<(VsId, HashSet<std::net::IpAddr>)> {
+    specs
+        .iter()
+        .filter(|s| lvs.virtual_servers.get(s.index).is_some_and(|v| v.ha_suspend))
+        .map(|s| (s.id.clone(), s.services.iter().filter(|k| k.fwmark == 0).map(|k| k.addr).collect()))
+        .collect()
 }
 
 fn write_dump(ctx: &ChildContext, file: &str, text: &str) {
@@ -158,6 +219,8 @@ pub(crate) struct Runtime {
     reloaded_vs: HashSet<VsId>,
     /// [`BENCH_NO_IPVS`] was set.
     bench_no_ipvs: bool,
+    /// `ha_suspend`: which virtual servers' checkers probe.
+    suspend: HaSuspend,
 }
 
 /// For bench/check-scale.sh only, on a kernel without ip_vs (where the
@@ -177,7 +240,7 @@ fn needs_ipvs(lvs: &crate::config::model::lvs::LvsConfig) -> bool {
 }
 
 impl Runtime {
-    fn start(ctx: &ChildContext) -> Result<Runtime, ChildExit> {
+    fn start(ctx: &ChildContext, suspend: HaSuspend) -> Result<Runtime, ChildExit> {
         let lvs = &ctx.config.config.lvs;
         let scripts = Scripts::new();
         let checks = Checks::new(scripts.misc_runner());
@@ -194,6 +257,7 @@ impl Runtime {
             reloaded: HashSet::new(),
             reloaded_vs: HashSet::new(),
             bench_no_ipvs: false,
+            suspend,
         };
         rt.scripts.load(&ctx.config.config.global, lvs);
         if !needs_ipvs(lvs) {
@@ -224,6 +288,7 @@ impl Runtime {
         let specs = model::specs(lvs);
         let iface = rt.interface();
         check_interface(iface, &specs);
+        rt.suspend.configure(suspended_vs(lvs, &specs));
         let jobs = rt.jobs(ctx, &specs);
         let activation = rt.checks.load(jobs, crate::clock::now(), true);
         let initial = rt.initial_states();
@@ -310,7 +375,8 @@ impl Runtime {
             } else {
                 Vec::new()
             };
-            jobs.push(Job { key: (spec.id.clone(), rs.addr), planned: p, programs });
+            let enabled = self.suspend.enabled(&spec.id);
+            jobs.push(Job { key: (spec.id.clone(), rs.addr), planned: p, programs, enabled });
         }
         jobs
     }
@@ -514,6 +580,7 @@ impl Runtime {
         let old: HashSet<RsKey> = self.checks.servers().into_keys().cloned().collect();
         let old_vs: HashSet<VsId> = self.director.views().iter().map(|v| v.spec.id.clone()).collect();
         self.reloaded_vs = specs.iter().map(|s| s.id.clone()).filter(|id| old_vs.contains(id)).collect();
+        self.suspend.configure(suspended_vs(lvs, &specs));
         let jobs = self.jobs(ctx, &specs);
         let changes = self.checks.load(jobs, crate::clock::now(), false);
         let initial = self.initial_states();

@@ -4,6 +4,7 @@
 //! results; what to add or remove is decided by the pure VRRP core.
 
 mod addr;
+mod addr_monitor;
 mod link;
 mod monitor;
 mod route;
@@ -12,8 +13,9 @@ mod snapshot;
 mod vmac;
 
 pub use addr::{AddOutcome, AddrSpec, DelOutcome};
+pub(crate) use addr_monitor::{AddrEvent, watch_addresses};
 pub use link::LinkInfo;
-pub use monitor::{LinkEvent, link_monitor};
+pub use monitor::{LinkEvent, link_monitor, link_monitor_with};
 pub use route::{Encap, HopSpec, RTPROT_KEEPALIVED, RouteAddMode, RouteSpec};
 pub use rule::{RuleKind, RuleSpec};
 pub use snapshot::{AddrEntry, LinkDetail};
@@ -33,10 +35,50 @@ pub struct Netlink {
     handle: rtnetlink::Handle,
 }
 
+/// A netlink socket's receive buffer as configured
+/// (`vrrp_netlink_cmd_rcv_bufs`, `..._monitor_...`, `process_monitor_rcv_bufs`
+/// and their `_force`): SO_RCVBUF, or SO_RCVBUFFORCE to go beyond
+/// net.core.rmem_max.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RcvBuf {
+    pub bytes: u32,
+    pub force: bool,
+}
+
+impl RcvBuf {
+    /// The setting, when a size is configured.
+    pub fn of(bytes: Option<u32>, force: bool) -> Option<RcvBuf> {
+        bytes.filter(|b| *b > 0).map(|bytes| RcvBuf { bytes, force })
+    }
+}
+
+/// Sets a socket's receive buffer; says so when the kernel refuses.
+pub(crate) fn set_rcvbuf(fd: std::os::fd::BorrowedFd<'_>, rb: Option<RcvBuf>, what: &str) {
+    let Some(rb) = rb else { return };
+    let opt = if rb.force { libc::SO_RCVBUFFORCE } else { libc::SO_RCVBUF };
+    let value = i32::try_from(rb.bytes).unwrap_or(i32::MAX);
+    if let Err(e) = crate::sys::setsockopt_int(fd, libc::SOL_SOCKET, opt, value) {
+        tracing::info!(
+            "Cannot set {} on {what} socket to {} - {}",
+            if rb.force { "SO_RCVBUFFORCE" } else { "SO_RCVBUF" },
+            rb.bytes,
+            crate::config::error::io_reason(&e)
+        );
+    }
+}
+
 impl Netlink {
     /// Opens a connection; returns the handle and the connection future to spawn.
     pub fn connect() -> io::Result<(Netlink, impl std::future::Future<Output = ()>)> {
-        let (conn, handle, _) = rtnetlink::new_connection()?;
+        Self::connect_with(None)
+    }
+
+    /// [`Netlink::connect`] with the socket's receive buffer set.
+    pub fn connect_with(rcvbuf: Option<RcvBuf>) -> io::Result<(Netlink, impl std::future::Future<Output = ()>)> {
+        use netlink_sys::AsyncSocket as _;
+        use std::os::fd::AsFd as _;
+        let (mut conn, handle, _) = rtnetlink::new_connection()?;
+        set_rcvbuf(conn.socket_mut().socket_mut().as_fd(), rcvbuf, "netlink command");
         Ok((Netlink { handle }, conn))
     }
 
@@ -177,5 +219,20 @@ mod tests {
         assert!(!failed.is_exists() && !failed.is_not_found());
         let missing = NetlinkError::NoSuchInterface("eth9".into());
         assert!(missing.is_not_found() && missing.is_no_device() && missing.errno().is_none());
+    }
+
+    #[test]
+    fn receive_buffer_settings() {
+        use std::os::fd::AsFd as _;
+        assert_eq!(RcvBuf::of(None, true), None);
+        assert_eq!(RcvBuf::of(Some(0), false), None, "0 keeps the system's default");
+        assert_eq!(RcvBuf::of(Some(300_000), true), Some(RcvBuf { bytes: 300_000, force: true }));
+        // SO_RCVBUF on a real socket: the kernel doubles what it grants, up
+        // to net.core.rmem_max (SO_RCVBUFFORCE, as root, goes beyond it).
+        let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).unwrap();
+        set_rcvbuf(s.as_fd(), RcvBuf::of(Some(4096), false), "test");
+        assert_eq!(s.recv_buffer_size().unwrap(), 8192);
+        set_rcvbuf(s.as_fd(), None, "test");
+        assert_eq!(s.recv_buffer_size().unwrap(), 8192, "no setting leaves it alone");
     }
 }

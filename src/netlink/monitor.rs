@@ -51,7 +51,7 @@ pub(crate) fn link_info(m: &LinkMessage) -> Option<LinkInfo> {
 }
 
 /// The address an RTM_NEWADDR / RTM_DELADDR is about (IFA_LOCAL, else IFA_ADDRESS).
-fn address_of(m: &netlink_packet_route::address::AddressMessage) -> Option<std::net::IpAddr> {
+pub(super) fn address_of(m: &netlink_packet_route::address::AddressMessage) -> Option<std::net::IpAddr> {
     use netlink_packet_route::address::AddressAttribute;
     let local = m.attributes.iter().find_map(|a| match a {
         AddressAttribute::Local(ip) => Some(*ip),
@@ -68,7 +68,17 @@ fn address_of(m: &netlink_packet_route::address::AddressMessage) -> Option<std::
 /// Subscribes to link changes. Spawn the returned future on the caller's
 /// runtime; events arrive on the receiver until it is dropped.
 pub fn link_monitor() -> std::io::Result<(impl std::future::Future<Output = ()>, mpsc::UnboundedReceiver<LinkEvent>)> {
+    link_monitor_with(None)
+}
+
+/// [`link_monitor`] with the socket's receive buffer set
+/// (`vrrp_netlink_monitor_rcv_bufs`).
+pub fn link_monitor_with(
+    rcvbuf: Option<super::RcvBuf>,
+) -> std::io::Result<(impl std::future::Future<Output = ()>, mpsc::UnboundedReceiver<LinkEvent>)> {
+    use std::os::fd::AsFd as _;
     let (mut conn, _handle, mut messages) = rtnetlink::new_connection()?;
+    super::set_rcvbuf(conn.socket_mut().socket_mut().as_fd(), rcvbuf, "netlink monitor");
     conn.socket_mut().socket_mut().bind(&SocketAddr::new(0, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR))?;
     let (tx, rx) = mpsc::unbounded_channel();
     let fut = async move {

@@ -75,6 +75,8 @@ struct Plan {
     ids: Option<(libc::uid_t, libc::gid_t)>,
     groups: Vec<libc::gid_t>,
     last_signal: c_int,
+    /// The nice value to put back (`*_priority` changed ours).
+    nice: Option<c_int>,
     /// Written by the child when it fails: the errno.
     errno: AtomicI32,
 }
@@ -120,6 +122,7 @@ pub(crate) fn spawn_script(argv: &[String], ids: Option<SpawnIds<'_>>) -> io::Re
         ids: ids.as_ref().map(|i| (i.uid, i.gid)),
         groups: ids.map(|i| i.groups.to_vec()).unwrap_or_default(),
         last_signal: libc::SIGRTMAX(),
+        nice: super::process::script_nice(),
         errno: AtomicI32::new(0),
     };
     let mut stack: Vec<u8> = Vec::with_capacity(CHILD_STACK);
@@ -284,6 +287,12 @@ fn set_up(plan: &Plan) -> Result<(), c_int> {
     }
     // SAFETY: numbers only.
     sys(unsafe { libc::syscall(libc::SYS_setpgid, 0 as c_long, 0 as c_long) })?;
+    if let Some(n) = plan.nice {
+        // Best effort, as keepalived's: a script runs at the priority
+        // keepalived was started with, not the one `*_priority` gave us.
+        // SAFETY: numbers only.
+        unsafe { libc::syscall(libc::SYS_setpriority, libc::PRIO_PROCESS as c_long, 0 as c_long, n as c_long) };
+    }
     for fd in 0..3 {
         if plan.devnull == fd {
             // /dev/null already sits here: keep it across the exec.
@@ -365,4 +374,28 @@ fn exec(plan: &mut Plan) -> c_int {
         last = e;
     }
     if denied { libc::EACCES } else { last }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A script runs at the nice value keepalived started with, not the one
+    /// `*_priority` gave the child that starts it.
+    #[test]
+    fn scripts_get_the_saved_nice_value_back() {
+        let out = std::env::temp_dir().join(format!("kr-spawn-nice-{}", std::process::id()));
+        let _ = std::fs::remove_file(&out);
+        // Field 19 of /proc/self/stat is the nice value of the process reading it.
+        let cmd = format!("cut -d' ' -f19 /proc/self/stat > {}", out.display());
+        let argv = ["/bin/sh".to_owned(), "-c".to_owned(), cmd];
+        super::super::process::set_script_nice(Some(7));
+        let pid = spawn_script(&argv, None);
+        super::super::process::set_script_nice(None);
+        let pid = pid.expect("spawn");
+        reap(pid as libc::pid_t);
+        let nice = std::fs::read_to_string(&out).expect("output");
+        let _ = std::fs::remove_file(&out);
+        assert_eq!(nice.trim(), "7");
+    }
 }

@@ -159,6 +159,9 @@ pub enum Action {
         /// `vrrp_garp_interval` or `vrrp_gna_interval`.
         interval: Duration,
     },
+    /// `garp_extra_if`: one gratuitous ARP / NA on each interface of the
+    /// VIPs beyond the instance's own (its VMACs, or all with `all`).
+    SendExtraGratuitous,
     /// The state changed: run notify scripts, fifo, SNMP traps, sync group.
     /// The address owner's start-up passes through a silent BACKUP, so its
     /// first report is `BACKUP -> MASTER`.
@@ -228,6 +231,8 @@ pub struct Instance {
     garp_delay_at: Option<Instant>,
     garp_lower_prio_at: Vec<Instant>,
     garp_refresh_due: Option<Instant>,
+    // Next `garp_extra_if` round.
+    garp_extra_due: Option<Instant>,
     // End of `vrrp_startup_delay`: BACKUP timers count from here until then.
     startup_until: Option<Instant>,
     // The sync group holds the instance in FAULT.
@@ -315,6 +320,7 @@ impl Instance {
             garp_delay_at: None,
             garp_lower_prio_at: Vec::new(),
             garp_refresh_due: None,
+            garp_extra_due: None,
             startup_until: if p.startup_delay.is_zero() { None } else { Some(now + p.startup_delay) },
             group_fault: false,
             synced: p.synced,
@@ -727,6 +733,9 @@ impl Instance {
                     }
                 }
                 State::Master => {
+                    if self.timer_expired_backup(now, out) {
+                        return;
+                    }
                     // RFC 3768 / RFC 5798 section 6.4.3: Adver_Timer fired.
                     self.master_tx(now, out);
                     self.sands = Some(now + self.p.advert_interval);
@@ -773,12 +782,33 @@ impl Instance {
         if !self.p.garp.master_refresh.is_zero() {
             self.garp_refresh_due = Some(now + self.p.garp.master_refresh);
         }
+        if !self.p.garp.extra_if.is_zero() {
+            self.garp_extra_due = Some(now + self.p.garp.extra_if);
+        }
         if announce {
             out.push(Action::Transition { from, to: State::Master });
         }
         if !self.p.garp.master_delay.is_zero() {
             self.garp_delay_at = Some(now + self.p.garp.master_delay);
         }
+    }
+
+    /// `timer_expired_backup`: the last advert went out one interval before
+    /// the timer was due; if an instance of the given priority would have
+    /// declared us down since, it may be MASTER now: back to BACKUP.
+    fn timer_expired_backup(&mut self, now: Instant, out: &mut Vec<Action>) -> bool {
+        let (Some(other), true, Some(due)) = (self.p.timer_expired_backup, self.p.nopreempt, self.sands) else {
+            return false;
+        };
+        let last_sent = due.checked_sub(self.p.advert_interval).unwrap_or(due);
+        let since_advert = now.saturating_duration_since(last_sent);
+        let other_down = master_down_interval(self.p.version, self.p.down_timer_adverts, other, self.p.advert_interval);
+        if since_advert < other_down {
+            return false;
+        }
+        self.log(out, LogKind::TimerExpiredBackup { since_advert, other_priority: other });
+        self.leave_master(now, State::Backup, false, out);
+        true
     }
 
     /// Periodic advert while MASTER, with the `garp_master_refresh` check.
@@ -789,6 +819,10 @@ impl Instance {
                 self.gratuitous(out, self.p.garp.master_refresh_repeat);
                 self.garp_refresh_due = Some(now + self.p.garp.master_refresh);
             }
+        }
+        if self.garp_extra_due.is_some_and(|due| now >= due) {
+            out.push(Action::SendExtraGratuitous);
+            self.garp_extra_due = Some(now + self.p.garp.extra_if);
         }
     }
 
@@ -817,6 +851,7 @@ impl Instance {
         self.garp_delay_at = None;
         self.garp_lower_prio_at.clear();
         self.garp_refresh_due = None;
+        self.garp_extra_due = None;
         if self.vips_set {
             out.push(Action::RemoveVips { accept: self.accept() });
             self.vips_set = false;

@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod fsm;
 pub mod garp;
+pub(crate) mod linkgate;
 pub mod packet;
 pub(crate) mod runtime;
 pub mod socket;

@@ -27,8 +27,9 @@
 //! wrong in both ways is counted as `version_err` / `interval_mismatch`
 //! there and as the decode reason here. The one side effect (the AH counter)
 //! happens at the same point in both: after the version and the AH ICV
-//! verified, before the remaining checks. keepalived's `old_unicast_checksum` compatibility mode
-//! (v3 unicast checksums computed with the multicast group) is not supported.
+//! verified, before the remaining checks. keepalived's `old_unicast_checksum` (v3 IPv4 unicast
+//! checksums computed with the multicast group 224.0.0.18, as keepalived before 1.3.6 did) is
+//! [`UnicastChecksum`]: the old sum is sent when configured or once seen from a peer.
 //!
 //! The VRID is matched by the runtime before either call (keepalived looks the
 //! instance up by socket and VRID; an advert for a VRID nobody runs is counted
@@ -171,6 +172,9 @@ pub struct Received {
     pub ah_seq: Option<u32>,
     /// The verified `auth_hmac` trailer, if the advert had one.
     pub hmac: Option<HmacSeen>,
+    /// A v3 unicast advert whose checksum was computed the old way (with the
+    /// multicast group), accepted by [`UnicastChecksum::Detect`].
+    pub old_checksum: bool,
 }
 
 /// Instance settings that change how packets are checked or built on the wire.
@@ -183,7 +187,28 @@ pub struct WireOptions {
     /// keepalived's `v3_checksum_as_v2`: the v3 IPv4 checksum leaves out the
     /// pseudo-header, on send and on receive (RFC 9568 reading).
     pub v3_checksum_as_v2: bool,
+    /// keepalived's `old_unicast_checksum`: which destination the v3 IPv4
+    /// pseudo-header of a unicast advert holds.
+    pub unicast_checksum: UnicastChecksum,
 }
+
+/// The pseudo-header destination of v3 IPv4 unicast adverts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UnicastChecksum {
+    /// The real destination; an advert summed with the multicast group is
+    /// accepted too and marked [`Received::old_checksum`] (keepalived's
+    /// automatic detection).
+    #[default]
+    Detect,
+    /// The real destination only (`old_unicast_checksum never`).
+    Never,
+    /// The multicast group 224.0.0.18, sent and expected
+    /// (`old_unicast_checksum`, or detected).
+    Old,
+}
+
+/// The group keepalived before 1.3.6 put in the pseudo-header of unicast adverts.
+const OLD_CHECKSUM_DST: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
 
 /// Why an advert was dropped. Each has a counter ([`DropReason::counter_name`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
@@ -728,10 +753,17 @@ pub fn decode_ipv4(
     // v2 checksum: the VRRP message only (RFC 3768 5.3.8); v3: plus the
     // pseudo-header over the VRRP message (RFC 5798 5.2.8), unless
     // v3_checksum_as_v2
-    let pseudo = pseudo_v4(src, dst, msg_len);
     let with_pseudo = version == Version::V3 && !opts.v3_checksum_as_v2;
+    let old = opts.unicast && opts.unicast_checksum == UnicastChecksum::Old;
+    let pseudo = pseudo_v4(src, if old { OLD_CHECKSUM_DST } else { dst }, msg_len);
+    let mut old_checksum = false;
     if vrrp_checksum(msg, with_pseudo.then_some(&pseudo[..])) != 0 {
-        return Err(DropReason::BadChecksum);
+        // A peer running keepalived before 1.3.6 sums with the group.
+        let detect = with_pseudo && opts.unicast && opts.unicast_checksum == UnicastChecksum::Detect;
+        if !(detect && vrrp_checksum(msg, Some(&pseudo_v4(src, OLD_CHECKSUM_DST, msg_len))) == 0) {
+            return Err(DropReason::BadChecksum);
+        }
+        old_checksum = true;
     }
     let mut addresses = Vec::with_capacity(h.count);
     for i in 0..h.count {
@@ -755,6 +787,7 @@ pub fn decode_ipv4(
         },
         ah_seq,
         hmac,
+        old_checksum,
     })
 }
 
@@ -868,6 +901,7 @@ pub fn decode_ipv6(
         },
         ah_seq: None,
         hmac,
+        old_checksum: false,
     })
 }
 
@@ -1009,7 +1043,8 @@ pub fn encode_ipv4(
     auth: &TxAuth<'_>,
 ) -> Result<Vec<u8>, EncodeError> {
     let mut msg = build_message(advert, false, auth.config)?;
-    let pseudo = pseudo_v4(ip.src, ip.dst, msg.len());
+    let old = opts.unicast && opts.unicast_checksum == UnicastChecksum::Old;
+    let pseudo = pseudo_v4(ip.src, if old { OLD_CHECKSUM_DST } else { ip.dst }, msg.len());
     let with_pseudo = advert.version == Version::V3 && !opts.v3_checksum_as_v2;
     let sum = vrrp_checksum(&msg, with_pseudo.then_some(&pseudo[..]));
     put_checksum(&mut msg, sum);

@@ -101,6 +101,11 @@ impl VrrpSocket {
         Ok(VrrpSocket { fd: sys::async_socket(s)?, v6: true, ifindex })
     }
 
+    /// Sets the socket's receive buffer (SO_RCVBUF; the kernel doubles it).
+    pub(crate) fn set_recv_buffer(&self, bytes: usize) -> io::Result<()> {
+        self.fd.get_ref().set_recv_buffer_size(bytes)
+    }
+
     /// Receives one datagram into `buf`.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<Received> {
         loop {

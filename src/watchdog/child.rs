@@ -61,6 +61,7 @@ pub(crate) fn main(opts: Options, kind: ChildKind, subsystems: &Subsystems) -> E
         return ExitCode::from(EXIT_FATAL);
     }
     let loaded = load_packed(&opts, kind);
+    crate::child::config_read(&opts);
     crate::log::set_ident(&crate::log::config_ident(kind.ident(), opts.namespace.as_deref(), &loaded.config.global));
     // The parent has logged what is said of the common part.
     super::log_diagnostics(&loaded, Some(kind.part()));
@@ -73,10 +74,20 @@ pub(crate) fn main(opts: Options, kind: ChildKind, subsystems: &Subsystems) -> E
         tracing::error!("{} child process: the configuration cannot be run", kind.display());
         return ExitCode::from(EXIT_CONFIG);
     }
-    // global_defs vrrp_process_name overrides the default name.
-    if let (ChildKind::Vrrp, Some(name)) = (kind, loaded.config.vrrp.globals.process_name.as_deref()) {
+    // global_defs vrrp_process_name (checker_process_name, bfd_process_name)
+    // overrides the default name.
+    let name = match kind {
+        ChildKind::Vrrp => loaded.config.vrrp.globals.process_name.as_deref(),
+        ChildKind::Checker => loaded.config.lvs.globals.checker_process_name.as_deref(),
+        ChildKind::Bfd => loaded.config.global.process_names.bfd.as_deref(),
+    };
+    if let Some(name) = name {
         let _ = sys::set_process_name(name);
     }
+    // umask (unless -u), then the child's scheduling: *_priority,
+    // *_rt_priority, *_rlimit_rttime, *_no_swap, *_cpu_affinity.
+    crate::child::sched::apply_umask(&opts, &loaded.config.global);
+    crate::child::sched::apply_config(kind, &loaded.config);
     if !is_needed(kind, &loaded.config) && !opts.all {
         tracing::info!("No {} configuration to run", kind.display());
     }

@@ -16,6 +16,8 @@ pub(crate) mod child;
 pub(crate) mod notify;
 pub(crate) mod parent;
 pub(crate) mod pidfile;
+pub(crate) mod reload;
+pub(crate) mod scripts;
 
 use std::process::ExitCode;
 

@@ -49,13 +49,52 @@ struct Supervisor {
     /// so that a large configuration is not held by a process that only supervises.
     needs: Needs,
     slots: BTreeMap<ChildKind, Slot>,
+    /// global_defs `shutdown_script`, run once the children have ended.
+    shutdown: Option<super::scripts::StartStop>,
+    /// `reload_time_file`'s watch and the reload it schedules.
+    monitor: Option<super::reload::ReloadMonitor>,
+    /// The pipe the children say "configuration read" through.
+    notices: Option<super::reload::ReadNotices>,
+    /// A `reload_file` to remove once the children have read the configuration.
+    pending_read: Option<PendingRead>,
+    /// A running `reload_check_config` check.
+    check: Option<CheckRun>,
+    /// A SIGHUP that came while a check ran.
+    reload_queued: bool,
+    /// Reloads so far (`config_save_dir`'s file names).
+    reloads: u32,
+}
+
+/// A `reload_file` waiting for the children to have read the configuration.
+#[derive(Debug)]
+struct PendingRead {
+    path: PathBuf,
+    waiting: usize,
+    got: usize,
+    /// Removed anyway then (a child that never says so).
+    deadline: Instant,
+}
+
+/// How long the parent waits for its children to have read the
+/// configuration before it removes the `reload_file` anyway.
+const READ_WAIT: Duration = Duration::from_secs(10);
+
+/// A `keepalived -t` checking a new configuration before a reload.
+#[derive(Debug)]
+struct CheckRun {
+    pid: i32,
+    log: String,
+    reload_file: Option<PathBuf>,
+    /// 0: running, 1: SIGTERM sent, 2: SIGKILL sent, 3: SIGKILL again.
+    stage: u8,
+    deadline: Instant,
 }
 
 /// The parent's main: returns the process exit status.
 pub(crate) fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
-    if let Some(mask) = opts.umask {
-        sys::umask(mask);
-    }
+    // keepalived's default umask (IXUSR | IRWXG | IRWXO) until the
+    // configuration's, unless -u gave one.
+    sys::umask(opts.umask.unwrap_or(crate::config::model::global::DEFAULT_UMASK));
     if opts.core_dump || opts.core_dump_pattern.is_some() {
         let _ = sys::unlimited_core_dumps();
     }
@@ -121,6 +160,8 @@ pub(crate) fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
             tracing::info!("{line}");
         }
     }
+    apply_globals(&opts, &config, None);
+    let (startup, shutdown) = super::scripts::prepare(&config.config.global, true);
 
     let global = &config.config.global;
     let pids = absolute_pids(PidPaths::new(
@@ -129,7 +170,10 @@ pub(crate) fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
         global.use_pid_dir,
         opts.namespace.as_deref(),
     ));
-    let needs = Needs::of(&config);
+    let needs = Needs::of(&config, pids.main.parent().unwrap_or(Path::new("/run")));
+    if let Some(dir) = &needs.config_save_dir {
+        super::reload::save_config_copy(dir, &opts.use_file, &crate::child::preprocess_options(&opts), 0);
+    }
     // The children read the file themselves: free the parsed configuration
     // and give its memory back to the system.
     drop(config);
@@ -173,6 +217,11 @@ pub(crate) fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
         tracing::error!("Unable to write pidfile {} - {e}", pids.main.display());
         return ExitCode::from(1);
     }
+    if needs.max_auto_priority == 0 {
+        tracing::info!(
+            "NOTICE: setting config option max_auto_priority should result in better keepalived performance"
+        );
+    }
 
     let mut handled = vec![
         libc::SIGHUP,
@@ -180,6 +229,8 @@ pub(crate) fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
         libc::SIGUSR1,
         libc::SIGUSR2,
         libc::SIGCHLD,
+        // reload_time_file's inotify and the children's notices are signal-driven.
+        libc::SIGIO,
         crate::signals::stats_clear(),
         crate::signals::json(),
     ];
@@ -196,12 +247,45 @@ pub(crate) fn main(mut opts: Options, argv: Vec<OsString>) -> ExitCode {
     };
 
     let argv0 = argv.first().cloned().unwrap_or_else(|| "keepalived".into());
-    let mut sup = Supervisor { opts, child_args, argv0, pids, needs, slots: BTreeMap::new() };
+    // The startup script runs to its end (or timeout) before any child starts;
+    // signals wait meanwhile.
+    if let Some(s) = &startup {
+        super::scripts::run(super::scripts::Which::Startup, s, opts.log_detail > 0);
+    }
+    let notices = match super::reload::ReadNotices::new() {
+        Ok(n) => Some(n),
+        Err(e) => {
+            tracing::debug!("No configuration-read notices from the children - {e}");
+            None
+        }
+    };
+    let mut sup = Supervisor {
+        opts,
+        child_args,
+        argv0,
+        pids,
+        needs,
+        slots: BTreeMap::new(),
+        shutdown,
+        monitor: None,
+        notices,
+        pending_read: None,
+        check: None,
+        reload_queued: false,
+        reloads: 0,
+    };
+    let mut started = 0;
     for kind in ChildKind::ALL {
         if wanted(&sup.opts, &sup.needs, kind) {
             sup.start(kind);
+            started += 1;
         }
     }
+    // An existing reload_file goes once the configuration has been read.
+    if let Some(path) = sup.needs.reload_file.clone() {
+        sup.wait_for_reads(path, started);
+    }
+    sup.start_monitor();
     notify("READY=1");
     tracing::info!("Startup complete");
     // What start-up ran (the parser's code above all) stays mapped until
@@ -221,12 +305,25 @@ struct Needs {
     state_file_location: Option<String>,
     data_use_instance: bool,
     instance: Option<String>,
+    /// `max_auto_priority` (0: unset; -1 silences the start-up notice).
+    max_auto_priority: i32,
+    /// `process_name`: the parent's own name.
+    process_name: Option<String>,
+    /// `reload_check_config [LOG_FILE]`.
+    reload_check_config: Option<String>,
+    /// `reload_time_file` and `reload_repeat`.
+    reload_time_file: Option<String>,
+    reload_repeat: bool,
+    /// `reload_file`, resolved.
+    reload_file: Option<PathBuf>,
+    /// `config_save_dir`.
+    config_save_dir: Option<String>,
     /// For keepalived_parent.data.
     globals: Box<crate::dump::global::OwnedGlobals>,
 }
 
 impl Needs {
-    fn of(loaded: &Loaded) -> Needs {
+    fn of(loaded: &Loaded, pid_dir: &Path) -> Needs {
         let c = &loaded.config;
         let g = &c.global;
         Needs {
@@ -237,6 +334,13 @@ impl Needs {
             state_file_location: g.state_file_location.clone(),
             data_use_instance: g.data_use_instance,
             instance: g.instance.as_ref().map(|i| i.value.clone()),
+            max_auto_priority: c.vrrp.globals.max_auto_priority.unwrap_or(0),
+            process_name: g.process_names.parent.clone(),
+            reload_check_config: g.reload_check_config.clone(),
+            reload_time_file: g.reload_time_file.as_ref().map(|f| f.value.clone()),
+            reload_repeat: g.reload_repeat,
+            reload_file: super::reload::reload_file_path(g.reload_file.as_ref(), pid_dir),
+            config_save_dir: g.config_save_dir.as_ref().map(|d| d.value.clone()),
             globals: Box::new(crate::dump::global::OwnedGlobals::of(c)),
         }
     }
@@ -260,6 +364,7 @@ impl Supervisor {
             .arg(format!("--child={}", kind.arg()))
             .args(&self.child_args)
             .arg(format!("--child-of={}", std::process::id()))
+            .args(self.notices.as_ref().map(|n| format!("--config-read-fd={}", n.child_fd())))
             .spawn();
         match spawned {
             Ok(child) => {
@@ -285,16 +390,16 @@ impl Supervisor {
     /// The supervision loop; returns when keepalived stops.
     fn run(&mut self, set: &SignalSet) -> ExitCode {
         loop {
-            let now = Instant::now();
-            let next = self.slots.values().filter_map(|s| s.respawn_at).min();
-            let timeout = next.map_or(Duration::from_secs(3600), |t| t.saturating_duration_since(now));
+            let timeout = self.next_timeout();
             match set.wait(timeout) {
                 Ok(Some(libc::SIGCHLD)) => {
                     if let Some(code) = self.reap() {
                         return self.stop(set, code);
                     }
+                    self.reap_check();
                 }
-                Ok(Some(libc::SIGHUP)) => self.reload(),
+                Ok(Some(libc::SIGHUP)) => self.request_reload(),
+                Ok(Some(libc::SIGIO)) => self.on_sigio(),
                 Ok(Some(libc::SIGTERM | libc::SIGINT)) => return self.stop(set, 0),
                 Ok(Some(libc::SIGUSR1)) => {
                     self.forward(libc::SIGUSR1, &ChildKind::ALL);
@@ -304,13 +409,168 @@ impl Supervisor {
                     // USR2, STATS_CLEAR and JSON are only consumed by the VRRP process.
                     self.forward(sig, &[ChildKind::Vrrp]);
                 }
-                Ok(None) => self.respawn_due(),
+                Ok(None) => {}
                 Err(e) => {
                     tracing::error!("Signal wait failed - {e}");
                     return self.stop(set, 2);
                 }
             }
+            self.on_tick();
         }
+    }
+
+    /// How long the loop may sleep: until the next respawn, check step,
+    /// reload_file deadline or scheduled reload.
+    fn next_timeout(&self) -> Duration {
+        let now = Instant::now();
+        let due = self
+            .slots
+            .values()
+            .filter_map(|s| s.respawn_at)
+            .chain(self.check.as_ref().map(|c| c.deadline))
+            .chain(self.pending_read.as_ref().map(|p| p.deadline))
+            .min();
+        let mut timeout = due.map_or(Duration::from_secs(3600), |t| t.saturating_duration_since(now));
+        if let Some(at) = self.monitor.as_ref().and_then(super::reload::ReloadMonitor::due_at) {
+            let left = at.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO);
+            // Wall-clock time: look again at least each minute (clock changes).
+            timeout = timeout.min(left).min(Duration::from_secs(60));
+        }
+        timeout
+    }
+
+    /// Whatever is due now.
+    fn on_tick(&mut self) {
+        self.respawn_due();
+        let now = Instant::now();
+        if self.pending_read.as_ref().is_some_and(|p| p.deadline <= now)
+            && let Some(p) = self.pending_read.take()
+        {
+            super::reload::remove_reload_file(&p.path);
+        }
+        if self.check.as_ref().is_some_and(|c| c.deadline <= now) {
+            self.check_timed_out(now);
+        }
+        let due = self.monitor.as_ref().and_then(super::reload::ReloadMonitor::due_at);
+        if due.is_some_and(|at| at <= std::time::SystemTime::now())
+            && let Some(m) = self.monitor.take()
+        {
+            m.fire(self.needs.reload_repeat);
+            self.request_reload();
+        }
+    }
+
+    /// SIGIO: the reload timer file changed, or children have read the configuration.
+    fn on_sigio(&mut self) {
+        if let Some(m) = self.monitor.as_mut()
+            && !m.on_events()
+        {
+            self.monitor = None;
+        }
+        let got = self.notices.as_ref().map_or(0, super::reload::ReadNotices::drain);
+        if let Some(p) = self.pending_read.as_mut() {
+            p.got += got;
+            if p.got >= p.waiting {
+                super::reload::remove_reload_file(&p.path);
+                self.pending_read = None;
+            }
+        }
+    }
+
+    /// The directory of the main pid file (where keepalived.reload goes).
+    fn pid_dir(&self) -> &Path {
+        self.pids.main.parent().unwrap_or(Path::new("/run"))
+    }
+
+    /// Removes `path` once `children` children have read the configuration.
+    fn wait_for_reads(&mut self, path: PathBuf, children: usize) {
+        if children == 0 || self.notices.is_none() {
+            super::reload::remove_reload_file(&path);
+            return;
+        }
+        self.pending_read = Some(PendingRead { path, waiting: children, got: 0, deadline: Instant::now() + READ_WAIT });
+    }
+
+    /// (Re)starts watching `reload_time_file`.
+    fn start_monitor(&mut self) {
+        if let Some(m) = self.monitor.take() {
+            m.stop(false);
+        }
+        if let Some(f) = self.needs.reload_time_file.clone() {
+            self.monitor = super::reload::ReloadMonitor::start(&f);
+        }
+    }
+
+    /// SIGHUP (or a scheduled reload): check the new configuration first
+    /// when `reload_check_config` asks for it, else reload now.
+    fn request_reload(&mut self) {
+        if self.check.is_some() {
+            self.reload_queued = true;
+            return;
+        }
+        let Some(log) = self.needs.reload_check_config.clone() else {
+            self.reload(false);
+            return;
+        };
+        if self.opts.log_detail > 0 {
+            tracing::info!("validate conf before Reload");
+        }
+        let reload_file = self.needs.reload_file.clone();
+        if let Some(f) = &reload_file {
+            super::reload::create_reload_file(f);
+        }
+        match super::reload::spawn_check(&self.argv0, &self.child_args, &log) {
+            Some(pid) => {
+                let deadline = Instant::now() + super::reload::CHECK_TIMEOUT;
+                self.check = Some(CheckRun { pid, log, reload_file, stage: 0, deadline });
+            }
+            None => {
+                if let Some(f) = &reload_file {
+                    super::reload::remove_reload_file(f);
+                }
+            }
+        }
+    }
+
+    /// The configuration check ended: reload when it passed.
+    fn reap_check(&mut self) {
+        let Some(exit) = self.check.as_ref().and_then(|c| sys::reap_pid(c.pid)) else { return };
+        let Some(c) = self.check.take() else { return };
+        // It has read the configuration files.
+        if let Some(f) = &c.reload_file {
+            super::reload::remove_reload_file(f);
+        }
+        match exit {
+            Exit::Code(0) => self.reload(true),
+            Exit::Code(_) => tracing::info!("New config failed validation, see {} for details", c.log),
+            Exit::Signal(_) => report_exit(c.pid, exit),
+        }
+        if std::mem::take(&mut self.reload_queued) {
+            self.request_reload();
+        }
+    }
+
+    /// The check ran past its time: SIGTERM, SIGKILL 2 s later, then give up.
+    fn check_timed_out(&mut self, now: Instant) {
+        let Some(c) = self.check.as_mut() else { return };
+        let (sig, wait) = match c.stage {
+            0 => {
+                tracing::info!("config check timed out");
+                (libc::SIGTERM, Duration::from_secs(2))
+            }
+            1 => (libc::SIGKILL, Duration::from_secs(2)),
+            2 => {
+                tracing::info!("config check (PID {}) failed to terminate after kill", c.pid);
+                (libc::SIGKILL, Duration::from_secs(10))
+            }
+            _ => {
+                self.check = None;
+                return;
+            }
+        };
+        let _ = sys::kill_process_group(c.pid as u32, sig);
+        c.stage += 1;
+        c.deadline = now + wait;
     }
 
     fn forward(&self, sig: i32, kinds: &[ChildKind]) {
@@ -345,10 +605,14 @@ impl Supervisor {
     /// Reaps exited children; `Some(status)` when keepalived must stop.
     fn reap(&mut self) -> Option<u8> {
         let mut stop = None;
-        while let Some((pid, exit)) = sys::reap_any() {
-            let Some(kind) = self.slots.iter().find(|(_, s)| s.pid == Some(pid)).map(|(k, _)| *k) else {
-                continue;
-            };
+        // Only our own children: waitpid(-1) would also take the statuses of
+        // the scripts the parent runs (startup/shutdown, config check).
+        let ended: Vec<(ChildKind, i32, Exit)> = self
+            .slots
+            .iter()
+            .filter_map(|(k, s)| s.pid.and_then(|pid| sys::reap_pid(pid).map(|e| (*k, pid, e))))
+            .collect();
+        for (kind, pid, exit) in ended {
             pidfile::remove(self.pids.child(kind));
             let respawned = self.slots.get(&kind).is_some_and(|s| s.respawned);
             if let Some(slot) = self.slots.get_mut(&kind) {
@@ -426,23 +690,48 @@ impl Supervisor {
     /// The running children are told first: each re-reads the file itself
     /// and keeps what it runs when the file cannot be run, so their parsing
     /// overlaps ours instead of waiting for it.
-    fn reload(&mut self) {
+    /// `checked`: a configuration check has just read the files (and
+    /// handled the reload_file).
+    fn reload(&mut self, checked: bool) {
         notify("RELOADING=1");
         tracing::info!("Reloading ...");
-        let mut told = false;
+        if let Some(m) = self.monitor.take() {
+            m.stop(false);
+        }
+        let reload_file = self.needs.reload_file.clone().filter(|_| !checked);
+        if let Some(f) = &reload_file {
+            super::reload::create_reload_file(f);
+        }
+        // Notices of earlier reads do not count for this one.
+        if let Some(n) = &self.notices {
+            n.drain();
+        }
+        self.pending_read = None;
+        let mut told = 0;
         for kind in ChildKind::ALL {
             if let Some(pid) = self.slots.get(&kind).and_then(|s| s.pid) {
                 let _ = sys::kill(pid, libc::SIGHUP);
-                told = true;
+                told += 1;
             }
         }
         let loaded = super::load(&self.opts, Parts::GLOBAL);
+        self.reloads += 1;
+        if let Some(dir) = &loaded.config.global.config_save_dir {
+            let pre = crate::child::preprocess_options(&self.opts);
+            super::reload::save_config_copy(&dir.value, &self.opts.use_file, &pre, self.reloads);
+        }
+        // The new configuration's reload_file goes once every process has read it.
+        let new_file = super::reload::reload_file_path(loaded.config.global.reload_file.as_ref(), self.pid_dir());
+        if let Some(f) = new_file.filter(|_| !checked) {
+            self.wait_for_reads(f, told);
+        }
         if !loaded.reloadable() {
             // A told child says why it keeps its configuration; say it once.
-            if !told {
+            if told == 0 {
                 super::log_diagnostics(&loaded, None);
             }
             tracing::error!("Reload failed: the new configuration has errors, keeping the running one");
+            self.start_monitor();
             notify("READY=1");
             return;
         }
@@ -457,10 +746,13 @@ impl Supervisor {
             for b in blockers {
                 tracing::info!("{b}");
             }
+            self.start_monitor();
             notify("READY=1");
             return;
         }
-        self.needs = Needs::of(&loaded);
+        apply_globals(&self.opts, &loaded, self.needs.process_name.as_deref());
+        self.shutdown = super::scripts::prepare(&loaded.config.global, false).1;
+        self.needs = Needs::of(&loaded, self.pid_dir());
         drop(loaded);
         for kind in ChildKind::ALL {
             let live = self.slots.get(&kind).and_then(|s| s.pid);
@@ -469,6 +761,7 @@ impl Supervisor {
                 self.start(kind);
             }
         }
+        self.start_monitor();
         sys::trim_heap();
         notify("READY=1");
     }
@@ -478,6 +771,9 @@ impl Supervisor {
     fn stop(&mut self, set: &SignalSet, code: u8) -> ExitCode {
         tracing::info!("Stopping");
         notify("STOPPING=1");
+        if let Some(m) = self.monitor.take() {
+            m.stop(false);
+        }
         for slot in self.slots.values_mut() {
             slot.respawn_at = None;
             if let Some(pid) = slot.pid
@@ -495,6 +791,9 @@ impl Supervisor {
             }
             self.wait_children(set, Duration::from_secs(1));
         }
+        if let Some(script) = self.shutdown.take() {
+            super::scripts::run(super::scripts::Which::Shutdown, &script, self.opts.log_detail > 0);
+        }
         for kind in ChildKind::ALL {
             if self.slots.contains_key(&kind) {
                 pidfile::remove(self.pids.child(kind));
@@ -510,8 +809,10 @@ impl Supervisor {
     fn wait_children(&mut self, set: &SignalSet, limit: Duration) {
         let deadline = Instant::now() + limit;
         loop {
-            while let Some((pid, exit)) = sys::reap_any() {
-                if let Some(slot) = self.slots.values_mut().find(|s| s.pid == Some(pid)) {
+            for slot in self.slots.values_mut() {
+                if let Some(pid) = slot.pid
+                    && let Some(exit) = sys::reap_pid(pid)
+                {
                     report_exit(pid, exit);
                     slot.pid = None;
                 }
@@ -523,6 +824,25 @@ impl Supervisor {
             // Other signals (a second TERM) are consumed and ignored while stopping.
             let _ = set.wait(deadline - now);
         }
+    }
+}
+
+/// What the parent itself takes from a configuration it has read (at
+/// start-up, and at each reload with the name it had): its umask, unless
+/// `-u` gave one, and its name (`process_name`).
+fn apply_globals(opts: &Options, loaded: &Loaded, old_name: Option<&str>) {
+    let g = &loaded.config.global;
+    let umask_written = g.umask.span != crate::config::ast::Span::default();
+    if opts.umask.is_some() {
+        if umask_written {
+            tracing::info!("umask command line option specified, ignoring config option");
+        }
+    } else {
+        sys::umask(g.umask.value);
+    }
+    let name = g.process_names.parent.as_deref();
+    if name != old_name {
+        let _ = sys::set_process_name(name.unwrap_or(PARENT_COMM));
     }
 }
 

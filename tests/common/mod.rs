@@ -18,6 +18,7 @@ pub mod capture;
 pub mod daemon;
 pub mod net;
 pub mod proc;
+pub mod vm;
 pub mod vrrp;
 
 use std::path::{Path, PathBuf};

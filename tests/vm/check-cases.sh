@@ -157,6 +157,18 @@ start_setup() { listen 9032; }
 start_steps() { step 6 listen 9033; }
 scenario start /case/start.conf start_setup start_steps
 
+# ha_suspend: while the virtual server's address is not on the box its
+# checkers do not probe (a dead real server stays in); added, they run;
+# removed again, they stop (a server that recovers meanwhile stays out).
+suspend_setup() { :; }
+suspend_steps() {
+    step 6 ip addr add 10.61.0.60/32 dev lo
+    step 3 'ip addr del 10.61.0.60/32 dev lo; listen 9061'
+    step 6 ip addr add 10.61.0.60/32 dev lo
+    ip addr del 10.61.0.60/32 dev lo
+}
+scenario suspend /case/suspend.conf suspend_setup suspend_steps
+
 # A database pool behind MISC_CHECK scripts whose exit status sets the
 # weight (misc_dynamic): 0 the configured weight, 1 down, 2+N weight N.
 db() { echo "$2" >"/tmp/db/$1"; }

@@ -382,7 +382,7 @@ pub struct UpDownDelay {
     pub ifname: Spanned<String>,
     /// Delay before acting on the interface going down (at most 255 s).
     pub down: Duration,
-    /// Delay before acting on it coming up (default: the down delay).
+    /// Delay before acting on it coming up (default 0, as keepalived 2.2.7).
     pub up: Duration,
 }
 

@@ -81,6 +81,9 @@ pub enum LogKind {
     VipNotInAdvert { vrid: u8, address: IpAddr },
     /// `wrong version. Received X and expect Y`
     WrongVersion { received: u8, expected: u8 },
+    /// `timer_expired_backup`: the advert timer ran so late that an
+    /// instance of priority P may have taken over.
+    TimerExpiredBackup { since_advert: Duration, other_priority: u8 },
 }
 
 impl LogKind {
@@ -145,6 +148,12 @@ impl fmt::Display for LogKind {
                 write!(f, "start preempt delay ({}.{:06})", delay.as_secs(), delay.subsec_micros())
             }
             LogKind::StopPreemptDelay => f.write_str("stop preempt delay"),
+            LogKind::TimerExpiredBackup { since_advert, other_priority } => write!(
+                f,
+                "advert timer expired {}.{:06} seconds after the last advert - an instance of priority {other_priority} may have taken over, reverting to backup",
+                since_advert.as_secs(),
+                since_advert.subsec_micros()
+            ),
             LogKind::ChangingPriority { from, to } => write!(f, "Changing effective priority from {from} to {to}"),
             LogKind::AdvertIntervalMismatch { mine_secs, received_secs } => {
                 write!(f, "advertisement interval mismatch mine={mine_secs} sec rcv'd={received_secs} sec")

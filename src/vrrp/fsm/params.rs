@@ -53,6 +53,9 @@ pub struct GarpParams {
     pub garp_interval: Duration,
     /// `vrrp_gna_interval`: gap between unsolicited NAs on one interface.
     pub gna_interval: Duration,
+    /// `garp_extra_if`: while MASTER, one message per extra interface this
+    /// often (checked as adverts go out); zero for never (default).
+    pub extra_if: Duration,
 }
 
 impl Default for GarpParams {
@@ -66,6 +69,7 @@ impl Default for GarpParams {
             lower_prio_repeat: 5,
             garp_interval: Duration::ZERO,
             gna_interval: Duration::ZERO,
+            extra_if: Duration::ZERO,
         }
     }
 }
@@ -89,6 +93,10 @@ pub struct InstanceParams {
     pub advert_interval: Duration,
     /// `nopreempt`.
     pub nopreempt: bool,
+    /// `timer_expired_backup [P]` (with `nopreempt`): a MASTER whose advert
+    /// timer fires later than an instance of priority P would wait before
+    /// taking over goes back to BACKUP instead of advertising.
+    pub timer_expired_backup: Option<u8>,
     /// `preempt_delay`.
     pub preempt_delay: Duration,
     /// `accept` (`no_accept` clears it). The owner always accepts.
@@ -144,6 +152,7 @@ impl InstanceParams {
             priority: 100,
             advert_interval: Duration::from_secs(1),
             nopreempt: false,
+            timer_expired_backup: None,
             preempt_delay: Duration::ZERO,
             accept: true,
             strict_mode: false,

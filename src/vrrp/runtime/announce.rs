@@ -124,11 +124,44 @@ impl Runtime {
     /// address by address, then the repeats, paced by `interval` per interface.
     pub(super) fn queue_gratuitous(&mut self, idx: usize, repeat: u32, interval: Duration) {
         let Some(slot) = self.slot(idx) else { return };
-        let name = slot.spec.name.clone();
         let addrs: Vec<VipSpec> = slot.spec.vips.iter().chain(&slot.spec.evips).cloned().collect();
+        self.queue_for(idx, &addrs, repeat, interval);
+    }
+
+    /// `garp_extra_if`: one gratuitous ARP / NA on each interface of the
+    /// VIPs and eVIPs (for its first address there) that is a VMAC of ours,
+    /// or any with `all`, but the instance's own unless `vmac_xmit_base`
+    /// (keepalived's `vrrp_send_vmac_update`).
+    pub(super) fn queue_extra_gratuitous(&mut self, idx: usize) {
+        let Some(slot) = self.slot(idx) else { return };
+        let spec = &slot.spec;
+        let own = spec.vmac.as_ref().map(|v| v.name.as_str()).or(spec.interface.as_deref());
+        let xmit_base = spec.vmac.as_ref().is_some_and(|v| v.xmit_base);
+        let ours: Vec<&str> = spec.vmac.iter().map(|v| v.name.as_str()).collect();
+        let mut seen: Vec<&str> = Vec::new();
+        let mut addrs: Vec<VipSpec> = Vec::new();
+        for v in spec.vips.iter().chain(&spec.evips) {
+            let dev = v.dev.as_str();
+            if (!ours.contains(&dev) && !spec.garp_extra_if_all) || (Some(dev) == own && !xmit_base) {
+                continue;
+            }
+            if !seen.contains(&dev) {
+                seen.push(dev);
+                addrs.push(v.clone());
+            }
+        }
+        let g = &slot.fsm.params().garp;
+        let interval = if spec.family == crate::vrrp::fsm::Family::V6 { g.gna_interval } else { g.garp_interval };
+        self.queue_for(idx, &addrs, 1, interval);
+    }
+
+    /// Queues `repeat` messages for each of `addrs` (see [`Self::queue_gratuitous`]).
+    fn queue_for(&mut self, idx: usize, addrs: &[VipSpec], repeat: u32, interval: Duration) {
+        let Some(slot) = self.slot(idx) else { return };
+        let name = slot.spec.name.clone();
         let now = crate::clock::now();
         for round in 0..repeat {
-            for v in &addrs {
+            for v in addrs {
                 let Some(link) = self.links.get(&v.dev).cloned() else { continue };
                 let Some(mac) = mac6(&link.mac) else { continue };
                 let (v6, frame) = match v.net.addr {

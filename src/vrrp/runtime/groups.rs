@@ -115,8 +115,9 @@ impl Runtime {
     /// or the instance unusable).
     pub(super) fn verdict_of(&self, spec: &super::spec::InstanceSpec, incomplete: bool) -> (Verdict, bool) {
         let s = spec;
-        let link_up = |n: &str| self.links.get(n).is_some_and(|l| l.running);
-        let own_down = !s.track.dont_track_primary && !s.interface.as_deref().is_some_and(link_up);
+        let link_up = |n: &str| self.link_up(n);
+        let own_down = (!s.track.dont_track_primary && !s.interface.as_deref().is_some_and(link_up))
+            || (s.track_src_ip && self.src_missing.contains(&s.name));
         let items = s.track.items.iter().map(|(k, n, w)| {
             let st = match k {
                 TrackKind::Interface => Some(if link_up(n) { Status::Up } else { Status::Down }),
@@ -134,10 +135,13 @@ impl Runtime {
     /// address to send from.
     pub(super) fn fault_reasons(&self, spec: &super::spec::InstanceSpec, no_address: bool) -> Vec<String> {
         let name = &spec.name;
-        let link_up = |n: &str| self.links.get(n).is_some_and(|l| l.running);
+        let link_up = |n: &str| self.link_up(n);
         let mut out = Vec::new();
         if let Some(dev) = spec.interface.as_deref().filter(|d| !spec.track.dont_track_primary && !link_up(d)) {
             out.push(format!("({name}): entering FAULT state (interface {dev} down)"));
+        }
+        if spec.track_src_ip && self.src_missing.contains(name) {
+            out.push(format!("({name}): entering FAULT state (src address not configured)"));
         }
         for (k, n, w) in &spec.track.items {
             let status = match k {
@@ -302,7 +306,7 @@ impl Runtime {
         if self.proc_events.is_some() {
             return true;
         }
-        match open_proc_connector() {
+        match open_proc_connector(self.proc_rcvbuf) {
             Ok(s) => {
                 self.proc_events = Some(s);
                 true
@@ -369,7 +373,9 @@ impl Runtime {
         let old = std::mem::take(&mut self.groups);
         for g in &cfg.sync_groups {
             let members: Vec<String> = g.members.iter().map(|m| m.value.clone()).collect();
-            if members.len() < 2 {
+            // keepalived 2.2.7 keeps a group of one (with a warning): its
+            // state goes to the FIFOs and its notify scripts run.
+            if members.is_empty() {
                 continue;
             }
             let state = old.iter().find(|o| o.sg.name == g.name && o.members == members).map(|o| o.sg.state);
@@ -426,9 +432,12 @@ impl Runtime {
 
 /// The kernel's process connector, listening: fork, exec, comm and exit
 /// events of every process (`CN_IDX_PROC`).
-fn open_proc_connector() -> std::io::Result<netlink_sys::TokioSocket> {
+fn open_proc_connector(rcvbuf: Option<crate::netlink::RcvBuf>) -> std::io::Result<netlink_sys::TokioSocket> {
     use netlink_sys::{AsyncSocket as _, SocketAddr, TokioSocket, protocols::NETLINK_CONNECTOR};
+    use std::os::fd::AsFd as _;
     let mut s = TokioSocket::new(NETLINK_CONNECTOR)?;
+    // process_monitor_rcv_bufs: a thousand processes ending at once overrun the default.
+    crate::netlink::set_rcvbuf(s.socket_ref().as_fd(), rcvbuf, "process monitor");
     s.socket_mut().bind(&SocketAddr::new(0, 1))?;
     let mut me = SocketAddr::new(0, 0);
     s.socket_ref().get_address(&mut me)?;
@@ -448,7 +457,7 @@ mod tests {
     #[tokio::test]
     async fn process_connector_reports_exec_and_exit() {
         use netlink_sys::AsyncSocketExt as _;
-        let sock = match super::open_proc_connector() {
+        let sock = match super::open_proc_connector(None) {
             Ok(s) => s,
             // Not root, or not in the initial network namespace: the kernel
             // refuses, and the runtime scans /proc (the namespace tests).

@@ -88,6 +88,8 @@ impl Runtime {
             .map(|i| {
                 let mut s = InstanceSpec::from_model(i, &cfg.globals);
                 s.track = TrackSpec::from_model(i, cfg);
+                let dev = cfg.globals.default_interface.clone();
+                s.track.add_track_group_interfaces(spec::track_group_interfaces(global, &i.name, &dev));
                 s
             })
             .collect();
@@ -109,6 +111,9 @@ impl Runtime {
             })
             .collect();
         self.refresh_links(&specs).await;
+        self.configure_links(global, &specs);
+        let tracked: Vec<&InstanceSpec> = specs.iter().collect();
+        self.update_src_missing(&tracked).await;
         let old = std::mem::take(&mut self.trackers);
         let wants_processes =
             specs.iter().any(|s| s.track.items.iter().any(|(k, _, _)| *k == spec::TrackKind::Process));
@@ -163,6 +168,7 @@ impl Runtime {
             }
         }
         self.close_unused_sockets();
+        self.set_rx_bufs();
         // Kept instances may have joined or left a sync group.
         let grouped: HashSet<String> = self.groups.iter().flat_map(|g| g.members.iter().cloned()).collect();
         for s in self.slots.iter_mut().flatten() {
@@ -170,6 +176,15 @@ impl Runtime {
         }
         self.refresh_tracking(None).await;
         self.notify_groups_fault(&faulted_groups);
+        self.sysctls.disable_local_igmp(global.disable_local_igmp);
+        let promote: Vec<String> = self
+            .slots
+            .iter()
+            .flatten()
+            .filter(|s| s.spec.promote_secondaries && s.spec.vmac.is_none())
+            .filter_map(|s| s.spec.interface.clone())
+            .collect();
+        self.sysctls.promote_secondaries(&promote);
     }
 
     /// Takes a running instance out for a changed configuration. What the
@@ -185,7 +200,7 @@ impl Runtime {
                 s.fsm.deadline(crate::vrrp::fsm::TimerKind::MasterDown),
                 s.spec.interface == new.interface
                     && s.spec.family == new.family
-                    && new.interface.as_ref().and_then(|i| self.links.get(i)).is_some_and(|l| l.running),
+                    && new.interface.as_deref().is_some_and(|i| self.link_up(i)),
                 s.spec.clone(),
             ),
             None => return Carry::default(),
@@ -291,7 +306,8 @@ impl Runtime {
         let link = if vmac_ok { self.links.get(&key.ifname).cloned() } else { None };
         // The instance's own address is its base interface's.
         let base = spec.interface.as_ref().and_then(|i| self.links.get(i)).cloned();
-        let mut fault = link.as_ref().is_none_or(|l| !l.running) || base.as_ref().is_none_or(|l| !l.running);
+        let mut fault = link.as_ref().is_none_or(|l| !self.linkgate.effective(&l.name, l.running))
+            || base.as_ref().is_none_or(|l| !self.linkgate.effective(&l.name, l.running));
         let mut primary = None;
         let mut sock = None;
         if let (Some(l), Some(b)) = (&link, &base) {
@@ -366,6 +382,7 @@ impl Runtime {
                 .unwrap_or_else(|| crate::dump::Stamp::from_epoch(crate::clock::wall())),
             notify,
             stop_as: Some(NotifyState::Stop),
+            old_checksum: false,
         };
         if let Some(k) = &sock {
             if let Some(e) = self.socks.get_mut(k) {
@@ -424,10 +441,25 @@ impl Runtime {
                     return;
                 }
                 // An instance waiting for a source address may now have one.
-                let Some(name) = self.links.values().find(|l| l.index == ifindex && l.running).map(|l| l.name.clone())
+                let Some(name) = self
+                    .links
+                    .values()
+                    .find(|l| l.index == ifindex && self.linkgate.effective(&l.name, l.running))
+                    .map(|l| l.name.clone())
                 else {
                     return;
                 };
+                // A static address deleted by someone else comes back.
+                self.restore_statics(&name, ifindex).await;
+                // track_src_ip: the configured source address came or went.
+                let on: Vec<InstanceSpec> =
+                    self.slots_on(&name).iter().filter_map(|i| self.slot(*i)).map(|s| s.spec.clone()).collect();
+                let tracked: Vec<&InstanceSpec> = on.iter().filter(|s| s.track_src_ip).collect();
+                for n in self.update_src_missing(&tracked).await {
+                    if let Some(i) = self.slot_named(&n) {
+                        self.refresh(i).await;
+                    }
+                }
                 let mut follow = Vec::new();
                 for idx in self.slots_on(&name) {
                     if self.slot(idx).is_some_and(|s| s.incomplete) {
@@ -439,6 +471,30 @@ impl Runtime {
                 self.follow_primary(&follow, &name, ifindex).await;
             }
         }
+    }
+
+    /// `track_src_ip`: notes which of `specs` miss their `src_ip` on their
+    /// interface now; returns the names whose answer changed.
+    pub(super) async fn update_src_missing(&mut self, specs: &[&InstanceSpec]) -> Vec<String> {
+        let mut changed = Vec::new();
+        for s in specs {
+            let (Some(src), true) = (s.src_ip, s.track_src_ip) else { continue };
+            let index = s.interface.as_deref().and_then(|i| self.links.get(i)).map(|l| l.index);
+            let present = match index {
+                Some(i) => self.nl.addresses(i).await.is_ok_and(|a| a.iter().any(|(ip, _)| *ip == src)),
+                None => false,
+            };
+            let was_missing = self.src_missing.contains(&s.name);
+            if present == was_missing {
+                changed.push(s.name.clone());
+            }
+            if present {
+                self.src_missing.remove(&s.name);
+            } else {
+                self.src_missing.insert(s.name.clone());
+            }
+        }
+        changed
     }
 
     /// Whether `a` is a VIP or eVIP of one of the instances.
@@ -496,6 +552,7 @@ impl Runtime {
             self.remove_instance_keeping(idx, false, true).await;
             self.close_unused_sockets();
             self.add_instance(spec, None, notify, Duration::ZERO).await;
+            self.set_rx_bufs();
             if let Some(i) = self.slot_named(&name_of(&self.slots, idx)) {
                 self.refresh(i).await;
             }
@@ -513,23 +570,50 @@ impl Runtime {
                 Err(_) => {}
             }
         }
-        let was_running = self.links.get(&name).map(|l| l.running);
-        let now_running = if removed { None } else { Some(info.running) };
+        let was_running = self.links.get(&name).map(|l| self.linkgate.effective(&name, l.running));
         if removed {
+            self.linkgate.removed(&name);
             self.links.remove(&name);
         } else {
+            // interface_up_down_delays: a change may wait (and be taken back).
+            let verdict = self.linkgate.on_report(&name, was_running, info.running, crate::clock::now());
+            if let crate::vrrp::linkgate::Verdict::Delayed(d) = verdict {
+                let what = if info.running { "up" } else { "down" };
+                tracing::info!("{name}: Adding flags change to {what} delay by {}", d.as_micros());
+            }
             self.links.insert(name.clone(), info);
         }
+        let now_running = if removed { None } else { Some(self.link_up(&name)) };
+        self.link_state_changed(&name, was_running, now_running, "Netlink").await;
+    }
+
+    /// What the instances see of interface `name` changed (`None`: gone),
+    /// as `source` (netlink, linkbeat) reported it.
+    pub(super) async fn link_state_changed(
+        &mut self,
+        name: &str,
+        was_running: Option<bool>,
+        now_running: Option<bool>,
+        source: &str,
+    ) {
+        let name = name.to_owned();
+        let removed = now_running.is_none();
         if was_running == now_running {
             return;
         }
         let used = self.slots.iter().flatten().any(|s| s.spec.interfaces().contains(&name));
         if used {
             let what = if now_running == Some(true) { "up" } else { "down" };
-            tracing::info!("Netlink reports {name} {what}");
+            tracing::info!("{source} reports {name} {what}");
         }
         // The index or MAC may change: reopen the gratuitous ARP channel on next use.
         self.garp.remove(&name);
+        if now_running == Some(true) {
+            if let Some(index) = self.links.get(&name).map(|l| l.index) {
+                self.restore_statics(&name, index).await;
+                self.restore_static_routes(&name).await;
+            }
+        }
         if removed {
             // Sockets bound to a vanished interface are useless: drop them.
             let gone: Vec<SockKey> = self.socks.keys().filter(|k| k.ifname == name).cloned().collect();

@@ -33,17 +33,19 @@ mod filter;
 mod groups;
 mod instances;
 mod ipcfg;
+mod linkbeat;
 mod net;
 mod notify;
 mod report;
 mod routes;
 mod spec;
 mod statics;
+mod sysctls;
 mod timers;
 mod track;
 mod vmac;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -107,6 +109,8 @@ struct SockEntry {
     reader: JoinHandle<()>,
     /// VRID -> instance slot.
     vrids: HashMap<u8, usize>,
+    /// The receive buffer asked for (0: the system's default).
+    rx_buf: u64,
 }
 
 /// A packet handed from a reader task to the loop.
@@ -140,9 +144,20 @@ struct Slot {
     /// What its `Stopped` reports: STOP, DELETED (removed by a reload with
     /// `notify_deleted`), or nothing (replaced by a reload).
     stop_as: Option<NotifyState>,
+    /// A peer's advert came with the old unicast checksum: ours go out so too.
+    old_checksum: bool,
 }
 
 impl Slot {
+    /// Its wire options, with the old unicast checksum once a peer used it.
+    fn wire_options(&self) -> crate::vrrp::packet::WireOptions {
+        let mut o = self.spec.wire_options();
+        if self.old_checksum {
+            o.unicast_checksum = crate::vrrp::packet::UnicastChecksum::Old;
+        }
+        o
+    }
+
     /// The instance's span (see [`instance_span`]).
     fn span(&self) -> tracing::Span {
         instance_span(&self.spec.name, self.spec.vrid)
@@ -208,10 +223,23 @@ struct Runtime {
     starting: bool,
     /// The kernel's process connector, while processes are tracked.
     proc_events: Option<netlink_sys::TokioSocket>,
+    /// promote_secondaries and disable_local_igmp, to put back at the end.
+    sysctls: sysctls::Sysctls,
+    /// `process_monitor_rcv_bufs` of the process connector.
+    proc_rcvbuf: Option<crate::netlink::RcvBuf>,
+    /// `interface_up_down_delays` and linkbeat: the state instances see.
+    linkgate: crate::vrrp::linkgate::LinkGate,
+    /// The polling of linkbeat interfaces.
+    linkbeat: linkbeat::Linkbeat,
+    /// Instances with `track_src_ip` whose source address is missing.
+    src_missing: HashSet<String>,
 }
 
 async fn main_loop(mut ctx: ChildContext) -> ChildExit {
-    let mut links_rx = match crate::netlink::link_monitor() {
+    let vg = &ctx.config.config.vrrp.globals;
+    let monitor_buf = crate::netlink::RcvBuf::of(vg.netlink_monitor_rcv_bufs, vg.netlink_monitor_rcv_bufs_force);
+    let cmd_buf = crate::netlink::RcvBuf::of(vg.netlink_cmd_rcv_bufs, vg.netlink_cmd_rcv_bufs_force);
+    let mut links_rx = match crate::netlink::link_monitor_with(monitor_buf) {
         Ok((fut, rx)) => {
             tracing::debug!("Registering Kernel netlink reflector");
             tokio::spawn(fut);
@@ -222,7 +250,7 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
             None
         }
     };
-    let (nl, conn) = match Netlink::connect() {
+    let (nl, conn) = match Netlink::connect_with(cmd_buf) {
         Ok(x) => x,
         Err(e) => {
             tracing::error!("Unable to open the netlink command channel - {e}");
@@ -269,6 +297,14 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
         inotify: None,
         starting: true,
         proc_events: None,
+        sysctls: sysctls::Sysctls::default(),
+        linkgate: crate::vrrp::linkgate::LinkGate::default(),
+        linkbeat: linkbeat::Linkbeat::default(),
+        src_missing: HashSet::new(),
+        proc_rcvbuf: crate::netlink::RcvBuf::of(
+            ctx.config.config.global.process_monitor_rcv_bufs,
+            ctx.config.config.global.process_monitor_rcv_bufs_force,
+        ),
     };
     // The specs hold what the instances run: the VRRP and LVS parts of the
     // parsed configuration are not kept beside them (a reload reads the file
@@ -281,6 +317,7 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
     drop(vrrp);
     crate::sys::trim_heap();
     let mut wake = Wake::precise();
+    let mut reloads = 0u32;
     loop {
         let wake_at = rt.next_wake();
         tokio::select! {
@@ -292,6 +329,9 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
                 }
                 ChildSignal::Reload => {
                     if let Some(mut new) = ctx.reload() {
+                        reloads += 1;
+                        // config_save_dir: the state before and after each reload.
+                        rt.save_state(&ctx, reloads, "pre").await;
                         let vrrp = std::mem::take(&mut new.config.vrrp);
                         keep_lvs_globals(&mut new);
                         rt.bind_syncd(new.config.lvs.globals.sync_daemon.as_ref(), &vrrp);
@@ -299,6 +339,10 @@ async fn main_loop(mut ctx: ChildContext) -> ChildExit {
                         rt.follow_syncd();
                         drop(vrrp);
                         ctx.config = new;
+                        if ctx.config.config.global.fifo_write_vrrp_states_on_reload {
+                            rt.fifo_group_states();
+                        }
+                        rt.save_state(&ctx, reloads, "post").await;
                         crate::sys::trim_heap();
                         tracing::info!("Reload finished");
                     }
@@ -367,6 +411,34 @@ async fn recv_opt<T>(rx: &mut Option<mpsc::UnboundedReceiver<T>>) -> Option<T> {
     }
 }
 
+impl Runtime {
+    /// `fifo_write_vrrp_states_on_reload`: after a reload, each sync group's
+    /// state on the notify FIFOs, as keepalived 2.2.7 writes them (groups
+    /// only: an instance outside a group gets no line).
+    fn fifo_group_states(&mut self) {
+        let states: Vec<(String, State)> = self.groups.iter().map(|g| (g.sg.name.clone(), g.sg.state)).collect();
+        for (name, state) in states {
+            let st = match state {
+                State::Master => NotifyState::Master,
+                State::Backup => NotifyState::Backup,
+                State::Fault => NotifyState::Fault,
+                State::Init => continue,
+            };
+            self.notifier.fifo_state(NotifyScope::Group, &name, st, 0);
+        }
+    }
+
+    /// global_defs `config_save_dir`: keepalived.data's text in
+    /// `DIR/keepalived_vrrp.PID.N.pre` (before reload N) and `.post` (after).
+    async fn save_state(&self, ctx: &ChildContext, n: u32, when: &str) {
+        let Some(dir) = ctx.config.config.global.config_save_dir.as_ref().map(|d| d.value.clone()) else { return };
+        let path = std::path::Path::new(&dir).join(format!("keepalived_vrrp.{}.{n}.{when}", std::process::id()));
+        if let Err(e) = std::fs::write(&path, self.data_text(ctx).await) {
+            tracing::error!("Unable to write {} - {e}", path.display());
+        }
+    }
+}
+
 fn write_dump(ctx: &ChildContext, file: &str, text: &str) {
     let path = ctx.dump_path(file);
     if let Err(e) = std::fs::write(&path, text) {
@@ -397,7 +469,10 @@ impl Runtime {
     }
 
     fn next_wake(&self) -> Option<Instant> {
-        [self.timers.next(), self.next_garp(), self.trackers.next_deadline()].into_iter().flatten().min()
+        [self.timers.next(), self.next_garp(), self.trackers.next_deadline(), self.next_link_wake()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// The slot of the instance called `name`.
@@ -438,6 +513,7 @@ impl Runtime {
         self.clear_static_routes().await;
         self.remove_statics().await;
         self.filter.shutdown().await;
+        self.sysctls.restore();
         self.notifier.close_all();
         // notify_stop scripts are killed after 1 s; others are left to finish.
         let _ = tokio::time::timeout(Duration::from_millis(1500), self.notify_runner.idle()).await;
@@ -446,6 +522,10 @@ impl Runtime {
     /// Timers and paced gratuitous messages that are due.
     async fn on_wake(&mut self) {
         let now = clock::now();
+        // max_auto_priority: a loop that runs late raises its own priority.
+        if let Some(due) = self.next_wake().filter(|d| *d < now) {
+            crate::child::sched::ran_late(now - due);
+        }
         for idx in self.timers.pop_due(now) {
             let actions = match self.slot_mut(idx) {
                 Some(s) => s.fsm.handle(now, Input::Timer),
@@ -455,6 +535,8 @@ impl Runtime {
         }
         self.flush_garp(now);
         self.run_trackers(now).await;
+        self.delayed_links(now).await;
+        self.poll_links(now).await;
     }
 
     /// Executes a state machine's actions in order, then re-arms its timer,
@@ -484,6 +566,7 @@ impl Runtime {
                     }
                 }
                 Action::SendGratuitous { repeat, interval } => self.queue_gratuitous(idx, repeat, interval),
+                Action::SendExtraGratuitous => self.queue_extra_gratuitous(idx),
                 Action::Transition { from, to } => {
                     if let (Some(sd), Some(s)) = (self.syncd.as_mut(), self.slots.get(idx).and_then(Option::as_ref))
                         && sd.instance() == s.spec.name

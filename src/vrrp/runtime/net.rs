@@ -83,12 +83,46 @@ impl Runtime {
                     key.group.map_or_else(|| "unicast".to_owned(), |g| format!("multicast, address({g})"))
                 );
                 self.sock_by_id.insert(id, key.clone());
-                self.socks.insert(key.clone(), SockEntry { id, sock, reader, vrids: HashMap::new() });
+                self.socks.insert(key.clone(), SockEntry { id, sock, reader, vrids: HashMap::new(), rx_buf: 0 });
                 true
             }
             Err(e) => {
                 tracing::error!("cannot open VRRP socket on {} - {e}", key.ifname);
                 false
+            }
+        }
+    }
+
+    /// Sizes each socket's receive buffer for the instances on it
+    /// (`kernel_rx_buf_size`, `vrrp_rx_bufs_policy`, `vrrp_rx_bufs_multiplier`).
+    pub(super) fn set_rx_bufs(&mut self) {
+        let policy = self.globals.rx_bufs_policy.clone();
+        let mult = self.globals.rx_bufs_multiplier;
+        let wanted: Vec<(SockKey, u64)> = self
+            .socks
+            .iter()
+            .map(|(k, e)| {
+                let mtu = std::fs::read_to_string(format!("/sys/class/net/{}/mtu", k.ifname))
+                    .ok()
+                    .and_then(|t| t.trim().parse().ok())
+                    .unwrap_or(1500);
+                let total = e
+                    .vrids
+                    .values()
+                    .filter_map(|i| self.slot(*i))
+                    .map(|s| s.spec.rx_buf_share(policy.as_deref(), mult, mtu))
+                    .sum();
+                (k.clone(), total)
+            })
+            .collect();
+        for (k, total) in wanted {
+            let Some(e) = self.socks.get_mut(&k) else { continue };
+            if total == 0 || total == e.rx_buf {
+                continue;
+            }
+            match e.sock.set_recv_buffer(usize::try_from(total).unwrap_or(usize::MAX)) {
+                Ok(()) => e.rx_buf = total,
+                Err(err) => tracing::info!("Unable to set receive buffer of VRRP socket on {} - {err}", k.ifname),
             }
         }
     }
@@ -141,7 +175,7 @@ impl Runtime {
             // keepalived ignores adverts while in FAULT or not yet started.
             return;
         }
-        let opts = slot.spec.wire_options();
+        let opts = slot.wire_options();
         let decoded = if v6 {
             let src = match pkt.src {
                 IpAddr::V6(a) => a,
@@ -156,6 +190,10 @@ impl Runtime {
             Ok(rx) => rx,
             Err(reason) => return drop_advert(slot, &reason),
         };
+        if rx.old_checksum && !slot.old_checksum {
+            tracing::info!("({}) Setting unicast VRRPv3 checksum to old version", slot.spec.name);
+            slot.old_checksum = true;
+        }
         let params = slot.fsm.params();
         let exp = InstanceExpectation {
             vrid: params.vrid,
@@ -210,7 +248,7 @@ impl Runtime {
             vec![slot.spec.mcast_dst]
         };
         let ttl = if slot.spec.is_unicast() { slot.spec.unicast_ttl } else { packet::VRRP_TTL };
-        let opts = slot.spec.wire_options();
+        let opts = slot.wire_options();
         let wall = crate::clock::wall();
         let mut out: Vec<(IpAddr, Vec<u8>)> = Vec::with_capacity(targets.len());
         match slot.primary {

@@ -175,6 +175,11 @@ impl Notifier {
         self.write(&format!("{} \"{name}\" {} {priority}\n", scope.as_str(), state.as_str()));
     }
 
+    /// Only the FIFO line of a state (`fifo_write_vrrp_states_on_reload`).
+    pub(super) fn fifo_state(&mut self, scope: NotifyScope, name: &str, state: NotifyState, priority: u8) {
+        self.write(&format!("{} \"{name}\" {} {priority}\n", scope.as_str(), state.as_str()));
+    }
+
     /// A MASTER heard a lower priority advert.
     pub(super) fn rx_lower(&mut self, runner: &ScriptRunner<Tag>, name: &str, priority: u8, scripts: &NotifyScripts) {
         if let Some(p) = &scripts.rx_lower {

@@ -121,7 +121,7 @@ impl Runtime {
                     v6: k.v6,
                     proto: k.proto,
                     unicast_src,
-                    rx_buf_size: 0,
+                    rx_buf_size: u32::try_from(e.rx_buf).unwrap_or(u32::MAX),
                     members: members.into_iter().map(|(v, n)| (n, v)).collect(),
                 }
             })

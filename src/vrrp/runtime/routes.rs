@@ -92,6 +92,29 @@ impl Runtime {
         self.static_routes = StaticRoutes { routes, rules };
     }
 
+    /// Puts back the static routes through interface `ifname`, which came
+    /// up (the kernel drops them when it goes down), as keepalived 2.2.7
+    /// does ("Restoring deleted static route ...").
+    pub(super) async fn restore_static_routes(&mut self, ifname: &str) {
+        let routes: Vec<IpRoute> = self
+            .static_routes
+            .routes
+            .iter()
+            .filter(|r| r.dev.as_ref().is_some_and(|d| d.value == ifname))
+            .cloned()
+            .collect();
+        for r in routes {
+            let links = &self.links;
+            let lookup = |n: &str| links.get(n).map(|l| l.index);
+            let Ok(spec) = route_spec(&r, &lookup) else { continue };
+            match self.nl.add_route(&spec).await {
+                Ok(_) => tracing::info!("Restoring deleted static route {r}"),
+                Err(e) if e.is_exists() => {}
+                Err(e) => tracing::info!("{}", route_error(&e, true)),
+            }
+        }
+    }
+
     /// Removes every static route and rule (on stop).
     pub(super) async fn clear_static_routes(&mut self) {
         let old = std::mem::take(&mut self.static_routes);

@@ -124,6 +124,8 @@ pub(crate) struct InstanceSpec {
     pub priority: u8,
     pub advert_interval: Duration,
     pub nopreempt: bool,
+    /// `timer_expired_backup`.
+    pub timer_expired_backup: Option<u8>,
     pub preempt_delay: Duration,
     pub accept: bool,
     pub strict: bool,
@@ -142,6 +144,8 @@ pub(crate) struct InstanceSpec {
     pub unicast_ttl: u8,
     pub check_unicast_src: bool,
     pub v3_checksum_as_v2: bool,
+    /// `old_unicast_checksum`.
+    pub unicast_checksum: crate::vrrp::packet::UnicastChecksum,
     pub vips: Vec<VipSpec>,
     pub evips: Vec<VipSpec>,
     pub startup_delay: Duration,
@@ -152,6 +156,19 @@ pub(crate) struct InstanceSpec {
     pub vmac: Option<VmacSpec>,
     /// What the instance tracks (its own lines and its sync group's).
     pub track: TrackSpec,
+    /// `promote_secondaries` on its interface.
+    pub promote_secondaries: bool,
+    /// `kernel_rx_buf_size`: its share of its socket's receive buffer.
+    pub kernel_rx_buf_size: Option<u32>,
+    /// VMACs of VIPs and eVIPs on other interfaces (`use_vmac_addr`, or
+    /// `use_vmac` on the address), with their base interface.
+    pub addr_vmacs: Vec<(VmacSpec, String)>,
+    /// `track_src_ip`: FAULT while `src_ip` is not on its interface.
+    pub track_src_ip: bool,
+    /// `garp_extra_if all`: the extra messages go on every VIP interface.
+    pub garp_extra_if_all: bool,
+    /// `linkbeat_use_polling` (deprecated): its interface is polled.
+    pub linkbeat_use_polling: bool,
 }
 
 /// The virtual MAC interface of an instance (`use_vmac`, `use_ipvlan`).
@@ -248,7 +265,47 @@ pub(crate) struct TrackSpec {
     pub dont_track_primary: bool,
 }
 
+/// `track_group`: the interfaces of the static addresses, routes and rules
+/// whose track group has `instance` as a member (an address without `dev` is
+/// on `default_dev`), in configuration order without repeats.
+pub(crate) fn track_group_interfaces(
+    global: &crate::config::model::global::GlobalConfig,
+    instance: &str,
+    default_dev: &str,
+) -> Vec<String> {
+    let member = |g: &Option<crate::config::build::Spanned<String>>| {
+        g.as_ref()
+            .and_then(|g| global.track_group(&g.value))
+            .is_some_and(|tg| tg.members.iter().any(|m| m.value == instance))
+    };
+    let mut out: Vec<String> = Vec::new();
+    let addrs = global.static_ipaddress.iter().filter(|a| member(&a.track_group));
+    let addr_devs = addrs.map(|a| a.dev.as_ref().map_or(default_dev.to_owned(), |d| d.value.clone()));
+    let route_devs = global
+        .static_routes
+        .iter()
+        .filter(|r| member(&r.track_group) && !r.no_track)
+        .filter_map(|r| r.dev.as_ref().map(|d| d.value.clone()));
+    let rule_devs = global.static_rules.iter().filter(|r| member(&r.track_group)).filter_map(|r| r.iif.clone());
+    for d in addr_devs.chain(route_devs).chain(rule_devs) {
+        if !d.is_empty() && !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    out
+}
+
 impl TrackSpec {
+    /// Adds the interfaces of the instance's track groups as trackers of
+    /// weight 0 (down: FAULT), those not tracked already.
+    pub(crate) fn add_track_group_interfaces(&mut self, devs: Vec<String>) {
+        for d in devs {
+            if !self.items.iter().any(|(k, n, _)| *k == TrackKind::Interface && *n == d) {
+                self.items.push((TrackKind::Interface, d, crate::vrrp::track::Weight { weight: 0, reverse: false }));
+            }
+        }
+    }
+
     /// The trackers of an instance (and of its sync group, if any), with
     /// the tracked objects' default weights where a line gives none.
     pub(crate) fn from_model(inst: &VrrpInstance, cfg: &model::VrrpConfig) -> TrackSpec {
@@ -350,6 +407,7 @@ impl InstanceSpec {
             priority: inst.priority,
             advert_interval: inst.advert_interval,
             nopreempt: inst.nopreempt,
+            timer_expired_backup: inst.timer_expired_backup,
             preempt_delay: inst.preempt_delay,
             accept: inst.accept,
             strict: inst.strict,
@@ -366,6 +424,7 @@ impl InstanceSpec {
                 lower_prio_repeat: inst.garp.lower_prio_repeat,
                 garp_interval: globals.garp_interval,
                 gna_interval: globals.gna_interval,
+                extra_if: inst.garp.extra_if.map_or(Duration::ZERO, |x| x.interval),
             },
             auth,
             hmac: hmac.map(Box::new),
@@ -383,6 +442,11 @@ impl InstanceSpec {
             unicast_ttl: inst.unicast_ttl.unwrap_or(VRRP_TTL),
             check_unicast_src: inst.check_unicast_src,
             v3_checksum_as_v2: inst.v3_checksum_as_v2,
+            unicast_checksum: match inst.old_unicast_checksum {
+                None => crate::vrrp::packet::UnicastChecksum::Detect,
+                Some(false) => crate::vrrp::packet::UnicastChecksum::Never,
+                Some(true) => crate::vrrp::packet::UnicastChecksum::Old,
+            },
             vips: inst.vips.iter().map(|a| VipSpec::from_model(a, &default_dev)).collect(),
             evips: inst.evips.iter().map(|a| VipSpec::from_model(a, &default_dev)).collect(),
             startup_delay: startup_delay.unwrap_or(Duration::ZERO),
@@ -390,7 +454,54 @@ impl InstanceSpec {
             rules: inst.rules.iter().map(rule_without_spans).collect(),
             vmac,
             track: TrackSpec::default(),
+            promote_secondaries: inst.promote_secondaries,
+            kernel_rx_buf_size: inst.kernel_rx_buf_size.filter(|n| *n > 0),
+            linkbeat_use_polling: inst.linkbeat_use_polling,
+            garp_extra_if_all: inst.garp.extra_if.is_some_and(|x| x.all),
+            track_src_ip: inst.track_src_ip,
+            addr_vmacs: Vec::new(),
         }
+        .with_addr_vmacs(inst, globals)
+    }
+
+    /// Puts the VIPs and eVIPs that want a VMAC of their own on one per base
+    /// interface, named `PREFIX<n>.VRID` (`vmac_addr_prefix`, else
+    /// `vmac_prefix`, else "vrrp"; n from 1), as keepalived 2.2.7 does.
+    fn with_addr_vmacs(mut self, inst: &VrrpInstance, globals: &VrrpGlobals) -> InstanceSpec {
+        let prefix = globals.vmac_addr_prefix.as_deref().or(globals.vmac_prefix.as_deref()).unwrap_or("vrrp");
+        let own: Vec<&str> =
+            self.interface.iter().map(String::as_str).chain(self.vmac.iter().map(|v| v.name.as_str())).collect();
+        let wants: Vec<bool> = inst
+            .vips
+            .iter()
+            .chain(&inst.evips)
+            .map(|a| a.use_vmac || (inst.use_vmac_addr && a.dev.is_some()))
+            .collect();
+        let mac = virtual_mac(self.family == Family::V6, self.vrid);
+        let mut vmacs: Vec<(VmacSpec, String)> = Vec::new();
+        let addrs = self.vips.iter_mut().chain(self.evips.iter_mut());
+        for (v, want) in addrs.zip(wants) {
+            if !want || own.contains(&v.dev.as_str()) {
+                continue;
+            }
+            let name = match vmacs.iter().find(|(_, base)| *base == v.dev) {
+                Some((m, _)) => m.name.clone(),
+                None => {
+                    let name = format!("{prefix}{}.{}", vmacs.len() + 1, self.vrid);
+                    let spec = VmacSpec {
+                        name: name.clone(),
+                        kind: crate::netlink::VlanKind::Macvlan { mac },
+                        xmit_base: false,
+                        ipvlan_addr: None,
+                    };
+                    vmacs.push((spec, v.dev.clone()));
+                    name
+                }
+            };
+            v.dev = name;
+        }
+        self.addr_vmacs = vmacs;
+        self
     }
 
     /// The interface the instance's adverts go out on and come in from: the
@@ -415,7 +526,11 @@ impl InstanceSpec {
     }
 
     pub(super) fn wire_options(&self) -> WireOptions {
-        WireOptions { unicast: self.is_unicast(), v3_checksum_as_v2: self.v3_checksum_as_v2 }
+        WireOptions {
+            unicast: self.is_unicast(),
+            v3_checksum_as_v2: self.v3_checksum_as_v2,
+            unicast_checksum: self.unicast_checksum,
+        }
     }
 
     /// A fresh authentication context.
@@ -435,6 +550,7 @@ impl InstanceSpec {
         p.priority = self.priority;
         p.advert_interval = self.advert_interval;
         p.nopreempt = self.nopreempt;
+        p.timer_expired_backup = self.timer_expired_backup;
         p.preempt_delay = self.preempt_delay;
         p.accept = self.accept;
         p.strict_mode = self.strict;
@@ -448,6 +564,36 @@ impl InstanceSpec {
         p.start_in_fault = start_in_fault;
         p.startup_delay = self.startup_delay;
         p
+    }
+
+    /// The size of its adverts as keepalived counts them for
+    /// `vrrp_rx_bufs_policy ADVERT`: IPv4 with its header (and AH), IPv6
+    /// without (the kernel strips it).
+    pub(super) fn advert_len(&self) -> u32 {
+        let n = u32::try_from(self.vips.len()).unwrap_or(u32::MAX);
+        match self.family {
+            Family::V6 => 8u32.saturating_add(n.saturating_mul(16)),
+            Family::V4 => {
+                let auth_data = if self.version == timer::Version::V2 { 8 } else { 0 };
+                let ah = if matches!(self.auth, AuthConfig::Ah(_)) { 24 } else { 0 };
+                (20 + 8 + auth_data + ah as u32).saturating_add(n.saturating_mul(4))
+            }
+        }
+    }
+
+    /// Its share of its socket's receive buffer: `kernel_rx_buf_size`, else
+    /// what `vrrp_rx_bufs_policy` gives (MTU or advert size times the
+    /// multiplier, or the number itself); 0 leaves the system's default.
+    pub(super) fn rx_buf_share(&self, policy: Option<&str>, multiplier: u32, mtu: u32) -> u64 {
+        if let Some(n) = self.kernel_rx_buf_size {
+            return u64::from(n);
+        }
+        match policy {
+            Some("MTU") => u64::from(mtu) * u64::from(multiplier),
+            Some("ADVERT") => u64::from(self.advert_len()) * u64::from(multiplier),
+            Some(n) => n.parse().unwrap_or(0),
+            None => 0,
+        }
     }
 
     /// Every interface the instance touches: its own and the VIPs' devices.
@@ -542,6 +688,100 @@ mod tests {
         assert_eq!(p.vips, vec!["10.0.0.100".parse::<IpAddr>().expect("ip")]);
         assert_eq!(p.address_count, 1);
         assert_eq!(p.priority, 150);
+    }
+
+    #[test]
+    fn track_groups_track_the_interfaces_of_their_statics() {
+        let text = "track_group G1 {\n group {\n  A\n  B\n }\n}\ntrack_group G2 {\n group {\n  B\n }\n}\n\
+            static_ipaddress {\n 10.8.0.60/24 dev x0 track_group G1\n 10.8.1.60/24 track_group G2\n 10.8.2.60/24 dev x2\n}\n\
+            static_routes {\n 10.55.0.0/24 via 10.8.0.254 dev x3 track_group G1\n 10.56.0.0/24 dev x0 track_group G1\n}\n\
+            static_rules {\n from 10.8.0.0/24 table 5 iif x4 track_group G2\n}\n";
+        let l = crate::config::load_str(
+            std::path::Path::new("t.conf"),
+            text,
+            &crate::config::preprocess::Options::default(),
+            &crate::config::validate::SystemView::default(),
+        );
+        let g = &l.config.global;
+        assert_eq!(track_group_interfaces(g, "A", "eth0"), ["x0", "x3"]);
+        assert_eq!(track_group_interfaces(g, "B", "eth0"), ["x0", "eth0", "x3", "x4"]);
+        assert!(track_group_interfaces(g, "C", "eth0").is_empty());
+        let mut t = TrackSpec::default();
+        t.items.push((
+            TrackKind::Interface,
+            "x0".to_owned(),
+            crate::vrrp::track::Weight { weight: 10, reverse: false },
+        ));
+        t.add_track_group_interfaces(vec!["x0".to_owned(), "x3".to_owned()]);
+        let w: Vec<(String, i32)> = t.items.iter().map(|(_, n, w)| (n.clone(), w.weight)).collect();
+        assert_eq!(w, [("x0".to_owned(), 10), ("x3".to_owned(), 0)], "its own line keeps its weight; others fault");
+    }
+
+    #[test]
+    fn addresses_on_other_interfaces_get_their_own_vmacs() {
+        let on = |text: &str, dev: Option<&str>, use_vmac: bool| {
+            let mut a = addr(text, 24);
+            a.dev = dev.map(|d| Spanned { value: d.into(), span: Span::default() });
+            a.use_vmac = use_vmac;
+            a
+        };
+        let mut i = instance();
+        let mut g = VrrpGlobals::default();
+        i.vips = vec![on("10.0.0.100", None, false), on("10.1.0.100", Some("x0"), false)];
+        i.evips = vec![on("10.1.0.101", Some("x0"), false), on("10.2.0.100", Some("x2"), true)];
+        let devs = |s: &InstanceSpec| s.vips.iter().chain(&s.evips).map(|v| v.dev.clone()).collect::<Vec<_>>();
+        // Only use_vmac on the address without use_vmac_addr.
+        let s = InstanceSpec::from_model(&i, &g);
+        assert_eq!(devs(&s), ["eth0", "x0", "x0", "vrrp1.51"]);
+        i.use_vmac_addr = true;
+        let s = InstanceSpec::from_model(&i, &g);
+        assert_eq!(devs(&s), ["eth0", "vrrp1.51", "vrrp1.51", "vrrp2.51"]);
+        let bases: Vec<(&str, &str)> = s.addr_vmacs.iter().map(|(v, b)| (v.name.as_str(), b.as_str())).collect();
+        assert_eq!(bases, [("vrrp1.51", "x0"), ("vrrp2.51", "x2")]);
+        g.vmac_prefix = Some("kv".into());
+        assert_eq!(InstanceSpec::from_model(&i, &g).addr_vmacs[0].0.name, "kv1.51", "vmac_prefix by default");
+        g.vmac_addr_prefix = Some("ka".into());
+        assert_eq!(InstanceSpec::from_model(&i, &g).addr_vmacs[0].0.name, "ka1.51");
+    }
+
+    #[test]
+    fn vmac_names_take_the_vmac_prefix() {
+        let mut i = instance();
+        let mut g = VrrpGlobals::default();
+        i.use_vmac = Some(model::UseVmac::default());
+        let name = |i: &VrrpInstance, g: &VrrpGlobals| InstanceSpec::from_model(i, g).vmac.map(|v| v.name);
+        assert_eq!(name(&i, &g), Some(format!("vrrp.{}", i.vrid)));
+        // keepalived 2.2.7 names it PREFIX.VRID too.
+        g.vmac_prefix = Some("kwv".to_owned());
+        assert_eq!(name(&i, &g), Some(format!("kwv.{}", i.vrid)));
+        i.use_vmac = Some(model::UseVmac { name: Some("mine".to_owned()), ..Default::default() });
+        assert_eq!(name(&i, &g), Some("mine".to_owned()), "a given name wins");
+    }
+
+    #[test]
+    fn receive_buffer_shares_as_keepalived_counts_them() {
+        let mut i = instance();
+        let g = VrrpGlobals::default();
+        let s = InstanceSpec::from_model(&i, &g);
+        // IPv4 header, VRRP header, one address, v2 authentication data.
+        assert_eq!(s.advert_len(), 40);
+        assert_eq!(s.rx_buf_share(Some("ADVERT"), 4, 1500), 160);
+        assert_eq!(s.rx_buf_share(Some("MTU"), 4, 1500), 6000);
+        assert_eq!(s.rx_buf_share(Some("70000"), 4, 1500), 70000);
+        assert_eq!(s.rx_buf_share(None, 3, 1500), 0);
+        i.version = 3;
+        i.vips.push(addr("10.0.0.101", 24));
+        assert_eq!(InstanceSpec::from_model(&i, &g).advert_len(), 36);
+        i.version = 2;
+        i.vips.pop();
+        i.auth = Some(model::Auth::Ah(b"secret".to_vec()));
+        assert_eq!(InstanceSpec::from_model(&i, &g).advert_len(), 64);
+        i.auth = None;
+        i.ipv6 = true;
+        i.vips = vec![addr("fe80::100", 64)];
+        assert_eq!(InstanceSpec::from_model(&i, &g).advert_len(), 24);
+        i.kernel_rx_buf_size = Some(50_000);
+        assert_eq!(InstanceSpec::from_model(&i, &g).rx_buf_share(Some("MTU"), 3, 1500), 50_000);
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! `static_ipaddress`: addresses the VRRP child puts on their interfaces at
 //! start-up and keeps regardless of VRRP state, as keepalived does: left-over
 //! copies are removed first, a reload removes the ones no longer configured
-//! and adds the new ones, a stop removes them all.
+//! and adds the new ones, a stop removes them all. One deleted by someone
+//! else is put back ("Restoring deleted static address ...", as keepalived
+//! 2.2.7 does). `track_group`: the members of the group track the interfaces
+//! of the group's static addresses, routes and rules (FAULT while one is
+//! down, when they cannot be restored).
 
 use super::Runtime;
 use super::spec::VipSpec;
@@ -11,6 +15,8 @@ use crate::config::model::global::GlobalConfig;
 #[derive(Debug, Default)]
 pub(super) struct Statics {
     pub addrs: Vec<(VipSpec, bool)>,
+    /// The `track_group` of each address (same order).
+    pub groups: Vec<Option<String>>,
     /// Whether the first configuration was applied (left-overs cleared).
     started: bool,
 }
@@ -20,6 +26,8 @@ impl Runtime {
     pub(super) async fn apply_statics(&mut self, global: &GlobalConfig) {
         let dev = self.globals.default_interface.clone();
         let wanted: Vec<VipSpec> = global.static_ipaddress.iter().map(|a| VipSpec::from_model(a, &dev)).collect();
+        self.statics.groups =
+            global.static_ipaddress.iter().map(|a| a.track_group.as_ref().map(|g| g.value.clone())).collect();
         let old = std::mem::take(&mut self.statics.addrs);
         let first = !self.statics.started;
         self.statics.started = true;
@@ -39,6 +47,30 @@ impl Runtime {
             now.push((v, set));
         }
         self.statics.addrs = now;
+    }
+
+    /// Puts back the static addresses of interface `ifname` (index
+    /// `ifindex`) that are no longer there.
+    pub(super) async fn restore_statics(&mut self, ifname: &str, ifindex: u32) {
+        if !self.statics.addrs.iter().any(|(v, set)| *set && v.dev == ifname) {
+            return;
+        }
+        let Ok(present) = self.nl.addresses(ifindex).await else { return };
+        let gone: Vec<(usize, VipSpec)> = self
+            .statics
+            .addrs
+            .iter()
+            .enumerate()
+            .filter(|(_, (v, set))| *set && v.dev == ifname && !present.iter().any(|(a, _)| *a == v.net.addr))
+            .map(|(i, (v, _))| (i, v.clone()))
+            .collect();
+        for (i, v) in gone {
+            let group = self.statics.groups.get(i).cloned().flatten();
+            let tg = group.map(|g| format!(" track_group {g}")).unwrap_or_default();
+            tracing::info!("Restoring deleted static address {}{tg} set", v.describe());
+            // A failure is tried again at the interface's next change.
+            self.static_address(&v, true).await;
+        }
     }
 
     /// Removes every static address (at stop).

@@ -41,8 +41,27 @@ impl Runtime {
     /// Creates (or takes over) the instance's VMAC and brings it up; `false`
     /// when it cannot exist (the instance then waits in FAULT).
     pub(super) async fn ensure_vmac(&mut self, spec: &InstanceSpec) -> bool {
-        let (Some(vmac), Some(base_name)) = (&spec.vmac, &spec.interface) else { return true };
-        let Some(base) = self.links.get(base_name).cloned() else { return false };
+        let ok = match (&spec.vmac, &spec.interface) {
+            (Some(vmac), Some(base_name)) => self.ensure_one_vmac(spec, vmac, base_name).await,
+            _ => true,
+        };
+        // Then the VIPs' own VMACs (use_vmac_addr), as keepalived orders
+        // them: a failure leaves those addresses without an interface, not
+        // the instance.
+        for (vmac, base) in &spec.addr_vmacs {
+            self.ensure_one_vmac(spec, vmac, base).await;
+        }
+        ok
+    }
+
+    async fn ensure_one_vmac(&mut self, spec: &InstanceSpec, vmac: &VmacSpec, base_name: &str) -> bool {
+        let base = match self.links.get(base_name).cloned() {
+            Some(b) => b,
+            None => match self.nl.link_by_name(base_name).await {
+                Ok(b) => b,
+                Err(_) => return false,
+            },
+        };
         let v6 = spec.family == crate::vrrp::fsm::Family::V6;
         let existing = match self.nl.vlan_link(&vmac.name).await {
             Ok(d) => d,
@@ -189,13 +208,21 @@ impl Runtime {
         addrs.into_iter().map(|(a, _)| a).find(|a| matches!(a, IpAddr::V6(v6) if is_link_local(v6)))
     }
 
-    /// Removes the instance's VMAC and puts its base interface's settings back.
+    /// Removes the instance's VMACs and puts their base interfaces' settings back.
     pub(super) async fn remove_vmac(&mut self, spec: &InstanceSpec) {
-        let Some(vmac) = &spec.vmac else { return };
+        if let (Some(vmac), Some(base)) = (&spec.vmac, &spec.interface) {
+            self.remove_one_vmac(spec, vmac, base).await;
+        }
+        for (vmac, base) in &spec.addr_vmacs {
+            self.remove_one_vmac(spec, vmac, base).await;
+        }
+    }
+
+    async fn remove_one_vmac(&mut self, spec: &InstanceSpec, vmac: &VmacSpec, base: &str) {
         let Some(index) = self.vmacs.remove(&vmac.name) else { return };
         self.filter_remove_vmac(index, spec.family == crate::vrrp::fsm::Family::V6).await;
         if spec.family == crate::vrrp::fsm::Family::V4 {
-            if let Some(base) = &spec.interface {
+            {
                 if let Some(entry) = self.base_settings.get_mut(base) {
                     entry.users = entry.users.saturating_sub(1);
                     if entry.users == 0 {

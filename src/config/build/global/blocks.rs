@@ -44,8 +44,9 @@ pub(super) fn interface_up_down_delays(c: &mut Config, s: &Stmt, ctx: &mut Ctx) 
             continue;
         };
         let up = match item.arg(1) {
-            // The man page: an omitted up delay is the down delay.
-            None => down,
+            // keepalived 2.2.7 takes an omitted up delay as 0 (its man page
+            // says the down delay; the daemon's dump shows 0).
+            None => Duration::ZERO,
             Some(w) => match read(&w.text) {
                 Some(d) => d,
                 None => {

@@ -67,15 +67,15 @@ pub const TOP: &[Keyword<Config>] = &[
         c.global.use_pid_dir = true;
     }),
     Keyword::new("use_pid_dir", |c, _, _| c.global.use_pid_dir = true),
-    Keyword::not_yet("linkbeat_use_polling", |c, _, _| c.global.linkbeat_use_polling = true),
+    Keyword::new("linkbeat_use_polling", |c, _, _| c.global.linkbeat_use_polling = true),
     Keyword::new("child_wait_time", |c, s, ctx| {
         if let Some(v) = uint(ctx, s, 0, 0, u64::from(u32::MAX), |t| format!("Invalid child_wait_time {t}")) {
             c.global.child_wait_time = Duration::from_secs(v);
         }
     }),
-    Keyword::not_yet("linkbeat_interfaces", linkbeat_interfaces),
-    Keyword::not_yet("interface_up_down_delays", interface_up_down_delays),
-    Keyword::not_yet("track_group", track_group),
+    Keyword::new("linkbeat_interfaces", linkbeat_interfaces),
+    Keyword::new("interface_up_down_delays", interface_up_down_delays),
+    Keyword::new("track_group", track_group),
     Keyword::new("static_ipaddress", |c, s, ctx| {
         for line in s.children() {
             if let Some(mut a) = ipcfg::parse_address(line, Origin::Static, ctx) {
@@ -127,7 +127,7 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
             None => missing(ctx, s, "tmp_config_directory missing directory name"),
         }
     }),
-    Keyword::not_yet("config_save_dir", |c, s, ctx| {
+    Keyword::new("config_save_dir", |c, s, ctx| {
         // Upstream creates the directory when reading the configuration; we
         // keep the model pure and leave that to the daemon.
         match s.arg(0) {
@@ -169,20 +169,18 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
         }
     }),
     // ---- scripts ----
-    Keyword::not_yet("use_symlink_paths", |c, s, ctx| {
+    Keyword::new("use_symlink_paths", |c, s, ctx| {
         if let Some(b) = bool_arg(ctx, s, |t| format!("Invalid value '{t}' for global use_symlink_paths specified")) {
             c.global.use_symlink_paths = b;
         }
     }),
-    Keyword::not_yet("set_supplementary_groups", |c, _, _| c.global.set_supplementary_groups = true),
-    Keyword::not_yet("startup_script", |c, s, ctx| start_stop_script(&mut c.global.startup_script, "startup", s, ctx)),
-    Keyword::not_yet("startup_script_timeout", |c, s, ctx| {
+    Keyword::new("set_supplementary_groups", |c, _, _| c.global.set_supplementary_groups = true),
+    Keyword::new("startup_script", |c, s, ctx| start_stop_script(&mut c.global.startup_script, "startup", s, ctx)),
+    Keyword::new("startup_script_timeout", |c, s, ctx| {
         start_stop_timeout(&mut c.global.startup_script_timeout, "startup", s, ctx)
     }),
-    Keyword::not_yet("shutdown_script", |c, s, ctx| {
-        start_stop_script(&mut c.global.shutdown_script, "shutdown", s, ctx)
-    }),
-    Keyword::not_yet("shutdown_script_timeout", |c, s, ctx| {
+    Keyword::new("shutdown_script", |c, s, ctx| start_stop_script(&mut c.global.shutdown_script, "shutdown", s, ctx)),
+    Keyword::new("shutdown_script_timeout", |c, s, ctx| {
         start_stop_timeout(&mut c.global.shutdown_script_timeout, "shutdown", s, ctx)
     }),
     Keyword::new("script_user", |c, s, ctx| {
@@ -279,19 +277,19 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
     }),
     Keyword::new("nftables_counters", |c, _, _| c.global.nftables_counters = true),
     Keyword::new("nftables_ifindex", |c, _, _| c.global.nftables_ifindex = true),
-    Keyword::not_yet("disable_local_igmp", |c, _, _| c.global.disable_local_igmp = true),
-    // ---- scheduling of each child ----
+    Keyword::new("disable_local_igmp", |c, _, _| c.global.disable_local_igmp = true),
+    // ---- scheduling of each child (no BFD child yet: its settings warn) ----
     Keyword::not_yet("bfd_priority", |c, s, ctx| sched_priority(&mut c.global.bfd_sched, "bfd", s, ctx)),
     Keyword::not_yet("bfd_no_swap", |c, _, _| c.global.bfd_sched.no_swap = true),
     Keyword::not_yet("bfd_cpu_affinity", |c, s, ctx| sched_cpus(&mut c.global.bfd_sched, "bfd", s, ctx)),
     Keyword::not_yet("bfd_rt_priority", |c, s, ctx| sched_rt(&mut c.global.bfd_sched, "bfd", s, ctx)),
     Keyword::not_yet("bfd_rlimit_rttime", |c, s, ctx| sched_rlimit(&mut c.global.bfd_sched, "bfd", s, ctx)),
     // The "rtime" spellings were deprecated on 02/02/2020.
-    Keyword::not_yet("vrrp_rlimit_rtime", |c, s, ctx| {
+    Keyword::new("vrrp_rlimit_rtime", |c, s, ctx| {
         deprecated_note(ctx, s, "Keyword 'vrrp_rlimit_rtime' is deprecated - please use 'vrrp_rlimit_rttime'");
         delegate(c, s, ctx, super::vrrp::GLOBAL_DEFS, "vrrp_rlimit_rttime");
     }),
-    Keyword::not_yet("checker_rlimit_rtime", |c, s, ctx| {
+    Keyword::new("checker_rlimit_rtime", |c, s, ctx| {
         deprecated_note(ctx, s, "Keyword 'checker_rlimit_rtime' is deprecated - please use 'checker_rlimit_rttime'");
         delegate(c, s, ctx, super::lvs::GLOBAL_DEFS, "checker_rlimit_rttime");
     }),
@@ -359,9 +357,9 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
         }
         c.global.notify_fifo.script = ctx.script_with_user(s);
     }),
-    Keyword::not_yet("fifo_write_vrrp_states_on_reload", |c, _, _| c.global.fifo_write_vrrp_states_on_reload = true),
+    Keyword::new("fifo_write_vrrp_states_on_reload", |c, _, _| c.global.fifo_write_vrrp_states_on_reload = true),
     // ---- netlink buffers of the process monitor ----
-    Keyword::not_yet("process_monitor_rcv_bufs", |c, s, ctx| {
+    Keyword::new("process_monitor_rcv_bufs", |c, s, ctx| {
         if s.arg(0).is_none() {
             return missing(ctx, s, "process_monitor_rcv_bufs size missing");
         }
@@ -371,7 +369,7 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
             c.global.process_monitor_rcv_bufs = Some(v);
         }
     }),
-    Keyword::not_yet("process_monitor_rcv_bufs_force", |c, s, ctx| {
+    Keyword::new("process_monitor_rcv_bufs_force", |c, s, ctx| {
         if let Some(b) =
             bool_arg(ctx, s, |t| format!("Invalid value '{t}' for global process_monitor_rcv_bufs_force specified"))
         {
@@ -379,22 +377,22 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
         }
     }),
     // ---- misc ----
-    Keyword::not_yet("umask", umask),
+    Keyword::new("umask", umask),
     // The preprocessor seeds ${_RANDOM} from it; the model keeps the value.
     Keyword::new("random_seed", |c, s, ctx| {
         if let Some(v) = uint(ctx, s, 0, 0, u64::from(u32::MAX), |t| format!("random_seed {t} invalid")) {
             c.global.random_seed = u32::try_from(v).ok();
         }
     }),
-    Keyword::not_yet("reload_check_config", |c, s, _| {
+    Keyword::new("reload_check_config", |c, s, _| {
         c.global.reload_check_config = Some(s.arg(0).map(|w| w.text.clone()).unwrap_or_else(|| "/dev/null".into()));
     }),
-    Keyword::not_yet("reload_time_file", |c, s, ctx| match (s.arg(0), s.args.len()) {
+    Keyword::new("reload_time_file", |c, s, ctx| match (s.arg(0), s.args.len()) {
         (Some(w), 1) => c.global.reload_time_file = Some(Spanned::new(w.text.clone(), w.span)),
         _ => ctx.error(s.span(), "reload_time_file invalid"),
     }),
-    Keyword::not_yet("reload_repeat", |c, _, _| c.global.reload_repeat = true),
-    Keyword::not_yet("reload_file", |c, s, _| {
+    Keyword::new("reload_repeat", |c, _, _| c.global.reload_repeat = true),
+    Keyword::new("reload_file", |c, s, _| {
         c.global.reload_file = Some(match s.arg(0) {
             Some(w) => ReloadFile::Path(w.text.clone()),
             None => ReloadFile::Default,

@@ -1,8 +1,9 @@
 //! The LVS/checker keywords of global_defs. The IPVS ones act (the
 //! checker process programs the table, the sync daemon and timeouts), so do
-//! `lvs_notify_fifo` and `checker_log_all_failures`; those of checker
-//! e-mails, nftables and the checker process's scheduling are marked
-//! `not_yet`.
+//! `lvs_notify_fifo`, `checker_log_all_failures` and the checker process's
+//! name and scheduling (set by the child as it starts and reloads), and its
+//! netlink buffers (the address watch of `ha_suspend`); those of checker
+//! e-mails and nftables are marked `not_yet`.
 
 use super::bool_arg;
 use super::value::{num, timer};
@@ -13,7 +14,7 @@ use crate::config::model::lvs::{Fifo, FlushOnStop, SyncDaemon};
 
 /// Keywords of `global_defs` that belong to this part (stored in this part's model).
 pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
-    Keyword::not_yet("checker_process_name", |c, s, ctx| {
+    Keyword::new("checker_process_name", |c, s, ctx| {
         if let Some(w) = ctx.arg(s, 0) {
             c.lvs.globals.checker_process_name = Some(w.text.clone());
         }
@@ -58,15 +59,15 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
             None => ctx.error(w.span, format!("invalid ipvs nftables start_fwmark priority '{}'", w.text)),
         }
     }),
-    Keyword::not_yet("checker_priority", |c, s, ctx| {
+    Keyword::new("checker_priority", |c, s, ctx| {
         let Some(w) = ctx.arg(s, 0) else { return };
         match num(ctx, w, -20, 19) {
             Some(p) => c.lvs.globals.checker_priority = Some(p as i32),
             None => ctx.error(w.span, "Invalid checker process priority specified"),
         }
     }),
-    Keyword::not_yet("checker_no_swap", |c, _, _| c.lvs.globals.checker_no_swap = true),
-    Keyword::not_yet("checker_cpu_affinity", |c, s, ctx| {
+    Keyword::new("checker_no_swap", |c, _, _| c.lvs.globals.checker_no_swap = true),
+    Keyword::new("checker_cpu_affinity", |c, s, ctx| {
         ctx.arg(s, 0);
         let mut cpus = Vec::new();
         for w in &s.args {
@@ -80,7 +81,7 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
         }
         c.lvs.globals.checker_cpu_affinity = cpus;
     }),
-    Keyword::not_yet("checker_rt_priority", |c, s, ctx| {
+    Keyword::new("checker_rt_priority", |c, s, ctx| {
         let Some(w) = ctx.arg(s, 0) else { return };
         let Some(p) = num(ctx, w, i32::MIN as i64, i32::MAX as i64) else { return };
         let p = if p < 1 {
@@ -100,7 +101,7 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
         };
         c.lvs.globals.checker_rt_priority = Some(p as u32);
     }),
-    Keyword::not_yet("checker_rlimit_rttime", |c, s, ctx| {
+    Keyword::new("checker_rlimit_rttime", |c, s, ctx| {
         let Some(w) = ctx.arg(s, 0) else { return };
         match num(ctx, w, 1, i64::MAX) {
             Some(v) => c.lvs.globals.checker_rlimit_rttime = Some(v as u64),
@@ -132,18 +133,18 @@ pub const GLOBAL_DEFS: &[Keyword<Config>] = &[
             c.lvs.globals.notify_fifo_script = Some(sc);
         }
     }),
-    Keyword::not_yet("lvs_netlink_cmd_rcv_bufs", |c, s, ctx| {
+    Keyword::new("lvs_netlink_cmd_rcv_bufs", |c, s, ctx| {
         c.lvs.globals.netlink_cmd_rcv_bufs = bufs(s, ctx).or(c.lvs.globals.netlink_cmd_rcv_bufs);
     }),
-    Keyword::not_yet("lvs_netlink_cmd_rcv_bufs_force", |c, s, ctx| {
+    Keyword::new("lvs_netlink_cmd_rcv_bufs_force", |c, s, ctx| {
         if let Some(b) = bool_arg(s, ctx, "lvs_netlink_cmd_rcv_bufs_force value") {
             c.lvs.globals.netlink_cmd_rcv_bufs_force = b;
         }
     }),
-    Keyword::not_yet("lvs_netlink_monitor_rcv_bufs", |c, s, ctx| {
+    Keyword::new("lvs_netlink_monitor_rcv_bufs", |c, s, ctx| {
         c.lvs.globals.netlink_monitor_rcv_bufs = bufs(s, ctx).or(c.lvs.globals.netlink_monitor_rcv_bufs);
     }),
-    Keyword::not_yet("lvs_netlink_monitor_rcv_bufs_force", |c, s, ctx| {
+    Keyword::new("lvs_netlink_monitor_rcv_bufs_force", |c, s, ctx| {
         if let Some(b) = bool_arg(s, ctx, "lvs_netlink_monitor_rcv_bufs_force value") {
             c.lvs.globals.netlink_monitor_rcv_bufs_force = b;
         }

@@ -130,8 +130,6 @@ fn vsg_entry(g: &mut VirtualServerGroup, e: &Stmt, ctx: &mut Ctx) {
 
 /// Why BFD_CHECK does nothing yet (one note).
 const BFD_WHY: &str = "BFD is not implemented yet in keepalived-rs: the checker does not run";
-const HA_SUSPEND_WHY: &str =
-    "suspending the checkers while the virtual server's address is not on the box is not implemented yet";
 
 /// Keywords of a virtual_server block.
 const VS: &[Keyword<VirtualServer>] = &[
@@ -164,7 +162,7 @@ const VS: &[Keyword<VirtualServer>] = &[
     Keyword::new("persistence_timeout", vs_persistence_timeout),
     Keyword::new("persistence_granularity", vs_persistence_granularity),
     Keyword::new("protocol", vs_protocol),
-    Keyword::not_yet_once("ha_suspend", |v, _, _| v.ha_suspend = true, HA_SUSPEND_WHY),
+    Keyword::new("ha_suspend", |v, _, _| v.ha_suspend = true),
     Keyword::not_yet_once(
         "smtp_alert",
         |v, s, ctx| {

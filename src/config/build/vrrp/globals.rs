@@ -157,7 +157,7 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
             }
         }
     }),
-    Keyword::not_yet("vrrp_garp_extra_if", |c, st, ctx| {
+    Keyword::new("vrrp_garp_extra_if", |c, st, ctx| {
         if let Some(v) = garp_extra_if(ctx, st, "") {
             c.vrrp.globals.garp_extra_if = v;
         }
@@ -204,22 +204,22 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
             c.vrrp.globals.notify_priority_changes = b;
         }
     }),
-    Keyword::not_yet("vrrp_priority", |c, st, ctx| {
+    Keyword::new("vrrp_priority", |c, st, ctx| {
         let Some(w) = value(ctx, st) else { return };
         match read_int(ctx, w, -20, 19) {
             Some(n) => c.vrrp.globals.priority = Some(n as i32),
             None => ctx.error(w.span, "Invalid vrrp process priority specified"),
         }
     }),
-    Keyword::not_yet("vrrp_no_swap", |c, _, _| c.vrrp.globals.no_swap = true),
-    Keyword::not_yet("vrrp_cpu_affinity", |c, st, ctx| {
+    Keyword::new("vrrp_no_swap", |c, _, _| c.vrrp.globals.no_swap = true),
+    Keyword::new("vrrp_cpu_affinity", |c, st, ctx| {
         for w in &st.args {
             if let Some(n) = read_int(ctx, w, 0, 4095) {
                 c.vrrp.globals.cpu_affinity.push(n as u32);
             }
         }
     }),
-    Keyword::not_yet("vrrp_rt_priority", |c, st, ctx| {
+    Keyword::new("vrrp_rt_priority", |c, st, ctx| {
         let Some(w) = value(ctx, st) else { return };
         match w.text.parse::<i64>() {
             Ok(n) if n > 99 => {
@@ -236,7 +236,7 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
             }
         }
     }),
-    Keyword::not_yet("vrrp_rlimit_rttime", |c, st, ctx| {
+    Keyword::new("vrrp_rlimit_rttime", |c, st, ctx| {
         if let Some(n) = value(ctx, st).and_then(|w| read_int(ctx, w, 1, i64::from(u32::MAX))) {
             c.vrrp.globals.rlimit_rttime = Some(n as u64);
         }
@@ -253,19 +253,19 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
         Some(w) if w.text == "allow_if_changes" => c.vrrp.globals.dynamic_interfaces = Some(true),
         Some(w) => ctx.error(w.span, format!("Unknown dynamic_interfaces option '{}'", w.text)),
     }),
-    Keyword::not_yet("vrrp_netlink_cmd_rcv_bufs", |c, st, ctx| {
+    Keyword::new("vrrp_netlink_cmd_rcv_bufs", |c, st, ctx| {
         c.vrrp.globals.netlink_cmd_rcv_bufs = u32_opt(ctx, st, 0, i64::from(u32::MAX))
     }),
-    Keyword::not_yet("vrrp_netlink_cmd_rcv_bufs_force", |c, st, ctx| {
+    Keyword::new("vrrp_netlink_cmd_rcv_bufs_force", |c, st, ctx| {
         c.vrrp.globals.netlink_cmd_rcv_bufs_force = opt_bool(ctx, st).unwrap_or(false)
     }),
-    Keyword::not_yet("vrrp_netlink_monitor_rcv_bufs", |c, st, ctx| {
+    Keyword::new("vrrp_netlink_monitor_rcv_bufs", |c, st, ctx| {
         c.vrrp.globals.netlink_monitor_rcv_bufs = u32_opt(ctx, st, 0, i64::from(u32::MAX))
     }),
-    Keyword::not_yet("vrrp_netlink_monitor_rcv_bufs_force", |c, st, ctx| {
+    Keyword::new("vrrp_netlink_monitor_rcv_bufs_force", |c, st, ctx| {
         c.vrrp.globals.netlink_monitor_rcv_bufs_force = opt_bool(ctx, st).unwrap_or(false)
     }),
-    Keyword::not_yet("vrrp_rx_bufs_policy", |c, st, ctx| {
+    Keyword::new("vrrp_rx_bufs_policy", |c, st, ctx| {
         let Some(w) = value(ctx, st) else { return };
         let t = w.text.to_ascii_uppercase();
         if t == "MTU" || t == "ADVERT" {
@@ -276,7 +276,7 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
             ctx.error(w.span, format!("Invalid vrrp_rx_bufs_policy {}", w.text));
         }
     }),
-    Keyword::not_yet("vrrp_rx_bufs_multiplier", |c, st, ctx| {
+    Keyword::new("vrrp_rx_bufs_multiplier", |c, st, ctx| {
         let Some(w) = value(ctx, st) else { return };
         match read_int(ctx, w, 1, i64::from(u32::MAX)) {
             Some(n) => c.vrrp.globals.rx_bufs_multiplier = n as u32,
@@ -286,11 +286,11 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
     Keyword::new("vrrp_startup_delay", |c, st, ctx| c.vrrp.globals.startup_delay = small_delay(ctx, st, 0.001)),
     Keyword::new("vrrp_delay_after_boot", |c, st, ctx| c.vrrp.globals.delay_after_boot = small_delay(ctx, st, 0.001)),
     Keyword::new("log_unknown_vrids", |c, _, _| c.vrrp.globals.log_unknown_vrids = true),
-    Keyword::not_yet("vmac_prefix", |c, st, ctx| c.vrrp.globals.vmac_prefix = value(ctx, st).map(|w| w.text.clone())),
-    Keyword::not_yet("vmac_addr_prefix", |c, st, ctx| {
+    Keyword::new("vmac_prefix", |c, st, ctx| c.vrrp.globals.vmac_prefix = value(ctx, st).map(|w| w.text.clone())),
+    Keyword::new("vmac_addr_prefix", |c, st, ctx| {
         c.vrrp.globals.vmac_addr_prefix = value(ctx, st).map(|w| w.text.clone())
     }),
-    Keyword::not_yet("max_auto_priority", |c, st, ctx| match st.arg(0) {
+    Keyword::new("max_auto_priority", |c, st, ctx| match st.arg(0) {
         None => c.vrrp.globals.max_auto_priority = Some(99),
         Some(w) => match read_int(ctx, w, -1, 99) {
             Some(n) => c.vrrp.globals.max_auto_priority = Some(n as i32),
@@ -300,7 +300,7 @@ pub(super) const GLOBAL_DEFS: &[Keyword<Config>] = &[
             ),
         },
     }),
-    Keyword::not_yet("min_auto_priority_delay", |c, st, ctx| {
+    Keyword::new("min_auto_priority_delay", |c, st, ctx| {
         if let Some(n) = value(ctx, st).and_then(|w| read_int(ctx, w, 1, i64::from(u32::MAX))) {
             c.vrrp.globals.min_auto_priority_delay = Some(n as u64);
         }

@@ -587,7 +587,7 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
             _ => b.inst.written.mcast_dst_ip = Some(a),
         }
     }),
-    Keyword::not_yet("track_src_ip", |b, _, _| b.inst.track_src_ip = true),
+    Keyword::new("track_src_ip", |b, _, _| b.inst.track_src_ip = true),
     Keyword::new("garp_master_delay", |b, st, ctx| b.inst.written.garp_master_delay = garp_delay(ctx, b, st)),
     Keyword::new("garp_master_repeat", |b, st, ctx| b.inst.written.garp_master_repeat = garp_u32(ctx, b, st)),
     Keyword::new("garp_lower_prio_delay", |b, st, ctx| b.inst.written.garp_lower_prio_delay = garp_delay(ctx, b, st)),
@@ -602,7 +602,7 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
     Keyword::new("garp_master_refresh_repeat", |b, st, ctx| {
         b.inst.written.garp_master_refresh_repeat = garp_u32(ctx, b, st)
     }),
-    Keyword::not_yet("garp_extra_if", |b, st, ctx| {
+    Keyword::new("garp_extra_if", |b, st, ctx| {
         let who = format!("({}): ", name(b));
         if let Some(v) = garp_extra_if(ctx, st, &who) {
             b.inst.written.garp_extra_if = v;
@@ -615,7 +615,7 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
             None => ctx.error(w.span, format!("({}): Invalid down_timer_adverts [1:100] '{}'", name(b), w.text)),
         }
     }),
-    Keyword::not_yet("timer_expired_backup", |b, st, ctx| {
+    Keyword::new("timer_expired_backup", |b, st, ctx| {
         b.inst.timer_expired_backup = match st.arg(0) {
             None => Some(254),
             Some(w) => read_int(ctx, w, 1, 254).map(|n| n as u8),
@@ -625,16 +625,16 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
     Keyword::new("higher_prio_send_advert", |b, st, ctx| b.inst.written.higher_prio_send_advert = set_bool(ctx, b, st)),
     Keyword::new("skip_check_adv_addr", |b, st, ctx| b.inst.written.skip_check_adv_addr = set_bool(ctx, b, st)),
     Keyword::new("v3_checksum_as_v2", |b, st, ctx| b.inst.written.v3_checksum_as_v2 = set_bool(ctx, b, st)),
-    Keyword::not_yet("old_unicast_checksum", |b, st, ctx| match st.arg(0) {
+    Keyword::new("old_unicast_checksum", |b, st, ctx| match st.arg(0) {
         None => b.inst.old_unicast_checksum = Some(true),
         Some(w) if w.text == "never" => b.inst.old_unicast_checksum = Some(false),
-        Some(w) => ctx.error(w.span, format!("({}) Unknown old_unicast_checksum mode {} - ignoring", name(b), w.text)),
+        Some(w) => ctx.error(w.span, format!("({}) Unknown old_unicast_chksum mode {} - ignoring", name(b), w.text)),
     }),
     Keyword::new("use_vmac", |b, st, _| {
         b.inst.use_vmac = Some(use_vmac(st));
         b.inst.use_vmac_span = Some(st.span());
     }),
-    Keyword::not_yet("use_vmac_addr", |b, _, _| b.inst.use_vmac_addr = true),
+    Keyword::new("use_vmac_addr", |b, _, _| b.inst.use_vmac_addr = true),
     Keyword::new("vmac_xmit_base", |b, _, _| b.inst.vmac_xmit_base = true),
     Keyword::new("use_ipvlan", |b, st, _| b.inst.use_ipvlan = Some(use_ipvlan(st))),
     // Deprecated by the man page but silent upstream: it makes the instance IPv6.
@@ -678,8 +678,8 @@ const INSTANCE: &[Keyword<InstanceBuild>] = &[
     }),
     Keyword::new("notify_priority_changes", |b, st, ctx| b.inst.notify.priority_changes = set_bool(ctx, b, st)),
     Keyword::not_yet("smtp_alert", |b, st, ctx| b.inst.notify.smtp_alert = set_bool(ctx, b, st)),
-    Keyword::not_yet("promote_secondaries", |b, _, _| b.inst.promote_secondaries = true),
-    Keyword::not_yet("kernel_rx_buf_size", |b, st, ctx| {
+    Keyword::new("promote_secondaries", |b, _, _| b.inst.promote_secondaries = true),
+    Keyword::new("kernel_rx_buf_size", |b, st, ctx| {
         b.inst.kernel_rx_buf_size =
             value(ctx, st).and_then(|w| read_int(ctx, w, 0, i64::from(u32::MAX))).map(|n| n as u32)
     }),

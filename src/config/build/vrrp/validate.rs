@@ -595,6 +595,26 @@ fn complete(inst: &mut VrrpInstance, g: &VrrpGlobals, ctx: &mut Ctx) -> bool {
         inst.auth = None;
     }
     advert_interval(inst, ctx);
+    if inst.use_vmac_addr {
+        for a in inst.vips.iter().chain(&inst.evips).filter(|a| a.use_vmac) {
+            global(
+                ctx,
+                Severity::Warning,
+                Class::Conflict,
+                format!("({name}) use_vmac_addr specified and use_vmac specified for VIP/eVIP {}", a.text),
+            );
+        }
+    }
+    if inst.promote_secondaries && (inst.use_vmac.is_some() || inst.use_ipvlan.is_some()) {
+        // keepalived sets it on every VMAC anyway.
+        global(
+            ctx,
+            Severity::Error,
+            Class::Conflict,
+            format!("({name}) promote_secondaries is automatically set for vmacs - ignoring"),
+        );
+        inst.promote_secondaries = false;
+    }
     if let Some(h) = &mut inst.auth_hmac {
         if h.keys.is_empty() {
             global(
