@@ -35,8 +35,9 @@ pub enum Probe {
     Tcp(ConnOpts),
     /// HTTP_GET / SSL_GET: the request template and the URL rules.
     Http {
-        /// Target, TLS, protocol; path and virtual host are set per URL
-        /// (boxed: a probe is kept per real server, most are smaller).
+        /// Target and TLS (its path and virtual host are unused: each URL
+        /// rule holds its request, made once); boxed: a probe is kept per
+        /// real server, most are smaller.
         base: Box<ProbeConfig>,
         /// The `url` blocks.
         urls: Vec<UrlRule>,
