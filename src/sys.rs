@@ -217,6 +217,14 @@ pub(crate) fn async_timerfd() -> io::Result<tokio::io::unix::AsyncFd<std::fs::Fi
     unsafe { tokio::io::unix::AsyncFd::register(file) }.map_err(|e| e.into_parts().1)
 }
 
+/// A new epoll set (mio's `Poll`) registered with the current tokio reactor,
+/// readable when one of its own sources is ready (TCP_CHECK's poller).
+pub(crate) fn async_poll() -> io::Result<tokio::io::unix::AsyncFd<mio::Poll>> {
+    let poll = mio::Poll::new()?;
+    // SAFETY: the Poll owns its descriptor until the AsyncFd that now owns it is dropped.
+    unsafe { tokio::io::unix::AsyncFd::register(poll) }.map_err(|e| e.into_parts().1)
+}
+
 /// Arms a timerfd to expire once, `after` from now (at least 1 ns: a zero
 /// value would disarm it), or disarms it with `None`.
 pub(crate) fn timerfd_arm(fd: BorrowedFd<'_>, after: Option<std::time::Duration>) -> io::Result<()> {

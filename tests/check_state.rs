@@ -237,7 +237,7 @@ fn run_file(path: &Path) -> Result<(), String> {
                         .map(|(kind, timing)| {
                             Checker::new(Params {
                                 kind: kind.clone(),
-                                timing: timing.clone(),
+                                timing: (*timing).into(),
                                 names: Names {
                                     rs: rs.as_str().into(),
                                     vs: vs.as_str().into(),

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use tokio::io::Interest;
 use tokio::net::{TcpStream, UdpSocket};
 
 /// Where and how a probe connects.
@@ -15,20 +16,38 @@ use tokio::net::{TcpStream, UdpSocket};
 pub struct ConnOpts {
     /// The address and port probed (`connect_ip`/`connect_port`, else the real server's).
     pub target: SocketAddr,
+    /// `connect_timeout`: of the connect, and of each later step.
+    pub timeout: Duration,
+    /// The local side's settings, boxed: most checkers have none, and a
+    /// probe is kept per real server (tens of thousands).
+    pub local: Option<Box<LocalOpts>>,
+}
+
+/// How a probe's socket is set up on the local side.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LocalOpts {
     /// Local address and port (`bindto`, `bind_port`; port 0: any).
     pub bind: Option<SocketAddr>,
     /// `bind_if`: the interface the socket is bound to (SO_BINDTODEVICE).
     pub bind_if: Option<String>,
     /// `fwmark`: SO_MARK of the probe's packets.
     pub fwmark: Option<u32>,
-    /// `connect_timeout`: of the connect, and of each later step.
-    pub timeout: Duration,
 }
 
 impl ConnOpts {
     /// Options for `target` with everything else unset.
     pub fn new(target: SocketAddr, timeout: Duration) -> ConnOpts {
-        ConnOpts { target, bind: None, bind_if: None, fwmark: None, timeout }
+        ConnOpts { target, timeout, local: None }
+    }
+
+    /// Sets the local side's settings (kept only when some is set).
+    pub fn set_local(&mut self, local: LocalOpts) {
+        self.local = (local != LocalOpts::default()).then(|| Box::new(local));
+    }
+
+    /// The local side's settings, to change them.
+    pub fn local_mut(&mut self) -> &mut LocalOpts {
+        self.local.get_or_insert_with(Box::default)
     }
 
     /// keepalived's inet_sockaddrtopair: `[IP]:PORT`.
@@ -59,16 +78,17 @@ pub enum ConnectError {
 
 /// A non-blocking, close-on-exec socket (both set as it is created: no
 /// extra system call per probe) with the options applied and bound.
-fn socket(opts: &ConnOpts, ty: Type, proto: Protocol) -> Result<Socket, ConnectError> {
+pub(crate) fn socket(opts: &ConnOpts, ty: Type, proto: Protocol) -> Result<Socket, ConnectError> {
     let s = Socket::new(Domain::for_address(opts.target), ty.nonblocking().cloexec(), Some(proto))
         .map_err(ConnectError::Socket)?;
-    if let Some(mark) = opts.fwmark {
+    let Some(local) = &opts.local else { return Ok(s) };
+    if let Some(mark) = local.fwmark {
         s.set_mark(mark).map_err(ConnectError::Socket)?;
     }
-    if let Some(ifname) = &opts.bind_if {
+    if let Some(ifname) = &local.bind_if {
         s.bind_device(Some(ifname.as_bytes())).map_err(ConnectError::Bind)?;
     }
-    if let Some(bind) = opts.bind {
+    if let Some(bind) = local.bind {
         s.bind(&SockAddr::from(bind)).map_err(ConnectError::Bind)?;
     }
     Ok(s)
@@ -84,17 +104,22 @@ pub async fn tcp_connect(opts: &ConnOpts) -> Result<TcpStream, ConnectError> {
     }
     let std_stream: std::net::TcpStream = s.into();
     let stream = TcpStream::from_std(std_stream).map_err(ConnectError::Socket)?;
-    match tokio::time::timeout(opts.timeout, stream.writable()).await {
+    let ready = match tokio::time::timeout(opts.timeout, stream.ready(Interest::WRITABLE)).await {
         Err(_) => return Err(ConnectError::Timeout),
         Ok(Err(e)) => return Err(ConnectError::Failed(e)),
-        Ok(Ok(())) => {}
-    }
+        Ok(Ok(r)) => r,
+    };
+    // The connect's result (SO_ERROR), as keepalived reads it.
     match stream.take_error() {
         Ok(None) => {}
         Ok(Some(e)) | Err(e) => return Err(ConnectError::Failed(e)),
     }
-    // A refused connect can also show as "not connected" with no pending error.
-    if let Err(e) = stream.peer_addr() {
+    // A failed connect shows as an error or a hang-up (EPOLLERR, EPOLLHUP);
+    // if its error was already taken, the socket is not connected: one
+    // more system call, on that path only.
+    if (ready.is_error() || ready.is_write_closed())
+        && let Err(e) = stream.peer_addr()
+    {
         return Err(ConnectError::Failed(e));
     }
     Ok(stream)
@@ -124,7 +149,7 @@ mod tests {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
         let addr = l.local_addr().unwrap_or_else(|e| panic!("{e}"));
         let mut o = ConnOpts::new(addr, Duration::from_secs(2));
-        o.bind = Some(SocketAddr::from(([127, 0, 0, 3], 0)));
+        o.local_mut().bind = Some(SocketAddr::from(([127, 0, 0, 3], 0)));
         let s = tcp_connect(&o).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.local_addr().map(|a| a.ip().to_string()).ok(), Some("127.0.0.3".to_owned()));
         drop(l);

@@ -356,7 +356,7 @@ pub async fn run(opts: &Options, out: &mut (impl Write + ?Sized), err: &mut (imp
         },
     };
     let mut conn = ConnOpts::new(SocketAddr::new(opts.server, opts.port), opts.timeout);
-    conn.fwmark = opts.fwmark;
+    conn.set_local(super::conn::LocalOpts { fwmark: opts.fwmark, ..Default::default() });
     let cfg = ProbeConfig { conn, tls, path: opts.url.clone(), version: opts.protocol, virtualhost, body_limit: 0 };
     let mut write_err = Ok(());
     let fetch = probe(&cfg, |event| {

@@ -14,10 +14,12 @@
 
 use regex::bytes::{Regex, RegexBuilder};
 
-use super::http::{NoData, Response};
-use super::http_probe::{ProbeConfig, ProbeError, probe};
+use std::net::SocketAddr;
+
+use super::http::{NoData, Response, build_request};
+use super::http_probe::{ProbeConfig, ProbeError, probe_request};
 use super::state::{HttpMatch, HttpVerdict, Outcome};
-use crate::config::model::lvs::Url;
+use crate::config::model::lvs::{HttpProtocol, Url};
 
 /// Body bytes kept for a regex beyond its starting offset (keepalived matches
 /// the stream as it arrives; we bound what one probe keeps).
@@ -135,6 +137,9 @@ pub struct UrlRule {
     pub codes: Vec<(u16, u16)>,
     /// `regex` and its settings.
     pub regex: Option<RegexRule>,
+    /// The request to send, made once by the planner ([`UrlRule::prepare`];
+    /// empty until then).
+    pub request: Box<[u8]>,
 }
 
 impl UrlRule {
@@ -152,6 +157,7 @@ impl UrlRule {
             digest: url.digest,
             codes: url.status_codes.clone(),
             regex,
+            request: Box::default(),
         };
         (rule, warnings)
     }
@@ -163,6 +169,11 @@ impl UrlRule {
         } else {
             self.codes.iter().any(|&(a, b)| (a..=b).contains(&code))
         }
+    }
+
+    /// Makes the request once, for every probe of this URL to `server`.
+    pub fn prepare(&mut self, version: HttpProtocol, server: SocketAddr) {
+        self.request = build_request(&self.path, version, self.virtualhost.as_deref(), server).into_boxed_slice();
     }
 
     /// How many body bytes a probe of this URL keeps.
@@ -197,11 +208,11 @@ pub fn judge(rule: &UrlRule, response: &Result<Response, NoData>) -> HttpVerdict
     HttpVerdict { length_mismatch, result: Ok(what) }
 }
 
-/// Fetches one URL and judges it. `cfg` is the probe (target, TLS, protocol)
-/// with the URL's path and virtual host already set.
+/// Fetches one URL and judges it. `cfg` is the probe (target, TLS); the
+/// request is the rule's, made by [`UrlRule::prepare`].
 pub async fn check(cfg: &ProbeConfig, rule: &UrlRule) -> Outcome {
     let tls = cfg.tls.is_some();
-    match probe(cfg, |_| {}).await {
+    match probe_request(cfg, &rule.request, rule.body_limit(), |_| {}).await {
         Ok(o) => Outcome::Http(judge(rule, &o.response)),
         Err(ProbeError::Socket(_)) => {
             Outcome::Rescheduled("WEB connection fail to create socket. Rescheduling.".into())

@@ -153,24 +153,36 @@ pub struct ProbeOutcome {
 }
 
 /// Runs one probe. `on_read` sees every read as it arrives.
-pub async fn probe(cfg: &ProbeConfig, mut on_read: impl FnMut(ReadEvent<'_>)) -> Result<ProbeOutcome, ProbeError> {
+pub async fn probe(cfg: &ProbeConfig, on_read: impl FnMut(ReadEvent<'_>)) -> Result<ProbeOutcome, ProbeError> {
+    let request = build_request(&cfg.path, cfg.version, cfg.virtualhost.as_deref(), cfg.conn.target);
+    probe_request(cfg, &request, cfg.body_limit, on_read).await
+}
+
+/// Runs one probe sending `request` (made once per URL by the health
+/// checkers; `cfg`'s path, virtual host and body limit are not used),
+/// keeping `body_limit` bytes of the body.
+pub async fn probe_request(
+    cfg: &ProbeConfig,
+    request: &[u8],
+    body_limit: usize,
+    mut on_read: impl FnMut(ReadEvent<'_>),
+) -> Result<ProbeOutcome, ProbeError> {
     let timeout = cfg.conn.timeout;
     let tcp = tcp_connect(&cfg.conn).await?;
     let mut conn = match &cfg.tls {
         None => Conn::Plain(tcp),
         Some(tls) => Conn::Tls(Box::new(handshake(tcp, tls, timeout).await?), tls.close_notify),
     };
-    let request = build_request(&cfg.path, cfg.version, cfg.virtualhost.as_deref(), cfg.conn.target);
     // keepalived waits for writability with the timeout; zero never succeeds.
     if timeout.is_zero() {
         return Err(ProbeError::WriteTimeout);
     }
-    tokio::time::timeout(timeout, conn.write_all(&request))
+    tokio::time::timeout(timeout, conn.write_all(request))
         .await
         .map_err(|_| ProbeError::WriteTimeout)?
         .map_err(ProbeError::Write)?;
 
-    let mut reader = ResponseReader::new(cfg.body_limit);
+    let mut reader = ResponseReader::new(body_limit);
     let mut buf = vec![0u8; super::http::READ_CHUNK];
     let mut first = true;
     loop {
@@ -394,7 +406,7 @@ mod tests {
     async fn binds_the_source_address() {
         let (addr, server) = serve_once(b"HTTP/1.0 200 OK\r\n\r\n").await;
         let mut cfg = config(addr);
-        cfg.conn.bind = Some(SocketAddr::from(([127, 0, 0, 2], 0)));
+        cfg.conn.local_mut().bind = Some(SocketAddr::from(([127, 0, 0, 2], 0)));
         let out = probe(&cfg, |_| {}).await.unwrap_or_else(|e| panic!("{e}"));
         assert!(out.response.is_ok());
         let (_, peer) = server.await.unwrap_or_else(|e| panic!("{e}"));

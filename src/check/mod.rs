@@ -27,6 +27,7 @@ pub mod server;
 pub mod smtp;
 pub mod state;
 pub mod tcp;
+pub(crate) mod tcp_batch;
 pub mod tls;
 pub mod udp;
 

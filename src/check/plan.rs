@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use openssl::ssl::SslContext;
 
-use super::conn::ConnOpts;
+use super::conn::{ConnOpts, LocalOpts};
 use super::http_check::UrlRule;
 use super::http_probe::{ProbeConfig, TlsOptions};
 use super::server::{Server, TrackedFile};
@@ -35,8 +35,9 @@ pub enum Probe {
     Tcp(ConnOpts),
     /// HTTP_GET / SSL_GET: the request template and the URL rules.
     Http {
-        /// Target, TLS, protocol; path and virtual host are set per URL
-        /// (boxed: a probe is kept per real server, most are smaller).
+        /// Target and TLS (its path and virtual host are unused: each URL
+        /// rule holds its request, made once); boxed: a probe is kept per
+        /// real server, most are smaller.
         base: Box<ProbeConfig>,
         /// The `url` blocks.
         urls: Vec<UrlRule>,
@@ -69,8 +70,8 @@ pub enum Probe {
     /// MISC_CHECK: run through the script runner; its end is judged by
     /// [`super::misc::verdict`] inside the state machine.
     Misc {
-        /// `misc_path` with `user`/`group`.
-        script: Script,
+        /// `misc_path` with `user`/`group` (boxed: the other probes are smaller).
+        script: Box<Script>,
         /// `misc_timeout`, else `delay_loop`.
         timeout: Duration,
     },
@@ -116,6 +117,10 @@ pub fn plan(cfg: &LvsConfig, inputs: &PlanInputs<'_>) -> (Vec<Planned>, Vec<Stri
     let mut out = Vec::new();
     let mut warnings = Vec::new();
     let mut ordinals: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    // What the checkers of a virtual server usually share, one allocation
+    // each: the empty target name (only SMTP_CHECK's lines use it) and the
+    // last timing made.
+    let mut shared = Shared { no_target: Arc::from(""), timing: None };
     for (vi, vs) in cfg.virtual_servers.iter().enumerate() {
         // keepalived's FMT_VS: a group's virtual servers are `[GROUP]:N`,
         // N counting the virtual servers of that group.
@@ -129,10 +134,30 @@ pub fn plan(cfg: &LvsConfig, inputs: &PlanInputs<'_>) -> (Vec<Planned>, Vec<Stri
         };
         let vs_name: Arc<str> = vs_name.into();
         for (ri, rs) in vs.real_servers.iter().enumerate() {
-            out.push(plan_rs(vi, vs, &vs_name, ri, rs, &cfg.globals, inputs, &mut warnings));
+            out.push(plan_rs(vi, vs, &vs_name, ri, rs, &cfg.globals, inputs, &mut shared, &mut warnings));
         }
     }
     (out, warnings)
+}
+
+/// Values the planned checkers share (see [`plan`]).
+struct Shared {
+    no_target: Arc<str>,
+    timing: Option<Arc<Timing>>,
+}
+
+impl Shared {
+    /// `timing`, shared with the previous checker's when equal.
+    fn timing(&mut self, timing: Timing) -> Arc<Timing> {
+        match &self.timing {
+            Some(t) if **t == timing => t.clone(),
+            _ => {
+                let t = Arc::new(timing);
+                self.timing = Some(t.clone());
+                t
+            }
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -144,21 +169,26 @@ fn plan_rs(
     rs: &RealServer,
     globals: &LvsGlobals,
     inputs: &PlanInputs<'_>,
+    shared: &mut Shared,
     warnings: &mut Vec<String>,
 ) -> Planned {
     let rs_name: Arc<str> = rs.display_name(vs.protocol).into();
     let vs_name = vs_name.clone();
-    let mut checkers = Vec::new();
-    let mut probes = Vec::new();
+    // Sized once: they are kept for the whole run, and a shrink would leave
+    // a hole between the long-lived allocations of each real server.
+    let mut checkers = Vec::with_capacity(rs.checkers.len());
+    let mut probes = Vec::with_capacity(rs.checkers.len());
     let mut tracked = Vec::new();
     let mut files = Vec::new();
     for c in &rs.checkers {
         let target = c.effective_target(rs);
         let mut conn = ConnOpts::new(target, c.effective_connect_timeout(rs, vs));
         if let Some(o) = &c.common.conn {
-            conn.bind = o.bindto.map(|ip| SocketAddr::new(ip, o.bind_port.unwrap_or(0)));
-            conn.bind_if = o.bind_if.clone();
-            conn.fwmark = o.fwmark;
+            conn.set_local(LocalOpts {
+                bind: o.bindto.map(|ip| SocketAddr::new(ip, o.bind_port.unwrap_or(0))),
+                bind_if: o.bind_if.clone(),
+                fwmark: o.fwmark,
+            });
         }
         let timing = Timing {
             delay_loop: c.effective_delay_loop(rs, vs),
@@ -168,7 +198,11 @@ fn plan_rs(
             alpha: c.effective_alpha(rs, vs),
             log_all_failures: c.effective_log_all_failures(globals),
         };
-        let names = Names { rs: rs_name.clone(), vs: vs_name.clone(), target: conn.target_pair().into() };
+        let target = match c.kind {
+            CheckerKind::Smtp(_) => conn.target_pair().into(),
+            _ => shared.no_target.clone(),
+        };
+        let names = Names { rs: rs_name.clone(), vs: vs_name.clone(), target };
         let (kind, probe) = match &c.kind {
             CheckerKind::Tcp => (Kind::Tcp, Probe::Tcp(conn)),
             CheckerKind::Ping => (Kind::Ping, Probe::Ping(conn)),
@@ -187,7 +221,10 @@ fn plan_rs(
             CheckerKind::Misc(m) => {
                 let program = m.script.argv.first().cloned().unwrap_or_default();
                 let timeout = m.timeout.unwrap_or(timing.delay_loop);
-                (Kind::Misc { dynamic: m.dynamic, program }, Probe::Misc { script: m.script.clone(), timeout })
+                (
+                    Kind::Misc { dynamic: m.dynamic, program },
+                    Probe::Misc { script: Box::new(m.script.clone()), timeout },
+                )
             }
             CheckerKind::File(f) => {
                 match inputs.track_files.iter().find(|t| t.name == f.track_file) {
@@ -218,6 +255,7 @@ fn plan_rs(
                 continue;
             }
         };
+        let timing = shared.timing(timing);
         checkers.push(Checker::new(Params { kind, timing, names }));
         probes.push(probe);
     }
@@ -238,8 +276,9 @@ fn http_probe(
         .iter()
         .map(|u| {
             let vhost = vs.effective_virtualhost(rs, u).map(str::to_owned);
-            let (rule, w) = UrlRule::from_config(u, vhost);
+            let (mut rule, w) = UrlRule::from_config(u, vhost);
             warnings.extend(w);
+            rule.prepare(h.http_protocol, conn.target);
             rule
         })
         .collect();
@@ -271,11 +310,7 @@ pub async fn run(probe: &Probe, url: Option<usize>, dns_id: u16, rs_name: &str) 
         Probe::Udp { conn, cfg } => Box::pin(super::udp::probe(conn, cfg)).await,
         Probe::Http { base, urls } => {
             let rule = urls.get(url.unwrap_or(0))?;
-            let mut cfg = (**base).clone();
-            cfg.path = rule.path.clone();
-            cfg.virtualhost = rule.virtualhost.clone();
-            cfg.body_limit = rule.body_limit();
-            Box::pin(super::http_check::check(&cfg, rule)).await
+            Box::pin(super::http_check::check(base, rule)).await
         }
         Probe::Misc { .. } => return None,
     })

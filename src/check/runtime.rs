@@ -41,6 +41,7 @@ use super::file::{FileValue, invalid_line};
 use super::plan::{Planned, Probe, WatchedFile};
 use super::server::{Event, Server};
 use super::state::{Input, Outcome};
+use super::tcp_batch::TcpBatch;
 use crate::script::{Program, ScriptRunner};
 
 /// Probes running at once at most; more wait their turn in order (their
@@ -75,8 +76,8 @@ struct Entry<K> {
     key: K,
     server: Server,
     probes: Box<[Probe]>,
-    programs: Vec<Option<Arc<Program>>>,
-    files: Vec<WatchedFile>,
+    programs: Box<[Option<Arc<Program>>]>,
+    files: Box<[WatchedFile]>,
     /// The deadline this entry is in the heap with (others are stale).
     queued: Option<Instant>,
 }
@@ -96,6 +97,7 @@ pub(crate) enum Wake {
     Timer,
     Done(DoneMsg),
     Files,
+    Tcp,
 }
 
 /// A probe's end (opaque to the owner).
@@ -117,6 +119,9 @@ pub(crate) struct Checks<K> {
     /// The start of ping_group_range to put back at the end.
     ping_restore: Option<u64>,
     dns_id: u16,
+    /// TCP_CHECK's connects in flight, tagged (entry, checker); `None` when
+    /// the poller could not be made (they run as tasks then).
+    tcp: Option<TcpBatch<(usize, usize)>>,
 }
 
 impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
@@ -139,6 +144,7 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
             files: None,
             ping_restore: None,
             dns_id: (super::random_u32() & 0xffff) as u16,
+            tcp: TcpBatch::new().ok(),
         }
     }
 
@@ -158,6 +164,9 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
         // What the previous configuration started ends unheard.
         self.running = 0;
         self.waiting.clear();
+        if let Some(t) = &mut self.tcp {
+            t.clear();
+        }
         let mut entries = Vec::with_capacity(jobs.len());
         let mut old: HashMap<K, Entry<K>> =
             std::mem::take(&mut self.entries).into_iter().map(|e| (e.key.clone(), e)).collect();
@@ -171,8 +180,13 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
                 key,
                 server: planned.server,
                 probes: planned.probes.into_boxed_slice(),
-                programs,
-                files: planned.files,
+                // Most real servers run no MISC_CHECK: nothing to keep.
+                programs: if programs.iter().all(Option::is_none) {
+                    Box::default()
+                } else {
+                    programs.into_boxed_slice()
+                },
+                files: planned.files.into_boxed_slice(),
                 queued: None,
             };
             match old.remove(&e.key).filter(|_| !first) {
@@ -192,8 +206,12 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
                     let _ = e.server.start(now, super::random_u32);
                 }
             }
-            activation.extend(e.server.activation_lines().into_iter().map(Out::Log));
             entries.push(e);
+        }
+        // The lines are temporaries: made after the entries, which stay,
+        // so that freeing them leaves no holes among them.
+        for e in &entries {
+            activation.extend(e.server.activation_lines().into_iter().map(Out::Log));
         }
         self.entries = entries;
         self.heap = BinaryHeap::with_capacity(self.entries.len());
@@ -220,6 +238,9 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
         self.generation += 1;
         self.running = 0;
         self.waiting.clear();
+        if let Some(t) = &mut self.tcp {
+            t.clear();
+        }
         self.entries.clear();
         self.heap.clear();
         self.files = None;
@@ -277,11 +298,18 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
 
     /// Waits for the next thing to do. Cancel-safe.
     pub(crate) async fn wait(&mut self) -> Wake {
-        let at = self.next_deadline();
+        let checks = self.next_deadline();
+        let timeouts = self.tcp.as_mut().and_then(TcpBatch::next_timeout);
+        let at = match (checks, timeouts) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let files = self.files.as_ref().map(|f| &f.fd);
+        let tcp = self.tcp.as_ref();
         tokio::select! {
             () = self.wake.until(at) => Wake::Timer,
             Some(d) = self.rx.recv() => Wake::Done(DoneMsg(d)),
+            Ok(()) = tcp_ready(tcp) => Wake::Tcp,
             Ok(mut g) = readable(files) => {
                 g.clear_ready();
                 Wake::Files
@@ -303,11 +331,33 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
                 }
             }
             Wake::Files => self.on_files(&mut out),
+            Wake::Tcp => {
+                let mut ended = Vec::new();
+                if let Some(t) = &mut self.tcp {
+                    t.collect(&mut ended);
+                }
+                self.on_tcp(ended, now, &mut out);
+            }
         }
         out
     }
 
+    /// TCP_CHECK connects that ended (or timed out), as probes' ends.
+    fn on_tcp(&mut self, ended: Vec<((usize, usize), Outcome)>, now: Instant, out: &mut Vec<Out<K>>) {
+        let generation = self.generation;
+        for ((entry, checker), outcome) in ended {
+            self.on_done(Done { generation, misc: false, entry, checker, outcome: Some(outcome) }, now, out);
+        }
+    }
+
     fn on_timer(&mut self, now: Instant, out: &mut Vec<Out<K>>) {
+        let mut expired = Vec::new();
+        if let Some(t) = &mut self.tcp {
+            t.expire(now, &mut expired);
+        }
+        if !expired.is_empty() {
+            self.on_tcp(expired, now, out);
+        }
         while let Some(Reverse((d, i))) = self.heap.peek().copied() {
             if d > now {
                 break;
@@ -398,12 +448,23 @@ impl<K: Clone + Eq + Hash + std::fmt::Debug> Checks<K> {
     }
 
     fn start_probe(&mut self, i: usize, checker: usize, url: Option<usize>) {
+        let generation = self.generation;
+        // TCP_CHECK on the poller: no task, no copy. An outcome known at
+        // once comes back as a task's would, through the channel.
+        if let (Some(Probe::Tcp(opts)), Some(t)) =
+            (self.entries.get(i).and_then(|e| e.probes.get(checker)), &mut self.tcp)
+        {
+            self.running += 1;
+            if let Err((_, outcome)) = t.start(opts, (i, checker), crate::clock::now()) {
+                let _ = self.tx.send(Done { generation, misc: false, entry: i, checker, outcome: Some(outcome) });
+            }
+            return;
+        }
         let Some(e) = self.entries.get(i) else { return };
         let Some(probe) = e.probes.get(checker) else { return };
         self.running += 1;
         let tx = self.tx.clone();
-        let generation = self.generation;
-        // A copy for the task (a TCP_CHECK's is a few words, no allocation).
+        // A copy for the task.
         let probe = probe.clone();
         self.dns_id = self.dns_id.wrapping_add(1);
         let dns_id = self.dns_id;
@@ -513,6 +574,13 @@ struct FileWatch {
     watch: Watched,
 }
 
+async fn tcp_ready(batch: Option<&TcpBatch<(usize, usize)>>) -> std::io::Result<()> {
+    match batch {
+        Some(b) => b.ready().await,
+        None => std::future::pending().await,
+    }
+}
+
 async fn readable(
     fd: Option<&AsyncFd<std::fs::File>>,
 ) -> std::io::Result<tokio::io::unix::AsyncFdReadyGuard<'_, std::fs::File>> {
@@ -600,6 +668,38 @@ mod tests {
         c.stop();
     }
 
+    /// A listener whose accept queue is full drops the SYNs: the connect on
+    /// the poller times out on connect_timeout, and its socket is closed.
+    #[tokio::test]
+    async fn a_connect_that_never_completes_times_out() {
+        use socket2::{Domain, Socket, Type};
+        let l = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap_or_else(|e| panic!("{e}"));
+        l.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into()).unwrap_or_else(|e| panic!("{e}"));
+        l.listen(0).unwrap_or_else(|e| panic!("{e}"));
+        let addr = l.local_addr().ok().and_then(|a| a.as_socket()).unwrap_or_else(|| panic!("no address"));
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            if let Ok(s) = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+                held.push(s);
+            }
+        }
+        let (runner, _rx) = ScriptRunner::new(2);
+        let mut c = Checks::new(runner);
+        assert!(c.tcp.is_some(), "no poller");
+        let start = crate::clock::now();
+        c.load(jobs(&conf(addr.port(), "")), start, true);
+        let out = until(&mut c, Duration::from_secs(4), verdict).await;
+        assert_eq!(out.last(), Some(&Out::Verdict { key: 0, alive: false, weight: 5 }), "{out:?}");
+        // The first probe starts after the bootstrap delay; its connect
+        // times out 0.5 s later (a refused one would end at once).
+        let took = start.elapsed();
+        let first = super::super::state::BOOTSTRAP_DELAY;
+        assert!(took >= first + Duration::from_millis(450), "{took:?}");
+        assert!(took < first + Duration::from_millis(900), "{took:?}");
+        c.stop();
+        drop(held);
+    }
+
     #[tokio::test]
     async fn a_reload_keeps_a_failed_server_out_without_a_new_warmup() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
@@ -648,5 +748,53 @@ mod tests {
         assert_eq!(out.last(), Some(&Out::Verdict { key: 0, alive: true, weight: 5 }), "{out:?}");
         c.stop();
         let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// What a real server costs the checker child: these are kept per real
+/// server for the whole run (tens of thousands of them), so growing one is a
+/// decision, not an accident (bench/check-scale.sh measures the whole).
+#[cfg(test)]
+mod sizes {
+    use std::mem::size_of;
+
+    use super::*;
+    use crate::check::conn::ConnOpts;
+    use crate::check::state::{Checker, Params};
+
+    #[test]
+    fn per_real_server_structures_stay_small() {
+        assert!(size_of::<ConnOpts>() <= 56, "ConnOpts {}", size_of::<ConnOpts>());
+        assert!(size_of::<Probe>() <= 88, "Probe {}", size_of::<Probe>());
+        assert!(size_of::<Params>() <= 88, "Params {}", size_of::<Params>());
+        assert!(size_of::<Checker>() <= 184, "Checker {}", size_of::<Checker>());
+        assert!(size_of::<Server>() <= 104, "Server {}", size_of::<Server>());
+        assert!(size_of::<Entry<crate::ipvs::runtime::RsKey>>() <= 240);
+    }
+
+    #[test]
+    fn checkers_of_a_virtual_server_share_their_settings() {
+        let mut text = String::from("virtual_server 10.0.0.1 80 {\n protocol TCP\n delay_loop 2\n");
+        for i in 0..3 {
+            text.push_str(&format!(
+                " real_server 127.0.0.{} 80 {{\n TCP_CHECK {{\n connect_timeout 1\n }}\n }}\n",
+                i + 1
+            ));
+        }
+        text.push_str("}\n");
+        let l = crate::config::load_str(Path::new("t.conf"), &text, &Default::default(), &Default::default());
+        let (planned, _) = crate::check::plan::plan(&l.config.lvs, &Default::default());
+        let params: Vec<&Params> =
+            planned.iter().filter_map(|p| p.server.checkers().first()).map(|c| c.params()).collect();
+        assert_eq!(params.len(), 3);
+        for p in &params[1..] {
+            assert!(Arc::ptr_eq(&p.timing, &params[0].timing));
+            assert!(Arc::ptr_eq(&p.names.target, &params[0].names.target));
+            assert!(Arc::ptr_eq(&p.names.vs, &params[0].names.vs));
+        }
+        // TCP_CHECK's lines never name the target: one empty name for all.
+        assert_eq!(&*params[0].names.target, "");
+        let Probe::Tcp(conn) = &planned[0].probes[0] else { panic!("not a TCP_CHECK") };
+        assert!(conn.local.is_none());
     }
 }

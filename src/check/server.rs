@@ -99,9 +99,11 @@ impl FileSlot {
 pub struct Server {
     rs_name: Arc<str>,
     vs_name: Arc<str>,
-    checkers: Vec<Checker>,
-    slots: Vec<Slot>,
-    files: Vec<FileSlot>,
+    // Boxed slices: one per real server, for as long as the configuration
+    // runs (no capacity word, no spare room).
+    checkers: Box<[Checker]>,
+    slots: Box<[Slot]>,
+    files: Box<[FileSlot]>,
     iweight: i64,
     effective: i64,
     alive: bool,
@@ -117,14 +119,12 @@ impl Server {
         rs_name: impl Into<Arc<str>>,
         vs_name: impl Into<Arc<str>>,
         weight: u32,
-        mut checkers: Vec<Checker>,
+        checkers: Vec<Checker>,
         files: Vec<TrackedFile>,
         init_notifies: bool,
     ) -> Server {
-        // One per real server, for as long as the configuration runs:
-        // no spare capacity (a pushed Vec holds room for four).
-        checkers.shrink_to_fit();
-        let slots: Vec<Slot> = checkers
+        let checkers = checkers.into_boxed_slice();
+        let slots: Box<[Slot]> = checkers
             .iter()
             .map(|c| Slot { is_up: c.is_up(), has_run: false, alpha: c.params().timing.alpha })
             .collect();
@@ -466,7 +466,8 @@ mod tests {
                 warmup: Duration::from_secs(30),
                 alpha: false,
                 log_all_failures: false,
-            },
+            }
+            .into(),
             names: Names {
                 rs: "[127.0.0.1]:tcp:80".into(),
                 vs: "[10.0.0.1]:tcp:80".into(),

@@ -37,7 +37,7 @@ pub const BOOTSTRAP_DELAY: Duration = Duration::from_secs(1);
 
 /// Timers and counters of a checker, resolved from the checker, real server
 /// and virtual server settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timing {
     /// Interval between checks of a healthy (or settled) checker.
     pub delay_loop: Duration,
@@ -90,7 +90,8 @@ pub struct Names {
     pub rs: std::sync::Arc<str>,
     /// The virtual server, `[IP]:proto:PORT`, `FWM N` or a group name (FMT_VS).
     pub vs: std::sync::Arc<str>,
-    /// Where the probe connects, `[IP]:PORT` (SMTP_CHECK's and DNS_CHECK's lines).
+    /// Where the probe connects, `[IP]:PORT` (SMTP_CHECK's lines; the
+    /// planner leaves it empty, one shared allocation, for the others).
     pub target: std::sync::Arc<str>,
 }
 
@@ -99,8 +100,9 @@ pub struct Names {
 pub struct Params {
     /// The type.
     pub kind: Kind,
-    /// Timers and counters.
-    pub timing: Timing,
+    /// Timers and counters (shared: the checkers of a virtual server
+    /// usually have the same, one allocation for all of them).
+    pub timing: std::sync::Arc<Timing>,
     /// Names for the log.
     pub names: Names,
 }
@@ -233,7 +235,7 @@ pub struct Checker {
     // and the last length mismatch logged per URL.
     url_it: Option<usize>,
     failed_url: Option<usize>,
-    len_mismatch: Vec<i128>,
+    len_mismatch: Box<[i128]>,
     // MISC_CHECK: the exit status that set the weight last (0 at start).
     last_exit: i32,
 }
@@ -256,7 +258,7 @@ impl Checker {
             started: None,
             url_it: if urls > 0 { Some(0) } else { None },
             failed_url: None,
-            len_mismatch: vec![0; urls],
+            len_mismatch: vec![0; urls].into_boxed_slice(),
             last_exit: 0,
             p: params,
         }
@@ -542,7 +544,7 @@ impl Checker {
 
     /// keepalived's dns_final: no line when the server comes up.
     fn dns_result(&mut self, now: Instant, o: Outcome, out: &mut Vec<Action>) {
-        let t = self.p.timing.clone();
+        let t = *self.p.timing;
         match o {
             Outcome::Success => {
                 if !self.is_up || !self.has_run {
@@ -577,7 +579,7 @@ impl Checker {
 
     /// keepalived's smtp_final: the counter keeps growing while down.
     fn smtp_result(&mut self, now: Instant, o: Outcome, out: &mut Vec<Action>) {
-        let t = self.p.timing.clone();
+        let t = *self.p.timing;
         if let Outcome::Failure(f) = o {
             if (self.is_up || !self.has_run) && (self.log_all() || self.retry_it >= t.retry) {
                 out.push(Action::Log(format!("SMTP_CHECK {}", self.failure_text(&f))));
@@ -650,7 +652,7 @@ impl Checker {
     fn http_epilog(&mut self, now: Instant, step: HttpStep, out: &mut Vec<Action>) {
         let Kind::Http { paths, fast_recovery } = &self.p.kind else { return };
         let (urls, fast_recovery) = (paths.len(), *fast_recovery);
-        let t = self.p.timing.clone();
+        let t = *self.p.timing;
         match step {
             HttpStep::New => {
                 self.url_it = self.url_it.map(|u| u + 1).filter(|&u| u < urls);
@@ -709,7 +711,7 @@ impl Checker {
     fn misc_result(&mut self, now: Instant, exit: MiscExit, out: &mut Vec<Action>) {
         let Kind::Misc { dynamic, program } = &self.p.kind else { return };
         let (dynamic, program) = (*dynamic, program.clone());
-        let t = self.p.timing.clone();
+        let t = *self.p.timing;
         let verdict = super::misc::verdict(exit, dynamic);
         let mut exit_type: Option<&str> = None;
         let mut success = false;

@@ -35,7 +35,7 @@ mod tests {
         assert_eq!(probe(&opts).await, Outcome::Failure(Failure::Failed));
         let mut bad = opts.clone();
         // An address that is not local cannot be bound (nothing is sent).
-        bad.bind = Some(SocketAddr::from(([192, 0, 2, 1], 0)));
+        bad.local_mut().bind = Some(SocketAddr::from(([192, 0, 2, 1], 0)));
         assert!(matches!(probe(&bad).await, Outcome::Rescheduled(l) if l.contains("bind failed")));
     }
 }

@@ -362,14 +362,19 @@ impl Runtime {
         for p in planned {
             let Some(spec) = by_index.get(&p.vs) else { continue };
             let Some(rs) = spec.real_servers.get(p.rs) else { continue };
-            let programs = p
-                .probes
-                .iter()
-                .map(|pr| match pr {
-                    Probe::Misc { script, .. } => self.scripts.program(script),
-                    _ => None,
-                })
-                .collect();
+            // None for the others: no allocation for the many real servers
+            // without a MISC_CHECK.
+            let programs = if p.probes.iter().any(|pr| matches!(pr, Probe::Misc { .. })) {
+                p.probes
+                    .iter()
+                    .map(|pr| match pr {
+                        Probe::Misc { script, .. } => self.scripts.program(script),
+                        _ => None,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let enabled = self.suspend.enabled(&spec.id);
             jobs.push(Job { key: (spec.id.clone(), rs.addr), planned: p, programs, enabled });
         }

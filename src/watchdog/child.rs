@@ -60,7 +60,7 @@ pub(crate) fn main(opts: Options, kind: ChildKind, subsystems: &Subsystems) -> E
         tracing::error!("{e}");
         return ExitCode::from(EXIT_FATAL);
     }
-    let loaded = super::load(&opts, kind.parts());
+    let loaded = load_packed(&opts, kind);
     crate::child::config_read(&opts);
     crate::log::set_ident(&crate::log::config_ident(kind.ident(), opts.namespace.as_deref(), &loaded.config.global));
     // The parent has logged what is said of the common part.
@@ -116,4 +116,36 @@ pub(crate) fn main(opts: Options, kind: ChildKind, subsystems: &Subsystems) -> E
         entry(ctx).await
     });
     ExitCode::from(exit.code())
+}
+
+/// Loads this child's part of the configuration on a thread of its own,
+/// then copies the result here. Parsing a large configuration makes many
+/// short-lived allocations among the long-lived ones of the model (some
+/// 2 KB per real server, against 0.3 KB kept): in this thread's heap they
+/// would leave the model scattered over pages that can never be handed
+/// back. The loading thread has its own heap (glibc gives each thread an
+/// arena), which is freed whole once the copy is made.
+fn load_packed(opts: &super::Options, kind: ChildKind) -> crate::config::Loaded {
+    let loaded = std::thread::scope(|s| {
+        let job = std::thread::Builder::new()
+            .name("config".into())
+            .stack_size(8 << 20)
+            .spawn_scoped(s, || super::load(opts, kind.parts()));
+        match job.map(|j| j.join()) {
+            Ok(Ok(loaded)) => Some(loaded),
+            _ => None,
+        }
+    });
+    let Some(loaded) = loaded else {
+        // No thread (or it failed): load here.
+        return super::load(opts, kind.parts());
+    };
+    let packed = crate::config::Loaded {
+        config: loaded.config.clone(),
+        sources: loaded.sources.clone(),
+        diags: loaded.diags.clone(),
+    };
+    drop(loaded);
+    sys::trim_heap();
+    packed
 }
