@@ -62,7 +62,7 @@ impl Syslog {
 }
 
 /// keepalived started in a mount namespace whose /dev/log is `sock` and
-/// whose /tmp and /run are private; it moves into the network namespace its
+/// whose /run is private; it moves into the network namespace its
 /// configuration names.
 struct Daemon {
     child: Child,
@@ -73,21 +73,25 @@ impl Daemon {
     fn start(bin: &str, conf: &Path, sock: &Path, dir: &Path) -> Daemon {
         let log = std::fs::File::create(dir.join("stderr")).expect("log");
         // /dev is a tmpfs holding what keepalived uses of the real one, plus /dev/log.
-        let script = "set -e; mkdir -p /tmp/odev; mount --bind /dev /tmp/odev; mount -t tmpfs kr-dev /dev; \
-                      for d in null zero urandom random; do touch /dev/$d; mount --bind /tmp/odev/$d /dev/$d; done; \
+        // The scratch mount points are in the test's directory (removed
+        // with it), which may be under /tmp with the checkout: /tmp itself
+        // is left as it is, or it would hide the binary.
+        let script = "set -e; mkdir -p \"$KR_DIR/odev\"; mount --bind /dev \"$KR_DIR/odev\"; mount -t tmpfs kr-dev /dev; \
+                      for d in null zero urandom random; do touch /dev/$d; mount --bind \"$KR_DIR/odev/$d\" /dev/$d; done; \
                       touch /dev/log; mount --bind \"$KR_SOCK\" /dev/log; \
-                      mkdir -p /tmp/orun; mount --rbind /run /tmp/orun; mount -t tmpfs kr-run /run; \
-                      mkdir -p /run/netns; mount --rbind /tmp/orun/netns /run/netns; exec \"$@\"";
+                      mkdir -p \"$KR_DIR/orun\"; mount --rbind /run \"$KR_DIR/orun\"; mount -t tmpfs kr-run /run; \
+                      mkdir -p /run/netns; mount --rbind \"$KR_DIR/orun/netns\" /run/netns; exec \"$@\"";
         let p = |n: &str| dir.join(n).to_string_lossy().into_owned();
         let mut c = Command::new("unshare");
         c.args(["--mount", "--propagation", "private", "sh", "-c"])
-            .arg(format!("mount -t tmpfs kr-tmp /tmp && {script}"))
+            .arg(script)
             .arg("sh")
             .arg(bin)
             .args(["-n", "-D", "-f"])
             .arg(conf)
             .args(["-p", &p("k.pid"), "-r", &p("v.pid"), "-c", &p("c.pid"), "-b", &p("b.pid")])
             .env("KR_SOCK", sock)
+            .env("KR_DIR", dir)
             .env_remove("NOTIFY_SOCKET")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
@@ -133,7 +137,6 @@ fn run(bin: &str, tag: &str) -> (Vec<String>, Vec<String>) {
     let ns = common::Netns::new(tag);
     ns.dummy("eth0");
     ns.ip(&["addr", "add", "192.0.2.1/24", "dev", "eth0"]);
-    // Not under /tmp: the daemon gets a tmpfs there.
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(&ns.name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch directory");
