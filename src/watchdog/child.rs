@@ -125,7 +125,15 @@ pub(crate) fn main(opts: Options, kind: ChildKind, subsystems: &Subsystems) -> E
 /// would leave the model scattered over pages that can never be handed
 /// back. The loading thread has its own heap (glibc gives each thread an
 /// arena), which is freed whole once the copy is made.
+///
+/// Only the checker child does so: its part (real servers, checkers) is
+/// where the temporaries dominate. The VRRP child's instances are small
+/// beside what the thread leaves resident (its cached stack and arena:
+/// 1.5 MB more at 1,000 tracked instances, bench/vrrp-track-scale.sh).
 fn load_packed(opts: &super::Options, kind: ChildKind) -> crate::config::Loaded {
+    if kind != ChildKind::Checker {
+        return super::load(opts, kind.parts());
+    }
     let loaded = std::thread::scope(|s| {
         let job = std::thread::Builder::new()
             .name("config".into())
