@@ -50,27 +50,6 @@ impl Run {
     }
 }
 
-/// The lines keepalived writes as checkers move servers and quorums.
-fn table_lines(log: &[String]) -> Vec<String> {
-    const STARTS: &[&str] = &[
-        "Gained quorum",
-        "Lost quorum",
-        "Starting with quorum down",
-        "Adding sorry server",
-        "Removing sorry server",
-        "Enabling sorry server",
-        "Disabling sorry server",
-        "Adding alive servers",
-        "Removing alive servers",
-        "Removing service",
-        "Adding service",
-        "Enabling service",
-        "Disabling service",
-        "Changing weight",
-    ];
-    log.iter().filter(|l| STARTS.iter().any(|s| l.starts_with(s))).cloned().collect()
-}
-
 /// Ours went through the same tables as keepalived 2.2.7, step by step, and
 /// said the same about them.
 fn same_sequence(case: &str) -> Option<&'static Run> {
@@ -82,7 +61,7 @@ fn same_sequence(case: &str) -> Option<&'static Run> {
         assert_eq!(o, t, "{case}: sample {i} ({}) differs from keepalived 2.2.7's", t.0);
     }
     assert_eq!(ours.len(), theirs.len(), "{case}: number of samples");
-    let lines = |who: &str| table_lines(&vm.log(&format!("{case}.{who}.log")));
+    let lines = |who: &str| common::vm::table_lines(&[], &vm.log(&format!("{case}.{who}.log")));
     assert_eq!(lines("ours"), lines("theirs"), "{case}: log lines differ from keepalived 2.2.7's");
     Some(vm)
 }

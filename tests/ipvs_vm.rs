@@ -15,6 +15,15 @@ use common::vm::{Boot, Run};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+const IPVS_EXTRA: &[&str] = &[
+    "Shutting down service",
+    "Shutting down (inhibited) service",
+    "Removing (inhibited) service",
+    "Removing Virtual Server",
+    "Warning - quorum",
+    "Unable to find vrrp instance",
+];
+
 static RUN: OnceLock<Result<Run, String>> = OnceLock::new();
 
 /// The results of this file's boot, or `None` when the test must skip.
@@ -43,40 +52,6 @@ impl Run {
     }
 }
 
-/// The lines keepalived writes about the table, quorums and servers.
-fn table_lines(log: &[String]) -> Vec<String> {
-    const STARTS: &[&str] = &[
-        "Gained quorum",
-        "Lost quorum",
-        "Starting with quorum down",
-        "Adding sorry server",
-        "Removing sorry server",
-        "Enabling sorry server",
-        "Disabling sorry server",
-        "Adding alive servers",
-        "Removing alive servers",
-        "Shutting down service",
-        "Shutting down (inhibited) service",
-        "Removing service",
-        "Removing (inhibited) service",
-        "Adding service",
-        "Enabling service",
-        "Disabling service",
-        "Changing weight",
-        "Removing Virtual Server",
-        "Warning - quorum",
-        "Unable to find vrrp instance",
-    ];
-    log.iter()
-        .filter(|l| {
-            STARTS.iter().any(|s| l.starts_with(s))
-                || (l.starts_with("service ") && l.ends_with("no longer exist"))
-                || (l.starts_with("VS [") && (l.contains("in group") || l.contains("added into group")))
-        })
-        .cloned()
-        .collect()
-}
-
 const VIEWS: &[&str] = &[
     "-Ln",
     "-Ln --stats",
@@ -98,8 +73,8 @@ fn same_as_keepalived(case: &str) {
             assert_eq!(ours, theirs, "{case}: ipvsadm {v} ({suffix}) differs from keepalived 2.2.7's");
         }
     }
-    let theirs = table_lines(&vm.log(&format!("{case}.theirs.log")));
-    let ours = table_lines(&vm.log(&format!("{case}.ours.log")));
+    let theirs = common::vm::table_lines(IPVS_EXTRA, &vm.log(&format!("{case}.theirs.log")));
+    let ours = common::vm::table_lines(IPVS_EXTRA, &vm.log(&format!("{case}.ours.log")));
     assert_eq!(ours, theirs, "{case}: log lines differ from keepalived 2.2.7's");
 }
 
@@ -187,8 +162,8 @@ fn quorum_and_notify_scripts_run_as_keepalived_runs_them() {
     for line in ["quorum_up vs1", "quorum_down vs2", "notify_up rs1", "notify_down rs1", "quorum_down vs1"] {
         assert!(ours.contains(line), "{line} did not run:\n{ours}");
     }
-    let theirs_log = table_lines(&vm.log("scripts.theirs.log"));
-    assert_eq!(table_lines(&vm.log("scripts.ours.log")), theirs_log);
+    let theirs_log = common::vm::table_lines(IPVS_EXTRA, &vm.log("scripts.theirs.log"));
+    assert_eq!(common::vm::table_lines(IPVS_EXTRA, &vm.log("scripts.ours.log")), theirs_log);
 }
 
 #[test]
@@ -349,8 +324,8 @@ fn reload_changes_only_what_changed() {
         );
     }
     assert_eq!(
-        table_lines(&vm.log("reload.ours.log")),
-        table_lines(&vm.log("reload.theirs.log")),
+        common::vm::table_lines(IPVS_EXTRA, &vm.log("reload.ours.log")),
+        common::vm::table_lines(IPVS_EXTRA, &vm.log("reload.theirs.log")),
         "log lines of the reload"
     );
     for who in ["theirs", "ours"] {

@@ -20,19 +20,8 @@ pub(crate) fn local_time(secs: i64) -> Option<LocalTime> {
     // SAFETY: tm is plain data and fully written by localtime_r on success.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
     // SAFETY: both pointers are valid for the call; localtime_r is thread safe.
-    let r = unsafe { libc::localtime_r(&t, &mut tm) };
-    if r.is_null() {
-        return None;
-    }
-    Some(LocalTime {
-        year: tm.tm_year + 1900,
-        month: tm.tm_mon.clamp(0, 11) as u32,
-        day: tm.tm_mday.max(0) as u32,
-        hour: tm.tm_hour.max(0) as u32,
-        min: tm.tm_min.max(0) as u32,
-        sec: tm.tm_sec.max(0) as u32,
-        weekday: tm.tm_wday.clamp(0, 6) as u32,
-    })
+    let ok = !unsafe { libc::localtime_r(&t, &mut tm) }.is_null();
+    ok.then(|| broken_down(&tm))
 }
 
 /// gmtime_r(3) of `secs` since the epoch.
@@ -41,11 +30,12 @@ pub(crate) fn utc_time(secs: i64) -> Option<LocalTime> {
     // SAFETY: tm is plain data and fully written by gmtime_r on success.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
     // SAFETY: both pointers are valid for the call; gmtime_r is thread safe.
-    let r = unsafe { libc::gmtime_r(&t, &mut tm) };
-    if r.is_null() {
-        return None;
-    }
-    Some(LocalTime {
+    let ok = !unsafe { libc::gmtime_r(&t, &mut tm) }.is_null();
+    ok.then(|| broken_down(&tm))
+}
+
+fn broken_down(tm: &libc::tm) -> LocalTime {
+    LocalTime {
         year: tm.tm_year + 1900,
         month: tm.tm_mon.clamp(0, 11) as u32,
         day: tm.tm_mday.max(0) as u32,
@@ -53,7 +43,7 @@ pub(crate) fn utc_time(secs: i64) -> Option<LocalTime> {
         min: tm.tm_min.max(0) as u32,
         sec: tm.tm_sec.max(0) as u32,
         weekday: tm.tm_wday.clamp(0, 6) as u32,
-    })
+    }
 }
 
 /// The Unix time of a broken-down time, in local time (mktime, daylight

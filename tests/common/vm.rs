@@ -111,3 +111,25 @@ pub fn strip_time(l: &str) -> &str {
         _ => l,
     }
 }
+
+/// The lines keepalived logs about the table, quorums and servers (and
+/// `extra` ones), in order.
+pub fn table_lines(extra: &[&str], log: &[String]) -> Vec<String> {
+    const STARTS: &[&str] = &[
+        "Gained quorum",
+        "Lost quorum",
+        "Starting with quorum down",
+        "Adding sorry server",
+        "Removing sorry server",
+        "Enabling sorry server",
+        "Disabling sorry server",
+        "Adding alive servers",
+        "Removing alive servers",
+        "Removing service",
+        "Adding service",
+        "Enabling service",
+        "Disabling service",
+        "Changing weight",
+    ];
+    log.iter().filter(|l| STARTS.iter().chain(extra).any(|s| l.starts_with(s))).cloned().collect()
+}
