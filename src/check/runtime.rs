@@ -672,17 +672,7 @@ mod tests {
     /// the poller times out on connect_timeout, and its socket is closed.
     #[tokio::test]
     async fn a_connect_that_never_completes_times_out() {
-        use socket2::{Domain, Socket, Type};
-        let l = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap_or_else(|e| panic!("{e}"));
-        l.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into()).unwrap_or_else(|e| panic!("{e}"));
-        l.listen(0).unwrap_or_else(|e| panic!("{e}"));
-        let addr = l.local_addr().ok().and_then(|a| a.as_socket()).unwrap_or_else(|| panic!("no address"));
-        let mut held = Vec::new();
-        for _ in 0..4 {
-            if let Ok(s) = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
-                held.push(s);
-            }
-        }
+        let (_l, addr, held) = super::super::tcp::timeout_tests::saturated_listener();
         let (runner, _rx) = ScriptRunner::new(2);
         let mut c = Checks::new(runner);
         assert!(c.tcp.is_some(), "no poller");

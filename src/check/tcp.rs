@@ -41,28 +41,35 @@ mod tests {
 }
 
 #[cfg(test)]
-mod timeout_tests {
+pub(crate) mod timeout_tests {
     use std::time::{Duration, Instant};
 
     use socket2::{Domain, Socket, Type};
 
     use super::*;
 
-    /// A listener whose accept queue is full drops further SYNs: the connect
-    /// times out, exactly on connect_timeout.
-    #[tokio::test]
-    async fn connect_times_out_exactly() {
+    /// A loopback listener whose accept queue is full (never accepted):
+    /// further SYNs are dropped, so a connect to it can only time out.
+    /// Keep all three alive for the test.
+    pub(crate) fn saturated_listener() -> (Socket, std::net::SocketAddr, Vec<std::net::TcpStream>) {
         let l = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap_or_else(|e| panic!("{e}"));
         l.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into()).unwrap_or_else(|e| panic!("{e}"));
         l.listen(0).unwrap_or_else(|e| panic!("{e}"));
         let addr = l.local_addr().ok().and_then(|a| a.as_socket()).unwrap_or_else(|| panic!("no address"));
-        // Fill the queue (never accepted).
         let mut held = Vec::new();
         for _ in 0..4 {
             if let Ok(s) = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
                 held.push(s);
             }
         }
+        (l, addr, held)
+    }
+
+    /// A listener whose accept queue is full drops further SYNs: the connect
+    /// times out, exactly on connect_timeout.
+    #[tokio::test]
+    async fn connect_times_out_exactly() {
+        let (_l, addr, held) = saturated_listener();
         let opts = ConnOpts::new(addr, Duration::from_millis(400));
         let start = Instant::now();
         let r = probe(&opts).await;
